@@ -1,0 +1,57 @@
+# triage-operator: the front door. `make help` lists the targets.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+NPM_STAMP := node_modules/.package-lock.json
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: deps
+deps: $(NPM_STAMP) ## Install npm dependencies (npm ci)
+
+.PHONY: build
+build: $(NPM_STAMP) ## Compile TypeScript to dist/
+	npm run build
+
+.PHONY: typecheck
+typecheck: $(NPM_STAMP) ## Type-check sources and tests
+	npm run typecheck
+
+.PHONY: lint
+lint: $(NPM_STAMP) ## Run ESLint
+	npm run lint
+
+.PHONY: controlplane
+controlplane: ## Build (or reuse) the local control plane binaries
+	@hack/build-controlplane.sh >/dev/null
+
+.PHONY: cluster-up
+cluster-up: ## Start the local control plane on 127.0.0.1 (NODES=3 NODE_CPU=4 NODE_MEMORY=16Gi ...)
+	@hack/cluster-up.sh
+
+.PHONY: cluster-down
+cluster-down: ## Stop the local control plane and remove its state
+	@hack/cluster-down.sh
+
+.PHONY: test
+test: $(NPM_STAMP) controlplane ## Type-check, lint, then unit + e2e tests; ends with "tests: N passed, M failed"
+	@hack/run-tests.sh
+
+.PHONY: test-unit
+test-unit: $(NPM_STAMP) ## Unit tests only
+	@hack/run-tests.sh --selectProjects unit
+
+.PHONY: test-e2e
+test-e2e: $(NPM_STAMP) controlplane ## E2E tests only (starts a cluster unless KUBECONFIG points at a local one)
+	@hack/run-tests.sh --selectProjects e2e
+
+.PHONY: demo
+demo: $(NPM_STAMP) ## Start the local cluster and show it
+	@hack/demo.sh

@@ -1,0 +1,34 @@
+import fs from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
+import { writeClusterInfo } from '../support/cluster-info';
+import { kubeconfigFromClusterUp, runHackScript } from '../support/scripts';
+
+/** The context name hack/cluster-up.sh writes: only such a cluster is reused, never a real one. */
+const localContext = 'triage-local';
+
+function reusableKubeconfig(): string | undefined {
+  const candidate = process.env.KUBECONFIG;
+  if (candidate === undefined || candidate === '' || !fs.existsSync(candidate)) return undefined;
+  const kc = new KubeConfig();
+  kc.loadFromFile(candidate);
+  return kc.getCurrentContext() === localContext ? candidate : undefined;
+}
+
+export default async function globalSetup(): Promise<void> {
+  const build = await runHackScript('build-controlplane.sh', {}, { echoProgress: true });
+  if (build.code !== 0) throw new Error(`control plane build failed:\n${build.stderr}`);
+  const binDir = build.stdout.trim().split('\n').at(-1) ?? '';
+
+  const existing = reusableKubeconfig();
+  if (existing !== undefined) {
+    process.stderr.write(`\n[e2e] using the running local cluster from KUBECONFIG=${existing}\n`);
+    writeClusterInfo({ kubeconfig: existing, binDir, startedBySetup: false });
+    return;
+  }
+  process.stderr.write('\n[e2e] starting the local control plane\n');
+  const up = await runHackScript('cluster-up.sh', {}, { echoProgress: true });
+  if (up.code !== 0) throw new Error(`cluster-up failed (exit ${up.code}):\n${up.stderr.split('\n').slice(-30).join('\n')}`);
+  // "already up" means someone else's cluster in the default state dir: use it, leave it running.
+  const startedBySetup = !up.stderr.includes('cluster already up');
+  writeClusterInfo({ kubeconfig: kubeconfigFromClusterUp(up.stdout), binDir, startedBySetup });
+}
