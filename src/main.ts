@@ -1,16 +1,53 @@
 /**
- * triage-operator entry point. The controller (informer caches, work queue, status writes) is
- * assembled here once it lands; until then the binary only identifies itself.
+ * triage-operator entry point: configuration, logging, the Kubernetes connection, signals.
+ * Flags and environment: see src/config.ts or `--help`.
  */
+import { KubeConfig } from '@kubernetes/client-node';
 import packageJson from '../package.json';
+import { ConfigError, loadConfig } from './config';
+import { createLogger } from './logger';
+import { Operator } from './operator';
 
-function main(argv: readonly string[]): number {
+async function main(argv: readonly string[]): Promise<number> {
   if (argv.includes('--version')) {
     process.stdout.write(`${packageJson.name} ${packageJson.version}\n`);
     return 0;
   }
-  process.stderr.write(`${packageJson.name}: the controller is not built yet; see README.md\n`);
-  return 1;
+  let config;
+  try {
+    config = loadConfig(argv, process.env);
+  } catch (error: unknown) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${packageJson.name}: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const kubeConfig = new KubeConfig();
+  // An explicit kubeconfig wins; otherwise KUBECONFIG, ~/.kube/config, then the in-cluster account.
+  if (config.kubeconfig === undefined) kubeConfig.loadFromDefault();
+  else kubeConfig.loadFromFile(config.kubeconfig);
+
+  const stop = new AbortController();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.info('Signal received, draining', { signal });
+      stop.abort();
+    });
+  }
+  const exit = await new Operator(config, kubeConfig, logger).run(stop.signal);
+  return exit === 'Stopped' ? 0 : 1;
 }
 
-process.exitCode = main(process.argv.slice(2));
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Informer sockets and timers may linger; the operator has finished its shutdown.
+    setTimeout(() => process.exit(code), 100).unref();
+  },
+  (error: unknown) => {
+    process.stderr.write(`${packageJson.name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

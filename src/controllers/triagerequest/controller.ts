@@ -1,0 +1,65 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { ClusterCache } from '../../kube/cluster-cache';
+import { objectKey } from '../../kube/informer';
+import { WorkQueue } from '../../kube/workqueue';
+import type { Metrics } from '../../metrics';
+import { CONTROLLER_NAME, type TriageRequestReconciler } from './reconciler';
+
+export interface ControllerOptions {
+  readonly cache: ClusterCache;
+  readonly reconciler: TriageRequestReconciler;
+  readonly metrics: Metrics;
+  readonly concurrency: number;
+  readonly resyncMs: number;
+}
+
+/**
+ * Feeds TriageRequest keys to the work queue: on every change of a request, when a TriageTemplate
+ * a request names appears or changes, and on a periodic resync. The queue holds keys, never events.
+ */
+export class TriageRequestController {
+  private readonly queue: WorkQueue;
+  private readonly unsubscribe: (() => void)[] = [];
+  private resyncTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: ControllerOptions) {
+    this.queue = new WorkQueue({ name: CONTROLLER_NAME, metrics: options.metrics, concurrency: options.concurrency }, (key) =>
+      options.reconciler.reconcile(key),
+    );
+  }
+
+  /** Call after the caches synced, on the leader only. */
+  start(): void {
+    const requests = this.options.cache.informer('TriageRequest');
+    this.unsubscribe.push(
+      requests.onChange((type, object) => {
+        if (type !== 'delete') this.queue.add(objectKey(object));
+      }),
+      this.options.cache.informer('TriageTemplate').onChange((_type, template) => {
+        this.enqueueUsersOf(template);
+      }),
+    );
+    this.enqueueAll();
+    this.resyncTimer = setInterval(() => {
+      this.enqueueAll();
+    }, this.options.resyncMs);
+  }
+
+  /** Stops taking work and waits for in-flight reconciles. */
+  async stop(): Promise<void> {
+    if (this.resyncTimer !== undefined) clearInterval(this.resyncTimer);
+    for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
+    await this.queue.shutDown();
+  }
+
+  private enqueueAll(): void {
+    for (const request of this.options.cache.informer('TriageRequest').list()) this.queue.add(objectKey(request));
+  }
+
+  private enqueueUsersOf(template: KubernetesObject): void {
+    const name = template.metadata?.name;
+    for (const request of this.options.cache.informer('TriageRequest').list()) {
+      if ((request as { spec?: { intent?: string } }).spec?.intent === name) this.queue.add(objectKey(request));
+    }
+  }
+}

@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import { isBuiltInIntent } from '../../crds/intents';
+import { GROUP, VERSION, type Condition, type TriageRequestObject, type TriageRequestStatus, type Verdict } from '../../crds/triage-request';
+import type { ClusterCache } from '../../kube/cluster-cache';
+import type { KubeClient } from '../../kube/client';
+import { ApiError, isTransientError } from '../../kube/errors';
+import type { EventRecorder, EventSubject } from '../../kube/event-recorder';
+import { mergePatch } from '../../kube/merge-patch';
+import { outcome, type ReconcileOutcome } from '../../kube/workqueue';
+import type { Logger } from '../../logger';
+import type { Metrics } from '../../metrics';
+import { diagnose } from '../../triage/engine';
+import { setCondition } from '../conditions';
+import { admit, describeTarget } from './admission';
+
+export const CONTROLLER_NAME = 'triagerequest';
+
+export interface ReconcilerDeps {
+  readonly cache: ClusterCache;
+  readonly client: KubeClient;
+  readonly recorder: EventRecorder;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly trustedNamespaces: readonly string[];
+  readonly now: () => Date;
+}
+
+/** Verdicts that settle a generation: it is not run again until the spec changes. */
+const SETTLED: ReadonlySet<Verdict> = new Set<Verdict>(['Healthy', 'RootCauseFound', 'Inconclusive', 'Rejected']);
+
+interface Outcome {
+  readonly status: TriageRequestStatus;
+  readonly eventType: 'Normal' | 'Warning';
+  readonly eventReason: string;
+  readonly eventNote: string;
+}
+
+/**
+ * Reconciles one TriageRequest: validate → namespace boundary → diagnose from the cache → one
+ * merge patch of /status when it changed. Reads only from informer caches.
+ */
+export class TriageRequestReconciler {
+  constructor(private readonly deps: ReconcilerDeps) {}
+
+  async reconcile(key: string): Promise<ReconcileOutcome> {
+    const slash = key.indexOf('/');
+    const namespace = key.slice(0, slash);
+    const name = key.slice(slash + 1);
+    const request = this.deps.cache.get('TriageRequest', name, namespace) as TriageRequestObject | undefined;
+    if (request === undefined || request.metadata.deletionTimestamp !== undefined) return outcome.done;
+
+    const generation = request.metadata.generation ?? 0;
+    const current = request.status ?? {};
+    if (current.observedGeneration === generation && current.verdict !== undefined && SETTLED.has(current.verdict)) {
+      this.deps.metrics.triageSkipped.inc({ reason: 'UpToDate' });
+      return outcome.done;
+    }
+
+    const reconcileID = randomUUID();
+    const log = this.deps.logger.child({ controller: CONTROLLER_NAME, reconcileID, request: key });
+    const started = this.deps.now();
+    const result = this.evaluate(namespace, request, generation);
+    const intent = intentOf(request.spec);
+    const verdict = result.status.verdict ?? 'Failed';
+
+    const patch = mergePatch(current, result.status);
+    if (patch === undefined) {
+      this.deps.metrics.triageSkipped.inc({ reason: 'Unchanged' });
+      return outcome.done;
+    }
+    try {
+      await this.deps.client.mergePatch(
+        `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/triagerequests/${name}/status`,
+        // The resourceVersion makes the patch conditional: a stale cache gets 409, not a lost update.
+        { metadata: { resourceVersion: request.metadata.resourceVersion }, status: patch },
+      );
+      this.deps.metrics.statusWrites.inc({ result: 'ok' });
+    } catch (error: unknown) {
+      this.deps.metrics.statusWrites.inc({ result: error instanceof ApiError ? String(error.statusCode) : 'error' });
+      this.deps.metrics.reconcileErrors.inc({ controller: CONTROLLER_NAME, intent });
+      if (error instanceof ApiError && error.isNotFound) return outcome.done;
+      log.info('Status write failed', { error: error instanceof Error ? error.message : String(error) });
+      return isTransientError(error) ? outcome.retry(error) : outcome.terminal(error);
+    }
+
+    const seconds = (this.deps.now().getTime() - started.getTime()) / 1000;
+    this.deps.metrics.reconcileTotal.inc({ controller: CONTROLLER_NAME, result: 'success', intent, verdict });
+    this.deps.metrics.reconcileTime.observe({ controller: CONTROLLER_NAME, intent, verdict }, seconds);
+    log.info('Triage written', { intent, verdict, rootCause: result.status.envelope?.rootCause?.code, generation });
+
+    const changed =
+      current.verdict !== result.status.verdict || current.envelope?.rootCause?.code !== result.status.envelope?.rootCause?.code;
+    if (changed) this.deps.recorder.record(subjectOf(request), { type: result.eventType, reason: result.eventReason, action: 'Triage', note: result.eventNote });
+    return outcome.done;
+  }
+
+  private evaluate(namespace: string, request: TriageRequestObject, generation: number): Outcome {
+    const now = this.deps.now();
+    const conditions = request.status?.conditions ?? [];
+    const admission = admit(namespace, request.spec, this.deps.trustedNamespaces);
+    if (!admission.admitted) {
+      return {
+        status: {
+          observedGeneration: generation,
+          verdict: 'Rejected',
+          conditions: withConditions(conditions, generation, now, [
+            { type: 'Complete', status: 'False', reason: admission.reason, message: admission.message },
+            { type: 'RootCauseFound', status: 'False', reason: admission.reason, message: 'The request was rejected; nothing was diagnosed.' },
+          ]),
+        },
+        eventType: 'Warning',
+        eventReason: admission.reason,
+        eventNote: admission.message,
+      };
+    }
+    const { spec, target } = admission;
+    const targetText = describeTarget(namespace, target);
+    if (!isBuiltInIntent(spec.intent) && this.deps.cache.get('TriageTemplate', spec.intent) === undefined) {
+      const message = `TriageTemplate ${spec.intent} does not exist; the request runs when it is created`;
+      return {
+        status: {
+          observedGeneration: generation,
+          verdict: 'Failed',
+          target: targetText,
+          conditions: withConditions(conditions, generation, now, [
+            { type: 'Complete', status: 'False', reason: 'TemplateNotFound', message },
+            { type: 'RootCauseFound', status: 'False', reason: 'TemplateNotFound', message },
+          ]),
+        },
+        eventType: 'Warning',
+        eventReason: 'TemplateNotFound',
+        eventNote: message,
+      };
+    }
+
+    const diagnosis = diagnose({
+      intent: spec.intent,
+      template: { name: spec.intent, version: '0', hash: 'sha256:none', source: isBuiltInIntent(spec.intent) ? 'BuiltIn' : 'Custom' },
+      target,
+      maxSteps: spec.bounds.maxSteps,
+      timeoutMs: spec.bounds.timeoutSeconds * 1000,
+      minCompleteness: spec.minCompleteness,
+      snapshot: this.deps.cache,
+      now: this.deps.now,
+    });
+    const rootCause = diagnosis.envelope.rootCause;
+    return {
+      status: {
+        observedGeneration: generation,
+        verdict: diagnosis.verdict,
+        target: targetText,
+        conditions: withConditions(conditions, generation, now, [
+          { type: 'Complete', status: 'True', reason: 'Completed', message: diagnosis.envelope.summary },
+          rootCause === undefined
+            ? { type: 'RootCauseFound', status: 'False', reason: diagnosis.verdict, message: diagnosis.envelope.summary }
+            : { type: 'RootCauseFound', status: 'True', reason: rootCause.code, message: rootCause.message },
+        ]),
+        envelope: diagnosis.envelope,
+      },
+      eventType: diagnosis.verdict === 'RootCauseFound' ? 'Warning' : 'Normal',
+      eventReason: rootCause?.code ?? diagnosis.verdict,
+      eventNote: diagnosis.envelope.summary,
+    };
+  }
+}
+
+function withConditions(
+  existing: readonly Condition[],
+  generation: number,
+  now: Date,
+  updates: readonly Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>[],
+): Condition[] {
+  return updates.reduce<Condition[]>((list, update) => setCondition(list, { ...update, observedGeneration: generation }, now), [...existing]);
+}
+
+/** The intent for metric labels, read from a spec that may not have passed validation. */
+function intentOf(spec: unknown): string {
+  const intent = typeof spec === 'object' && spec !== null && 'intent' in spec ? spec.intent : undefined;
+  return typeof intent === 'string' ? intent : '';
+}
+
+function subjectOf(request: TriageRequestObject): EventSubject {
+  return {
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'TriageRequest',
+    namespace: request.metadata.namespace ?? '',
+    name: request.metadata.name ?? '',
+    uid: request.metadata.uid ?? '',
+  };
+}

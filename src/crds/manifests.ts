@@ -1,0 +1,170 @@
+import { z } from 'zod';
+import { WATCHED_KINDS } from '../kube/kinds';
+import { GROUP, TriageRequestSpec, TriageRequestStatus, VERSION } from './triage-request';
+import { TriageTemplateSpec, TriageTemplateStatus } from './triage-template';
+
+// Builds the generated manifests (CRDs, ClusterRole) from the zod schemas and the watched-kinds list.
+// `npm run generate` writes them under config/; `make test` fails when the files drift from this.
+
+type JsonSchema = { [key: string]: unknown };
+
+const KEPT_KEYWORDS = new Set([
+  'type', 'description', 'properties', 'required', 'items', 'enum', 'default', 'minimum', 'maximum',
+  'minLength', 'maxLength', 'pattern', 'minItems', 'maxItems', 'additionalProperties', 'nullable', 'format',
+]);
+
+/**
+ * Turns zod's OpenAPI 3.0 output into a Kubernetes structural schema: drops keywords the apiserver
+ * rejects (additionalProperties: false beside properties, $schema), keeps x-kubernetes-* extensions,
+ * and marks free-form values so they are preserved rather than pruned.
+ */
+export function toStructural(schema: JsonSchema): JsonSchema {
+  const out: JsonSchema = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key.startsWith('x-kubernetes-')) out[key] = value;
+    else if (!KEPT_KEYWORDS.has(key)) continue;
+    else if (key === 'properties') {
+      out[key] = Object.fromEntries(
+        Object.entries(value as Record<string, JsonSchema>).map(([name, sub]) => [name, toStructural(sub)]),
+      );
+    } else if (key === 'items') out[key] = toStructural(value as JsonSchema);
+    else if (key === 'additionalProperties') {
+      if (typeof value === 'object' && value !== null) out[key] = toStructural(value as JsonSchema);
+    } else out[key] = value;
+  }
+  if (out.type === undefined && out.properties === undefined) out['x-kubernetes-preserve-unknown-fields'] = true;
+  return out;
+}
+
+function openApi(schema: z.ZodType): JsonSchema {
+  return toStructural(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as JsonSchema);
+}
+
+interface PrinterColumn {
+  readonly name: string;
+  readonly type: 'string' | 'number' | 'integer' | 'date';
+  readonly jsonPath: string;
+  readonly description?: string;
+  readonly priority?: number;
+}
+
+function crd(options: {
+  readonly kind: string;
+  readonly plural: string;
+  readonly singular: string;
+  readonly shortNames: readonly string[];
+  readonly scope: 'Namespaced' | 'Cluster';
+  readonly description: string;
+  readonly spec: z.ZodType;
+  readonly status: z.ZodType;
+  readonly columns: readonly PrinterColumn[];
+}) {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${options.plural}.${GROUP}` },
+    spec: {
+      group: GROUP,
+      names: {
+        kind: options.kind,
+        listKind: `${options.kind}List`,
+        plural: options.plural,
+        singular: options.singular,
+        shortNames: options.shortNames,
+        categories: ['triage'],
+      },
+      scope: options.scope,
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: options.columns,
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              description: options.description,
+              properties: {
+                apiVersion: { type: 'string', description: 'APIVersion of this object.' },
+                kind: { type: 'string', description: 'Kind of this object.' },
+                metadata: { type: 'object' },
+                spec: openApi(options.spec),
+                status: openApi(options.status),
+              },
+              required: ['spec'],
+            },
+          },
+        },
+      ],
+    },
+  };
+}
+
+export function triageRequestCrd() {
+  return crd({
+    kind: 'TriageRequest',
+    plural: 'triagerequests',
+    singular: 'triagerequest',
+    shortNames: ['tr'],
+    scope: 'Namespaced',
+    description:
+      'TriageRequest asks the triage operator why something is stuck. The diagnosis (root cause, findings, evidence, next actions) is written to status.',
+    spec: TriageRequestSpec,
+    status: TriageRequestStatus,
+    columns: [
+      { name: 'Intent', type: 'string', jsonPath: '.spec.intent' },
+      { name: 'Target', type: 'string', jsonPath: '.status.target' },
+      { name: 'Verdict', type: 'string', jsonPath: '.status.verdict' },
+      { name: 'Root-Cause', type: 'string', jsonPath: '.status.envelope.rootCause.code' },
+      { name: 'Completeness', type: 'number', jsonPath: '.status.envelope.evidence.completeness' },
+      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+      { name: 'Summary', type: 'string', jsonPath: '.status.envelope.summary', priority: 1 },
+    ],
+  });
+}
+
+export function triageTemplateCrd() {
+  return crd({
+    kind: 'TriageTemplate',
+    plural: 'triagetemplates',
+    singular: 'triagetemplate',
+    shortNames: ['ttpl'],
+    scope: 'Cluster',
+    description:
+      'TriageTemplate adds or overrides a triage intent declaratively: collectors and checks per step, required evidence, matchers.',
+    spec: TriageTemplateSpec,
+    status: TriageTemplateStatus,
+    columns: [
+      { name: 'Version', type: 'string', jsonPath: '.spec.version' },
+      { name: 'Accepted', type: 'string', jsonPath: '.status.conditions[?(@.type=="Accepted")].status' },
+      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+    ],
+  });
+}
+
+/**
+ * The operator's ClusterRole: read-only on every watched kind, and writes only where it must: its
+ * requests' and templates' status, and Events. No Secret access at all.
+ */
+export function managerClusterRole() {
+  const readByGroup = new Map<string, Set<string>>();
+  for (const kind of WATCHED_KINDS) {
+    const plurals = readByGroup.get(kind.group) ?? new Set<string>();
+    plurals.add(kind.plural);
+    readByGroup.set(kind.group, plurals);
+  }
+  const readRules = [...readByGroup.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([group, plurals]) => ({ apiGroups: [group], resources: [...plurals].sort(), verbs: ['get', 'list', 'watch'] }));
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: 'triage-operator-manager' },
+    rules: [
+      ...readRules,
+      { apiGroups: [GROUP], resources: ['triagerequests/status', 'triagetemplates/status'], verbs: ['patch'] },
+      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+    ],
+  };
+}

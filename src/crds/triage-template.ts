@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { NextAction, Severity } from './envelope';
+import { TARGET_KINDS } from './intents';
+
+const CODE = z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'must be a CamelCase code');
+
+export const Matcher = z
+  .object({
+    event: z
+      .object({
+        reason: z.string().optional().describe('Event reason to match exactly.'),
+        messageRegex: z.string().max(512).optional().describe('Regular expression the Event message must match.'),
+      })
+      .optional()
+      .describe('Match an Event about the target.'),
+    condition: z
+      .object({
+        type: z.string().describe('Condition type, e.g. PodScheduled.'),
+        status: z.enum(['True', 'False', 'Unknown']).optional(),
+        reason: z.string().optional(),
+      })
+      .optional()
+      .describe("Match a condition in the target's status."),
+    finding: z.object({
+      code: CODE.describe('Finding code to report.'),
+      severity: Severity,
+      message: z.string().describe('Message of the finding.'),
+    }),
+    nextAction: NextAction.optional(),
+  })
+  .refine((m) => (m.event === undefined) !== (m.condition === undefined), {
+    message: 'exactly one of event and condition is required',
+    path: ['event'],
+  })
+  .meta({
+    'x-kubernetes-validations': [{ rule: 'has(self.event) != has(self.condition)', message: 'exactly one of event and condition is required' }],
+  })
+  .describe('A declarative check: an Event or condition that, when present, becomes a finding.');
+export type Matcher = z.infer<typeof Matcher>;
+
+export const TemplateStep = z
+  .object({
+    name: z.string().min(1).describe('Step name, shown in the envelope.'),
+    collectors: z.array(z.string()).default([]).describe('Built-in collectors to run: they resolve related objects.'),
+    checks: z.array(z.string()).default([]).describe('Built-in checks to run on what was collected.'),
+  })
+  .describe('One hop of evidence gathering.');
+
+export const TriageTemplateSpec = z
+  .object({
+    description: z.string().max(1024).optional(),
+    version: z.string().default('1').describe('Version of the template, reported in the envelope.'),
+    targetKinds: z.array(z.enum(TARGET_KINDS)).min(1).describe('Kinds the template can diagnose.'),
+    steps: z.array(TemplateStep).default([]).describe('Steps over built-in collectors and checks, in order.'),
+    requiredEvidence: z.array(z.string()).default([]).describe('Evidence keys that completeness is measured against.'),
+    matchers: z.array(Matcher).max(50).default([]).describe('Declarative checks.'),
+    suppress: z.array(CODE).default([]).describe('Finding codes accepted: reported as suppressed, not counted.'),
+    bounds: z
+      .object({
+        maxSteps: z.number().int().min(1).max(10).optional(),
+        timeoutSeconds: z.number().int().min(1).max(120).optional(),
+      })
+      .optional()
+      .describe("Default bounds; a request's own bounds win."),
+  })
+  .describe('An intent written as data: what to collect, what to check, what evidence is required.');
+export type TriageTemplateSpec = z.infer<typeof TriageTemplateSpec>;
+
+export const TriageTemplateStatus = z
+  .object({
+    observedGeneration: z.number().int().optional(),
+    hash: z.string().optional().describe('Content hash of the accepted spec.'),
+    conditions: z
+      .array(
+        z.object({
+          type: z.string(),
+          status: z.enum(['True', 'False', 'Unknown']),
+          observedGeneration: z.number().int().optional(),
+          lastTransitionTime: z.string(),
+          reason: z.string(),
+          message: z.string(),
+        }),
+      )
+      .optional()
+      .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
+  })
+  .describe('Whether the template was accepted.');

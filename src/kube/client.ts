@@ -1,0 +1,166 @@
+import https from 'node:https';
+import http from 'node:http';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { ApiError, ConnectionError } from './errors';
+
+/** Observes every request the operator makes (for `rest_client_requests_total`). */
+export type RequestObserver = (verb: string, resource: string, code: string) => void;
+
+export interface ListResult<T> {
+  readonly metadata: { readonly resourceVersion?: string };
+  readonly items: T[];
+}
+
+export const MERGE_PATCH = 'application/merge-patch+json';
+
+/** Kubernetes verbs as the apiserver's metrics name them. */
+function verbOf(method: string, path: string, query: URLSearchParams): string {
+  if (method === 'GET') {
+    if (query.get('watch') === 'true') return 'WATCH';
+    return isCollectionPath(path) ? 'LIST' : 'GET';
+  }
+  return method;
+}
+
+// /api/v1/pods, /api/v1/namespaces/x/pods and /apis/g/v/namespaces/x/res are collections; one more segment is an object.
+function isCollectionPath(path: string): boolean {
+  const parts = path.split('/').filter((p) => p !== '');
+  const afterVersion = parts[0] === 'api' ? parts.slice(2) : parts.slice(3);
+  return afterVersion.length === 1 || (afterVersion[0] === 'namespaces' && afterVersion.length === 3);
+}
+
+function resourceOf(path: string): string {
+  const parts = path.split('/').filter((p) => p !== '');
+  const afterVersion = parts[0] === 'api' ? parts.slice(2) : parts.slice(3);
+  const rest = afterVersion[0] === 'namespaces' && afterVersion.length >= 3 ? afterVersion.slice(2) : afterVersion;
+  return rest.length > 2 ? `${rest[0] ?? ''}/${rest[2] ?? ''}` : (rest[0] ?? '');
+}
+
+/**
+ * A small JSON client on the kubeconfig's credentials. It returns objects exactly as the apiserver
+ * sends them (string timestamps), the same shape the watch stream delivers, so cached objects have
+ * one shape whether they came from a list or a watch.
+ */
+export class KubeClient {
+  private readonly agent: https.Agent;
+
+  constructor(
+    readonly config: KubeConfig,
+    private readonly observe: RequestObserver = () => undefined,
+    private readonly requestTimeoutMs = 30_000,
+  ) {
+    this.agent = new https.Agent({ keepAlive: true, maxSockets: 16 });
+  }
+
+  get serverUrl(): string {
+    const cluster = this.config.getCurrentCluster();
+    if (cluster === null) throw new Error('kubeconfig has no current cluster');
+    return cluster.server;
+  }
+
+  async get<T>(path: string, query: Record<string, string> = {}): Promise<T> {
+    return this.request<T>('GET', path, query);
+  }
+
+  /** GET that answers undefined for 404. */
+  async getOptional<T>(path: string): Promise<T | undefined> {
+    try {
+      return await this.get<T>(path);
+    } catch (error: unknown) {
+      if (error instanceof ApiError && error.isNotFound) return undefined;
+      throw error;
+    }
+  }
+
+  /** Lists a whole collection in pages, so a 10,000-pod cluster is not one giant response. */
+  async listAll<T>(path: string, pageSize = 500): Promise<ListResult<T>> {
+    const items: T[] = [];
+    let continueToken: string | undefined;
+    let resourceVersion: string | undefined;
+    do {
+      const query: Record<string, string> = { limit: String(pageSize) };
+      if (continueToken !== undefined) query.continue = continueToken;
+      const page = await this.get<{ metadata?: { resourceVersion?: string; continue?: string }; items?: T[] }>(path, query);
+      items.push(...(page.items ?? []));
+      resourceVersion = page.metadata?.resourceVersion;
+      continueToken = page.metadata?.continue !== undefined && page.metadata.continue !== '' ? page.metadata.continue : undefined;
+    } while (continueToken !== undefined);
+    return { metadata: resourceVersion === undefined ? {} : { resourceVersion }, items };
+  }
+
+  async create<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('POST', path, {}, body);
+  }
+
+  async replace<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PUT', path, {}, body);
+  }
+
+  async mergePatch<T>(path: string, patch: unknown): Promise<T> {
+    return this.request<T>('PATCH', path, {}, patch, MERGE_PATCH);
+  }
+
+  private async request<T>(
+    method: string,
+    path: string,
+    query: Record<string, string>,
+    body?: unknown,
+    contentType = 'application/json',
+  ): Promise<T> {
+    const url = new URL(this.serverUrl + path);
+    for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
+    const options: https.RequestOptions = {
+      method,
+      agent: url.protocol === 'https:' ? this.agent : undefined,
+      headers: { Accept: 'application/json' },
+      timeout: this.requestTimeoutMs,
+    };
+    await this.config.applyToHTTPSOptions(options);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    if (payload !== undefined) {
+      options.headers = { ...options.headers, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) };
+    }
+    const verb = verbOf(method, path, url.searchParams);
+    const resource = resourceOf(path);
+    let response: { status: number; text: string };
+    try {
+      response = await send(url, options, payload);
+    } catch (error: unknown) {
+      this.observe(verb, resource, '<error>');
+      throw new ConnectionError(method, path, error);
+    }
+    this.observe(verb, resource, String(response.status));
+    if (response.status >= 200 && response.status < 300) return JSON.parse(response.text) as T;
+    throw toApiError(response.status, response.text, method, path);
+  }
+}
+
+function send(url: URL, options: https.RequestOptions, payload: string | undefined): Promise<{ status: number; text: string }> {
+  const transport = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = transport.request(url, options, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+      });
+      response.on('error', reject);
+    });
+    request.on('timeout', () => request.destroy(new Error(`request timed out after ${String(options.timeout)} ms`)));
+    request.on('error', reject);
+    if (payload !== undefined) request.write(payload);
+    request.end();
+  });
+}
+
+function toApiError(status: number, text: string, method: string, path: string): ApiError {
+  try {
+    const parsed = JSON.parse(text) as { reason?: string; message?: string };
+    return new ApiError(status, parsed.reason ?? 'Unknown', parsed.message ?? text, method, path);
+  } catch {
+    return new ApiError(status, 'Unknown', text.slice(0, 200), method, path);
+  }
+}
+
+/** Exposed for tests of the verb/resource labels. */
+export const requestLabels = { verbOf, resourceOf };

@@ -1,0 +1,52 @@
+/**
+ * Every kind the operator caches. One list feeds the informers and the generated ClusterRole
+ * (config/rbac/role.yaml), so the operator can never watch a kind it has no permission for, nor hold
+ * a permission it does not use.
+ */
+export interface WatchedKind {
+  /** Key of the cache, unique: the kind, or group-qualified where two APIs serve one kind. */
+  readonly key: string;
+  readonly kind: string;
+  /** API group; '' for the core group. */
+  readonly group: string;
+  readonly version: string;
+  readonly plural: string;
+  readonly namespaced: boolean;
+}
+
+export const WATCHED_KINDS = [
+  { key: 'Pod', kind: 'Pod', group: '', version: 'v1', plural: 'pods', namespaced: true },
+  { key: 'PersistentVolumeClaim', kind: 'PersistentVolumeClaim', group: '', version: 'v1', plural: 'persistentvolumeclaims', namespaced: true },
+  { key: 'PersistentVolume', kind: 'PersistentVolume', group: '', version: 'v1', plural: 'persistentvolumes', namespaced: false },
+  { key: 'Node', kind: 'Node', group: '', version: 'v1', plural: 'nodes', namespaced: false },
+  { key: 'Namespace', kind: 'Namespace', group: '', version: 'v1', plural: 'namespaces', namespaced: false },
+  { key: 'Service', kind: 'Service', group: '', version: 'v1', plural: 'services', namespaced: true },
+  { key: 'ResourceQuota', kind: 'ResourceQuota', group: '', version: 'v1', plural: 'resourcequotas', namespaced: true },
+  { key: 'LimitRange', kind: 'LimitRange', group: '', version: 'v1', plural: 'limitranges', namespaced: true },
+  // Both Event APIs: writers differ (the scheduler uses events.k8s.io, the PV controller core/v1).
+  { key: 'Event', kind: 'Event', group: '', version: 'v1', plural: 'events', namespaced: true },
+  { key: 'Event.events.k8s.io', kind: 'Event', group: 'events.k8s.io', version: 'v1', plural: 'events', namespaced: true },
+  { key: 'StorageClass', kind: 'StorageClass', group: 'storage.k8s.io', version: 'v1', plural: 'storageclasses', namespaced: false },
+  { key: 'EndpointSlice', kind: 'EndpointSlice', group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', namespaced: true },
+  { key: 'Ingress', kind: 'Ingress', group: 'networking.k8s.io', version: 'v1', plural: 'ingresses', namespaced: true },
+  { key: 'IngressClass', kind: 'IngressClass', group: 'networking.k8s.io', version: 'v1', plural: 'ingressclasses', namespaced: false },
+  { key: 'Deployment', kind: 'Deployment', group: 'apps', version: 'v1', plural: 'deployments', namespaced: true },
+  { key: 'ReplicaSet', kind: 'ReplicaSet', group: 'apps', version: 'v1', plural: 'replicasets', namespaced: true },
+  { key: 'StatefulSet', kind: 'StatefulSet', group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true },
+  { key: 'DaemonSet', kind: 'DaemonSet', group: 'apps', version: 'v1', plural: 'daemonsets', namespaced: true },
+  { key: 'Job', kind: 'Job', group: 'batch', version: 'v1', plural: 'jobs', namespaced: true },
+  { key: 'TriageRequest', kind: 'TriageRequest', group: 'triage.dev', version: 'v1alpha1', plural: 'triagerequests', namespaced: true },
+  { key: 'TriageTemplate', kind: 'TriageTemplate', group: 'triage.dev', version: 'v1alpha1', plural: 'triagetemplates', namespaced: false },
+] as const satisfies readonly WatchedKind[];
+
+export type WatchedKey = (typeof WATCHED_KINDS)[number]['key'];
+
+export function apiVersionOf(kind: WatchedKind): string {
+  return kind.group === '' ? kind.version : `${kind.group}/${kind.version}`;
+}
+
+/** The collection path, e.g. /api/v1/pods or /apis/apps/v1/deployments (all namespaces). */
+export function collectionPath(kind: WatchedKind): string {
+  const prefix = kind.group === '' ? `/api/${kind.version}` : `/apis/${kind.group}/${kind.version}`;
+  return `${prefix}/${kind.plural}`;
+}

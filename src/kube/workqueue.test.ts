@@ -1,0 +1,123 @@
+import { Metrics } from '../metrics';
+import { WorkQueue, outcome, type ReconcileOutcome } from './workqueue';
+
+const metrics = new Metrics({ collectProcessMetrics: false });
+
+function deferred() {
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+async function until(condition: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+describe('WorkQueue', () => {
+  test('collapses adds of a key that is still waiting', async () => {
+    const gate = deferred();
+    const seen: string[] = [];
+    const queue = new WorkQueue({ name: 't1', metrics, concurrency: 1 }, async (key) => {
+      seen.push(key);
+      if (key === 'blocker') await gate.promise;
+      return outcome.done;
+    });
+    queue.add('blocker');
+    await until(() => seen.length === 1);
+    queue.add('a');
+    queue.add('a');
+    queue.add('a');
+    expect(queue.depth()).toBe(1);
+    gate.resolve();
+    await until(() => seen.length === 2);
+    await queue.shutDown();
+    expect(seen).toEqual(['blocker', 'a']);
+  });
+
+  test('never runs one key twice at once, and re-runs it once when it was added while in flight', async () => {
+    const gate = deferred();
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let runs = 0;
+    const queue = new WorkQueue({ name: 't2', metrics, concurrency: 4 }, async () => {
+      runs += 1;
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      if (runs === 1) await gate.promise;
+      inFlight -= 1;
+      return outcome.done;
+    });
+    queue.add('k');
+    await until(() => runs === 1);
+    queue.add('k');
+    queue.add('k');
+    gate.resolve();
+    await until(() => runs === 2);
+    await new Promise((r) => setTimeout(r, 20));
+    await queue.shutDown();
+    expect(runs).toBe(2);
+    expect(maxInFlight).toBe(1);
+  });
+
+  test('retries transient failures with growing delays and forgets them on success', async () => {
+    const attempts: number[] = [];
+    const results: ReconcileOutcome[] = [outcome.retry(new Error('1')), outcome.retry(new Error('2')), outcome.done];
+    const queue = new WorkQueue({ name: 't3', metrics, baseRetryDelayMs: 10 }, () => {
+      attempts.push(Date.now());
+      return Promise.resolve(results[attempts.length - 1] ?? outcome.done);
+    });
+    queue.add('k');
+    await until(() => attempts.length === 3);
+    await queue.shutDown();
+    const [first = 0, second = 0, third = 0] = attempts;
+    expect(second - first).toBeGreaterThanOrEqual(9);
+    expect(third - second).toBeGreaterThanOrEqual(19);
+  });
+
+  test('does not retry terminal failures', async () => {
+    let runs = 0;
+    const queue = new WorkQueue({ name: 't4', metrics, baseRetryDelayMs: 1 }, () => {
+      runs += 1;
+      return Promise.resolve(outcome.terminal(new Error('bad spec')));
+    });
+    queue.add('k');
+    await until(() => runs === 1);
+    await new Promise((r) => setTimeout(r, 30));
+    await queue.shutDown();
+    expect(runs).toBe(1);
+  });
+
+  test('a handler that throws is retried rather than dropped', async () => {
+    let runs = 0;
+    const queue = new WorkQueue({ name: 't5', metrics, baseRetryDelayMs: 1 }, () => {
+      runs += 1;
+      if (runs === 1) throw new Error('unexpected');
+      return Promise.resolve(outcome.done);
+    });
+    queue.add('k');
+    await until(() => runs === 2);
+    await queue.shutDown();
+    expect(runs).toBe(2);
+  });
+
+  test('keeps the earliest of several delayed adds', async () => {
+    const seen: number[] = [];
+    const queue = new WorkQueue({ name: 't6', metrics }, () => {
+      seen.push(Date.now());
+      return Promise.resolve(outcome.done);
+    });
+    const start = Date.now();
+    queue.addAfter('k', 500);
+    queue.addAfter('k', 20);
+    queue.addAfter('k', 400);
+    await until(() => seen.length === 1);
+    expect((seen[0] ?? 0) - start).toBeLessThan(300);
+    await new Promise((r) => setTimeout(r, 30));
+    await queue.shutDown();
+    expect(seen).toHaveLength(1);
+  });
+});

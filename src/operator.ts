@@ -1,0 +1,158 @@
+import type http from 'node:http';
+import type { KubeConfig, V1Lease } from '@kubernetes/client-node';
+import type { OperatorConfig } from './config';
+import { TriageRequestController } from './controllers/triagerequest/controller';
+import { TriageRequestReconciler } from './controllers/triagerequest/reconciler';
+import { KubeClient } from './kube/client';
+import { ClusterCache } from './kube/cluster-cache';
+import { ApiError } from './kube/errors';
+import { EventRecorder } from './kube/event-recorder';
+import { LeaderElector, LeaseConflictError, type LeaseClient } from './kube/leader-election';
+import type { Logger } from './logger';
+import { Metrics } from './metrics';
+import { closeServer, startMetricsServer, startProbeServer } from './server';
+
+/** Exit codes main() passes on: 1 after lost leadership (restart as a follower), 0 after SIGTERM. */
+export type OperatorExit = 'Stopped' | 'LostLeadership';
+
+function leasePath(namespace: string, name?: string): string {
+  return `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases${name === undefined ? '' : `/${name}`}`;
+}
+
+function conflictAware<T>(call: Promise<T>): Promise<T> {
+  return call.catch((error: unknown) => {
+    throw error instanceof ApiError && error.isConflict ? new LeaseConflictError(error.message) : error;
+  });
+}
+
+export function leaseClient(client: KubeClient): LeaseClient {
+  return {
+    get: (namespace, name) => client.getOptional<V1Lease>(leasePath(namespace, name)),
+    create: (namespace, lease) => conflictAware(client.create<V1Lease>(leasePath(namespace), lease)),
+    replace: (namespace, name, lease) => conflictAware(client.replace<V1Lease>(leasePath(namespace, name), lease)),
+  };
+}
+
+/**
+ * The operator process: caches on every replica (so a new leader starts warm), reconciles only on
+ * the leader. Stopping drains in-flight work before the Lease is released.
+ */
+export class Operator {
+  readonly metrics = new Metrics();
+  readonly cache: ClusterCache;
+  private readonly client: KubeClient;
+  private readonly recorder: EventRecorder;
+  private readonly controller: TriageRequestController;
+  private readonly elector: LeaderElector | undefined;
+  private servers: http.Server[] = [];
+
+  constructor(
+    private readonly config: OperatorConfig,
+    kubeConfig: KubeConfig,
+    private readonly logger: Logger,
+  ) {
+    this.client = new KubeClient(kubeConfig, (verb, resource, code) => {
+      this.metrics.apiRequests.inc({ verb, resource, code });
+    });
+    this.cache = new ClusterCache({ config: kubeConfig, client: this.client, logger, metrics: this.metrics });
+    this.recorder = new EventRecorder(this.client, config.identity, logger, this.metrics);
+    const reconciler = new TriageRequestReconciler({
+      cache: this.cache,
+      client: this.client,
+      recorder: this.recorder,
+      logger,
+      metrics: this.metrics,
+      trustedNamespaces: config.trustedNamespaces,
+      now: () => new Date(),
+    });
+    this.controller = new TriageRequestController({
+      cache: this.cache,
+      reconciler,
+      metrics: this.metrics,
+      concurrency: config.concurrency,
+      resyncMs: config.resyncSeconds * 1000,
+    });
+    this.elector = config.leaderElect
+      ? new LeaderElector(
+          { namespace: config.leaderElectionNamespace, name: config.leaderElectionId, identity: config.identity },
+          {
+            client: leaseClient(this.client),
+            logger: { info: (message) => logger.info(message), warn: (message) => logger.warn(message) },
+          },
+        )
+      : undefined;
+  }
+
+  /** Runs until `stop` aborts (→ 'Stopped') or leadership is lost (→ 'LostLeadership'). */
+  async run(stop: AbortSignal): Promise<OperatorExit> {
+    this.servers = await Promise.all([
+      startMetricsServer(this.config.metricsBindAddress, this.metrics),
+      startProbeServer(this.config.healthProbeBindAddress, {
+        healthy: () => this.elector?.healthy(new Date()) ?? true,
+        ready: () => this.cache.synced(),
+      }),
+    ]);
+    this.logger.info('Starting', { identity: this.config.identity, leaderElect: this.config.leaderElect });
+    await this.cache.start();
+    const exit = this.elector === undefined ? await this.runUnelected(stop) : await this.runElected(this.elector, stop);
+    await this.cache.stop();
+    await Promise.all(this.servers.map(closeServer));
+    this.logger.info('Stopped', { exit });
+    return exit;
+  }
+
+  private async runUnelected(stop: AbortSignal): Promise<OperatorExit> {
+    this.controller.start();
+    await new Promise<void>((resolve) => {
+      if (stop.aborted) resolve();
+      else stop.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await this.drain();
+    return 'Stopped';
+  }
+
+  private async runElected(elector: LeaderElector, stop: AbortSignal): Promise<OperatorExit> {
+    const name = this.config.leaderElectionId;
+    // The elector gets its own signal so it releases the Lease only after work has drained.
+    const electorStop = new AbortController();
+    let drained: Promise<void> = Promise.resolve();
+    stop.addEventListener(
+      'abort',
+      () => {
+        drained = this.drain().finally(() => {
+          electorStop.abort();
+        });
+      },
+      { once: true },
+    );
+    await elector.run(
+      {
+        onStartedLeading: () => {
+          this.metrics.leader.set({ name }, 1);
+          this.logger.info('Became leader', { identity: this.config.identity });
+          this.controller.start();
+        },
+        onStoppedLeading: () => {
+          this.metrics.leader.set({ name }, 0);
+          this.logger.info('Stopped leading', { identity: this.config.identity });
+        },
+        onNewLeader: (identity) => {
+          this.logger.info('Leader observed', { leader: identity });
+        },
+      },
+      electorStop.signal,
+    );
+    if (stop.aborted) {
+      await drained;
+      return 'Stopped';
+    }
+    // Leadership lost while running: another replica may already reconcile, so stop at once.
+    await this.drain();
+    return 'LostLeadership';
+  }
+
+  private async drain(): Promise<void> {
+    await this.controller.stop();
+    await this.recorder.flush();
+  }
+}

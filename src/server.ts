@@ -1,0 +1,76 @@
+import http from 'node:http';
+import type { Metrics } from './metrics';
+
+export interface Probes {
+  /** Liveness: the process works (and, when leading, still renews its lease). */
+  healthy(): boolean;
+  /** Readiness: every informer cache has synced. */
+  ready(): boolean;
+}
+
+function parseBindAddress(address: string): { host: string | undefined; port: number } {
+  const colon = address.lastIndexOf(':');
+  const host = address.slice(0, colon);
+  return { host: host === '' ? undefined : host, port: Number(address.slice(colon + 1)) };
+}
+
+function listen(server: http.Server, address: string): Promise<http.Server> {
+  const { host, port } = parseBindAddress(address);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+function answer(response: http.ServerResponse, ok: boolean, what: string): void {
+  response.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' });
+  response.end(ok ? 'ok\n' : `${what} failed\n`);
+}
+
+/** /healthz and /readyz on the probe address, as kubebuilder scaffolds do. */
+export function startProbeServer(address: string, probes: Probes): Promise<http.Server> {
+  const server = http.createServer((request, response) => {
+    const path = (request.url ?? '/').split('?')[0];
+    if (path === '/healthz' || path === '/livez') answer(response, probes.healthy(), 'healthz');
+    else if (path === '/readyz') answer(response, probes.ready(), 'readyz: caches not synced;');
+    else {
+      response.writeHead(404);
+      response.end();
+    }
+  });
+  return listen(server, address);
+}
+
+/** Prometheus metrics on their own address. */
+export function startMetricsServer(address: string, metrics: Metrics): Promise<http.Server> {
+  const server = http.createServer((request, response) => {
+    if ((request.url ?? '/').split('?')[0] !== '/metrics') {
+      response.writeHead(404);
+      response.end();
+      return;
+    }
+    metrics.registry.metrics().then(
+      (body) => {
+        response.writeHead(200, { 'Content-Type': metrics.registry.contentType });
+        response.end(body);
+      },
+      (error: unknown) => {
+        response.writeHead(500);
+        response.end(String(error));
+      },
+    );
+  });
+  return listen(server, address);
+}
+
+export function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+    server.closeAllConnections();
+  });
+}

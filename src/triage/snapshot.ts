@@ -1,0 +1,56 @@
+// The engine's read port: what diagnosis may see of the cluster. Implemented over informer caches
+// by src/kube/cluster-cache.ts; the engine itself never imports a client.
+
+export interface OwnerReference {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly controller?: boolean;
+}
+
+export interface ObjectMeta {
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly uid?: string;
+  readonly resourceVersion?: string;
+  readonly generation?: number;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly ownerReferences?: readonly OwnerReference[];
+  readonly creationTimestamp?: string;
+  readonly deletionTimestamp?: string;
+}
+
+/** An object as the apiserver serialises it (timestamps are strings). */
+export interface KubeObject {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata?: ObjectMeta;
+}
+
+/** Forbidden and Syncing make evidence `unavailable`; they never mean "does not exist". */
+export type CacheAvailability = 'Synced' | 'Forbidden' | 'Syncing';
+
+/** Secondary indexes every cache keeps; see src/kube/cluster-cache.ts for what each files by. */
+export const INDEX = {
+  /** Any object → the uids of its owners. */
+  owner: 'owner',
+  /** Event → `${kind}/${uid}` of the object it is about (involvedObject / regarding). */
+  subject: 'subject',
+  /** Pod → `${namespace}/${claimName}` of each PVC it mounts. */
+  claim: 'claim',
+  /** Pod → the node it is bound to. */
+  node: 'node',
+  /** Ingress → `${namespace}/${serviceName}` of each backend. */
+  backendService: 'backendService',
+  /** EndpointSlice → `${namespace}/${serviceName}`. */
+  service: 'service',
+} as const;
+
+export interface ClusterSnapshot {
+  availability(kind: string): CacheAvailability;
+  get(kind: string, name: string, namespace?: string): KubeObject | undefined;
+  list(kind: string, namespace?: string): readonly KubeObject[];
+  byIndex(kind: string, index: string, value: string): readonly KubeObject[];
+}
