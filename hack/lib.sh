@@ -48,7 +48,9 @@ free_ports() {
 start_component() {
   local name=$1; shift
   log "starting $name"
-  setsid "$@" >"$state/logs/$name.log" 2>&1 </dev/null &
+  mkdir -p "$state/cmd"
+  printf '%q ' "$@" >"$state/cmd/$name"
+  setsid "$@" >>"$state/logs/$name.log" 2>&1 </dev/null &
   echo $! >"$state/pids/$name.pid"
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { WATCHED_KINDS } from '../kube/kinds';
-import { GROUP, TriageRequestSpec, TriageRequestStatus, VERSION } from './triage-request';
+import { CUSTOM_INTENT_RULE, GROUP, TriageRequestSpec, TriageRequestStatus, VERSION } from './triage-request';
 import { TriageTemplateSpec, TriageTemplateStatus } from './triage-template';
 
 // Builds the generated manifests (CRDs, ClusterRole) from the zod schemas and the watched-kinds list.
@@ -58,6 +58,8 @@ function crd(options: {
   readonly spec: z.ZodType;
   readonly status: z.ZodType;
   readonly columns: readonly PrinterColumn[];
+  /** CEL rules on the whole object (the only place metadata.name can be checked). */
+  readonly rootRules?: readonly { rule: string; message: string }[];
 }) {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -93,6 +95,7 @@ function crd(options: {
                 status: openApi(options.status),
               },
               required: ['spec'],
+              ...(options.rootRules === undefined ? {} : { 'x-kubernetes-validations': options.rootRules }),
             },
           },
         },
@@ -135,6 +138,12 @@ export function triageTemplateCrd() {
       'TriageTemplate adds or overrides a triage intent declaratively: collectors and checks per step, required evidence, matchers.',
     spec: TriageTemplateSpec,
     status: TriageTemplateStatus,
+    rootRules: [
+      {
+        rule: `${CUSTOM_INTENT_RULE.replaceAll('self', 'self.metadata.name')}`,
+        message: 'metadata.name must be a built-in intent (to override it) or contain a dot (e.g. my-check.example.com), so requests can name it',
+      },
+    ],
     columns: [
       { name: 'Version', type: 'string', jsonPath: '.spec.version' },
       { name: 'Accepted', type: 'string', jsonPath: '.status.conditions[?(@.type=="Accepted")].status' },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Envelope } from './envelope';
-import { BUILT_IN_INTENT_NAMES, TARGET_KINDS } from './intents';
+import { BUILT_IN_INTENTS, BUILT_IN_INTENT_NAMES, TARGET_KINDS } from './intents';
 
 export const GROUP = 'triage.dev';
 export const VERSION = 'v1alpha1';
@@ -12,6 +12,17 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
  * built-in ("pvc-bindng") is rejected at `kubectl apply` rather than waiting for a template.
  */
 export const CUSTOM_INTENT_RULE = `self in [${BUILT_IN_INTENT_NAMES.map((n) => `'${n}'`).join(', ')}] || self.contains('.')`;
+
+/** CEL: a built-in intent only targets the kinds it diagnoses (the operator re-checks as InvalidTarget). */
+const intentKindsMap = `{${Object.entries(BUILT_IN_INTENTS)
+  .map(([name, info]) => `'${name}': [${info.targetKinds.map((k) => `'${k}'`).join(', ')}]`)
+  .join(', ')}}`;
+export const INTENT_TARGET_RULE = {
+  rule: `!has(self.target) || !(self.intent in ${intentKindsMap}) || self.target.kind in ${intentKindsMap}[self.intent]`,
+  messageExpression: `'intent ' + self.intent + ' cannot target ' + self.target.kind`,
+  fieldPath: '.target.kind',
+  reason: 'FieldValueInvalid',
+};
 
 export function isValidIntentName(intent: string): boolean {
   return (BUILT_IN_INTENT_NAMES as readonly string[]).includes(intent) || intent.includes('.');
@@ -90,6 +101,7 @@ export const TriageRequestSpec = z
       .default('Once')
       .describe('Once: run per generation. Continuous: re-run when an input changes.'),
   })
+  .meta({ 'x-kubernetes-validations': [INTENT_TARGET_RULE] })
   .describe('What to triage and how far to look.');
 export type TriageRequestSpec = z.infer<typeof TriageRequestSpec>;
 

@@ -59,7 +59,12 @@ export class KubeClient {
   }
 
   async get<T>(path: string, query: Record<string, string> = {}): Promise<T> {
-    return this.request<T>('GET', path, query);
+    return JSON.parse(await this.request('GET', path, query)) as T;
+  }
+
+  /** GET of a non-JSON endpoint, e.g. /metrics. */
+  async getText(path: string): Promise<string> {
+    return this.request('GET', path, {}, undefined, undefined, 'text/plain');
   }
 
   /** GET that answers undefined for 404. */
@@ -89,30 +94,31 @@ export class KubeClient {
   }
 
   async create<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>('POST', path, {}, body);
+    return JSON.parse(await this.request('POST', path, {}, body)) as T;
   }
 
   async replace<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>('PUT', path, {}, body);
+    return JSON.parse(await this.request('PUT', path, {}, body)) as T;
   }
 
   async mergePatch<T>(path: string, patch: unknown): Promise<T> {
-    return this.request<T>('PATCH', path, {}, patch, MERGE_PATCH);
+    return JSON.parse(await this.request('PATCH', path, {}, patch, MERGE_PATCH)) as T;
   }
 
-  private async request<T>(
+  private async request(
     method: string,
     path: string,
     query: Record<string, string>,
     body?: unknown,
     contentType = 'application/json',
-  ): Promise<T> {
+    accept = 'application/json',
+  ): Promise<string> {
     const url = new URL(this.serverUrl + path);
     for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
     const options: https.RequestOptions = {
       method,
       agent: url.protocol === 'https:' ? this.agent : undefined,
-      headers: { Accept: 'application/json' },
+      headers: { Accept: accept },
       timeout: this.requestTimeoutMs,
     };
     await this.config.applyToHTTPSOptions(options);
@@ -130,7 +136,7 @@ export class KubeClient {
       throw new ConnectionError(method, path, error);
     }
     this.observe(verb, resource, String(response.status));
-    if (response.status >= 200 && response.status < 300) return JSON.parse(response.text) as T;
+    if (response.status >= 200 && response.status < 300) return response.text;
     throw toApiError(response.status, response.text, method, path);
   }
 }

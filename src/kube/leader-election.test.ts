@@ -39,11 +39,15 @@ class FakeClock implements Clock {
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
-      if (signal?.aborted) return resolve();
+      if (signal?.aborted) {
+        resolve();
+        return;
+      }
       const timer: Timer = {
         at: this.current + ms,
         wake: () => {
           this.timers = this.timers.filter((t) => t !== timer);
+          signal?.removeEventListener('abort', timer.wake);
           resolve();
         },
       };
@@ -127,7 +131,8 @@ class InMemoryLeaseClient implements LeaseClient {
   private store(key: string, lease: V1Lease): V1Lease {
     this.version += 1;
     const stored = structuredClone(lease);
-    stored.metadata = { ...lease.metadata, resourceVersion: String(this.version) };
+    stored.metadata ??= {};
+    stored.metadata.resourceVersion = String(this.version);
     this.leases.set(key, stored);
     return structuredClone(stored);
   }
@@ -140,7 +145,12 @@ class InMemoryLeaseClient implements LeaseClient {
 
 /** Spec fields read as the wire values they are (client-node types MicroTime as Date). */
 function specOf(client: InMemoryLeaseClient): Record<string, unknown> {
-  return { ...client.lease()?.spec };
+  const spec = client.lease()?.spec;
+  if (spec === undefined) return {};
+  const { holderIdentity, leaseDurationSeconds, leaseTransitions } = spec;
+  const acquireTime: unknown = spec.acquireTime;
+  const renewTime: unknown = spec.renewTime;
+  return { holderIdentity, leaseDurationSeconds, acquireTime, renewTime, leaseTransitions };
 }
 
 class Replica {
@@ -179,6 +189,15 @@ class Replica {
   }
 }
 
+function thrownBy(action: () => unknown): unknown {
+  try {
+    action();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
 const never = (): Promise<void> => new Promise<void>(() => undefined);
 
 describe('resolveLeaderElectionConfig', () => {
@@ -202,9 +221,9 @@ describe('resolveLeaderElectionConfig', () => {
     [{ identity: '' }, 'identity'],
     [{ namespace: '' }, 'namespace'],
   ])('rejects %o', (override, field) => {
-    const attempt = () => resolveLeaderElectionConfig({ ...base, ...override });
-    expect(attempt).toThrow(LeaderElectionConfigError);
-    expect(attempt).toThrow(expect.objectContaining({ field }));
+    const error = thrownBy(() => resolveLeaderElectionConfig({ ...base, ...override }));
+    expect(error).toBeInstanceOf(LeaderElectionConfigError);
+    expect(error).toMatchObject({ field });
   });
 
   test('accepts renewDeadline just above retryPeriod × 1.2', () => {
@@ -358,21 +377,27 @@ describe('run', () => {
   test('after the leader crashes, the follower takes over once leaseDuration passed on its own clock', async () => {
     const client = new InMemoryLeaseClient();
     const a = new Replica('a', client);
+    // b's clock is an hour ahead: comparing a's renewTime with it would call the Lease expired at once.
     const b = new Replica('b', client, new Date(START.getTime() + HOUR_MS));
     a.run();
     await a.clock.advance(500);
     b.run();
-    // a renews at +2 s … +10 s; b retries at +0.5 s, +2.5 s … and last sees a change at +10.5 s.
+    // a renews at 2 … 10 s; b, half a second behind, retries at 0, 2 … s of its own clock.
     await advanceAll(9_600, a.clock, b.clock);
-    expect(specOf(client)).toMatchObject({ renewTime: microTime(a.clock.now()) });
+    expect(specOf(client)).toMatchObject({ holderIdentity: 'a', renewTime: microTime(new Date(START.getTime() + 10_000)) });
 
-    // The crash: a's clock stops, so it never renews again.
-    await b.clock.advance(14_900);
+    // The crash: a's clock stops, so it never renews again. b sees the last change at its 10 s retry.
+    await b.clock.advance(16_300);
     expect(b.elector.isLeader()).toBe(false);
-    await b.clock.advance(1_000);
+    expect(specOf(client)).toMatchObject({ holderIdentity: 'a', leaseTransitions: 0 });
+    await b.clock.advance(100);
 
     expect(b.events).toEqual(['leader:a', 'leader:b', 'started']);
-    expect(specOf(client)).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1, acquireTime: microTime(b.clock.now()) });
+    expect(specOf(client)).toMatchObject({
+      holderIdentity: 'b',
+      leaseTransitions: 1,
+      acquireTime: microTime(new Date(START.getTime() + HOUR_MS + 26_000)),
+    });
   });
 
   test('a graceful stop releases the Lease and the follower takes it on its next retry', async () => {
@@ -388,6 +413,7 @@ describe('run', () => {
     await a.done;
 
     expect(a.events).toEqual(['leader:a', 'started', 'stopped']);
+    expect(b.elector.isLeader()).toBe(false);
     expect(a.leadingSignal?.reason).toEqual(new LeadershipEndedError('shutdown'));
     expect(a.elector.isLeader()).toBe(false);
     expect(specOf(client)).toEqual({
@@ -400,6 +426,7 @@ describe('run', () => {
 
     await b.clock.advance(2_000);
     expect(b.elector.isLeader()).toBe(true);
+    expect(b.events).toEqual(['leader:a', 'leader:b', 'started']);
     expect(specOf(client)).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
   });
 

@@ -304,7 +304,7 @@ export class LeaderElector {
       await this.pause(Math.min(this.config.retryPeriodMs, deadlineMs - this.nowMs()), signal);
       if (signal.aborted) return 'shutdown';
       const remainingMs = deadlineMs - this.nowMs();
-      if (remainingMs <= 0) return 'renew-deadline-exceeded';
+      
       // Racing the deadline: a hung request must not keep us leading past it.
       const outcome = await this.withinDeadline(this.tryAcquireOrRenew(), remainingMs);
       this.reportNewLeader(callbacks);

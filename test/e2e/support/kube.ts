@@ -7,6 +7,7 @@ import {
   KubeConfig,
   StorageV1Api,
 } from '@kubernetes/client-node';
+import { KubeClient } from '../../../src/kube/client';
 import { readClusterInfo } from './cluster-info';
 
 /** Typed API clients for the cluster the e2e run uses (admin identity). */
@@ -18,6 +19,8 @@ export interface Kube {
   readonly discovery: DiscoveryV1Api;
   readonly events: EventsV1Api;
   readonly custom: CustomObjectsApi;
+  /** The operator's own JSON client, for raw paths such as the apiserver's /metrics. */
+  readonly raw: KubeClient;
 }
 
 let cached: Kube | undefined;
@@ -34,6 +37,7 @@ export function kube(): Kube {
     discovery: config.makeApiClient(DiscoveryV1Api),
     events: config.makeApiClient(EventsV1Api),
     custom: config.makeApiClient(CustomObjectsApi),
+    raw: new KubeClient(config),
   };
   return cached;
 }

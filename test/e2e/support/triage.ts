@@ -1,0 +1,37 @@
+import type { TriageRequestStatus } from '../../../src/crds/triage-request';
+import { eventually } from './eventually';
+import { kube } from './kube';
+
+export interface TriageRequestResource {
+  readonly metadata: { name: string; namespace: string; generation: number; resourceVersion: string; uid: string };
+  readonly spec: Record<string, unknown>;
+  readonly status?: TriageRequestStatus;
+}
+
+const api = { group: 'triage.dev', version: 'v1alpha1', plural: 'triagerequests' } as const;
+
+export async function createTriageRequest(namespace: string, name: string, spec: Record<string, unknown>): Promise<TriageRequestResource> {
+  return (await kube().custom.createNamespacedCustomObject({
+    ...api,
+    namespace,
+    body: { apiVersion: 'triage.dev/v1alpha1', kind: 'TriageRequest', metadata: { name }, spec },
+  })) as TriageRequestResource;
+}
+
+export async function getTriageRequest(namespace: string, name: string): Promise<TriageRequestResource> {
+  return (await kube().custom.getNamespacedCustomObject({ ...api, namespace, name })) as TriageRequestResource;
+}
+
+/** Waits until the operator has written status for the request's current generation. */
+export function triaged(namespace: string, name: string, timeoutMs = 60_000): Promise<TriageRequestResource> {
+  return eventually(
+    `TriageRequest ${namespace}/${name} triaged for its generation`,
+    async () => {
+      const request = await getTriageRequest(namespace, name);
+      return request.status?.observedGeneration === request.metadata.generation && request.status.verdict !== undefined
+        ? request
+        : undefined;
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
+}
