@@ -51,7 +51,10 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-/** The API port: the only calls the algorithm makes. */
+/**
+ * The API port: the only calls the algorithm makes. Give requests a timeout: a leader's renewals
+ * are raced against renewDeadline anyway, but a hung call while campaigning stalls the campaign.
+ */
 export interface LeaseClient {
   /** Resolves undefined on 404. */
   get(namespace: string, name: string): Promise<V1Lease | undefined>;
@@ -304,7 +307,7 @@ export class LeaderElector {
       await this.pause(Math.min(this.config.retryPeriodMs, deadlineMs - this.nowMs()), signal);
       if (signal.aborted) return 'shutdown';
       const remainingMs = deadlineMs - this.nowMs();
-      
+      if (remainingMs <= 0) return 'renew-deadline-exceeded';
       // Racing the deadline: a hung request must not keep us leading past it.
       const outcome = await this.withinDeadline(this.tryAcquireOrRenew(), remainingMs);
       this.reportNewLeader(callbacks);

@@ -13,10 +13,10 @@ export interface ScriptResult {
 export function runHackScript(
   script: string,
   env: NodeJS.ProcessEnv = {},
-  options: { echoProgress?: boolean } = {},
+  options: { echoProgress?: boolean; args?: readonly string[] } = {},
 ): Promise<ScriptResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(repoRoot, 'hack', script), [], {
+    const child = spawn(path.join(repoRoot, 'hack', script), [...(options.args ?? [])], {
       cwd: repoRoot,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

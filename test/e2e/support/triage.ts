@@ -1,3 +1,4 @@
+import type { CustomObjectsApi } from '@kubernetes/client-node';
 import type { TriageRequestStatus } from '../../../src/crds/triage-request';
 import { eventually } from './eventually';
 import { kube } from './kube';
@@ -10,24 +11,35 @@ export interface TriageRequestResource {
 
 const api = { group: 'triage.dev', version: 'v1alpha1', plural: 'triagerequests' } as const;
 
-export async function createTriageRequest(namespace: string, name: string, spec: Record<string, unknown>): Promise<TriageRequestResource> {
-  return (await kube().custom.createNamespacedCustomObject({
+/** The custom-objects client of the shared e2e cluster, unless a test brings its own cluster. */
+export async function createTriageRequest(
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+  custom: CustomObjectsApi = kube().custom,
+): Promise<TriageRequestResource> {
+  return (await custom.createNamespacedCustomObject({
     ...api,
     namespace,
     body: { apiVersion: 'triage.dev/v1alpha1', kind: 'TriageRequest', metadata: { name }, spec },
   })) as TriageRequestResource;
 }
 
-export async function getTriageRequest(namespace: string, name: string): Promise<TriageRequestResource> {
-  return (await kube().custom.getNamespacedCustomObject({ ...api, namespace, name })) as TriageRequestResource;
+export async function getTriageRequest(namespace: string, name: string, custom: CustomObjectsApi = kube().custom): Promise<TriageRequestResource> {
+  return (await custom.getNamespacedCustomObject({ ...api, namespace, name })) as TriageRequestResource;
 }
 
 /** Waits until the operator has written status for the request's current generation. */
-export function triaged(namespace: string, name: string, timeoutMs = 60_000): Promise<TriageRequestResource> {
+export function triaged(
+  namespace: string,
+  name: string,
+  timeoutMs = 60_000,
+  custom: CustomObjectsApi = kube().custom,
+): Promise<TriageRequestResource> {
   return eventually(
     `TriageRequest ${namespace}/${name} triaged for its generation`,
     async () => {
-      const request = await getTriageRequest(namespace, name);
+      const request = await getTriageRequest(namespace, name, custom);
       return request.status?.observedGeneration === request.metadata.generation && request.status.verdict !== undefined
         ? request
         : undefined;

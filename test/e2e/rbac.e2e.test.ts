@@ -1,0 +1,79 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { readClusterInfo } from './support/cluster-info';
+import { kube } from './support/kube';
+import { kubectl, kubectlOk } from './support/kubectl';
+import { stopAllOperators, startOperator } from './support/operator';
+import { useTestNamespace } from './support/test-namespace';
+import { createTriageRequest, triaged } from './support/triage';
+
+// The operator runs as the ServiceAccount from config/rbac with a token minted for it: if it needed
+// any permission beyond config/rbac, its caches would not sync or its writes would fail here.
+const ns = useTestNamespace('e2e-rbac');
+const serviceAccount = 'system:serviceaccount:triage-system:triage-operator';
+let kubeconfigFile = '';
+
+beforeAll(async () => {
+  await kubectlOk(['apply', '-f', 'config/manager/namespace.yaml']);
+  await kubectlOk(['apply', '-k', 'config/rbac']);
+  const token = await kube().core.createNamespacedServiceAccountToken({
+    namespace: 'triage-system',
+    name: 'triage-operator',
+    body: { spec: { expirationSeconds: 3600, audiences: [] } },
+  });
+  const admin = kube().config;
+  const cluster = admin.getCurrentCluster();
+  if (cluster === null) throw new Error('no cluster in the admin kubeconfig');
+  kubeconfigFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'triage-rbac-')), 'kubeconfig');
+  fs.writeFileSync(
+    kubeconfigFile,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'local', cluster: { server: cluster.server, 'certificate-authority': cluster.caFile } }],
+      users: [{ name: 'triage-operator', user: { token: token.status?.token } }],
+      contexts: [{ name: 'operator', context: { cluster: 'local', user: 'triage-operator' } }],
+      'current-context': 'operator',
+    }),
+    { mode: 0o600 },
+  );
+});
+
+afterAll(async () => {
+  await stopAllOperators();
+  fs.rmSync(path.dirname(kubeconfigFile), { recursive: true, force: true });
+});
+
+describe('least-privilege RBAC from config/rbac', () => {
+  test('the ServiceAccount can read what the operator watches and nothing it should not', async () => {
+    const can = async (...args: string[]) => (await kubectl(['auth', 'can-i', ...args, `--as=${serviceAccount}`])).stdout.trim();
+    expect(await can('watch', 'pods', '--all-namespaces')).toBe('yes');
+    expect(await can('patch', 'triagerequests.triage.dev', '--subresource=status', '-n', ns.name)).toBe('yes');
+    expect(await can('create', 'events.events.k8s.io', '-n', ns.name)).toBe('yes');
+    expect(await can('get', 'secrets', '--all-namespaces')).toBe('no');
+    expect(await can('list', 'secrets', '-n', ns.name)).toBe('no');
+    expect(await can('update', 'triagerequests.triage.dev', '-n', ns.name)).toBe('no');
+    expect(await can('delete', 'pods', '-n', ns.name)).toBe('no');
+    expect(await can('update', 'leases.coordination.k8s.io', '-n', ns.name)).toBe('no');
+    expect(await can('update', 'leases.coordination.k8s.io', '-n', 'triage-system')).toBe('yes');
+  });
+
+  test('the operator runs with only those permissions, leader election included', async () => {
+    const operator = await startOperator({
+      kubeconfig: kubeconfigFile,
+      args: ['--leader-elect=true', '--leader-election-namespace=triage-system', `--leader-election-id=rbac-${ns.name}`],
+    });
+    await createTriageRequest(ns.name, 'as-service-account', { intent: 'pvc-binding' });
+
+    const request = await triaged(ns.name, 'as-service-account');
+    expect(request.status?.observedGeneration).toBe(request.metadata.generation);
+    expect(request.status?.conditions?.map((c) => c.type).sort()).toEqual(['Complete', 'RootCauseFound']);
+    const events = await kube().events.listNamespacedEvent({ namespace: ns.name, fieldSelector: `regarding.uid=${request.metadata.uid}` });
+    expect(events.items).toHaveLength(1);
+    const log = operator.log();
+    expect(log).not.toMatch(/forbidden/i);
+    expect(log).toContain('Became leader');
+    expect(readClusterInfo().kubeconfig).not.toBe(kubeconfigFile);
+  });
+});
