@@ -28,6 +28,14 @@ typecheck: $(NPM_STAMP) ## Type-check sources and tests
 lint: $(NPM_STAMP) ## Run ESLint
 	npm run lint
 
+.PHONY: generate
+generate: $(NPM_STAMP) ## Regenerate config/crd and config/rbac/role.yaml from src/crds and src/kube/kinds.ts
+	npm run --silent generate
+
+.PHONY: verify-generated
+verify-generated: $(NPM_STAMP) ## Fail when generated manifests drift from their source
+	npm run --silent verify-generated
+
 .PHONY: controlplane
 controlplane: ## Build (or reuse) the local control plane binaries
 	@hack/build-controlplane.sh >/dev/null
@@ -51,6 +59,19 @@ test-unit: $(NPM_STAMP) ## Unit tests only
 .PHONY: test-e2e
 test-e2e: $(NPM_STAMP) controlplane ## E2E tests only (starts a cluster unless KUBECONFIG points at a local one)
 	@hack/run-tests.sh --selectProjects e2e
+
+KUBECTL = $$(hack/build-controlplane.sh 2>/dev/null)/kubectl
+
+.PHONY: install
+install: controlplane ## Install the CRDs, namespace and RBAC into the current cluster (KUBECONFIG)
+	$(KUBECTL) apply -k config/crd
+	$(KUBECTL) apply -f config/manager/namespace.yaml
+	$(KUBECTL) apply -k config/rbac
+	$(KUBECTL) wait --for=condition=Established --timeout=30s crd/triagerequests.triage.dev crd/triagetemplates.triage.dev
+
+.PHONY: run
+run: build ## Run the operator in the foreground against the current KUBECONFIG (ARGS=... for more flags)
+	node dist/main.js --trusted-namespaces=triage-system $(ARGS)
 
 .PHONY: demo
 demo: $(NPM_STAMP) ## Start the local cluster and show it

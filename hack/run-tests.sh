@@ -9,7 +9,7 @@ mkdir -p "$results"
 rm -f "$results/jest.json"
 failed_checks=0
 
-for check in typecheck lint; do
+for check in typecheck lint verify-generated; do
   echo "--- npm run $check"
   if ! npm run --silent "$check"; then
     echo "--- $check failed"

@@ -61,7 +61,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ope
       strict: true,
       allowPositionals: false,
     });
-    values = parsed.values as Record<string, string | undefined>;
+    values = parsed.values;
   } catch (error: unknown) {
     throw new ConfigError([error instanceof Error ? error.message : String(error)]);
   }

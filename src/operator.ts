@@ -105,7 +105,7 @@ export class Operator {
     this.controller.start();
     await new Promise<void>((resolve) => {
       if (stop.aborted) resolve();
-      else stop.addEventListener('abort', () => resolve(), { once: true });
+      else stop.addEventListener('abort', () => { resolve(); }, { once: true });
     });
     await this.drain();
     return 'Stopped';

@@ -37,7 +37,7 @@ export function toStructural(schema: JsonSchema): JsonSchema {
 }
 
 function openApi(schema: z.ZodType): JsonSchema {
-  return toStructural(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as JsonSchema);
+  return toStructural(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }));
 }
 
 interface PrinterColumn {
@@ -140,7 +140,7 @@ export function triageTemplateCrd() {
     status: TriageTemplateStatus,
     rootRules: [
       {
-        rule: `${CUSTOM_INTENT_RULE.replaceAll('self', 'self.metadata.name')}`,
+        rule: CUSTOM_INTENT_RULE.replaceAll('self', 'self.metadata.name'),
         message: 'metadata.name must be a built-in intent (to override it) or contain a dot (e.g. my-check.example.com), so requests can name it',
       },
     ],

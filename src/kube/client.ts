@@ -124,7 +124,11 @@ export class KubeClient {
     await this.config.applyToHTTPSOptions(options);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     if (payload !== undefined) {
-      options.headers = { ...options.headers, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) };
+      // applyToHTTPSOptions fills headers as an object (Authorization), never as a raw array.
+      const headers = (options.headers ?? {}) as http.OutgoingHttpHeaders;
+      headers['Content-Type'] = contentType;
+      headers['Content-Length'] = Buffer.byteLength(payload);
+      options.headers = headers;
     }
     const verb = verbOf(method, path, url.searchParams);
     const resource = resourceOf(path);

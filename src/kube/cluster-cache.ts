@@ -19,7 +19,7 @@ interface Indexed {
   };
 }
 
-const asIndexed = (object: KubernetesObject): Indexed => object as Indexed;
+const asIndexed = (object: KubernetesObject): Indexed => object;
 const namespaced = (object: Indexed, name: string | undefined): string[] =>
   name === undefined || name === '' ? [] : [`${object.metadata?.namespace ?? ''}/${name}`];
 

@@ -16,7 +16,7 @@ function reusableKubeconfig(): string | undefined {
   return kc.getCurrentContext() === localContext ? candidate : undefined;
 }
 
-async function installCrds(kubeconfig: string, binDir: string): Promise<void> {
+function installCrds(kubeconfig: string, binDir: string): void {
   const kubectl = path.join(binDir, 'kubectl');
   execFileSync(kubectl, ['--kubeconfig', kubeconfig, 'apply', '-k', path.join(repoRoot, 'config/crd')], { stdio: 'inherit' });
   execFileSync(kubectl, ['--kubeconfig', kubeconfig, 'wait', '--for=condition=Established', '--timeout=30s', 'crd/triagerequests.triage.dev', 'crd/triagetemplates.triage.dev'], { stdio: 'inherit' });
@@ -33,7 +33,7 @@ export default async function globalSetup(): Promise<void> {
   if (existing !== undefined) {
     process.stderr.write(`\n[e2e] using the running local cluster from KUBECONFIG=${existing}\n`);
     writeClusterInfo({ kubeconfig: existing, binDir, startedBySetup: false });
-    await installCrds(existing, binDir);
+    installCrds(existing, binDir);
     return;
   }
   process.stderr.write('\n[e2e] starting the local control plane\n');
@@ -43,5 +43,5 @@ export default async function globalSetup(): Promise<void> {
   const startedBySetup = !up.stderr.includes('cluster already up');
   const kubeconfig = kubeconfigFromClusterUp(up.stdout);
   writeClusterInfo({ kubeconfig, binDir, startedBySetup });
-  await installCrds(kubeconfig, binDir);
+  installCrds(kubeconfig, binDir);
 }

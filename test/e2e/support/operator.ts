@@ -37,7 +37,7 @@ async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await new Promise<void>((resolve) => server.close(() => { resolve(); }));
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
 }
@@ -45,7 +45,7 @@ async function freePort(): Promise<number> {
 function exitOf(child: ChildProcess): Promise<number | string> {
   return new Promise((resolve) => {
     if (child.exitCode !== null) resolve(child.exitCode);
-    else child.once('exit', (code, signal) => resolve(code ?? signal ?? -1));
+    else child.once('exit', (code, signal) => { resolve(code ?? signal ?? -1); });
   });
 }
 
