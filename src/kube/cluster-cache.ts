@@ -1,72 +1,11 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import { INDEX, type CacheAvailability, type ClusterSnapshot, type KubeObject } from '../triage/snapshot';
+import { indexesFor } from '../triage/indexes';
+import type { CacheAvailability, ClusterSnapshot, KubeObject } from '../triage/snapshot';
 import type { KubeClient } from './client';
 import { Informer, type IndexFunction } from './informer';
 import { WATCHED_KINDS, type WatchedKey, type WatchedKind } from './kinds';
-
-/** Raw JSON shape of the fields the index functions read. */
-interface Indexed {
-  metadata?: { namespace?: string; ownerReferences?: { uid?: string }[] };
-  involvedObject?: { kind?: string; uid?: string };
-  regarding?: { kind?: string; uid?: string };
-  spec?: {
-    nodeName?: string;
-    volumes?: { persistentVolumeClaim?: { claimName?: string } }[];
-    defaultBackend?: { service?: { name?: string } };
-    rules?: { http?: { paths?: { backend?: { service?: { name?: string } } }[] } }[];
-  };
-}
-
-const asIndexed = (object: KubernetesObject): Indexed => object;
-const namespaced = (object: Indexed, name: string | undefined): string[] =>
-  name === undefined || name === '' ? [] : [`${object.metadata?.namespace ?? ''}/${name}`];
-
-const ownerIndex: IndexFunction<KubernetesObject> = (object) =>
-  (asIndexed(object).metadata?.ownerReferences ?? []).flatMap((ref) => (ref.uid === undefined ? [] : [ref.uid]));
-
-/** Index functions per cache key, beyond the namespace and owner indexes every kind has. */
-const EXTRA_INDEXES: Partial<Record<WatchedKey, Record<string, IndexFunction<KubernetesObject>>>> = {
-  Pod: {
-    [INDEX.claim]: (object) => {
-      const pod = asIndexed(object);
-      return (pod.spec?.volumes ?? []).flatMap((v) => namespaced(pod, v.persistentVolumeClaim?.claimName));
-    },
-    [INDEX.node]: (object) => {
-      const nodeName = asIndexed(object).spec?.nodeName;
-      return nodeName === undefined || nodeName === '' ? [] : [nodeName];
-    },
-  },
-  Event: {
-    [INDEX.subject]: (object) => {
-      const subject = asIndexed(object).involvedObject;
-      return subject?.uid === undefined ? [] : [`${subject.kind ?? ''}/${subject.uid}`];
-    },
-  },
-  'Event.events.k8s.io': {
-    [INDEX.subject]: (object) => {
-      const subject = asIndexed(object).regarding;
-      return subject?.uid === undefined ? [] : [`${subject.kind ?? ''}/${subject.uid}`];
-    },
-  },
-  Ingress: {
-    [INDEX.backendService]: (object) => {
-      const ingress = asIndexed(object);
-      const names = [
-        ingress.spec?.defaultBackend?.service?.name,
-        ...(ingress.spec?.rules ?? []).flatMap((rule) => (rule.http?.paths ?? []).map((path) => path.backend?.service?.name)),
-      ];
-      return [...new Set(names.flatMap((name) => namespaced(ingress, name)))];
-    },
-  },
-  EndpointSlice: {
-    [INDEX.service]: (object) => {
-      const slice = asIndexed(object) as Indexed & { metadata?: { labels?: Record<string, string> } };
-      return namespaced(slice, slice.metadata?.labels?.['kubernetes.io/service-name']);
-    },
-  },
-};
 
 export interface ClusterCacheOptions {
   readonly config: KubeConfig;
@@ -94,7 +33,8 @@ export class ClusterCache implements ClusterSnapshot {
           client: options.client,
           logger: options.logger,
           metrics: options.metrics,
-          indexes: { [INDEX.owner]: ownerIndex, ...EXTRA_INDEXES[kind.key as WatchedKey] },
+          // Cached objects are raw apiserver JSON (what KubeObject describes), whatever client-node's types say.
+          indexes: indexesFor(kind.key) as Record<string, IndexFunction<KubernetesObject>>,
         }),
       );
     }

@@ -1,8 +1,13 @@
 import { createHash } from 'node:crypto';
-import type { Envelope } from '../crds/envelope';
+import type { Envelope, Finding, NextAction, ObjectRef, Severity, Step } from '../crds/envelope';
 import type { TargetKind } from '../crds/intents';
 import type { LabelSelector } from '../crds/triage-request';
+import type { CheckContext } from './checks/check';
+import { Investigation, refOf, type Candidate } from './investigation';
+import type { Pod } from './objects';
 import type { ClusterSnapshot, KubeObject } from './snapshot';
+import { excerpt, redact } from './redact';
+import type { CompiledTemplate } from './templates';
 
 export type DiagnosisVerdict = 'Healthy' | 'RootCauseFound' | 'Inconclusive';
 
@@ -15,7 +20,8 @@ export interface DiagnosisTarget {
 
 export interface DiagnosisInput {
   readonly intent: string;
-  readonly template: Envelope['template'];
+  readonly template: CompiledTemplate;
+  readonly templateSource: Envelope['template']['source'];
   readonly target: DiagnosisTarget;
   readonly maxSteps: number;
   readonly timeoutMs: number;
@@ -30,52 +36,278 @@ export interface Diagnosis {
   readonly envelope: Envelope;
 }
 
-function targetObject(input: DiagnosisInput): KubeObject | undefined {
-  const { kind, name, namespace } = input.target;
-  if (name === undefined) return undefined;
-  return kind === 'Node' || kind === 'Namespace' ? input.snapshot.get(kind, name) : input.snapshot.get(kind, name, namespace);
+const MAX_FINDINGS = 20;
+const MAX_NEXT_ACTIONS = 6;
+const SEVERITY_RANK: Readonly<Record<Severity, number>> = { Critical: 3, Warning: 2, Info: 1 };
+/** Codes that name a symptom further up the chain: any concrete cause beside them explains them. */
+const SYMPTOM_CODES = new Set(['UnboundPersistentVolumeClaim', 'NoReadyEndpoints', 'PodsNotReady', 'IngressControllerNotReporting', 'Unschedulable']);
+
+interface Subject {
+  readonly kind: string;
+  readonly object: KubeObject;
+  readonly chain: readonly ObjectRef[];
 }
 
-/** Hash of the uids and resourceVersions read: equal fingerprints mean equal inputs. */
-export function fingerprint(objects: readonly KubeObject[]): string {
-  const hash = createHash('sha256');
-  for (const key of objects.map((o) => `${o.metadata?.uid ?? ''}@${o.metadata?.resourceVersion ?? ''}`).sort()) hash.update(key);
-  return `sha256:${hash.digest('hex').slice(0, 32)}`;
+function labelsMatch(selector: LabelSelector | undefined, object: KubeObject): boolean {
+  const labels = object.metadata?.labels ?? {};
+  const byLabel = Object.entries(selector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const byExpression = (selector?.matchExpressions ?? []).every((e) => {
+    const value = labels[e.key];
+    switch (e.operator) {
+      case 'In': return value !== undefined && (e.values ?? []).includes(value);
+      case 'NotIn': return value === undefined || !(e.values ?? []).includes(value);
+      case 'Exists': return value !== undefined;
+      case 'DoesNotExist': return value === undefined;
+    }
+  });
+  return byLabel && byExpression;
+}
+
+/** Kinds the template's steps can examine, in step order. */
+function subjectKinds(template: CompiledTemplate): string[] {
+  return [...new Set(template.steps.flatMap((s) => s.checks.map((c) => c.subject)))];
+}
+
+/** What the first step examines for this target: the object itself, its claims, or every fitting object of the namespace. */
+function resolveSubjects(inv: Investigation, template: CompiledTemplate, target: DiagnosisTarget): Subject[] | string {
+  const kinds = subjectKinds(template);
+  const namespace = target.namespace;
+  if (target.kind === 'Namespace') {
+    const ns = target.name ?? namespace ?? '';
+    // The first examined kind is the symptom the intent is about (PVCs, pending pods, ingresses).
+    const kind = kinds.find((k) => k !== 'Deployment' && k !== 'StatefulSet' && k !== 'ReplicaSet' && k !== 'Job' && k !== 'DaemonSet') ?? kinds[0] ?? '';
+    const objects = inv.list(kind, `${kind.charAt(0).toLowerCase()}${kind.slice(1)}s`, ns) ?? [];
+    const relevant = kind === 'Pod' ? objects.filter((p) => ((p as Pod).spec?.nodeName ?? '') === '' && (p as Pod).status?.phase === 'Pending') : objects;
+    return relevant.map((object) => ({ kind, object, chain: [] }));
+  }
+  const lookupKind = target.kind;
+  const objects: KubeObject[] = [];
+  if (target.name !== undefined) {
+    const found = inv.get(lookupKind, 'target', target.name, namespace);
+    if (found.state === 'Absent') return `${lookupKind} ${namespace === undefined ? '' : `${namespace}/`}${target.name} was not found`;
+    if (found.state === 'Unavailable') return `${lookupKind} ${target.name} could not be read (${found.reason})`;
+    objects.push(found.object);
+  } else {
+    objects.push(...(inv.list(lookupKind, 'target', namespace) ?? []).filter((o) => labelsMatch(target.selector, o)));
+  }
+  if (kinds.includes(lookupKind)) return objects.map((object) => ({ kind: lookupKind, object, chain: [] }));
+  // A Pod target for pvc-binding: examine the claims it mounts, keeping the pod at the head of the chain.
+  if (lookupKind === 'Pod' && kinds.includes('PersistentVolumeClaim')) {
+    return objects.flatMap((pod) =>
+      ((pod as Pod).spec?.volumes ?? []).flatMap((v) => {
+        const claimName = v.persistentVolumeClaim?.claimName;
+        if (claimName === undefined) return [];
+        const claim = inv.get('PersistentVolumeClaim', 'pod.claims', claimName, pod.metadata?.namespace);
+        return claim.state === 'Found' ? [{ kind: 'PersistentVolumeClaim', object: claim.object, chain: [refOf('Pod', pod)] }] : [];
+      }),
+    );
+  }
+  return `intent ${template.name} does not examine ${lookupKind} objects`;
+}
+
+/** The root cause: the candidate furthest down a chain (it explains those above it), then the most specific, surest, most severe, widest. */
+function chooseRootCause(candidates: readonly Candidate[]): Candidate | undefined {
+  const causes = candidates.filter((c) => c.chain !== undefined);
+  const blastRadius = (code: string) => candidates.filter((c) => c.code === code).length;
+  const ranked = causes
+    .map((candidate, order) => ({ candidate, order }))
+    .sort(
+      (a, b) =>
+        (b.candidate.chain?.length ?? 0) - (a.candidate.chain?.length ?? 0) ||
+        Number(SYMPTOM_CODES.has(a.candidate.code)) - Number(SYMPTOM_CODES.has(b.candidate.code)) ||
+        (b.candidate.confidence ?? 0) - (a.candidate.confidence ?? 0) ||
+        SEVERITY_RANK[b.candidate.severity] - SEVERITY_RANK[a.candidate.severity] ||
+        blastRadius(b.candidate.code) - blastRadius(a.candidate.code) ||
+        a.order - b.order,
+    );
+  return ranked[0]?.candidate;
+}
+
+function findingOf(candidate: Candidate, suppressed: boolean): Finding {
+  return {
+    code: candidate.code,
+    severity: suppressed ? 'Info' : candidate.severity,
+    object: candidate.object,
+    message: redact(candidate.message),
+    anchors: [...candidate.anchors],
+    ...(suppressed ? { suppressed: true } : {}),
+  };
+}
+
+/** Stable order (no status churn): most severe first, then code, then object. */
+function sortFindings(findings: Finding[]): Finding[] {
+  return findings.sort(
+    (a, b) =>
+      SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+      a.code.localeCompare(b.code) ||
+      `${a.object.namespace ?? ''}/${a.object.name}`.localeCompare(`${b.object.namespace ?? ''}/${b.object.name}`),
+  );
+}
+
+function summarise(
+  target: DiagnosisTarget,
+  root: Candidate | undefined,
+  verdict: DiagnosisVerdict,
+  findings: readonly Finding[],
+  note: string | undefined,
+  unavailable: readonly { key: string; reason: string }[],
+): string {
+  const what = `${target.kind} ${target.kind === 'Namespace' ? (target.name ?? target.namespace ?? '') : `${target.namespace === undefined ? '' : `${target.namespace}/`}${target.name ?? '(selector)'}`}`;
+  let text: string;
+  if (note !== undefined) text = `${what}: ${note}`;
+  else if (root !== undefined && verdict === 'RootCauseFound') {
+    const head = root.chain?.[0];
+    const startsElsewhere = head !== undefined && (head.kind !== root.object.kind || head.name !== root.object.name);
+    text = startsElsewhere ? `${head.kind} ${head.namespace === undefined ? '' : `${head.namespace}/`}${head.name} is stuck: ${root.message}` : root.message;
+  } else if (verdict === 'Healthy') {
+    text = root?.benign === true ? root.message : `${what}: no problem found`;
+  } else {
+    const unreadable = unavailable.map((u) => `${u.key} (${u.reason})`).join(', ');
+    const why = unreadable === '' ? 'not enough evidence for a diagnosis' : `not enough evidence; could not read ${unreadable}`;
+    text = findings.length > 0 ? `${what}: no root cause proven; ${findings[0]?.message ?? ''}` : `${what}: ${why}`;
+  }
+  // Messages quote Event text: redact before anything reaches status or an Event note.
+  return excerpt(text, 256);
 }
 
 /**
- * Diagnoses the target from the snapshot. Pure: same input, same envelope (timing aside).
- * No checks are registered yet, so every run ends Inconclusive and says so in its summary.
+ * Diagnoses the target from the snapshot. Pure: a function of (template, snapshot, target, bounds,
+ * clock); the same inputs give the same envelope, timing aside. Steps are hops along the causal chain,
+ * bounded by maxSteps and timeoutMs; a bound that cuts the chain marks the envelope truncated.
  */
 export function diagnose(input: DiagnosisInput): Diagnosis {
   const startedAt = input.now();
-  const target = targetObject(input);
-  const inputs = target === undefined ? [] : [target];
+  const deadline = startedAt.getTime() + input.timeoutMs;
+  const inv = new Investigation(input.snapshot, startedAt.toISOString());
+  const { template } = input;
+  const resolved = resolveSubjects(inv, template, input.target);
+  const note = typeof resolved === 'string' ? resolved : undefined;
+  let frontier: Subject[] = typeof resolved === 'string' ? [] : resolved;
+
+  // Start at the first step that examines what the target resolved to (a Pod target skips the workload hop).
+  const firstKinds = new Set(frontier.map((s) => s.kind));
+  const firstStep = Math.max(0, template.steps.findIndex((step) => step.checks.some((c) => firstKinds.has(c.subject))));
+  const steps: Step[] = [];
+  const missing = new Set<string>();
+  let stepsUsed = 0;
+  let truncated = false;
+  template.steps.forEach((step, index) => {
+    const subjects = frontier.filter((s) => step.checks.some((c) => c.subject === s.kind));
+    const needed = index >= firstStep && subjects.length > 0;
+    if (!needed) {
+      if (index >= firstStep) frontier = frontier.filter((s) => !subjects.includes(s));
+      steps.push({ name: step.name, status: 'Skipped', durationMs: 0, evidenceKeys: [] });
+      return;
+    }
+    const cutBySteps = stepsUsed >= input.maxSteps;
+    const cutByTime = input.now().getTime() > deadline;
+    if (cutBySteps || cutByTime) {
+      truncated = true;
+      for (const check of step.checks) for (const key of check.evidence) missing.add(key);
+      steps.push({ name: step.name, status: cutByTime ? 'TimedOut' : 'Skipped', durationMs: 0, evidenceKeys: [] });
+      frontier = [];
+      return;
+    }
+    stepsUsed += 1;
+    const stepStart = input.now();
+    const before = new Set(inv.evidence().present);
+    const next: Subject[] = [];
+    const seen = new Set<string>();
+    const ctx: CheckContext = {
+      inv,
+      follow: (kind, object, chain) => {
+        const key = `${kind}/${object.metadata?.uid ?? object.metadata?.name ?? ''}`;
+        if (seen.has(key)) return;
+        seen.add(key);
+        next.push({ kind, object, chain });
+      },
+    };
+    let timedOut = false;
+    for (const subject of subjects) {
+      if (input.now().getTime() > deadline) {
+        timedOut = true;
+        break;
+      }
+      for (const check of step.checks) if (check.subject === subject.kind) check.run(ctx, subject.object, subject.chain);
+    }
+    if (timedOut) truncated = true;
+    steps.push({
+      name: step.name,
+      status: timedOut ? 'TimedOut' : 'Done',
+      durationMs: input.now().getTime() - stepStart.getTime(),
+      evidenceKeys: inv.evidence().present.filter((key) => !before.has(key)),
+    });
+    frontier = timedOut ? [] : next;
+  });
+
+  const evidence = inv.evidence();
+  for (const key of template.requiredEvidence) if (!evidence.present.includes(key)) missing.add(key);
+  for (const key of evidence.present) missing.delete(key);
+  for (const { key } of evidence.unavailable) missing.delete(key);
+  const required = evidence.present.length + evidence.unavailable.length + missing.size;
+  const completeness = required === 0 ? 0 : Math.round((evidence.present.length / required) * 100) / 100;
+
+  const suppressed = new Set(template.suppress);
+  const active = inv.candidates.filter((c) => !suppressed.has(c.code));
+  const root = chooseRootCause(active);
+  const problem = root !== undefined && root.benign !== true ? root : undefined;
+  const findings = sortFindings(
+    inv.candidates.filter((c) => c !== problem).map((c) => findingOf(c, suppressed.has(c.code))),
+  ).slice(0, MAX_FINDINGS);
+  const unexplained = findings.some((f) => f.suppressed !== true && f.severity !== 'Info');
+  const verdict: DiagnosisVerdict =
+    problem !== undefined ? 'RootCauseFound' : note === undefined && !unexplained && completeness >= input.minCompleteness ? 'Healthy' : 'Inconclusive';
+
+  const actions: NextAction[] = [];
+  for (const candidate of [...(root === undefined ? [] : [root]), ...active]) {
+    for (const action of candidate.nextActions) {
+      if (actions.length < MAX_NEXT_ACTIONS && !actions.some((a) => a.command === action.command)) actions.push(action);
+    }
+  }
+  const inputs = inv.inputEntries();
+  const hash = createHash('sha256');
+  for (const [uid, resourceVersion] of inputs.sort(([a], [b]) => a.localeCompare(b))) hash.update(`${uid}@${resourceVersion};`);
+  const targetObject =
+    input.target.name === undefined || input.target.kind === 'Namespace' ? undefined : input.snapshot.get(input.target.kind, input.target.name, input.target.namespace);
   const completedAt = input.now();
+
   return {
-    verdict: 'Inconclusive',
+    verdict,
     envelope: {
       intent: input.intent,
-      template: input.template,
+      template: { name: template.name, version: template.version, hash: template.hash, source: input.templateSource },
       target: {
         kind: input.target.kind,
         ...(input.target.namespace === undefined ? {} : { namespace: input.target.namespace }),
         ...(input.target.name === undefined ? {} : { name: input.target.name }),
-        ...(target?.metadata?.uid === undefined ? {} : { uid: target.metadata.uid }),
+        ...(targetObject?.metadata?.uid === undefined ? {} : { uid: targetObject.metadata.uid }),
       },
-      summary: `No checks ran: the ${input.intent} intent has no diagnosis checks in this version`,
-      findings: [],
-      evidence: { completeness: 0, threshold: input.minCompleteness, present: [], missing: [], unavailable: [] },
-      anchors: [],
-      nextActions: [],
-      steps: [],
-      bounds: { stepsUsed: 0, maxSteps: input.maxSteps, timeoutMs: input.timeoutMs, truncated: false },
-      timing: {
-        startedAt: startedAt.toISOString(),
-        completedAt: completedAt.toISOString(),
-        durationMs: completedAt.getTime() - startedAt.getTime(),
+      summary: summarise(input.target, root, verdict, findings, note, evidence.unavailable),
+      ...(problem === undefined
+        ? {}
+        : {
+            rootCause: {
+              code: problem.code,
+              confidence: problem.confidence ?? 0.5,
+              message: redact(problem.message),
+              chain: [...(problem.chain ?? [])],
+              anchors: [...problem.anchors],
+            },
+          }),
+      findings,
+      evidence: {
+        completeness,
+        threshold: input.minCompleteness,
+        present: evidence.present,
+        missing: [...missing].sort(),
+        unavailable: evidence.unavailable,
       },
-      inputs: { fingerprint: fingerprint(inputs), objectCount: inputs.length },
+      anchors: inv.anchorList(),
+      nextActions: actions,
+      steps,
+      bounds: { stepsUsed, maxSteps: input.maxSteps, timeoutMs: input.timeoutMs, truncated },
+      timing: { startedAt: startedAt.toISOString(), completedAt: completedAt.toISOString(), durationMs: completedAt.getTime() - startedAt.getTime() },
+      inputs: { fingerprint: `sha256:${hash.digest('hex').slice(0, 32)}`, objectCount: inputs.length },
     },
   };
 }

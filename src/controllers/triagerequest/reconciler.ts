@@ -10,6 +10,7 @@ import { outcome, type ReconcileOutcome } from '../../kube/workqueue';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import { diagnose } from '../../triage/engine';
+import { builtInTemplate, compileTemplate, TemplateError, type CompiledTemplate } from '../../triage/templates';
 import { setCondition } from '../conditions';
 import { admit, describeTarget } from './admission';
 
@@ -115,27 +116,46 @@ export class TriageRequestReconciler {
     }
     const { spec, target } = admission;
     const targetText = describeTarget(namespace, target);
-    if (!isBuiltInIntent(spec.intent) && this.deps.cache.get('TriageTemplate', spec.intent) === undefined) {
-      const message = `TriageTemplate ${spec.intent} does not exist; the request runs when it is created`;
+    const failed = (reason: string, message: string): Outcome => ({
+      status: {
+        observedGeneration: generation,
+        verdict: 'Failed',
+        target: targetText,
+        conditions: withConditions(conditions, generation, now, [
+          { type: 'Complete', status: 'False', reason, message },
+          { type: 'RootCauseFound', status: 'False', reason, message },
+        ]),
+      },
+      eventType: 'Warning',
+      eventReason: reason,
+      eventNote: message,
+    });
+
+    const resolved = this.resolveTemplate(spec.intent);
+    if (resolved.kind === 'NotFound') return failed('TemplateNotFound', `TriageTemplate ${spec.intent} does not exist; the request runs when it is created`);
+    if (resolved.kind === 'Invalid') return failed('InvalidTemplate', resolved.message);
+    if (resolved.kind === 'NotAvailable') {
+      const message = `The ${spec.intent} intent has no checks in this version of the operator; nothing was diagnosed`;
       return {
         status: {
           observedGeneration: generation,
-          verdict: 'Failed',
+          verdict: 'Inconclusive',
           target: targetText,
           conditions: withConditions(conditions, generation, now, [
-            { type: 'Complete', status: 'False', reason: 'TemplateNotFound', message },
-            { type: 'RootCauseFound', status: 'False', reason: 'TemplateNotFound', message },
+            { type: 'Complete', status: 'True', reason: 'IntentNotAvailable', message },
+            { type: 'RootCauseFound', status: 'False', reason: 'IntentNotAvailable', message },
           ]),
         },
-        eventType: 'Warning',
-        eventReason: 'TemplateNotFound',
+        eventType: 'Normal',
+        eventReason: 'IntentNotAvailable',
         eventNote: message,
       };
     }
 
     const diagnosis = diagnose({
       intent: spec.intent,
-      template: { name: spec.intent, version: '0', hash: 'sha256:none', source: isBuiltInIntent(spec.intent) ? 'BuiltIn' : 'Custom' },
+      template: resolved.template,
+      templateSource: resolved.source,
       target,
       maxSteps: spec.bounds.maxSteps,
       timeoutMs: spec.bounds.timeoutSeconds * 1000,
@@ -144,25 +164,55 @@ export class TriageRequestReconciler {
       now: this.deps.now,
     });
     const rootCause = diagnosis.envelope.rootCause;
+    const previous = request.status?.envelope;
+    const recurrence =
+      rootCause === undefined
+        ? undefined
+        : previous?.rootCause?.code === rootCause.code && previous.recurrence !== undefined
+          ? { count: previous.recurrence.count + 1, firstSeen: previous.recurrence.firstSeen }
+          : { count: 1, firstSeen: now.toISOString() };
+    const envelope = recurrence === undefined ? diagnosis.envelope : { ...diagnosis.envelope, recurrence };
     return {
       status: {
         observedGeneration: generation,
         verdict: diagnosis.verdict,
         target: targetText,
         conditions: withConditions(conditions, generation, now, [
-          { type: 'Complete', status: 'True', reason: 'Completed', message: diagnosis.envelope.summary },
+          { type: 'Complete', status: 'True', reason: 'Completed', message: envelope.summary },
           rootCause === undefined
-            ? { type: 'RootCauseFound', status: 'False', reason: diagnosis.verdict, message: diagnosis.envelope.summary }
+            ? { type: 'RootCauseFound', status: 'False', reason: diagnosis.verdict, message: envelope.summary }
             : { type: 'RootCauseFound', status: 'True', reason: rootCause.code, message: rootCause.message },
         ]),
-        envelope: diagnosis.envelope,
+        envelope,
       },
       eventType: diagnosis.verdict === 'RootCauseFound' ? 'Warning' : 'Normal',
       eventReason: rootCause?.code ?? diagnosis.verdict,
-      eventNote: diagnosis.envelope.summary,
+      eventNote: envelope.summary,
     };
   }
+
+  /** A TriageTemplate named like the intent wins (an override of a built-in); else the built-in. */
+  private resolveTemplate(intent: string): ResolvedTemplate {
+    const custom = this.deps.cache.get('TriageTemplate', intent) as { spec?: unknown } | undefined;
+    if (custom !== undefined) {
+      try {
+        return { kind: 'Found', template: compileTemplate(intent, custom.spec), source: isBuiltInIntent(intent) ? 'Override' : 'Custom' };
+      } catch (error: unknown) {
+        if (error instanceof TemplateError) return { kind: 'Invalid', message: error.message };
+        throw error;
+      }
+    }
+    if (!isBuiltInIntent(intent)) return { kind: 'NotFound' };
+    const builtIn = builtInTemplate(intent);
+    return builtIn === undefined ? { kind: 'NotAvailable' } : { kind: 'Found', template: builtIn, source: 'BuiltIn' };
+  }
 }
+
+type ResolvedTemplate =
+  | { readonly kind: 'Found'; readonly template: CompiledTemplate; readonly source: 'BuiltIn' | 'Custom' | 'Override' }
+  | { readonly kind: 'NotFound' }
+  | { readonly kind: 'NotAvailable' }
+  | { readonly kind: 'Invalid'; readonly message: string };
 
 function withConditions(
   existing: readonly Condition[],

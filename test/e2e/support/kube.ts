@@ -5,6 +5,7 @@ import {
   DiscoveryV1Api,
   EventsV1Api,
   KubeConfig,
+  NetworkingV1Api,
   StorageV1Api,
 } from '@kubernetes/client-node';
 import { KubeClient } from '../../../src/kube/client';
@@ -19,6 +20,7 @@ export interface Kube {
   readonly discovery: DiscoveryV1Api;
   readonly events: EventsV1Api;
   readonly custom: CustomObjectsApi;
+  readonly networking: NetworkingV1Api;
   /** The operator's own JSON client, for raw paths such as the apiserver's /metrics. */
   readonly raw: KubeClient;
 }
@@ -37,6 +39,7 @@ export function kube(): Kube {
     discovery: config.makeApiClient(DiscoveryV1Api),
     events: config.makeApiClient(EventsV1Api),
     custom: config.makeApiClient(CustomObjectsApi),
+    networking: config.makeApiClient(NetworkingV1Api),
     raw: new KubeClient(config),
   };
   return cached;

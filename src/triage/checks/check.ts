@@ -1,0 +1,22 @@
+import type { ObjectRef } from '../../crds/envelope';
+import type { Investigation } from '../investigation';
+import type { KubeObject } from '../snapshot';
+
+/** What a check sees: the investigation, and how to hop to a related object in the next step. */
+export interface CheckContext {
+  readonly inv: Investigation;
+  /** Continue the chain at `object` in the next step; bounded by maxSteps. */
+  follow(kind: string, object: KubeObject, chain: readonly ObjectRef[]): void;
+}
+
+/** A small named function that examines one kind of object and reports findings with stable codes. */
+export interface Check {
+  readonly name: string;
+  /** Kind of object it examines. */
+  readonly subject: string;
+  /** Every code it can report (the catalogue is checked against these). */
+  readonly codes: readonly string[];
+  /** Evidence keys it gathers. */
+  readonly evidence: readonly string[];
+  run(ctx: CheckContext, subject: KubeObject, chain: readonly ObjectRef[]): void;
+}

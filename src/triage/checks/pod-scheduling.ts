@@ -1,0 +1,200 @@
+import type { NextAction, ObjectRef, Severity } from '../../crds/envelope';
+import { refOf, type Investigation } from '../investigation';
+import { conditionOf, type Container, type Node, type PersistentVolumeClaim, type Pod, type Taint, type Toleration } from '../objects';
+import { formatQuantity, parseQuantity } from '../quantity';
+import { parseSchedulingMessage, type SchedulingCause } from '../scheduler-message';
+import { INDEX } from '../snapshot';
+import type { Check, CheckContext } from './check';
+
+const KIND = 'Pod';
+
+/** The pod's effective request of a resource: sum over containers, at least the largest init container, plus overhead. */
+export function podRequest(pod: Pod, resource: string): number {
+  const of = (c: Container) => parseQuantity(c.resources?.requests?.[resource]) ?? 0;
+  const containers = (pod.spec?.containers ?? []).reduce((sum, c) => sum + of(c), 0);
+  const init = Math.max(0, ...(pod.spec?.initContainers ?? []).map(of));
+  return Math.max(containers, init) + (parseQuantity(pod.spec?.overhead?.[resource]) ?? 0);
+}
+
+function tolerates(tolerations: readonly Toleration[], taint: Taint): boolean {
+  return tolerations.some(
+    (t) =>
+      (t.effect === undefined || t.effect === '' || t.effect === taint.effect) &&
+      (t.key === undefined || t.key === '' ? t.operator === 'Exists' : t.key === taint.key && (t.operator === 'Exists' || (t.value ?? '') === (taint.value ?? ''))),
+  );
+}
+
+function matchesSelector(node: Node, selector: Readonly<Record<string, string>> | undefined): boolean {
+  return Object.entries(selector ?? {}).every(([key, value]) => node.metadata?.labels?.[key] === value);
+}
+
+interface Explained {
+  readonly severity: Severity;
+  readonly message: string;
+  readonly chainTail: readonly ObjectRef[];
+  readonly anchors: readonly string[];
+  readonly nextActions: readonly NextAction[];
+  readonly confidence: number;
+}
+
+/** Turns one parsed scheduler cause into a finding, resolving what the message leaves out (which taint, how much is free). */
+function explain(inv: Investigation, pod: Pod, cause: SchedulingCause, nodes: readonly Node[], podRef: ObjectRef): Explained {
+  const ns = podRef.namespace ?? '';
+  const name = podRef.name;
+  const describePod: NextAction = { description: 'Show the pod and its scheduling events', command: `kubectl describe pod ${name} -n ${ns}`, safety: 'ReadOnly' };
+  const nodesAction: NextAction = { description: 'List nodes with their taints and capacity', command: 'kubectl describe nodes', safety: 'ReadOnly' };
+  const base = { severity: 'Critical' as Severity, chainTail: [] as ObjectRef[], anchors: [] as string[], confidence: 0.9 };
+  const wanted = nodes.filter((node) => matchesSelector(node, pod.spec?.nodeSelector));
+  switch (cause.code) {
+    case 'InsufficientResources': {
+      const resource = cause.resource ?? 'cpu';
+      const requested = podRequest(pod, resource);
+      let largestFree = 0;
+      let largestNode = '';
+      for (const node of wanted) {
+        const allocatable = parseQuantity(node.status?.allocatable?.[resource]) ?? 0;
+        const used = (inv.byIndex<Pod>('Pod', 'nodes.pods', INDEX.node, node.metadata?.name ?? '') ?? [])
+          .filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed')
+          .reduce((sum, p) => sum + podRequest(p, resource), 0);
+        if (allocatable - used > largestFree || largestNode === '') {
+          largestFree = allocatable - used;
+          largestNode = node.metadata?.name ?? '';
+        }
+      }
+      const free = largestNode === '' ? 'no node has any' : `the most free on any node is ${formatQuantity(resource, Math.max(0, largestFree))} (${largestNode})`;
+      return {
+        ...base,
+        message: `Pod ${ns}/${name} requests ${formatQuantity(resource, requested)} ${resource}; ${free}`,
+        nextActions: [describePod, { description: `Lower the pod's ${resource} request or add capacity`, command: `kubectl get pod ${name} -n ${ns} -o jsonpath='{.spec.containers[*].resources}'`, safety: 'ReadOnly' }, nodesAction],
+      };
+    }
+    case 'UntoleratedTaint': {
+      const tolerations = pod.spec?.tolerations ?? [];
+      const blocking = wanted.flatMap((node) =>
+        (node.spec?.taints ?? [])
+          .filter((taint) => (taint.effect === 'NoSchedule' || taint.effect === 'NoExecute') && !tolerates(tolerations, taint))
+          .map((taint) => ({ node, taint })),
+      );
+      const first = blocking[0];
+      const describeTaint = (t: Taint) => `${t.key}${t.value === undefined || t.value === '' ? '' : `=${t.value}`}:${t.effect}`;
+      const taints = [...new Set(blocking.map(({ taint }) => describeTaint(taint)))];
+      return {
+        ...base,
+        message: `Pod ${ns}/${name} does not tolerate ${taints.length > 0 ? `taint ${taints.join(', ')}` : 'the taints'} on ${cause.nodeCount ?? blocking.length} node(s)${first === undefined ? '' : ` (e.g. ${first.node.metadata?.name ?? '?'})`}`,
+        chainTail: first === undefined ? [] : [refOf('Node', first.node)],
+        anchors: first === undefined ? [] : [inv.anchorField('Node', first.node, 'spec.taints')],
+        nextActions: [
+          describePod,
+          { description: 'Show node taints', command: "kubectl get nodes -o custom-columns=NAME:.metadata.name,TAINTS:.spec.taints", safety: 'ReadOnly' },
+          ...(first === undefined ? [] : [{ description: `Add a toleration for ${describeTaint(first.taint)} to the pod template, or remove the taint (kubectl taint nodes ${first.node.metadata?.name ?? ''} ${first.taint.key}-) if it is no longer wanted`, command: `kubectl taint nodes ${first.node.metadata?.name ?? ''} ${first.taint.key}-`, safety: 'Mutating' as const }]),
+        ],
+      };
+    }
+    case 'NodeAffinityMismatch':
+      return {
+        ...base,
+        message: `No node matches the node selector/affinity of Pod ${ns}/${name}${pod.spec?.nodeSelector === undefined ? '' : ` (nodeSelector ${JSON.stringify(pod.spec.nodeSelector)})`}`,
+        anchors: pod.spec?.nodeSelector === undefined ? [] : [inv.anchorField(KIND, pod, 'spec.nodeSelector')],
+        nextActions: [describePod, { description: 'Show node labels', command: 'kubectl get nodes --show-labels', safety: 'ReadOnly' }],
+      };
+    case 'NodesUnschedulable': {
+      const cordoned = nodes.filter((n) => n.spec?.unschedulable === true);
+      return {
+        ...base,
+        message: `${cause.nodeCount ?? cordoned.length} node(s) are cordoned (unschedulable): ${cordoned.map((n) => n.metadata?.name ?? '').slice(0, 5).join(', ')}`,
+        chainTail: cordoned[0] === undefined ? [] : [refOf('Node', cordoned[0])],
+        anchors: cordoned[0] === undefined ? [] : [inv.anchorField('Node', cordoned[0], 'spec.unschedulable')],
+        nextActions: [nodesAction, ...(cordoned[0] === undefined ? [] : [{ description: `Uncordon ${cordoned[0].metadata?.name ?? ''} if its maintenance is over`, command: `kubectl uncordon ${cordoned[0].metadata?.name ?? ''}`, safety: 'Mutating' as const }])],
+      };
+    }
+    case 'NoNodes':
+      return { ...base, message: 'The cluster has no nodes to schedule on', nextActions: [{ description: 'List nodes', command: 'kubectl get nodes', safety: 'ReadOnly' }] };
+    case 'PersistentVolumeClaimNotFound':
+      return {
+        ...base,
+        message: `Pod ${ns}/${name} mounts PersistentVolumeClaim "${cause.claimName ?? '?'}", which does not exist`,
+        chainTail: [refOf('PersistentVolumeClaim', undefined, { name: cause.claimName ?? '', namespace: ns })],
+        confidence: 1,
+        nextActions: [describePod, { description: 'List the claims in the namespace', command: `kubectl get pvc -n ${ns}`, safety: 'ReadOnly' }],
+      };
+    case 'UnboundPersistentVolumeClaim':
+      return { ...base, severity: 'Warning', confidence: 0.6, message: `Pod ${ns}/${name} waits for an unbound PersistentVolumeClaim`, nextActions: [describePod, { description: 'List the claims in the namespace', command: `kubectl get pvc -n ${ns}`, safety: 'ReadOnly' }] };
+    default:
+      return {
+        ...base,
+        severity: cause.code === 'Unknown' ? 'Warning' : 'Critical',
+        confidence: cause.code === 'Unknown' ? 0.3 : 0.85,
+        message: `Pod ${ns}/${name} cannot be scheduled: ${cause.text}`,
+        nextActions: [describePod, nodesAction],
+      };
+  }
+}
+
+/** Picks the cause that blocks the pod: causes on nodes the pod does not even want (selector mismatch) come last. */
+function primaryCause(causes: readonly SchedulingCause[]): SchedulingCause | undefined {
+  const ranked = [...causes].sort((a, b) => {
+    const wantA = a.code === 'NodeAffinityMismatch' ? 0 : 1;
+    const wantB = b.code === 'NodeAffinityMismatch' ? 0 : 1;
+    return wantB - wantA || (b.nodeCount ?? Infinity) - (a.nodeCount ?? Infinity);
+  });
+  return ranked[0];
+}
+
+function followClaims(ctx: CheckContext, pod: Pod, chain: readonly ObjectRef[]): void {
+  for (const volume of pod.spec?.volumes ?? []) {
+    const claimName = volume.persistentVolumeClaim?.claimName;
+    if (claimName === undefined) continue;
+    const claim = ctx.inv.get<PersistentVolumeClaim>('PersistentVolumeClaim', 'pod.claims', claimName, pod.metadata?.namespace);
+    if (claim.state === 'Found' && claim.object.status?.phase !== 'Bound') ctx.follow('PersistentVolumeClaim', claim.object, chain);
+  }
+}
+
+/** Proves why a pod has no node: the scheduler's own verdict, resolved against nodes, taints and volumes. */
+export const podScheduling: Check = {
+  name: 'pod.scheduling',
+  subject: KIND,
+  codes: [
+    'SchedulingGated', 'InsufficientResources', 'TooManyPods', 'UntoleratedTaint', 'NodeAffinityMismatch', 'PodAffinityUnsatisfied',
+    'PodAntiAffinityConflict', 'TopologySpreadUnsatisfiable', 'HostPortConflict', 'NodesUnschedulable', 'NoNodes',
+    'UnboundPersistentVolumeClaim', 'PersistentVolumeClaimNotFound', 'VolumeNodeAffinityConflict',
+  ],
+  evidence: ['pod', 'pod.events', 'nodes'],
+  run(ctx, subject, chain) {
+    const { inv } = ctx;
+    const pod = subject as Pod;
+    const ref = refOf(KIND, pod);
+    inv.note('pod');
+    if ((pod.spec?.nodeName ?? '') !== '') return;
+    const scheduled = conditionOf(pod.status?.conditions, 'PodScheduled');
+    const gates = pod.spec?.schedulingGates ?? [];
+    if (gates.length > 0 || scheduled?.reason === 'SchedulingGated') {
+      inv.report({
+        code: 'SchedulingGated', severity: 'Warning', object: ref, confidence: 1,
+        message: `Pod ${ref.namespace ?? ''}/${ref.name} is held by scheduling gate(s) ${gates.map((g) => g.name).join(', ')}; the scheduler will not consider it until they are removed`,
+        anchors: [inv.anchorField(KIND, pod, 'spec.schedulingGates')],
+        chain: [...chain, ref],
+        nextActions: [{ description: 'Show the gates; the controller that added them removes them', command: `kubectl get pod ${ref.name} -n ${ref.namespace ?? ''} -o jsonpath='{.spec.schedulingGates}'`, safety: 'ReadOnly' }],
+      });
+      return;
+    }
+    const events = inv.events(KIND, pod, 'pod.events');
+    if (scheduled?.status !== 'False' || scheduled.reason !== 'Unschedulable') return;
+    const failed = events.find((e) => e.reason === 'FailedScheduling');
+    const message = scheduled.message ?? failed?.message ?? '';
+    const anchors = [inv.anchorField(KIND, pod, 'status.conditions[type=PodScheduled].message'), ...(failed === undefined ? [] : [inv.anchorEvent(failed)])];
+    const nodes = inv.list<Node>('Node', 'nodes') ?? [];
+    const parsed = parseSchedulingMessage(message);
+    const primary = primaryCause(parsed.causes);
+    for (const cause of parsed.causes) {
+      const explained = explain(inv, pod, cause, nodes, ref);
+      const code = cause.code === 'Unknown' ? 'Unschedulable' : cause.code;
+      const isPrimary = cause === primary;
+      inv.report({
+        code, severity: explained.severity, object: ref, message: explained.message,
+        anchors: [...anchors, ...explained.anchors], nextActions: explained.nextActions,
+        ...(isPrimary ? { chain: [...chain, ref, ...explained.chainTail], confidence: explained.confidence } : {}),
+      });
+      if (isPrimary && cause.code === 'UnboundPersistentVolumeClaim') followClaims(ctx, pod, [...chain, ref]);
+    }
+  },
+};

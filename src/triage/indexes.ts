@@ -1,0 +1,74 @@
+import { INDEX, type KubeObject } from './snapshot';
+
+// Secondary indexes over cached objects, by cache key. Pure: the informer cache and the in-memory
+// snapshot of the golden tests file objects with these same functions.
+
+/** Values an object is filed under in one index. */
+export type IndexFunction = (object: KubeObject) => readonly string[];
+
+/** Raw JSON shape of the fields the index functions read. */
+interface Indexed {
+  metadata?: { namespace?: string; ownerReferences?: { uid?: string }[] };
+  involvedObject?: { kind?: string; uid?: string };
+  regarding?: { kind?: string; uid?: string };
+  spec?: {
+    nodeName?: string;
+    volumes?: { persistentVolumeClaim?: { claimName?: string } }[];
+    defaultBackend?: { service?: { name?: string } };
+    rules?: { http?: { paths?: { backend?: { service?: { name?: string } } }[] } }[];
+  };
+}
+
+const asIndexed = (object: KubeObject): Indexed => object as Indexed;
+const namespaced = (object: Indexed, name: string | undefined): string[] =>
+  name === undefined || name === '' ? [] : [`${object.metadata?.namespace ?? ''}/${name}`];
+
+const ownerIndex: IndexFunction = (object) =>
+  (asIndexed(object).metadata?.ownerReferences ?? []).flatMap((ref) => (ref.uid === undefined ? [] : [ref.uid]));
+
+/** Index functions per cache key, beyond the namespace and owner indexes every kind has. */
+const EXTRA_INDEXES: Partial<Record<string, Record<string, IndexFunction>>> = {
+  Pod: {
+    [INDEX.claim]: (object) => {
+      const pod = asIndexed(object);
+      return (pod.spec?.volumes ?? []).flatMap((v) => namespaced(pod, v.persistentVolumeClaim?.claimName));
+    },
+    [INDEX.node]: (object) => {
+      const nodeName = asIndexed(object).spec?.nodeName;
+      return nodeName === undefined || nodeName === '' ? [] : [nodeName];
+    },
+  },
+  Event: {
+    [INDEX.subject]: (object) => {
+      const subject = asIndexed(object).involvedObject;
+      return subject?.uid === undefined ? [] : [`${subject.kind ?? ''}/${subject.uid}`];
+    },
+  },
+  'Event.events.k8s.io': {
+    [INDEX.subject]: (object) => {
+      const subject = asIndexed(object).regarding;
+      return subject?.uid === undefined ? [] : [`${subject.kind ?? ''}/${subject.uid}`];
+    },
+  },
+  Ingress: {
+    [INDEX.backendService]: (object) => {
+      const ingress = asIndexed(object);
+      const names = [
+        ingress.spec?.defaultBackend?.service?.name,
+        ...(ingress.spec?.rules ?? []).flatMap((rule) => (rule.http?.paths ?? []).map((path) => path.backend?.service?.name)),
+      ];
+      return [...new Set(names.flatMap((name) => namespaced(ingress, name)))];
+    },
+  },
+  EndpointSlice: {
+    [INDEX.service]: (object) => {
+      const slice = asIndexed(object) as Indexed & { metadata?: { labels?: Record<string, string> } };
+      return namespaced(slice, slice.metadata?.labels?.['kubernetes.io/service-name']);
+    },
+  },
+};
+
+/** Every index a kind's cache keeps: owners for all, plus the kind's own. */
+export function indexesFor(key: string): Record<string, IndexFunction> {
+  return { [INDEX.owner]: ownerIndex, ...EXTRA_INDEXES[key] };
+}

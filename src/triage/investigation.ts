@@ -1,0 +1,239 @@
+import type { Anchor, NextAction, ObjectRef, Severity, UnavailableReason } from '../crds/envelope';
+import type { EventRecord } from './objects';
+import { fieldText, resolveField } from './field-path';
+import { excerpt } from './redact';
+import { INDEX, type ClusterSnapshot, type KubeObject } from './snapshot';
+
+const API_VERSIONS: Readonly<Record<string, string>> = {
+  Pod: 'v1',
+  PersistentVolumeClaim: 'v1',
+  PersistentVolume: 'v1',
+  Node: 'v1',
+  Namespace: 'v1',
+  Service: 'v1',
+  Event: 'v1',
+  StorageClass: 'storage.k8s.io/v1',
+  EndpointSlice: 'discovery.k8s.io/v1',
+  Ingress: 'networking.k8s.io/v1',
+  IngressClass: 'networking.k8s.io/v1',
+  Deployment: 'apps/v1',
+  ReplicaSet: 'apps/v1',
+  StatefulSet: 'apps/v1',
+  DaemonSet: 'apps/v1',
+  Job: 'batch/v1',
+};
+
+const CLUSTER_SCOPED = new Set(['Node', 'Namespace', 'PersistentVolume', 'StorageClass', 'IngressClass']);
+
+/** A finding a check proposes; the engine picks the root cause among those that can be one. */
+export interface Candidate {
+  readonly code: string;
+  readonly severity: Severity;
+  readonly object: ObjectRef;
+  readonly message: string;
+  readonly anchors: readonly string[];
+  readonly nextActions: readonly NextAction[];
+  /** Present when this finding can explain the symptom: the objects from symptom to cause. */
+  readonly chain?: readonly ObjectRef[];
+  /** 0..1; how sure the evidence makes us. */
+  readonly confidence?: number;
+  /** A known-benign state (e.g. WaitForFirstConsumer with no consumer): Info, verdict Healthy. */
+  readonly benign?: boolean;
+}
+
+export function refOf(kind: string, object: KubeObject | undefined, fallback?: { name: string; namespace?: string }): ObjectRef {
+  const namespace = CLUSTER_SCOPED.has(kind) ? undefined : (object?.metadata?.namespace ?? fallback?.namespace);
+  return {
+    apiVersion: API_VERSIONS[kind] ?? 'v1',
+    kind,
+    ...(namespace === undefined ? {} : { namespace }),
+    name: object?.metadata?.name ?? fallback?.name ?? '',
+    ...(object?.metadata?.uid === undefined ? {} : { uid: object.metadata.uid }),
+    ...(object?.metadata?.resourceVersion === undefined ? {} : { resourceVersion: object.metadata.resourceVersion }),
+  };
+}
+
+/** What a read found: Unavailable means we could not look (Forbidden, not synced) — never "absent". */
+export type Lookup<T> =
+  | { readonly state: 'Found'; readonly object: T }
+  | { readonly state: 'Absent' }
+  | { readonly state: 'Unavailable'; readonly reason: UnavailableReason };
+
+interface RawEvent extends KubeObject {
+  readonly involvedObject?: { readonly kind?: string; readonly uid?: string };
+  readonly reason?: string;
+  readonly message?: string;
+  readonly note?: string;
+  readonly type?: string;
+  readonly count?: number;
+  readonly series?: { readonly count?: number; readonly lastObservedTime?: string };
+  readonly deprecatedCount?: number;
+  readonly lastTimestamp?: string;
+  readonly deprecatedLastTimestamp?: string;
+  readonly eventTime?: string;
+  readonly source?: { readonly component?: string };
+  readonly reportingController?: string;
+  readonly reportingComponent?: string;
+}
+
+function normaliseEvent(raw: RawEvent): EventRecord {
+  const count = raw.series?.count ?? raw.count ?? raw.deprecatedCount ?? 1;
+  const lastSeen = raw.series?.lastObservedTime ?? raw.lastTimestamp ?? raw.deprecatedLastTimestamp ?? raw.eventTime ?? raw.metadata?.creationTimestamp;
+  return {
+    uid: raw.metadata?.uid ?? '',
+    resourceVersion: raw.metadata?.resourceVersion ?? '',
+    namespace: raw.metadata?.namespace ?? '',
+    name: raw.metadata?.name ?? '',
+    type: raw.type ?? '',
+    reason: raw.reason ?? '',
+    message: raw.message ?? raw.note ?? '',
+    count,
+    lastSeen: lastSeen ?? undefined,
+    source: raw.reportingController ?? raw.reportingComponent ?? raw.source?.component ?? '',
+  };
+}
+
+/**
+ * Everything one diagnosis reads and proves: reads go through here so evidence (present /
+ * unavailable with reason), anchors and the input fingerprint are recorded as a side effect.
+ */
+export class Investigation {
+  readonly candidates: Candidate[] = [];
+  private readonly present = new Set<string>();
+  private readonly unavailable = new Map<string, UnavailableReason>();
+  private readonly anchors = new Map<string, Anchor>();
+  private readonly anchorIds = new Map<string, string>();
+  private readonly inputs = new Map<string, string>();
+
+  constructor(
+    readonly snapshot: ClusterSnapshot,
+    private readonly observedAt: string,
+  ) {}
+
+  // --- reading -------------------------------------------------------------------------------
+
+  private availability(kind: string, evidenceKey: string): UnavailableReason | undefined {
+    const state = this.snapshot.availability(kind);
+    if (state === 'Synced') return undefined;
+    const reason: UnavailableReason = state === 'Forbidden' ? 'Forbidden' : 'NotSynced';
+    if (!this.present.has(evidenceKey)) this.unavailable.set(evidenceKey, reason);
+    return reason;
+  }
+
+  private gathered(evidenceKey: string): void {
+    this.present.add(evidenceKey);
+    this.unavailable.delete(evidenceKey);
+  }
+
+  private input(object: KubeObject): void {
+    const uid = object.metadata?.uid;
+    if (uid !== undefined) this.inputs.set(uid, object.metadata?.resourceVersion ?? '');
+  }
+
+  get<T extends KubeObject>(kind: string, evidenceKey: string, name: string, namespace?: string): Lookup<T> {
+    const reason = this.availability(kind, evidenceKey);
+    if (reason !== undefined) return { state: 'Unavailable', reason };
+    this.gathered(evidenceKey);
+    const object = this.snapshot.get(kind, name, CLUSTER_SCOPED.has(kind) ? undefined : namespace) as T | undefined;
+    if (object === undefined) return { state: 'Absent' };
+    this.input(object);
+    return { state: 'Found', object };
+  }
+
+  /** Lists a kind; undefined when the list could not be read. */
+  list<T extends KubeObject>(kind: string, evidenceKey: string, namespace?: string): readonly T[] | undefined {
+    if (this.availability(kind, evidenceKey) !== undefined) return undefined;
+    this.gathered(evidenceKey);
+    const objects = this.snapshot.list(kind, namespace) as readonly T[];
+    for (const object of objects) this.input(object);
+    return objects;
+  }
+
+  byIndex<T extends KubeObject>(kind: string, evidenceKey: string, index: string, value: string): readonly T[] | undefined {
+    if (this.availability(kind, evidenceKey) !== undefined) return undefined;
+    this.gathered(evidenceKey);
+    const objects = this.snapshot.byIndex(kind, index, value) as readonly T[];
+    for (const object of objects) this.input(object);
+    return objects;
+  }
+
+  /** Events about an object, from both Event APIs, matched by kind + uid (never by name), newest first. */
+  events(kind: string, object: KubeObject, evidenceKey: string): readonly EventRecord[] {
+    const uid = object.metadata?.uid;
+    if (uid === undefined) return [];
+    const byUid = new Map<string, EventRecord>();
+    let readable = false;
+    for (const cache of ['Event', 'Event.events.k8s.io']) {
+      if (this.snapshot.availability(cache) !== 'Synced') continue;
+      readable = true;
+      for (const raw of this.snapshot.byIndex(cache, INDEX.subject, `${kind}/${uid}`)) {
+        const event = normaliseEvent(raw as RawEvent);
+        byUid.set(event.uid, event);
+      }
+    }
+    if (!readable) {
+      this.availability('Event', evidenceKey);
+      return [];
+    }
+    this.gathered(evidenceKey);
+    const events = [...byUid.values()].sort((a, b) => (b.lastSeen ?? '').localeCompare(a.lastSeen ?? '') || a.uid.localeCompare(b.uid));
+    for (const event of events) this.inputs.set(event.uid, event.resourceVersion);
+    return events;
+  }
+
+  /** Marks an evidence key gathered when it needs no read of its own (derived from objects in hand). */
+  note(evidenceKey: string): void {
+    this.gathered(evidenceKey);
+  }
+
+  // --- proving -------------------------------------------------------------------------------
+
+  /** An anchor on a field of an object, quoting what the field holds; the same field gets the same id. */
+  anchorField(kind: string, object: KubeObject, fieldPath: string): string {
+    const ref = refOf(kind, object);
+    return this.addAnchor(`${ref.uid ?? ref.name}#${fieldPath}`, { object: ref, fieldPath, excerpt: excerpt(fieldText(resolveField(object, fieldPath))) });
+  }
+
+  /** An anchor on an Event about `subject`. */
+  anchorEvent(event: EventRecord): string {
+    return this.addAnchor(`event#${event.uid}`, {
+      object: { apiVersion: 'v1', kind: 'Event', namespace: event.namespace, name: event.name, uid: event.uid, resourceVersion: event.resourceVersion },
+      event: { uid: event.uid, reason: event.reason, count: event.count, ...(event.lastSeen === undefined ? {} : { lastSeen: event.lastSeen }) },
+      excerpt: excerpt(event.message),
+    });
+  }
+
+  private addAnchor(key: string, anchor: Omit<Anchor, 'id' | 'observedAt'>): string {
+    const existing = this.anchorIds.get(key);
+    if (existing !== undefined) return existing;
+    const id = `a${this.anchorIds.size + 1}`;
+    this.anchorIds.set(key, id);
+    this.anchors.set(id, { id, ...anchor, observedAt: this.observedAt });
+    return id;
+  }
+
+  report(candidate: Candidate): void {
+    this.candidates.push(candidate);
+  }
+
+  // --- results -------------------------------------------------------------------------------
+
+  anchorList(): Anchor[] {
+    return [...this.anchors.values()];
+  }
+
+  anchor(id: string): Anchor | undefined {
+    return this.anchors.get(id);
+  }
+
+  evidence(): { present: string[]; unavailable: { key: string; reason: UnavailableReason }[] } {
+    return {
+      present: [...this.present].sort(),
+      unavailable: [...this.unavailable.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, reason]) => ({ key, reason })),
+    };
+  }
+
+  inputEntries(): [string, string][] {
+    return [...this.inputs.entries()];
+  }
+}

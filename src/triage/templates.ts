@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import type { TargetKind } from '../crds/intents';
+import { TriageTemplateSpec } from '../crds/triage-template';
+import type { Check } from './checks/check';
+import { CHECKS } from './checks/registry';
+
+const WORKLOAD_CHECKS = ['deployment.pods', 'statefulset.pods', 'replicaset.pods', 'job.pods', 'daemonset.pods'];
+
+/** The built-in intents, written in the TriageTemplate format: steps are hops along the causal chain. */
+export const BUILT_IN_TEMPLATES: Readonly<Record<string, unknown>> = {
+  'pvc-binding': {
+    version: '1',
+    description: 'Why a PersistentVolumeClaim is not Bound.',
+    targetKinds: ['PersistentVolumeClaim', 'Pod', 'Namespace'],
+    steps: [
+      { name: 'claim', checks: ['claim.binding'] },
+      { name: 'consumer', checks: ['pod.scheduling'] },
+    ],
+  },
+  'scheduling-failures': {
+    version: '1',
+    description: 'Why pods stay Pending without a node.',
+    targetKinds: ['Pod', 'Deployment', 'StatefulSet', 'ReplicaSet', 'Job', 'Namespace'],
+    steps: [
+      { name: 'workload', checks: WORKLOAD_CHECKS },
+      { name: 'pod', checks: ['pod.scheduling'] },
+      { name: 'claim', checks: ['claim.binding'] },
+    ],
+  },
+  'ingress-pending': {
+    version: '1',
+    description: 'Why an Ingress has no address or cannot route.',
+    targetKinds: ['Ingress', 'Namespace'],
+    steps: [
+      { name: 'ingress', checks: ['ingress.routing'] },
+      { name: 'service', checks: ['service.endpoints'] },
+      { name: 'pod', checks: ['pod.scheduling'] },
+      { name: 'claim', checks: ['claim.binding'] },
+    ],
+  },
+};
+
+export class TemplateError extends Error {
+  constructor(
+    readonly template: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`template ${template}: ${problems.join('; ')}`);
+    this.name = 'TemplateError';
+  }
+}
+
+export interface CompiledStep {
+  readonly name: string;
+  readonly checks: readonly Check[];
+}
+
+export interface CompiledTemplate {
+  readonly name: string;
+  readonly version: string;
+  readonly hash: string;
+  readonly targetKinds: readonly TargetKind[];
+  readonly steps: readonly CompiledStep[];
+  readonly requiredEvidence: readonly string[];
+  readonly suppress: readonly string[];
+}
+
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
+      : v,
+  );
+}
+
+const compiled = new Map<string, CompiledTemplate>();
+
+/** Validates a template (zod, then every check name against the registry), compiles it once per content hash. */
+export function compileTemplate(name: string, spec: unknown): CompiledTemplate {
+  const hash = `sha256:${createHash('sha256').update(canonical(spec)).digest('hex').slice(0, 16)}`;
+  const cached = compiled.get(`${name}@${hash}`);
+  if (cached !== undefined) return cached;
+  const parsed = TriageTemplateSpec.safeParse(spec);
+  if (!parsed.success) throw new TemplateError(name, parsed.error.issues.map((i) => `spec.${i.path.join('.')}: ${i.message}`));
+  const problems: string[] = [];
+  const steps = parsed.data.steps.map((step, s) => ({
+    name: step.name,
+    checks: step.checks.flatMap((checkName, c) => {
+      const check = CHECKS.get(checkName);
+      if (check === undefined) problems.push(`spec.steps[${s}].checks[${c}]: unknown check "${checkName}"`);
+      return check === undefined ? [] : [check];
+    }),
+  }));
+  if (problems.length > 0) throw new TemplateError(name, problems);
+  const template: CompiledTemplate = {
+    name,
+    version: parsed.data.version,
+    hash,
+    targetKinds: parsed.data.targetKinds,
+    steps,
+    requiredEvidence: parsed.data.requiredEvidence,
+    suppress: parsed.data.suppress,
+  };
+  compiled.set(`${name}@${hash}`, template);
+  return template;
+}
+
+export function builtInTemplate(intent: string): CompiledTemplate | undefined {
+  const spec = BUILT_IN_TEMPLATES[intent];
+  return spec === undefined ? undefined : compileTemplate(intent, spec);
+}

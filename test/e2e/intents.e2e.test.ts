@@ -1,0 +1,303 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import type { Envelope } from '../../src/crds/envelope';
+import { verifyAnchors } from './support/anchors';
+import { eventually } from './support/eventually';
+import { kube } from './support/kube';
+import { startOperator, stopAllOperators } from './support/operator';
+import { useTestNamespace } from './support/test-namespace';
+import { createTriageRequest, triaged } from './support/triage';
+
+// Every root-cause code of pvc-binding, scheduling-failures and ingress-pending that this cluster
+// produces by itself (scheduler, PV controller, kwok nodes). Each scenario waits for the cluster's own
+// signal first, as an admin would, then triages and follows every anchor back to the API.
+const ns = useTestNamespace('e2e-intents');
+const cleanups: (() => Promise<unknown>)[] = [];
+const image = 'registry.k8s.io/pause:3.10';
+
+beforeAll(async () => {
+  await startOperator();
+});
+
+afterAll(async () => {
+  await stopAllOperators();
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+});
+
+async function triage(name: string, spec: Record<string, unknown>): Promise<{ verdict: string | undefined; envelope: Envelope }> {
+  await createTriageRequest(ns.name, name, spec);
+  const request = await triaged(ns.name, name);
+  const envelope = request.status?.envelope;
+  if (envelope === undefined) throw new Error(`no envelope for ${name}: ${JSON.stringify(request.status)}`);
+  expect(await verifyAnchors(envelope)).toEqual([]);
+  return { verdict: request.status?.verdict, envelope };
+}
+
+const chainOf = (envelope: Envelope) => envelope.rootCause?.chain.map((ref) => `${ref.kind}/${ref.name}`);
+
+async function claim(name: string, spec: Record<string, unknown>): Promise<string> {
+  const created = await kube().core.createNamespacedPersistentVolumeClaim({
+    namespace: ns.name,
+    body: { metadata: { name }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, ...spec } },
+  });
+  return created.metadata?.uid ?? '';
+}
+
+async function claimEvent(uid: string, reason: string): Promise<void> {
+  await eventually(`${reason} on claim ${uid}`, async () => {
+    const events = await kube().core.listNamespacedEvent({ namespace: ns.name, fieldSelector: `involvedObject.uid=${uid}` });
+    return events.items.some((e) => e.reason === reason) ? true : undefined;
+  });
+}
+
+async function pod(name: string, spec: Partial<V1Pod['spec']> = {}): Promise<void> {
+  await kube().core.createNamespacedPod({ namespace: ns.name, body: { metadata: { name, labels: { app: name } }, spec: { containers: [{ name: 'app', image }], ...spec } } });
+}
+
+async function unschedulable(name: string, pattern?: RegExp): Promise<void> {
+  await eventually(`pod ${name} Unschedulable`, async () => {
+    const current = await kube().core.readNamespacedPod({ name, namespace: ns.name });
+    const condition = current.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    return condition?.reason === 'Unschedulable' && (pattern === undefined || pattern.test(condition.message ?? '')) ? true : undefined;
+  });
+}
+
+async function dedicatedNode(name: string, spec: Record<string, unknown>, allocatable: Record<string, string> = { cpu: '4', memory: '8Gi', pods: '110' }): Promise<void> {
+  await kube().core.createNode({
+    body: { metadata: { name, annotations: { 'kwok.x-k8s.io/node': 'fake' }, labels: { type: 'kwok', 'triage.dev/e2e-pool': name } }, spec, status: { allocatable, capacity: allocatable } },
+  });
+  cleanups.push(() => kube().core.deleteNode({ name }));
+  await eventually(`node ${name} Ready`, async () => {
+    const node = await kube().core.readNode({ name });
+    const ready = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+    return ready && !(node.spec?.taints ?? []).some((t) => t.key === 'node.kubernetes.io/not-ready') ? true : undefined;
+  });
+}
+
+describe('pvc-binding on the real PV controller', () => {
+  test('StorageClassNotFound: PVC → StorageClass', async () => {
+    await claimEvent(await claim('data-missing-class', { storageClassName: 'fast-ssd' }), 'ProvisioningFailed');
+    const { verdict, envelope } = await triage('pvc-missing-class', { intent: 'pvc-binding', target: { kind: 'PersistentVolumeClaim', name: 'data-missing-class' } });
+    expect(verdict).toBe('RootCauseFound');
+    expect(envelope.rootCause?.code).toBe('StorageClassNotFound');
+    expect(chainOf(envelope)).toEqual(['PersistentVolumeClaim/data-missing-class', 'StorageClass/fast-ssd']);
+    expect(envelope.evidence.completeness).toBe(1);
+  });
+
+  test('NoDefaultStorageClass: no class named, no default class, no volume', async () => {
+    await claimEvent(await claim('data-no-class', {}), 'FailedBinding');
+    const { envelope } = await triage('pvc-no-class', { intent: 'pvc-binding', target: { kind: 'PersistentVolumeClaim', name: 'data-no-class' } });
+    expect(envelope.rootCause?.code).toBe('NoDefaultStorageClass');
+  });
+
+  test('NoMatchingPersistentVolume: static claim bigger than any volume', async () => {
+    const pvName = `small-${ns.name}`;
+    await kube().core.createPersistentVolume({
+      body: { metadata: { name: pvName }, spec: { storageClassName: '', capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/tmp/triage-e2e' } } },
+    });
+    cleanups.push(() => kube().core.deletePersistentVolume({ name: pvName }));
+    await claimEvent(await claim('data-too-big', { storageClassName: '', resources: { requests: { storage: '5Gi' } } }), 'FailedBinding');
+    const { envelope } = await triage('pvc-too-big', { intent: 'pvc-binding', target: { kind: 'PersistentVolumeClaim', name: 'data-too-big' } });
+    expect(envelope.rootCause?.code).toBe('NoMatchingPersistentVolume');
+  });
+
+  test('ProvisionerNotRunning: the class names a provisioner nobody runs', async () => {
+    const className = `external-${ns.name}`;
+    await kube().storage.createStorageClass({ body: { metadata: { name: className }, provisioner: 'example.com/not-running' } });
+    cleanups.push(() => kube().storage.deleteStorageClass({ name: className }));
+    await claimEvent(await claim('data-external', { storageClassName: className }), 'ExternalProvisioning');
+    const { envelope } = await triage('pvc-external', { intent: 'pvc-binding', target: { kind: 'PersistentVolumeClaim', name: 'data-external' } });
+    expect(envelope.rootCause?.code).toBe('ProvisionerNotRunning');
+    expect(chainOf(envelope)).toEqual(['PersistentVolumeClaim/data-external', `StorageClass/${className}`]);
+  });
+
+  test('WaitingForFirstConsumer without a consumer is Healthy', async () => {
+    const className = `wffc-${ns.name}`;
+    await kube().storage.createStorageClass({ body: { metadata: { name: className }, provisioner: 'example.com/local', volumeBindingMode: 'WaitForFirstConsumer' } });
+    cleanups.push(() => kube().storage.deleteStorageClass({ name: className }));
+    await claimEvent(await claim('data-wffc', { storageClassName: className }), 'WaitForFirstConsumer');
+    const { verdict, envelope } = await triage('pvc-wffc', { intent: 'pvc-binding', target: { kind: 'PersistentVolumeClaim', name: 'data-wffc' } });
+    expect(verdict).toBe('Healthy');
+    expect(envelope.rootCause).toBeUndefined();
+    expect(envelope.findings.map((f) => [f.code, f.severity])).toEqual([['WaitingForFirstConsumer', 'Info']]);
+  });
+});
+
+describe('scheduling-failures on the real scheduler', () => {
+  test('InsufficientResources names the resource and what is free', async () => {
+    await pod('too-big', { containers: [{ name: 'app', image, resources: { requests: { cpu: '1000' } } }] });
+    await unschedulable('too-big');
+    const { envelope } = await triage('sched-too-big', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'too-big' } });
+    expect(envelope.rootCause?.code).toBe('InsufficientResources');
+    expect(envelope.rootCause?.message).toMatch(/requests 1000 cpu; the most free on any node is [\d.]+m? \(/);
+  });
+
+  test('UntoleratedTaint resolves the taint the 1.35 message no longer names', async () => {
+    const node = `tainted-${ns.name}`;
+    await dedicatedNode(node, { taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] });
+    await pod('pinned', { nodeSelector: { 'triage.dev/e2e-pool': node } });
+    await unschedulable('pinned', /untolerated taint/);
+    const { envelope } = await triage('sched-taint', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'pinned' } });
+    expect(envelope.rootCause?.code).toBe('UntoleratedTaint');
+    expect(envelope.rootCause?.message).toContain('taint dedicated=gpu:NoSchedule');
+    expect(chainOf(envelope)).toEqual(['Pod/pinned', `Node/${node}`]);
+  });
+
+  test('NodesUnschedulable: the only matching node is cordoned', async () => {
+    const node = `cordoned-${ns.name}`;
+    await dedicatedNode(node, { unschedulable: true });
+    await pod('on-cordoned', { nodeSelector: { 'triage.dev/e2e-pool': node } });
+    await unschedulable('on-cordoned', /unschedulable/);
+    const { envelope } = await triage('sched-cordoned', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'on-cordoned' } });
+    expect(envelope.rootCause?.code).toBe('NodesUnschedulable');
+  });
+
+  test('TooManyPods: the only matching node is full', async () => {
+    const node = `full-${ns.name}`;
+    await dedicatedNode(node, {}, { cpu: '4', memory: '8Gi', pods: '0' });
+    await pod('on-full', { nodeSelector: { 'triage.dev/e2e-pool': node } });
+    await unschedulable('on-full', /Too many pods/);
+    const { envelope } = await triage('sched-full', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'on-full' } });
+    expect(envelope.rootCause?.code).toBe('TooManyPods');
+  });
+
+  test('NodeAffinityMismatch: no node has the selected label', async () => {
+    await pod('nowhere', { nodeSelector: { 'triage.dev/e2e-pool': 'no-such-pool' } });
+    await unschedulable('nowhere');
+    const { envelope } = await triage('sched-nowhere', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'nowhere' } });
+    expect(envelope.rootCause?.code).toBe('NodeAffinityMismatch');
+  });
+
+  test('SchedulingGated', async () => {
+    await pod('gated', { schedulingGates: [{ name: 'example.com/wait' }] });
+    await eventually('gated pod condition', async () => {
+      const current = await kube().core.readNamespacedPod({ name: 'gated', namespace: ns.name });
+      return current.status?.conditions?.some((c) => c.reason === 'SchedulingGated') === true ? true : undefined;
+    });
+    const { envelope } = await triage('sched-gated', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'gated' } });
+    expect(envelope.rootCause?.code).toBe('SchedulingGated');
+  });
+
+  test('PersistentVolumeClaimNotFound', async () => {
+    await pod('no-claim', { volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'does-not-exist' } }] });
+    await unschedulable('no-claim');
+    const { envelope } = await triage('sched-no-claim', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'no-claim' } });
+    expect(envelope.rootCause?.code).toBe('PersistentVolumeClaimNotFound');
+    expect(chainOf(envelope)).toEqual(['Pod/no-claim', 'PersistentVolumeClaim/does-not-exist']);
+  });
+
+  test('an unbound claim chains into its own cause: Pod → PVC → StorageClass', async () => {
+    await claim('data-web-0', { storageClassName: 'fast-ssd' });
+    await pod('web-0', { volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data-web-0' } }] });
+    await unschedulable('web-0');
+    const { envelope } = await triage('sched-chain', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'web-0' } });
+    expect(envelope.rootCause?.code).toBe('StorageClassNotFound');
+    expect(chainOf(envelope)).toEqual(['Pod/web-0', 'PersistentVolumeClaim/data-web-0', 'StorageClass/fast-ssd']);
+    expect(envelope.summary).toMatch(/^Pod .*web-0 is stuck: PersistentVolumeClaim .*data-web-0 is Pending because StorageClass "fast-ssd" does not exist$/);
+    expect(envelope.findings.map((f) => f.code)).toContain('UnboundPersistentVolumeClaim');
+  });
+
+  test('a Deployment target chains Deployment → ReplicaSet → Pod', async () => {
+    await kube().apps.createNamespacedDeployment({
+      namespace: ns.name,
+      body: {
+        metadata: { name: 'hungry' },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'hungry' } },
+          template: { metadata: { labels: { app: 'hungry' } }, spec: { containers: [{ name: 'app', image, resources: { requests: { memory: '500Gi' } } }] } },
+        },
+      },
+    });
+    const podName = await eventually('a pending hungry pod', async () => {
+      const pods = await kube().core.listNamespacedPod({ namespace: ns.name, labelSelector: 'app=hungry' });
+      const pending = pods.items.find((p) => p.status?.conditions?.some((c) => c.reason === 'Unschedulable'));
+      return pending?.metadata?.name;
+    });
+    const { envelope } = await triage('sched-deployment', { intent: 'scheduling-failures', target: { kind: 'Deployment', name: 'hungry' } });
+    expect(envelope.rootCause?.code).toBe('InsufficientResources');
+    expect(chainOf(envelope)?.[0]).toBe('Deployment/hungry');
+    expect(chainOf(envelope)?.[1]).toMatch(/^ReplicaSet\/hungry-/);
+    expect(chainOf(envelope)?.[2]).toBe(`Pod/${podName}`);
+  });
+
+  test('a running pod is Healthy (control)', async () => {
+    await pod('fine');
+    await eventually('pod fine Running', async () => {
+      const current = await kube().core.readNamespacedPod({ name: 'fine', namespace: ns.name });
+      return current.status?.phase === 'Running' ? true : undefined;
+    });
+    const { verdict, envelope } = await triage('sched-fine', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'fine' } });
+    expect(verdict).toBe('Healthy');
+    expect(envelope.findings).toEqual([]);
+  });
+});
+
+describe('ingress-pending (no ingress controller runs here)', () => {
+  async function service(name: string, selector: Record<string, string>, port = 80): Promise<void> {
+    await kube().core.createNamespacedService({ namespace: ns.name, body: { metadata: { name }, spec: { selector, ports: [{ port, targetPort: 8080 }] } } });
+  }
+
+  async function ingress(name: string, spec: Record<string, unknown>): Promise<void> {
+    await kube().networking.createNamespacedIngress({ namespace: ns.name, body: { metadata: { name }, spec } });
+  }
+
+  const backend = (name: string, port = 80) => ({ defaultBackend: { service: { name, port: { number: port } } } });
+
+  test('NoIngressClass: no class named and no default class', async () => {
+    await service('web-a', { app: 'fine' });
+    await ingress('no-class', backend('web-a'));
+    const { envelope } = await triage('ing-no-class', { intent: 'ingress-pending', target: { kind: 'Ingress', name: 'no-class' } });
+    expect(envelope.rootCause?.code).toBe('NoIngressClass');
+  });
+
+  test('IngressClassNotFound', async () => {
+    await ingress('bad-class', { ingressClassName: 'missing', ...backend('web-a') });
+    const { envelope } = await triage('ing-bad-class', { intent: 'ingress-pending', target: { kind: 'Ingress', name: 'bad-class' } });
+    expect(envelope.rootCause?.code).toBe('IngressClassNotFound');
+    expect(chainOf(envelope)).toEqual(['Ingress/bad-class', 'IngressClass/missing']);
+  });
+
+  describe('with an IngressClass', () => {
+    const className = `e2e-${Date.now() % 100000}`;
+    beforeAll(async () => {
+      await kube().networking.createIngressClass({ body: { metadata: { name: className }, spec: { controller: 'example.com/none' } } });
+      cleanups.push(() => kube().networking.deleteIngressClass({ name: className }));
+    });
+
+    test('BackendServiceNotFound', async () => {
+      await ingress('no-backend', { ingressClassName: className, ...backend('missing-svc') });
+      const { envelope } = await triage('ing-no-backend', { intent: 'ingress-pending', target: { kind: 'Ingress', name: 'no-backend' } });
+      expect(envelope.rootCause?.code).toBe('BackendServiceNotFound');
+    });
+
+    test('BackendServicePortMismatch', async () => {
+      await ingress('bad-port', { ingressClassName: className, ...backend('web-a', 8443) });
+      const { envelope } = await triage('ing-bad-port', { intent: 'ingress-pending', target: { kind: 'Ingress', name: 'bad-port' } });
+      expect(envelope.rootCause?.code).toBe('BackendServicePortMismatch');
+    });
+
+    test('NoReadyEndpoints chains into the Service: SelectorMatchesNoPods', async () => {
+      await service('web-empty', { app: 'nothing-has-this' });
+      await ingress('empty', { ingressClassName: className, ...backend('web-empty') });
+      const { envelope } = await triage('ing-empty', { intent: 'ingress-pending', target: { kind: 'Ingress', name: 'empty' } });
+      expect(envelope.rootCause?.code).toBe('SelectorMatchesNoPods');
+      expect(chainOf(envelope)).toEqual(['Ingress/empty', 'Service/web-empty']);
+      expect(envelope.findings.map((f) => f.code)).toContain('NoReadyEndpoints');
+    });
+
+    test('IngressControllerNotReporting: everything sound, no address', async () => {
+      await kube().apps.createNamespacedDeployment({
+        namespace: ns.name,
+        body: { metadata: { name: 'web' }, spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image, ports: [{ containerPort: 8080 }] }] } } } },
+      });
+      await service('web-ok', { app: 'web' });
+      await eventually('ready endpoints for web-ok', async () => {
+        const slices = await kube().discovery.listNamespacedEndpointSlice({ namespace: ns.name, labelSelector: 'kubernetes.io/service-name=web-ok' });
+        return slices.items.some((s) => s.endpoints.some((e) => e.conditions?.ready === true)) ? true : undefined;
+      });
+      await ingress('sound', { ingressClassName: className, ...backend('web-ok') });
+      const { envelope } = await triage('ing-sound', { intent: 'ingress-pending', target: { kind: 'Ingress', name: 'sound' } });
+      expect(envelope.rootCause?.code).toBe('IngressControllerNotReporting');
+    });
+  });
+});

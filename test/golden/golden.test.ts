@@ -1,0 +1,78 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import { admit } from '../../src/controllers/triagerequest/admission';
+import { diagnose } from '../../src/triage/engine';
+import type { KubeObject } from '../../src/triage/snapshot';
+import { builtInTemplate } from '../../src/triage/templates';
+import { MemorySnapshot } from './memory-snapshot';
+
+// One folder per case: cluster.yaml (the objects, as the apiserver returns them), request.yaml (the
+// TriageRequest), expected.json (the reviewed result, timing left out). UPDATE_GOLDEN=1 rewrites
+// expected.json; review the diff before committing it.
+const casesDir = path.join(__dirname, 'cases');
+const NOW = new Date('2026-11-21T12:00:00.000Z');
+const update = process.env.UPDATE_GOLDEN === '1';
+
+interface CaseSettings {
+  readonly kind: 'GoldenCase';
+  /** Caches the operator may not read in this case. */
+  readonly forbidden?: readonly string[];
+  readonly trustedNamespaces?: readonly string[];
+}
+
+/** Fills what every stored object has, so fixtures stay short: uid and resourceVersion. */
+function normalise(object: KubeObject, index: number): KubeObject {
+  const metadata = object.metadata ?? {};
+  return {
+    ...object,
+    metadata: {
+      ...metadata,
+      uid: metadata.uid ?? `uid-${(object.kind ?? 'x').toLowerCase()}-${metadata.name ?? index}`,
+      resourceVersion: metadata.resourceVersion ?? String(100 + index),
+    },
+  };
+}
+
+function runCase(dir: string) {
+  const documents = yaml.loadAll(fs.readFileSync(path.join(dir, 'cluster.yaml'), 'utf8')).filter((d) => d !== null) as (KubeObject | CaseSettings)[];
+  const settings = documents.find((d): d is CaseSettings => d.kind === 'GoldenCase');
+  const objects = documents.filter((d): d is KubeObject => d.kind !== 'GoldenCase').map(normalise);
+  const request = yaml.load(fs.readFileSync(path.join(dir, 'request.yaml'), 'utf8')) as { metadata: { namespace: string }; spec: unknown };
+  const admission = admit(request.metadata.namespace, request.spec, settings?.trustedNamespaces ?? []);
+  if (!admission.admitted) return { rejected: admission.reason, message: admission.message };
+  const template = builtInTemplate(admission.spec.intent);
+  if (template === undefined) throw new Error(`no built-in template for ${admission.spec.intent}`);
+  const { verdict, envelope } = diagnose({
+    intent: admission.spec.intent,
+    template,
+    templateSource: 'BuiltIn',
+    target: admission.target,
+    maxSteps: admission.spec.bounds.maxSteps,
+    timeoutMs: admission.spec.bounds.timeoutSeconds * 1000,
+    minCompleteness: admission.spec.minCompleteness,
+    snapshot: new MemorySnapshot(objects, new Set(settings?.forbidden ?? [])),
+    now: () => NOW,
+  });
+  const { timing: _timing, ...stable } = envelope;
+  return { verdict, envelope: stable };
+}
+
+const cases = fs.existsSync(casesDir) ? fs.readdirSync(casesDir).filter((d) => fs.statSync(path.join(casesDir, d)).isDirectory()).sort() : [];
+
+describe('golden cases', () => {
+  test('there are cases', () => {
+    expect(cases.length).toBeGreaterThan(0);
+  });
+
+  test.each(cases)('%s', (name) => {
+    const dir = path.join(casesDir, name);
+    const actual = runCase(dir);
+    const expectedFile = path.join(dir, 'expected.json');
+    if (update || !fs.existsSync(expectedFile)) {
+      fs.writeFileSync(expectedFile, `${JSON.stringify(actual, null, 2)}\n`);
+      if (!update) throw new Error(`${name}: expected.json was missing and has been written; review it, then re-run`);
+    }
+    expect(actual).toEqual(JSON.parse(fs.readFileSync(expectedFile, 'utf8')));
+  });
+});
