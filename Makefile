@@ -9,8 +9,11 @@ NPM_STAMP := node_modules/.package-lock.json
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# Not `npm ci`: the registry reachable here serves no other platforms' optional packages (@swc/core-darwin-*,
+# ...), so no lockfile written here lists them and `npm ci` refuses it. `npm install` installs the locked
+# versions all the same.
 $(NPM_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund
 	@touch $@
 
 .PHONY: deps
