@@ -167,7 +167,7 @@ export class Investigation {
       if (this.snapshot.availability(cache) !== 'Synced') continue;
       readable = true;
       for (const raw of this.snapshot.byIndex(cache, INDEX.subject, `${kind}/${uid}`)) {
-        const event = normaliseEvent(raw as RawEvent);
+        const event = normaliseEvent(raw);
         byUid.set(event.uid, event);
       }
     }

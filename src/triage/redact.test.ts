@@ -32,6 +32,7 @@ const SECRET_ROWS: readonly (readonly [string, string, string])[] = [
   ['unclosed quote runs to the end', 'password="hunter2 and more', `password="${R}`],
   ['credentials, comma-delimited', 'credentials: abc, region: eu', `credentials: ${R}, region: eu`],
   ['auth, ampersand-delimited', 'auth=xyz&page=2', `auth=${R}&page=2`],
+  ['auth glued into a key', 'basicauth=xyz proxyauthorization=Basic dXNlcjpwYXNz', `basicauth=${R} proxyauthorization=Basic ${R}`],
   ['value stops at a closing bracket', '(token=abc123) done', `(token=${R}) done`],
   ['escaped JSON inside an annotation', '{\\"password\\":\\"hunter2\\"}', `{\\"password\\":\\"${R}\\"}`],
   ['Go := assignment', 'apiToken := "abc"', `apiToken := "${R}"`],
@@ -105,6 +106,7 @@ const PLAIN_ROWS: readonly (readonly [string, string])[] = [
   ['boolean under a token-like key', 'automountServiceAccountToken: false'],
   ['path under a password-like key', 'DB_PASSWORD_FILE=/run/secrets/db'],
   ['author is not auth', 'author: jane'],
+  ['authorize in prose is not auth', 'failed to authorize: failed to fetch anonymous token'],
   ['registry challenge', 'www-authenticate: Bearer realm="https://auth.docker.io/token",service="registry.docker.io"'],
   ['bearer token as words', 'invalid bearer token'],
   ['Basic as a word', 'Basic Authentication required'],
@@ -238,6 +240,15 @@ describe('excerpt', () => {
 
   test('does not cut through a [REDACTED] marker', () => {
     expect(excerpt('ab password=hunter2', 20)).toBe('ab password=…');
+  });
+
+  test('its ellipsis is not taken for a secret value', () => {
+    const out = excerpt('ab token=hunter2', 10);
+    expect(out).toBe('ab token=…');
+    expect(redact(out)).toBe(out);
+    const pem = excerpt(`-----BEGIN RSA PRIVATE KEY-----${R}-----END RSA PRIVATE KEY-----`, 32);
+    expect(pem).toBe('-----BEGIN RSA PRIVATE KEY-----…');
+    expect(redact(pem)).toBe(pem);
   });
 
   test('redacts a pair that only reads as one on one line', () => {

@@ -1,8 +1,4 @@
-/**
- * Redaction of secret-looking values in text that the operator quotes into status, Events and logs.
- * Pure and linear-time: every pattern's loop bodies are disjoint, so no input makes a regex backtrack
- * catastrophically, and inputs are capped before any pattern runs.
- */
+// Secrets must never reach status, Events or logs; loop bodies in every pattern are disjoint, so matching stays linear.
 
 export const REDACTED = '[REDACTED]';
 
@@ -13,22 +9,27 @@ const MAX_PASSES = 5;
 // How far back a cut looks for a word boundary, so a secret sliced in half is dropped, not kept.
 const WORD_LOOKBACK = 256;
 
-// Substrings of a lowercased, separator-free key that mark its value as a secret.
-const SECRET_KEY_PART = /password|passwd|passphrase|pwd|secret|token|apikey|accesskey|privatekey|credential/;
-// Whole words only: the substring "auth" would also catch author, authority and authorize.
-const AUTH_WORDS: ReadonlySet<string> = new Set(['auth', 'oauth', 'authorization', 'authz']);
+// Marks a secret key (lowercased, separators dropped); "auth" but not author/authorize prose or authentication modes.
+const SECRET_KEY_PART = /password|passwd|passphrase|pwd|secret|token|apikey|accesskey|privatekey|credential|authorization|auth(?!or|ent)/;
 // Keys that name, locate or describe a secret rather than hold it (secretName, passwordFile, tokenExpirationSeconds).
 const REFERENCE_SUFFIXES: ReadonlySet<string> = new Set([
   'name', 'names', 'ref', 'refs', 'namespace', 'file', 'path', 'dir', 'seconds', 'ttl', 'type', 'kind', 'mode', 'url', 'uri', 'endpoint', 'length',
 ]);
 // Values that carry no secret and are useful evidence (automountServiceAccountToken: false).
 const PLAIN_VALUES: ReadonlySet<string> = new Set(['true', 'false', 'null', 'nil', '<nil>', 'none']);
+// An excerpt's own ellipsis ("token=…") is where a cut fell, not a value: keeps excerpt output stable under redact.
+const ELLIPSIS = '…';
 
 const ALREADY_REDACTED = /^\[REDACTED\]$/i;
 const SCHEME_PREFIX = /^(?:bearer|basic|digest|negotiate|token)\s+/i;
 
-// Value forms after a secret key, most specific first. Quoted forms run to the closing quote or the end
-// of the text (an excerpt may have cut the closing quote off); unquoted ones stop at a delimiter.
+/** Whether a value holds nothing worth hiding: empty, already redacted, a cut mark, or a plain literal. */
+function carriesNothing(value: string): boolean {
+  const trimmed = value.trim();
+  return trimmed === '' || trimmed === ELLIPSIS || ALREADY_REDACTED.test(trimmed) || PLAIN_VALUES.has(trimmed.toLowerCase());
+}
+
+// Quoted values run to the closing quote or, if a cut removed it, to the end; unquoted ones stop at a delimiter.
 const VALUE = [
   String.raw`(?:(bearer|basic|digest|negotiate|token)([ \t]+))?(`,
   [
@@ -45,33 +46,33 @@ const VALUE = [
 // key=value, key: value, "key":"value", key := value; the lookbehind starts keys only at a word start.
 const KEY_VALUE = new RegExp(String.raw`(?<![A-Za-z0-9_.\-])([A-Za-z0-9_.\-]+)((?:\\?["'])?[ \t]*(?::=|=>|[:=])[ \t]*)` + VALUE, 'gi');
 // Command-line flags in container args: --db-password hunter2, "--db-password", "hunter2".
-const FLAG_VALUE = new RegExp(String.raw`(?<![A-Za-z0-9_.\-])(--[A-Za-z0-9_.\-]+)((?:\\?["'])?(?:[ \t]*,[ \t]*|[ \t]+))` + VALUE, 'gi');
+const FLAG_VALUE = new RegExp(String.raw`(?<!-)(--[A-Za-z0-9_.\-]+)((?:\\?["'])?(?:[ \t]*,[ \t]*|[ \t]+))` + VALUE, 'gi');
 // Container env entries in YAML, JSON or Go struct form: the secret is named in one field, held in the next.
 const ENV_PAIR = new RegExp(
   String.raw`((?<![A-Za-z0-9_.\-])name\\?["']?[ \t]*[:=][ \t]*\\?["']?)([A-Za-z0-9_.\-]+)(\\?["']?[\s,]*\\?["']?value\\?["']?[ \t]*[:=][ \t]*)` + VALUE,
   'gi',
 );
 // scheme://user:pass@host; the password runs to the last @ so an unescaped @ in it is not half-kept.
-const URL_CREDENTIALS = /(?<![A-Za-z0-9+.\-])([A-Za-z][A-Za-z0-9+.\-]*:\/\/[^\s:@/?#]*:)([^\s/?#]+)@/g;
-const QUERY_PARAM = /([?&;])([A-Za-z0-9_.%\-]+)=([^&;#\s"'<>]*)/g;
+const URL_CREDENTIALS = /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:@/?#]*:)([^\s/?#]+)@/g;
+const QUERY_PARAM = /([?&;])([A-Za-z0-9_.%-]+)=([^&;#\s"'<>]*)/g;
 // Query parameters that sign or authorise a URL (SAS tokens, presigned S3 URLs, API keys).
 const SECRET_QUERY_KEYS: ReadonlySet<string> = new Set(['sig', 'signature', 'key', 'secret', 'password', 'token', 'x-amz-signature', 'x-amz-credential']);
-const PRIVATE_KEY_BLOCK = /(-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----)[\s\S]*?(-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|$)/g;
-const AUTH_SCHEME = /(?<![A-Za-z0-9_\-])(bearer|basic)([ \t]+)([A-Za-z0-9\-._~+/]{8,}=*)/gi;
-const JWT = /(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{4,}(?:\.[A-Za-z0-9_\-]*)?/g;
+const PRIVATE_KEY_BLOCK = /(-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----)([\s\S]*?)(-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|$)/g;
+const AUTH_SCHEME = /(?<![A-Za-z0-9_-])(bearer|basic)([ \t]+)([A-Za-z0-9._~+/-]{8,}=*)/gi;
+const JWT = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*)?/g;
 const TOKEN_SHAPES: readonly RegExp[] = [
   /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})/g,
-  /(?<![A-Za-z0-9])xox[abprs]-[A-Za-z0-9\-]{10,}/g,
+  /(?<![A-Za-z0-9])xox[abprs]-[A-Za-z0-9-]{10,}/g,
   /(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])/g,
-  /(?<![A-Za-z0-9_\-])AIza[A-Za-z0-9_\-]{35}/g,
-  /(?<![A-Za-z0-9_\-])glpat-[A-Za-z0-9_\-]{20,}/g,
+  /(?<![A-Za-z0-9_-])AIza[A-Za-z0-9_-]{35}/g,
+  /(?<![A-Za-z0-9_-])glpat-[A-Za-z0-9_-]{20,}/g,
 ];
 // A Secret's manifest (kubectl's last-applied-configuration annotation) holds every value in data/stringData.
 const SECRET_KIND = /\bkind\\?["']?[ \t]*:[ \t]*\\?["']?Secret(?![A-Za-z0-9])/;
 const SECRET_DATA_FLOW = /((?<![A-Za-z0-9_])\\?["']?(?:data|stringData|binaryData)\\?["']?[ \t]*:[ \t]*\{)([^{}]*)(\}?)/g;
 const SECRET_DATA_BLOCK = /(^|\n)([ \t]*)((?:data|stringData|binaryData):[ \t]*\r?\n)((?:\2[ \t]+[^\n]*(?:\n|$))*)/g;
 
-const BLOB = /(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{32,}={0,3}/g;
+const BLOB = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{32,}={0,3}/g;
 const UUID = /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/g;
 const HEX = /^[0-9a-fA-F]+$/;
 const DIGEST_ALGORITHM = /^(?:sha(?:1|224|256|384|512)|md5)$/i;
@@ -97,12 +98,12 @@ function keyWords(key: string): string[] {
 function isSecretKey(words: readonly string[]): boolean {
   const last = words[words.length - 1];
   if (last === undefined || REFERENCE_SUFFIXES.has(last)) return false;
-  return SECRET_KEY_PART.test(words.join('')) || words.some((word) => AUTH_WORDS.has(word));
+  return SECRET_KEY_PART.test(words.join(''));
 }
 
 // Only authorization-like keys keep a "Bearer " prefix visible; for a password, "basic" may be the secret.
 function keepsScheme(words: readonly string[]): boolean {
-  return words.some((word) => AUTH_WORDS.has(word) || word === 'token');
+  return /auth|token/.test(words.join(''));
 }
 
 interface Quoted {
@@ -121,16 +122,16 @@ function splitQuoted(raw: string): Quoted | undefined {
 }
 
 function redactContent(content: string, keepScheme: boolean): string {
-  if (content === '' || ALREADY_REDACTED.test(content) || PLAIN_VALUES.has(content.toLowerCase())) return content;
+  if (carriesNothing(content)) return content;
   const scheme = keepScheme ? SCHEME_PREFIX.exec(content) : null;
   if (scheme === null) return REDACTED;
   const rest = content.slice(scheme[0].length);
-  return ALREADY_REDACTED.test(rest) ? content : `${scheme[0]}${REDACTED}`;
+  return carriesNothing(rest) ? content : `${scheme[0]}${REDACTED}`;
 }
 
 function redactValue(raw: string, keepScheme: boolean): string {
   const quoted = splitQuoted(raw);
-  if (quoted === undefined) return ALREADY_REDACTED.test(raw) || PLAIN_VALUES.has(raw.toLowerCase()) ? raw : REDACTED;
+  if (quoted === undefined) return carriesNothing(raw) ? raw : REDACTED;
   return `${quoted.open}${redactContent(quoted.content, keepScheme)}${quoted.close}`;
 }
 
@@ -163,12 +164,12 @@ function redactEnvPairs(text: string): string {
 function redactUrls(text: string): string {
   return text
     .replace(URL_CREDENTIALS, (match: string, prefix: string, password: string) =>
-      ALREADY_REDACTED.test(password) ? match : `${prefix}${REDACTED}@`,
+      carriesNothing(password) ? match : `${prefix}${REDACTED}@`,
     )
     .replace(QUERY_PARAM, (match: string, lead: string, name: string, value: string) => {
       const lower = name.toLowerCase();
       const secret = SECRET_QUERY_KEYS.has(lower) || isSecretKey(keyWords(name));
-      return !secret || value === '' || ALREADY_REDACTED.test(value) ? match : `${lead}${name}=${REDACTED}`;
+      return !secret || carriesNothing(value) ? match : `${lead}${name}=${REDACTED}`;
     });
 }
 
@@ -176,10 +177,10 @@ function redactSecretManifest(text: string): string {
   if (!SECRET_KIND.test(text)) return text;
   return text
     .replace(SECRET_DATA_FLOW, (match: string, head: string, body: string, close: string) =>
-      body.trim() === '' || ALREADY_REDACTED.test(body.trim()) ? match : `${head}${REDACTED}${close}`,
+      carriesNothing(body) ? match : `${head}${REDACTED}${close}`,
     )
     .replace(SECRET_DATA_BLOCK, (match: string, lead: string, indent: string, head: string, body: string) =>
-      body.trim() === '' || ALREADY_REDACTED.test(body.trim())
+      carriesNothing(body)
         ? match
         : `${lead}${indent}${head}${indent}  ${REDACTED}${body.endsWith('\n') ? '\n' : ''}`,
     );
@@ -219,11 +220,7 @@ function caseSwitchRatio(words: readonly string[]): number {
   return pairs === 0 ? 0 : switches / pairs;
 }
 
-/**
- * Whether a run of base64 characters is key material. Kubernetes names are lowercase with short
- * dash-separated words, UIDs are dashed hex, digests follow "sha256:", container IDs follow "://";
- * none of those has a 32-character word or the dense case switching of random base64.
- */
+/** Key material, unlike Kubernetes names, UIDs, digests and container IDs, has a 32-char word or dense case switching. */
 function isSecretBlob(run: string, before: string): boolean {
   const body = run.replace(/=+$/, '');
   const bare = body.replace(/^\/+/, '');
@@ -250,7 +247,9 @@ function redactBlobs(text: string): string {
 }
 
 function redactOnce(text: string): string {
-  const blocks = text.replace(PRIVATE_KEY_BLOCK, (_match: string, begin: string, end: string) => `${begin}${REDACTED}${end}`);
+  const blocks = text.replace(PRIVATE_KEY_BLOCK, (match: string, begin: string, body: string, end: string) =>
+    carriesNothing(body) ? match : `${begin}${REDACTED}${end}`,
+  );
   return redactBlobs(redactShapes(redactKeyValues(redactEnvPairs(redactUrls(redactSecretManifest(blocks))))));
 }
 
@@ -308,11 +307,9 @@ function collapseWhitespace(text: string): string {
   return text.replace(/\s+/g, ' ');
 }
 
-/**
- * A redacted, single-line quote of `text` of at most `max` characters, ending in "…" when cut.
- * Redacts again after collapsing: "password:\n  hunter2" only reads as a pair once on one line.
- */
+/** A redacted one-line quote of at most `max` characters, ending in "…" when cut. */
 export function excerpt(text: string, max = 240): string {
+  // Redacts again after collapsing: "password:\n  hunter2" only reads as a pair once on one line.
   const limit = Number.isNaN(max) ? 0 : Math.max(0, Math.floor(max));
   const flat = collapseWhitespace(redact(collapseWhitespace(redact(text)))).trim();
   if (flat.length <= limit) return flat;

@@ -330,3 +330,23 @@ describe('parseSchedulingMessage: garbage never throws', () => {
     expect(parseSchedulingMessage(message)).toEqual(expected);
   });
 });
+
+describe('parseSchedulingMessage: messages seen on the local 1.35.4 cluster', () => {
+  // A PreFilter rejection followed by a bare PostFilter note, as kube-scheduler 1.35.4 wrote them in
+  // the e2e namespace (pod mounting a missing claim; pod mounting a claim with a missing class).
+  test.each<[string, ParsedSchedulingMessage['causes']]>([
+    [
+      '0/3 nodes are available: persistentvolumeclaim "nope" not found. not found',
+      [{ code: 'PersistentVolumeClaimNotFound', nodeCount: undefined, claimName: 'nope', text: 'persistentvolumeclaim "nope" not found' }],
+    ],
+    [
+      '0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims. not found',
+      [{ code: 'UnboundPersistentVolumeClaim', nodeCount: undefined, text: 'pod has unbound immediate PersistentVolumeClaims' }],
+    ],
+  ])('%s', (message, causes) => {
+    const parsed = parseSchedulingMessage(message);
+    expect(parsed.totalNodes).toBe(3);
+    expect(parsed.preFilter).toBe(true);
+    expect(parsed.causes.filter((c) => c.code !== 'Unknown')).toEqual(causes);
+  });
+});

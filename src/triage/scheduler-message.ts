@@ -179,6 +179,10 @@ function postFilterStart(body: string): number {
 function splitBody(body: string, truncated: boolean): { reasons: string; postFilter: string } {
   const start = postFilterStart(body);
   if (start !== -1) return { reasons: body.slice(0, Math.max(0, start - 2)), postFilter: body.slice(start) };
+  // A PreFilter message (no node count) never contains ". ": what follows the first one is PostFilter
+  // text, e.g. the bare "not found" 1.35 appends after `persistentvolumeclaim "x" not found.`
+  const preFilterEnd = /^\d+ /.test(body) ? -1 : body.indexOf('. ');
+  if (preFilterEnd !== -1) return { reasons: body.slice(0, preFilterEnd), postFilter: body.slice(preFilterEnd + 2) };
   // A truncated message lost its closing period, and the dot it ends with belongs to the " ..." marker.
   const reasons = !truncated && body.endsWith('.') ? body.slice(0, -1) : body;
   return { reasons, postFilter: '' };

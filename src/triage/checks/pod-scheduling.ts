@@ -29,6 +29,8 @@ function matchesSelector(node: Node, selector: Readonly<Record<string, string>> 
 }
 
 interface Explained {
+  /** Set when the resolved objects name a more exact code than the scheduler's wording. */
+  readonly code?: string;
   readonly severity: Severity;
   readonly message: string;
   readonly chainTail: readonly ObjectRef[];
@@ -76,6 +78,19 @@ function explain(inv: Investigation, pod: Pod, cause: SchedulingCause, nodes: re
           .map((taint) => ({ node, taint })),
       );
       const first = blocking[0];
+      // A cordoned node carries node.kubernetes.io/unschedulable, which the scheduler reports as a taint.
+      const cordoned = blocking.length > 0 && blocking.every(({ taint }) => taint.key === 'node.kubernetes.io/unschedulable');
+      if (cordoned && first !== undefined) {
+        const nodeName = first.node.metadata?.name ?? '';
+        return {
+          ...base,
+          code: 'NodesUnschedulable',
+          message: `The node(s) Pod ${ns}/${name} can run on are cordoned (e.g. ${nodeName})`,
+          chainTail: [refOf('Node', first.node)],
+          anchors: [inv.anchorField('Node', first.node, 'spec.unschedulable')],
+          nextActions: [nodesAction, { description: `Uncordon ${nodeName} if its maintenance is over`, command: `kubectl uncordon ${nodeName}`, safety: 'Mutating' }],
+        };
+      }
       const describeTaint = (t: Taint) => `${t.key}${t.value === undefined || t.value === '' ? '' : `=${t.value}`}:${t.effect}`;
       const taints = [...new Set(blocking.map(({ taint }) => describeTaint(taint)))];
       return {
@@ -130,14 +145,19 @@ function explain(inv: Investigation, pod: Pod, cause: SchedulingCause, nodes: re
   }
 }
 
-/** Picks the cause that blocks the pod: causes on nodes the pod does not even want (selector mismatch) come last. */
-function primaryCause(causes: readonly SchedulingCause[]): SchedulingCause | undefined {
-  const ranked = [...causes].sort((a, b) => {
-    const wantA = a.code === 'NodeAffinityMismatch' ? 0 : 1;
-    const wantB = b.code === 'NodeAffinityMismatch' ? 0 : 1;
-    return wantB - wantA || (b.nodeCount ?? Infinity) - (a.nodeCount ?? Infinity);
-  });
-  return ranked[0];
+/**
+ * Picks the cause that blocks the pod. Known causes beat unparsed fragments. When the pod's selector
+ * matches no node, that is the blocker; otherwise causes on nodes it does not want (selector mismatch)
+ * come last, and a taint counts only if it sits on a node the pod wants.
+ */
+function primaryCause(causes: readonly SchedulingCause[], wanted: readonly Node[], tolerations: readonly Toleration[]): SchedulingCause | undefined {
+  const known = causes.filter((c) => c.code !== 'Unknown');
+  const pool = known.length > 0 ? known : causes;
+  const affinity = pool.find((c) => c.code === 'NodeAffinityMismatch');
+  if (wanted.length === 0 && affinity !== undefined) return affinity;
+  const taintOnWanted = wanted.some((node) => (node.spec?.taints ?? []).some((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(tolerations, t)));
+  const weight = (c: SchedulingCause) => (c.code === 'NodeAffinityMismatch' ? 0 : c.code === 'UntoleratedTaint' && !taintOnWanted ? 1 : 2);
+  return [...pool].sort((a, b) => weight(b) - weight(a) || (b.nodeCount ?? 0) - (a.nodeCount ?? 0))[0];
 }
 
 function followClaims(ctx: CheckContext, pod: Pod, chain: readonly ObjectRef[]): void {
@@ -156,7 +176,7 @@ export const podScheduling: Check = {
   codes: [
     'SchedulingGated', 'InsufficientResources', 'TooManyPods', 'UntoleratedTaint', 'NodeAffinityMismatch', 'PodAffinityUnsatisfied',
     'PodAntiAffinityConflict', 'TopologySpreadUnsatisfiable', 'HostPortConflict', 'NodesUnschedulable', 'NoNodes',
-    'UnboundPersistentVolumeClaim', 'PersistentVolumeClaimNotFound', 'VolumeNodeAffinityConflict',
+    'UnboundPersistentVolumeClaim', 'PersistentVolumeClaimNotFound', 'VolumeNodeAffinityConflict', 'Unschedulable',
   ],
   evidence: ['pod', 'pod.events', 'nodes'],
   run(ctx, subject, chain) {
@@ -184,10 +204,11 @@ export const podScheduling: Check = {
     const anchors = [inv.anchorField(KIND, pod, 'status.conditions[type=PodScheduled].message'), ...(failed === undefined ? [] : [inv.anchorEvent(failed)])];
     const nodes = inv.list<Node>('Node', 'nodes') ?? [];
     const parsed = parseSchedulingMessage(message);
-    const primary = primaryCause(parsed.causes);
+    const wanted = nodes.filter((node) => matchesSelector(node, pod.spec?.nodeSelector));
+    const primary = primaryCause(parsed.causes, wanted, pod.spec?.tolerations ?? []);
     for (const cause of parsed.causes) {
       const explained = explain(inv, pod, cause, nodes, ref);
-      const code = cause.code === 'Unknown' ? 'Unschedulable' : cause.code;
+      const code = explained.code ?? (cause.code === 'Unknown' ? 'Unschedulable' : cause.code);
       const isPrimary = cause === primary;
       inv.report({
         code, severity: explained.severity, object: ref, message: explained.message,
