@@ -15,8 +15,16 @@ if [ ! -d "$state" ]; then
 fi
 
 pids=()
-for (( i=${#CONTROLPLANE_COMPONENTS[@]}-1; i>=0; i-- )); do
-  c=${CONTROLPLANE_COMPONENTS[$i]}
+# Processes started beside the cluster (the demo's operator) first, then the components in reverse.
+extra=()
+for file in "$state"/pids/*.pid; do
+  [ -e "$file" ] || continue
+  c=$(basename "$file" .pid)
+  [[ " ${CONTROLPLANE_COMPONENTS[*]} " == *" $c "* ]] || extra+=("$c")
+done
+order=("${extra[@]}")
+for (( i=${#CONTROLPLANE_COMPONENTS[@]}-1; i>=0; i-- )); do order+=("${CONTROLPLANE_COMPONENTS[$i]}"); done
+for c in "${order[@]}"; do
   pid=$(cat "$state/pids/$c.pid" 2>/dev/null) || continue
   if pid_alive "$pid"; then
     log "stopping $c (process group $pid)"

@@ -1,32 +1,61 @@
 #!/usr/bin/env bash
-# The quickstart's first command: starts the local control plane (or uses the running one) and
-# shows it. Triage of sample broken workloads joins here as the controller lands.
+# The quickstart's first command. Starts the local control plane (unless KUBECONFIG names one that
+# cluster-up started), installs the CRDs, runs the operator, applies sample broken workloads and their
+# TriageRequests, and prints the results. Everything keeps running afterwards; `make cluster-down` stops it.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=hack/lib.sh
 source "$here/lib.sh"
+cd "$repo_root"
 
 bin=$("$here/build-controlplane.sh")
 export_line=$("$here/cluster-up.sh" | tail -n 1)
 export KUBECONFIG=${export_line#export KUBECONFIG=}
+state=$(controlplane_state_dir)
 kubectl() { "$bin/kubectl" "$@"; }
 
+log "building the operator"
+npm run --silent build
+log "installing the CRDs"
+kubectl apply -k config/crd >/dev/null
+kubectl wait --for=condition=Established --timeout=30s crd/triagerequests.triage.dev crd/triagetemplates.triage.dev >/dev/null
+
+if pid_alive "$(cat "$state/pids/operator.pid" 2>/dev/null || true)"; then
+  log "the operator is already running"
+else
+  log "starting the operator (log: $state/logs/operator.log)"
+  setsid node dist/main.js --trusted-namespaces=triage-system --metrics-bind-address=127.0.0.1:0 \
+    --health-probe-bind-address=127.0.0.1:0 >>"$state/logs/operator.log" 2>&1 </dev/null &
+  echo $! >"$state/pids/operator.pid"
+fi
+
+log "applying sample broken workloads, then waiting for the scheduler and PV controller to react"
+kubectl apply -f config/samples/demo/broken-workloads.yaml >/dev/null
+kubectl wait --for=condition=PodScheduled=false --timeout=60s -n triage-demo pod/orders-db-0 pod/analytics >/dev/null
+kubectl wait --for=condition=Available --timeout=60s -n triage-demo deployment/storefront >/dev/null
+log "applying the TriageRequests"
+kubectl apply -f config/samples/demo/triage-requests.yaml >/dev/null
+for _ in $(seq 1 120); do
+  pending=$(kubectl get tr -n triage-demo -o jsonpath='{range .items[?(@.status.verdict)]}{.metadata.name}{"\n"}{end}' | wc -l)
+  [ "$pending" -ge 5 ] && break
+  sleep 0.5
+done
+
 echo
-echo "== kubectl version"
-kubectl version
+echo "== kubectl get triagerequests -n triage-demo"
+kubectl get tr -n triage-demo
 echo
-echo "== kubectl get nodes"
-kubectl get nodes -o wide
-echo
-echo "== kubectl get --raw /readyz?verbose (tail)"
-kubectl get --raw '/readyz?verbose' | tail -n 4
+echo "== one envelope in full: why-orders-db-pending"
+kubectl get tr why-orders-db-pending -n triage-demo -o json | node dist/cli/show.js
 cat <<EOF
 
-The cluster keeps running. To look further:
+Look further:
   $export_line
-  export PATH=$bin:\$PATH      # a kubectl matching the apiserver
-  kubectl get pods -A
-Component logs: $(controlplane_state_dir)/logs
-To stop it:     make cluster-down
+  export PATH=$bin:\$PATH        # kubectl matching the 1.35 apiserver
+  kubectl describe tr why-storefront-unreachable -n triage-demo
+  kubectl get tr -n triage-demo -o yaml
+  kubectl get events -n triage-demo --field-selector reason=StorageClassNotFound
+Operator log: $state/logs/operator.log
+Stop everything: make cluster-down
 EOF

@@ -206,7 +206,9 @@ export const podScheduling: Check = {
     const parsed = parseSchedulingMessage(message);
     const wanted = nodes.filter((node) => matchesSelector(node, pod.spec?.nodeSelector));
     const primary = primaryCause(parsed.causes, wanted, pod.spec?.tolerations ?? []);
-    for (const cause of parsed.causes) {
+    // Unparsed fragments (post-filter notes) are reported only when nothing known explains the pod.
+    const known = parsed.causes.filter((c) => c.code !== 'Unknown');
+    for (const cause of known.length > 0 ? known : parsed.causes) {
       const explained = explain(inv, pod, cause, nodes, ref);
       const code = explained.code ?? (cause.code === 'Unknown' ? 'Unschedulable' : cause.code);
       const isPrimary = cause === primary;
