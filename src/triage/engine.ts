@@ -37,10 +37,21 @@ export interface Diagnosis {
 }
 
 const MAX_FINDINGS = 20;
+const MAX_ANCHORS_PER_FINDING = 3;
+/** The whole status stays under 16 KiB; conditions and the rest of status need the remainder. */
+export const ENVELOPE_BUDGET_BYTES = 12 * 1024;
 const MAX_NEXT_ACTIONS = 6;
 const SEVERITY_RANK: Readonly<Record<Severity, number>> = { Critical: 3, Warning: 2, Info: 1 };
 /** Codes that name a symptom further up the chain: any concrete cause beside them explains them. */
 const SYMPTOM_CODES = new Set(['UnboundPersistentVolumeClaim', 'NoReadyEndpoints', 'PodsNotReady', 'IngressControllerNotReporting', 'Unschedulable']);
+
+/** Evidence key of a namespace-wide read of each kind. */
+const NAMESPACE_EVIDENCE: Readonly<Record<string, string>> = {
+  Pod: 'pods',
+  PersistentVolumeClaim: 'claims',
+  Ingress: 'ingresses',
+  Service: 'services',
+};
 
 interface Subject {
   readonly kind: string;
@@ -76,7 +87,7 @@ function resolveSubjects(inv: Investigation, template: CompiledTemplate, target:
     const ns = target.name ?? namespace ?? '';
     // The first examined kind is the symptom the intent is about (PVCs, pending pods, ingresses).
     const kind = kinds.find((k) => k !== 'Deployment' && k !== 'StatefulSet' && k !== 'ReplicaSet' && k !== 'Job' && k !== 'DaemonSet') ?? kinds[0] ?? '';
-    const objects = inv.list(kind, `${kind.charAt(0).toLowerCase()}${kind.slice(1)}s`, ns) ?? [];
+    const objects = inv.list(kind, NAMESPACE_EVIDENCE[kind] ?? kind, ns) ?? [];
     const relevant = kind === 'Pod' ? objects.filter((p) => ((p as Pod).spec?.nodeName ?? '') === '' && (p as Pod).status?.phase === 'Pending') : objects;
     return relevant.map((object) => ({ kind, object, chain: [] }));
   }
@@ -129,7 +140,7 @@ function findingOf(candidate: Candidate, suppressed: boolean): Finding {
     severity: suppressed ? 'Info' : candidate.severity,
     object: candidate.object,
     message: redact(candidate.message),
-    anchors: [...candidate.anchors],
+    anchors: candidate.anchors.slice(0, MAX_ANCHORS_PER_FINDING),
     ...(suppressed ? { suppressed: true } : {}),
   };
 }
@@ -271,9 +282,7 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
     input.target.name === undefined || input.target.kind === 'Namespace' ? undefined : input.snapshot.get(input.target.kind, input.target.name, input.target.namespace);
   const completedAt = input.now();
 
-  return {
-    verdict,
-    envelope: {
+  const envelope: Envelope = {
       intent: input.intent,
       template: { name: template.name, version: template.version, hash: template.hash, source: input.templateSource },
       target: {
@@ -308,6 +317,17 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
       bounds: { stepsUsed, maxSteps: input.maxSteps, timeoutMs: input.timeoutMs, truncated },
       timing: { startedAt: startedAt.toISOString(), completedAt: completedAt.toISOString(), durationMs: completedAt.getTime() - startedAt.getTime() },
       inputs: { fingerprint: `sha256:${hash.digest('hex').slice(0, 32)}`, objectCount: inputs.length },
-    },
   };
+  return { verdict, envelope: fitToBudget(envelope) };
+}
+
+/** Keeps only the anchors something cites, then drops the least severe findings until the envelope fits its budget. */
+function fitToBudget(envelope: Envelope): Envelope {
+  let fitted = envelope;
+  for (;;) {
+    const cited = new Set([...(fitted.rootCause?.anchors ?? []), ...fitted.findings.flatMap((f) => f.anchors)]);
+    fitted = { ...fitted, anchors: envelope.anchors.filter((a) => cited.has(a.id)) };
+    if (JSON.stringify(fitted).length <= ENVELOPE_BUDGET_BYTES || fitted.findings.length === 0) return fitted;
+    fitted = { ...fitted, findings: fitted.findings.slice(0, -1), bounds: { ...fitted.bounds, truncated: true } };
+  }
 }

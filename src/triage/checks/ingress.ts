@@ -32,6 +32,7 @@ export const ingressRouting: Check = {
     inv.note('ingress');
     const describe = { description: 'Show the ingress and its events', command: `kubectl describe ingress ${ref.name} -n ${ns}`, safety: 'ReadOnly' as const };
     let sound = true;
+    const unreadable: string[] = [];
 
     const className = ingress.spec?.ingressClassName ?? annotation(ingress, LEGACY_CLASS_ANNOTATION);
     if (className === undefined) {
@@ -47,6 +48,8 @@ export const ingressRouting: Check = {
       }
     } else {
       const lookup = inv.get<IngressClass>('IngressClass', 'ingressClass', className);
+      // What could not be read cannot be called sound: no "controller not reporting" guess on top of it.
+      if (lookup.state === 'Unavailable') unreadable.push(`IngressClass ${className} (${lookup.reason})`);
       if (lookup.state === 'Absent') {
         sound = false;
         inv.report({
@@ -74,7 +77,10 @@ export const ingressRouting: Check = {
         });
         continue;
       }
-      if (lookup.state !== 'Found') continue;
+      if (lookup.state !== 'Found') {
+        if (lookup.state === 'Unavailable') unreadable.push(`Service ${serviceName} (${lookup.reason})`);
+        continue;
+      }
       const service = lookup.object;
       const port = backend.service?.port;
       const ports = service.spec?.ports ?? [];
@@ -84,7 +90,7 @@ export const ingressRouting: Check = {
         const wanted = port.number ?? port.name ?? '?';
         inv.report({
           code: 'BackendServicePortMismatch', severity: 'Critical', object: ref, confidence: 1,
-          message: `Ingress ${ns}/${ref.name} routes to port ${wanted} of Service ${serviceName}, which exposes ${ports.map((p) => p.name ?? String(p.port)).join(', ') || 'no ports'}`,
+          message: `Ingress ${ns}/${ref.name} routes to port ${wanted} of Service ${serviceName}, which exposes ${ports.map((p) => `${p.port}${p.name === undefined ? '' : ` (${p.name})`}`).join(', ') || 'no ports'}`,
           anchors: [inv.anchorField('Ingress', ingress, `${path}.service.port`), inv.anchorField('Service', service, 'spec.ports')],
           chain: [...chain, ref, serviceRef],
           nextActions: [{ description: 'Show the Service ports', command: `kubectl get svc ${serviceName} -n ${ns} -o jsonpath='{.spec.ports}'`, safety: 'ReadOnly' }, describe],
@@ -99,10 +105,15 @@ export const ingressRouting: Check = {
 
     const addresses = ingress.status?.loadBalancer?.ingress ?? [];
     if (sound && addresses.length === 0) {
+      // With part of the ingress unreadable it is a finding, not a root cause: "looks correct" is unproven.
+      const unproven = unreadable.length > 0;
       inv.report({
         code: 'IngressControllerNotReporting', severity: 'Warning', object: ref, confidence: 0.6,
-        message: `Ingress ${ns}/${ref.name} looks correct but no ingress controller has given it an address${className === undefined ? '' : ` (class ${className})`}`,
-        anchors: [inv.anchorField('Ingress', ingress, 'status.loadBalancer.ingress')], chain: [...chain, ref],
+        message: unproven
+          ? `Ingress ${ns}/${ref.name} has no address, and ${unreadable.join(', ')} could not be read to tell why`
+          : `Ingress ${ns}/${ref.name} looks correct but no ingress controller has given it an address${className === undefined ? '' : ` (class ${className})`}`,
+        anchors: [inv.anchorField('Ingress', ingress, 'status.loadBalancer.ingress')],
+        ...(unproven ? {} : { chain: [...chain, ref] }),
         nextActions: [{ description: 'Find the ingress controller pods', command: 'kubectl get pods -A -l app.kubernetes.io/component=controller', safety: 'ReadOnly' }, describe],
       });
     }

@@ -7,6 +7,7 @@ import { INDEX } from '../snapshot';
 import type { Check, CheckContext } from './check';
 
 const KIND = 'Pod';
+const SYSTEM_TAINT = /^(node-role\.kubernetes\.io\/|node\.kubernetes\.io\/|node\.cloudprovider\.kubernetes\.io\/)/;
 
 /** The pod's effective request of a resource: sum over containers, at least the largest init container, plus overhead. */
 export function podRequest(pod: Pod, resource: string): number {
@@ -47,13 +48,18 @@ function explain(inv: Investigation, pod: Pod, cause: SchedulingCause, nodes: re
   const nodesAction: NextAction = { description: 'List nodes with their taints and capacity', command: 'kubectl describe nodes', safety: 'ReadOnly' };
   const base = { severity: 'Critical' as Severity, chainTail: [] as ObjectRef[], anchors: [] as string[], confidence: 0.9 };
   const wanted = nodes.filter((node) => matchesSelector(node, pod.spec?.nodeSelector));
+  const tolerations = pod.spec?.tolerations ?? [];
+  // Nodes the pod could use but for this cause: selected, not cordoned, every hard taint tolerated.
+  const usable = wanted.filter(
+    (node) => node.spec?.unschedulable !== true && (node.spec?.taints ?? []).every((t) => (t.effect !== 'NoSchedule' && t.effect !== 'NoExecute') || tolerates(tolerations, t)),
+  );
   switch (cause.code) {
     case 'InsufficientResources': {
       const resource = cause.resource ?? 'cpu';
       const requested = podRequest(pod, resource);
       let largestFree = 0;
       let largestNode = '';
-      for (const node of wanted) {
+      for (const node of usable) {
         const allocatable = parseQuantity(node.status?.allocatable?.[resource]) ?? 0;
         const used = (inv.byIndex<Pod>('Pod', 'nodes.pods', INDEX.node, node.metadata?.name ?? '') ?? [])
           .filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed')
@@ -71,10 +77,12 @@ function explain(inv: Investigation, pod: Pod, cause: SchedulingCause, nodes: re
       };
     }
     case 'UntoleratedTaint': {
-      const tolerations = pod.spec?.tolerations ?? [];
-      const blocking = wanted.flatMap((node) =>
+      const cordonedNode = (node: Node) => node.spec?.unschedulable === true;
+      const hard = (taint: Taint) => (taint.effect === 'NoSchedule' || taint.effect === 'NoExecute') && !tolerates(tolerations, taint);
+      const onlyCordon = wanted.some(cordonedNode) && wanted.every((node) => cordonedNode(node) || !(node.spec?.taints ?? []).some(hard));
+      const blocking = wanted.filter((node) => onlyCordon || !cordonedNode(node)).flatMap((node) =>
         (node.spec?.taints ?? [])
-          .filter((taint) => (taint.effect === 'NoSchedule' || taint.effect === 'NoExecute') && !tolerates(tolerations, taint))
+          .filter((taint) => hard(taint) && (onlyCordon || taint.key !== 'node.kubernetes.io/unschedulable'))
           .map((taint) => ({ node, taint })),
       );
       const first = blocking[0];
@@ -101,11 +109,23 @@ function explain(inv: Investigation, pod: Pod, cause: SchedulingCause, nodes: re
         nextActions: [
           describePod,
           { description: 'Show node taints', command: "kubectl get nodes -o custom-columns=NAME:.metadata.name,TAINTS:.spec.taints", safety: 'ReadOnly' },
-          ...(first === undefined ? [] : [{ description: `Add a toleration for ${describeTaint(first.taint)} to the pod template, or remove the taint (kubectl taint nodes ${first.node.metadata?.name ?? ''} ${first.taint.key}-) if it is no longer wanted`, command: `kubectl taint nodes ${first.node.metadata?.name ?? ''} ${first.taint.key}-`, safety: 'Mutating' as const }]),
+          // Removing a well-known system taint (control-plane, node.kubernetes.io/*) is never a safe suggestion.
+          ...(first === undefined || SYSTEM_TAINT.test(first.taint.key)
+            ? []
+            : [{ description: `Remove taint ${describeTaint(first.taint)} from ${first.node.metadata?.name ?? ''} if it is no longer wanted (otherwise add a toleration to the pod template)`, command: `kubectl taint nodes ${first.node.metadata?.name ?? ''} ${describeTaint(first.taint)}-`, safety: 'Mutating' as const }]),
         ],
       };
     }
     case 'NodeAffinityMismatch':
+      // When some node does match, the mismatch only counts the nodes the pod never wanted: context, not a fault.
+      if (wanted.length > 0) {
+        return {
+          ...base,
+          severity: 'Info',
+          message: `${cause.nodeCount ?? nodes.length - wanted.length} node(s) do not match the node selector/affinity of Pod ${ns}/${name}; ${wanted.length} do`,
+          nextActions: [describePod],
+        };
+      }
       return {
         ...base,
         message: `No node matches the node selector/affinity of Pod ${ns}/${name}${pod.spec?.nodeSelector === undefined ? '' : ` (nodeSelector ${JSON.stringify(pod.spec.nodeSelector)})`}`,
