@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NextAction, Severity } from './envelope';
 import { TARGET_KINDS } from './intents';
+import { Condition } from './triage-request';
 
 const CODE = z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'must be a CamelCase code');
 
@@ -71,16 +72,7 @@ export const TriageTemplateStatus = z
     observedGeneration: z.number().int().optional(),
     hash: z.string().optional().describe('Content hash of the accepted spec.'),
     conditions: z
-      .array(
-        z.object({
-          type: z.string(),
-          status: z.enum(['True', 'False', 'Unknown']),
-          observedGeneration: z.number().int().optional(),
-          lastTransitionTime: z.string(),
-          reason: z.string(),
-          message: z.string(),
-        }),
-      )
+      .array(Condition)
       .optional()
       .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
   })

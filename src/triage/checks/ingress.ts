@@ -78,7 +78,7 @@ export const ingressRouting: Check = {
         continue;
       }
       if (lookup.state !== 'Found') {
-        if (lookup.state === 'Unavailable') unreadable.push(`Service ${serviceName} (${lookup.reason})`);
+        unreadable.push(`Service ${serviceName} (${lookup.reason})`);
         continue;
       }
       const service = lookup.object;

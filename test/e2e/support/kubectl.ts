@@ -1,30 +1,11 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { readClusterInfo } from './cluster-info';
-import { repoRoot, type ScriptResult } from './scripts';
+import { runProgram, type ScriptResult } from './scripts';
 
 /** Runs the kubectl that matches the apiserver (built with it), against the e2e cluster. */
 export function kubectl(args: readonly string[], input?: string, kubeconfig?: string): Promise<ScriptResult> {
   const info = readClusterInfo();
-  return new Promise((resolve, reject) => {
-    const child = spawn(path.join(info.binDir, 'kubectl'), ['--kubeconfig', kubeconfig ?? info.kubeconfig, ...args], {
-      cwd: repoRoot,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    child.stdin.end(input ?? '');
-  });
+  return runProgram(path.join(info.binDir, 'kubectl'), ['--kubeconfig', kubeconfig ?? info.kubeconfig, ...args], input === undefined ? {} : { input });
 }
 
 /** kubectl that must succeed. */

@@ -9,18 +9,14 @@ export interface ScriptResult {
   readonly stderr: string;
 }
 
-/** Runs a script under hack/; stderr (progress) is streamed to ours when `echoProgress` is set. */
-export function runHackScript(
-  script: string,
-  env: NodeJS.ProcessEnv = {},
-  options: { echoProgress?: boolean; args?: readonly string[] } = {},
+/** Runs a program and collects its output; stderr is streamed to ours when `echoProgress` is set. */
+export function runProgram(
+  program: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string; echoProgress?: boolean } = {},
 ): Promise<ScriptResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(repoRoot, 'hack', script), [...(options.args ?? [])], {
-      cwd: repoRoot,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(program, [...args], { cwd: repoRoot, env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -31,8 +27,20 @@ export function runHackScript(
       if (options.echoProgress === true) process.stderr.write(chunk);
     });
     child.on('error', reject);
-    child.on('close', (code) => { resolve({ code: code ?? -1, stdout, stderr }); });
+    child.on('close', (code) => {
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
   });
+}
+
+/** Runs a script under hack/ with extra environment. */
+export function runHackScript(
+  script: string,
+  env: NodeJS.ProcessEnv = {},
+  options: { echoProgress?: boolean; args?: readonly string[] } = {},
+): Promise<ScriptResult> {
+  return runProgram(path.join(repoRoot, 'hack', script), options.args ?? [], { env, ...(options.echoProgress === undefined ? {} : { echoProgress: options.echoProgress }) });
 }
 
 /** The KUBECONFIG path from the `export KUBECONFIG=<path>` line cluster-up prints last. */
