@@ -95,8 +95,8 @@ function resolveSubjects(inv: Investigation, template: CompiledTemplate, target:
   const objects: KubeObject[] = [];
   if (target.name !== undefined) {
     const found = inv.get(lookupKind, 'target', target.name, namespace);
-    if (found.state === 'Absent') return `${lookupKind} ${namespace === undefined ? '' : `${namespace}/`}${target.name} was not found`;
-    if (found.state === 'Unavailable') return `${lookupKind} ${target.name} could not be read (${found.reason})`;
+    if (found.state === 'Absent') return 'was not found';
+    if (found.state === 'Unavailable') return `could not be read (${found.reason})`;
     objects.push(found.object);
   } else {
     objects.push(...(inv.list(lookupKind, 'target', namespace) ?? []).filter((o) => labelsMatch(target.selector, o)));
