@@ -78,8 +78,13 @@ export class TriageRequestReconciler {
       this.deps.metrics.statusWrites.inc({ result: 'ok' });
     } catch (error: unknown) {
       this.deps.metrics.statusWrites.inc({ result: error instanceof ApiError ? String(error.statusCode) : 'error' });
-      this.deps.metrics.reconcileErrors.inc({ controller: CONTROLLER_NAME, intent });
       if (error instanceof ApiError && error.isNotFound) return outcome.done;
+      // A conflict means our cache was behind our own last write: the designed path is a requeue, not an error.
+      if (error instanceof ApiError && error.isConflict) {
+        this.deps.metrics.reconcileTotal.inc({ controller: CONTROLLER_NAME, result: 'requeue', intent, verdict });
+        return outcome.retry(error);
+      }
+      this.deps.metrics.reconcileErrors.inc({ controller: CONTROLLER_NAME, intent });
       log.info('Status write failed', { error: error instanceof Error ? error.message : String(error) });
       return isTransientError(error) ? outcome.retry(error) : outcome.terminal(error);
     }
