@@ -134,6 +134,11 @@ function chooseRootCause(candidates: readonly Candidate[]): Candidate | undefine
   return ranked[0]?.candidate;
 }
 
+/** Whether the candidate's object lies on the root cause's chain. */
+function onChain(candidate: Candidate, root: Candidate): boolean {
+  return (root.chain ?? []).some((ref) => ref.kind === candidate.object.kind && ref.name === candidate.object.name && ref.namespace === candidate.object.namespace);
+}
+
 function findingOf(candidate: Candidate, suppressed: boolean): Finding {
   return {
     code: candidate.code,
@@ -263,7 +268,11 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   const root = chooseRootCause(active);
   const problem = root !== undefined && root.benign !== true ? root : undefined;
   const findings = sortFindings(
-    inv.candidates.filter((c) => c !== problem).map((c) => findingOf(c, suppressed.has(c.code))),
+    inv.candidates.filter((c) => c !== problem).map((c) => {
+      const finding = findingOf(c, suppressed.has(c.code));
+      // A symptom on the root cause's own chain is explained by it: context, not a second fault.
+      return problem !== undefined && SYMPTOM_CODES.has(c.code) && onChain(c, problem) ? { ...finding, severity: 'Info' as const } : finding;
+    }),
   ).slice(0, MAX_FINDINGS);
   const unexplained = findings.some((f) => f.suppressed !== true && f.severity !== 'Info');
   const verdict: DiagnosisVerdict =

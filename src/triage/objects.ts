@@ -37,6 +37,7 @@ export interface Pod extends KubeObject {
   readonly spec?: {
     readonly nodeName?: string;
     readonly nodeSelector?: Readonly<Record<string, string>>;
+    readonly affinity?: unknown;
     readonly tolerations?: readonly Toleration[];
     readonly schedulingGates?: readonly { readonly name: string }[];
     readonly containers?: readonly Container[];

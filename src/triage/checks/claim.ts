@@ -113,7 +113,7 @@ export const claimBinding: Check = {
         chain: [...chain, ref, scRef],
         nextActions: [
           { description: 'List the StorageClasses that exist', command: 'kubectl get storageclass', safety: 'ReadOnly' },
-          { description: `Create StorageClass "${className}", or recreate the claim with an existing class (spec.storageClassName is immutable)`, command: `kubectl get pvc ${name} -n ${namespace} -o yaml`, safety: 'ReadOnly' },
+          { description: `Export the claim to recreate it with an existing StorageClass (spec.storageClassName is immutable), unless StorageClass "${className}" should be created instead`, command: `kubectl get pvc ${name} -n ${namespace} -o yaml`, safety: 'ReadOnly' },
         ],
       });
       return;

@@ -129,7 +129,7 @@ function explain(inv: Investigation, pod: Pod, cause: SchedulingCause, nodes: re
       return {
         ...base,
         message: `No node matches the node selector/affinity of Pod ${ns}/${name}${pod.spec?.nodeSelector === undefined ? '' : ` (nodeSelector ${JSON.stringify(pod.spec.nodeSelector)})`}`,
-        anchors: pod.spec?.nodeSelector === undefined ? [] : [inv.anchorField(KIND, pod, 'spec.nodeSelector')],
+        anchors: [inv.anchorField(KIND, pod, pod.spec?.nodeSelector === undefined ? 'spec.affinity.nodeAffinity' : 'spec.nodeSelector')],
         nextActions: [describePod, { description: 'Show node labels', command: 'kubectl get nodes --show-labels', safety: 'ReadOnly' }],
       };
     case 'NodesUnschedulable': {
@@ -144,14 +144,38 @@ function explain(inv: Investigation, pod: Pod, cause: SchedulingCause, nodes: re
     }
     case 'NoNodes':
       return { ...base, message: 'The cluster has no nodes to schedule on', nextActions: [{ description: 'List nodes', command: 'kubectl get nodes', safety: 'ReadOnly' }] };
-    case 'PersistentVolumeClaimNotFound':
+    case 'PersistentVolumeClaimNotFound': {
+      const claimName = cause.claimName ?? '';
+      const volume = (pod.spec?.volumes ?? []).find((v) => v.persistentVolumeClaim?.claimName === claimName);
+      // The scheduler's word is checked against the cache: a claim created since makes the message stale.
+      const claim = inv.get('PersistentVolumeClaim', 'pod.claims', claimName, ns);
       return {
         ...base,
-        message: `Pod ${ns}/${name} mounts PersistentVolumeClaim "${cause.claimName ?? '?'}", which does not exist`,
-        chainTail: [refOf('PersistentVolumeClaim', undefined, { name: cause.claimName ?? '', namespace: ns })],
-        confidence: 1,
+        message:
+          claim.state === 'Found'
+            ? `The scheduler last said PersistentVolumeClaim "${claimName}" of Pod ${ns}/${name} did not exist; it exists now, so the pod should be retried`
+            : `Pod ${ns}/${name} mounts PersistentVolumeClaim "${claimName}", which does not exist`,
+        chainTail: [refOf('PersistentVolumeClaim', claim.state === 'Found' ? claim.object : undefined, { name: claimName, namespace: ns })],
+        anchors: volume === undefined ? [] : [inv.anchorField(KIND, pod, `spec.volumes[name=${volume.name}].persistentVolumeClaim.claimName`)],
+        confidence: claim.state === 'Absent' ? 1 : 0.5,
         nextActions: [describePod, { description: 'List the claims in the namespace', command: `kubectl get pvc -n ${ns}`, safety: 'ReadOnly' }],
       };
+    }
+    case 'TooManyPods': {
+      const full = usable.filter((node) => {
+        const capacity = parseQuantity(node.status?.allocatable?.pods) ?? 0;
+        const running = (inv.byIndex<Pod>('Pod', 'nodes.pods', INDEX.node, node.metadata?.name ?? '') ?? []).filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+        return running.length >= capacity;
+      });
+      const first = full[0];
+      return {
+        ...base,
+        message: `${cause.nodeCount ?? full.length} node(s) Pod ${ns}/${name} can use already run as many pods as they allow${first === undefined ? '' : ` (e.g. ${first.metadata?.name ?? ''}: ${first.status?.allocatable?.pods ?? '?'} pods)`}`,
+        chainTail: first === undefined ? [] : [refOf('Node', first)],
+        anchors: first === undefined ? [] : [inv.anchorField('Node', first, 'status.allocatable.pods')],
+        nextActions: [describePod, nodesAction],
+      };
+    }
     case 'UnboundPersistentVolumeClaim':
       return { ...base, severity: 'Warning', confidence: 0.6, message: `Pod ${ns}/${name} waits for an unbound PersistentVolumeClaim`, nextActions: [describePod, { description: 'List the claims in the namespace', command: `kubectl get pvc -n ${ns}`, safety: 'ReadOnly' }] };
     default:
