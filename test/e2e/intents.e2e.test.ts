@@ -63,7 +63,7 @@ async function unschedulable(name: string, pattern?: RegExp): Promise<void> {
 
 async function dedicatedNode(name: string, spec: Record<string, unknown>, allocatable: Record<string, string> = { cpu: '4', memory: '8Gi', pods: '110' }): Promise<void> {
   await kube().core.createNode({
-    body: { metadata: { name, annotations: { 'kwok.x-k8s.io/node': 'fake' }, labels: { type: 'kwok', 'triage.dev/e2e-pool': name } }, spec, status: { allocatable, capacity: allocatable } },
+    body: { metadata: { name, annotations: { 'kwok.x-k8s.io/node': 'fake' }, labels: { type: 'kwok', 'kubernetes.io/hostname': name, 'triage.dev/e2e-pool': name } }, spec, status: { allocatable, capacity: allocatable } },
   });
   cleanups.push(() => kube().core.deleteNode({ name }));
   await eventually(`node ${name} Ready`, async () => {
@@ -108,6 +108,35 @@ describe('pvc-binding on the real PV controller', () => {
     const { envelope } = await triage('pvc-external', { intent: 'pvc-binding', target: { kind: 'PersistentVolumeClaim', name: 'data-external' } });
     expect(envelope.rootCause?.code).toBe('ProvisionerNotRunning');
     expect(chainOf(envelope)).toEqual(['PersistentVolumeClaim/data-external', `StorageClass/${className}`]);
+  });
+
+  test('VolumeMismatch: a claim pre-bound to a volume that is too small', async () => {
+    const pvName = `prebound-${ns.name}`;
+    await kube().core.createPersistentVolume({
+      body: { metadata: { name: pvName }, spec: { storageClassName: '', capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/tmp/triage-e2e-mismatch' } } },
+    });
+    cleanups.push(() => kube().core.deletePersistentVolume({ name: pvName }));
+    await claimEvent(await claim('data-prebound', { storageClassName: '', volumeName: pvName, resources: { requests: { storage: '5Gi' } } }), 'VolumeMismatch');
+    const { envelope } = await triage('pvc-prebound', { intent: 'pvc-binding', target: { kind: 'PersistentVolumeClaim', name: 'data-prebound' } });
+    expect(envelope.rootCause?.code).toBe('VolumeMismatch');
+    expect(envelope.rootCause?.message).toContain('requested PV is too small');
+    expect(chainOf(envelope)).toEqual(['PersistentVolumeClaim/data-prebound', `PersistentVolume/${pvName}`]);
+  });
+
+  test('ClaimLost: the bound volume was deleted', async () => {
+    const pvName = `lost-${ns.name}`;
+    await kube().core.createPersistentVolume({
+      body: { metadata: { name: pvName }, spec: { storageClassName: '', capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/tmp/triage-e2e-lost' } } },
+    });
+    const uid = await claim('data-lost', { storageClassName: '', volumeName: pvName });
+    await eventually('claim data-lost Bound', async () => ((await kube().core.readNamespacedPersistentVolumeClaim({ name: 'data-lost', namespace: ns.name })).status?.phase === 'Bound' ? true : undefined));
+    // The pv-protection finalizer keeps a bound volume; an admin forcing the delete is how claims get lost.
+    await kube().core.deletePersistentVolume({ name: pvName });
+    await kube().core.patchPersistentVolume({ name: pvName, body: [{ op: 'remove', path: '/metadata/finalizers' }] });
+    await claimEvent(uid, 'ClaimLost');
+    const { envelope } = await triage('pvc-lost', { intent: 'pvc-binding', target: { kind: 'PersistentVolumeClaim', name: 'data-lost' } });
+    expect(envelope.rootCause?.code).toBe('ClaimLost');
+    expect(envelope.anchors.map((a) => a.fieldPath ?? a.event?.reason)).toEqual(['status.phase', 'ClaimLost']);
   });
 
   test('WaitingForFirstConsumer without a consumer is Healthy', async () => {
@@ -158,6 +187,48 @@ describe('scheduling-failures on the real scheduler', () => {
     await unschedulable('on-full', /Too many pods/);
     const { envelope } = await triage('sched-full', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'on-full' } });
     expect(envelope.rootCause?.code).toBe('TooManyPods');
+  });
+
+  test('HostPortConflict: the only matching node already uses the host port', async () => {
+    const node = `ports-${ns.name}`;
+    await dedicatedNode(node, {});
+    const withPort = { nodeSelector: { 'triage.dev/e2e-pool': node }, containers: [{ name: 'app', image, ports: [{ containerPort: 80, hostPort: 8080 }] }] };
+    await pod('port-holder', withPort);
+    await eventually('port-holder scheduled', async () => ((await kube().core.readNamespacedPod({ name: 'port-holder', namespace: ns.name })).spec?.nodeName === node ? true : undefined));
+    await pod('port-wanter', withPort);
+    await unschedulable('port-wanter', /free ports/);
+    const { envelope } = await triage('sched-ports', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'port-wanter' } });
+    expect(envelope.rootCause?.code).toBe('HostPortConflict');
+  });
+
+  test('PodAntiAffinityConflict: the only matching node runs the pod it must avoid', async () => {
+    const node = `anti-${ns.name}`;
+    await dedicatedNode(node, {});
+    await pod('db-primary', { nodeSelector: { 'triage.dev/e2e-pool': node } });
+    await eventually('db-primary scheduled', async () => ((await kube().core.readNamespacedPod({ name: 'db-primary', namespace: ns.name })).spec?.nodeName === node ? true : undefined));
+    await pod('db-replica', {
+      nodeSelector: { 'triage.dev/e2e-pool': node },
+      affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'db-primary' } }, topologyKey: 'kubernetes.io/hostname' }] } },
+    });
+    await unschedulable('db-replica', /anti-affinity/);
+    const { envelope } = await triage('sched-anti', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'db-replica' } });
+    expect(envelope.rootCause?.code).toBe('PodAntiAffinityConflict');
+  });
+
+  test('PodAffinityUnsatisfied: no pod to be near', async () => {
+    await pod('sidecar-wanter', { affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'no-such-app' } }, topologyKey: 'kubernetes.io/hostname' }] } } });
+    await unschedulable('sidecar-wanter', /pod affinity/);
+    const { envelope } = await triage('sched-affinity', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'sidecar-wanter' } });
+    expect(envelope.rootCause?.code).toBe('PodAffinityUnsatisfied');
+  });
+
+  test('TopologySpreadUnsatisfiable: no node carries the topology key', async () => {
+    await pod('spread', {
+      topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'example.com/rack', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'spread' } } }],
+    });
+    await unschedulable('spread', /topology spread/);
+    const { envelope } = await triage('sched-spread', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'spread' } });
+    expect(envelope.rootCause?.code).toBe('TopologySpreadUnsatisfiable');
   });
 
   test('NodeAffinityMismatch: no node has the selected label', async () => {

@@ -40,20 +40,20 @@ export const claimBinding: Check = {
     const describe = { description: `Show the claim and its events`, command: `kubectl describe pvc ${name} -n ${namespace}`, safety: 'ReadOnly' as const };
 
     if (phase === 'Bound') return;
+    const events = inv.events(KIND, claim, 'claim.events');
+    const eventAnchors = (reason: string) => events.filter((e) => e.reason === reason).slice(0, 1).map((e) => inv.anchorEvent(e));
     if (phase === 'Lost') {
       const volume = claim.spec?.volumeName ?? '';
       inv.report({
         code: 'ClaimLost', severity: 'Critical', object: ref, confidence: 1,
         message: `PersistentVolumeClaim ${namespace}/${name} lost its PersistentVolume ${volume}`,
-        anchors: [inv.anchorField(KIND, claim, 'status.phase')],
+        anchors: [inv.anchorField(KIND, claim, 'status.phase'), ...eventAnchors('ClaimLost')],
         chain: [...chain, ref, refOf('PersistentVolume', undefined, { name: volume })],
         nextActions: [describe, { description: `Check whether PersistentVolume ${volume} still exists`, command: `kubectl get pv ${volume}`, safety: 'ReadOnly' }],
       });
       return;
     }
 
-    const events = inv.events(KIND, claim, 'claim.events');
-    const eventAnchors = (reason: string) => events.filter((e) => e.reason === reason).slice(0, 1).map((e) => inv.anchorEvent(e));
     const mismatch = events.find((e) => e.reason === 'VolumeMismatch');
     if (mismatch !== undefined) {
       const volume = claim.spec?.volumeName ?? '';
