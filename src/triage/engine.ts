@@ -240,11 +240,14 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
     };
     let timedOut = false;
     for (const subject of subjects) {
-      if (input.now().getTime() > deadline) {
+      const checks = step.checks.filter((check) => check.subject === subject.kind);
+      if (timedOut || input.now().getTime() > deadline) {
+        // What the deadline kept us from examining is evidence we needed and do not have.
         timedOut = true;
-        break;
+        for (const check of checks) for (const key of check.evidence) missing.add(key);
+        continue;
       }
-      for (const check of step.checks) if (check.subject === subject.kind) check.run(ctx, subject.object, subject.chain);
+      for (const check of checks) check.run(ctx, subject.object, subject.chain);
     }
     if (timedOut) truncated = true;
     steps.push({

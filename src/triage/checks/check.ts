@@ -16,7 +16,7 @@ export interface Check {
   readonly subject: string;
   /** Every code it can report (the catalogue is checked against these). */
   readonly codes: readonly string[];
-  /** Evidence keys it gathers. */
+  /** Evidence keys it always gathers: when a bound skips the check, these are reported missing. */
   readonly evidence: readonly string[];
   run(ctx: CheckContext, subject: KubeObject, chain: readonly ObjectRef[]): void;
 }

@@ -28,7 +28,7 @@ export const claimBinding: Check = {
     'ClaimLost', 'StorageClassNotFound', 'NoDefaultStorageClass', 'NoMatchingPersistentVolume', 'VolumeMismatch',
     'ProvisionerNotRunning', 'ProvisioningFailed', 'VolumeTopologyConflict', 'WaitingForFirstConsumer',
   ],
-  evidence: ['claim', 'claim.events', 'storageClass', 'persistentVolumes', 'claim.consumers'],
+  evidence: ['claim', 'claim.events'],
   run(ctx, subject, chain) {
     const { inv } = ctx;
     const claim = subject as PersistentVolumeClaim;

@@ -23,7 +23,7 @@ export const ingressRouting: Check = {
   name: 'ingress.routing',
   subject: 'Ingress',
   codes: ['NoIngressClass', 'IngressClassNotFound', 'BackendServiceNotFound', 'BackendServicePortMismatch', 'TLSSecretNotFound', 'IngressControllerNotReporting'],
-  evidence: ['ingress', 'ingressClass', 'service', 'tlsSecrets'],
+  evidence: ['ingress'],
   run(ctx, subject, chain) {
     const { inv } = ctx;
     const ingress = subject as Ingress;
@@ -129,7 +129,7 @@ export const serviceEndpoints: Check = {
   name: 'service.endpoints',
   subject: 'Service',
   codes: ['NoReadyEndpoints', 'NoSelector', 'SelectorMatchesNoPods', 'TargetPortMismatch', 'PodsNotReady'],
-  evidence: ['service', 'endpointSlices', 'service.pods'],
+  evidence: ['service', 'endpointSlices'],
   run(ctx, subject, chain) {
     const { inv } = ctx;
     const service = subject as Service;
