@@ -6,6 +6,7 @@ import { TriageRequestReconciler } from './controllers/triagerequest/reconciler'
 import { KubeClient } from './kube/client';
 import { ClusterCache } from './kube/cluster-cache';
 import { ApiError } from './kube/errors';
+import { SECRET_METADATA_KIND, WATCHED_KINDS } from './kube/kinds';
 import { EventRecorder } from './kube/event-recorder';
 import { LeaderElector, LeaseConflictError, type LeaseClient } from './kube/leader-election';
 import type { Logger } from './logger';
@@ -54,7 +55,13 @@ export class Operator {
     this.client = new KubeClient(kubeConfig, (verb, resource, code) => {
       this.metrics.apiRequests.inc({ verb, resource, code });
     });
-    this.cache = new ClusterCache({ config: kubeConfig, client: this.client, logger, metrics: this.metrics });
+    this.cache = new ClusterCache({
+      config: kubeConfig,
+      client: this.client,
+      logger,
+      metrics: this.metrics,
+      kinds: config.watchSecretMetadata ? [...WATCHED_KINDS, SECRET_METADATA_KIND] : WATCHED_KINDS,
+    });
     this.recorder = new EventRecorder(this.client, config.identity, logger, this.metrics);
     const reconciler = new TriageRequestReconciler({
       cache: this.cache,

@@ -58,8 +58,8 @@ export class KubeClient {
     return cluster.server;
   }
 
-  async get<T>(path: string, query: Record<string, string> = {}): Promise<T> {
-    return JSON.parse(await this.request('GET', path, query)) as T;
+  async get<T>(path: string, query: Record<string, string> = {}, accept = 'application/json'): Promise<T> {
+    return JSON.parse(await this.request('GET', path, query, undefined, undefined, accept)) as T;
   }
 
   /** GET of a non-JSON endpoint, e.g. /metrics. */
@@ -78,14 +78,14 @@ export class KubeClient {
   }
 
   /** Lists a whole collection in pages, so a 10,000-pod cluster is not one giant response. */
-  async listAll<T>(path: string, pageSize = 500): Promise<ListResult<T>> {
+  async listAll<T>(path: string, pageSize = 500, accept = 'application/json'): Promise<ListResult<T>> {
     const items: T[] = [];
     let continueToken: string | undefined;
     let resourceVersion: string | undefined;
     do {
       const query: Record<string, string> = { limit: String(pageSize) };
       if (continueToken !== undefined) query.continue = continueToken;
-      const page = await this.get<{ metadata?: { resourceVersion?: string; continue?: string }; items?: T[] }>(path, query);
+      const page = await this.get<{ metadata?: { resourceVersion?: string; continue?: string }; items?: T[] }>(path, query, accept);
       items.push(...(page.items ?? []));
       resourceVersion = page.metadata?.resourceVersion;
       continueToken = page.metadata?.continue !== undefined && page.metadata.continue !== '' ? page.metadata.continue : undefined;

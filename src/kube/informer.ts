@@ -3,7 +3,17 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { KubeClient } from './client';
 import { ApiError } from './errors';
-import { collectionPath, type WatchedKind } from './kinds';
+import { collectionPath, PARTIAL_METADATA, PARTIAL_METADATA_LIST, type WatchedKind } from './kinds';
+
+/** The kubeconfig, but asking for PartialObjectMetadata on every watch it authenticates. */
+function metadataOnlyConfig(config: KubeConfig): KubeConfig {
+  const view = Object.create(config) as KubeConfig;
+  view.applyToFetchOptions = async (options) => {
+    const init = await config.applyToFetchOptions(options);
+    return { ...init, headers: { ...(init.headers as Record<string, string> | undefined), Accept: PARTIAL_METADATA } };
+  };
+  return view;
+}
 
 /** Values an object is filed under in one index (e.g. the uids of its owners). */
 export type IndexFunction<T> = (object: T) => readonly string[];
@@ -162,7 +172,8 @@ export class Informer<T extends KubernetesObject> {
     this.random = options.random ?? Math.random;
     this.indexer = new Indexer(options.indexes ?? {});
     const path = collectionPath(options.kind);
-    const watch = new TunedWatch(options.config, this.random, () => {
+    const watchConfig = options.kind.metadataOnly === true ? metadataOnlyConfig(options.config) : options.config;
+    const watch = new TunedWatch(watchConfig, this.random, () => {
       options.metrics.apiRequests.inc({ verb: 'WATCH', resource: options.kind.plural, code: 'started' });
     });
     this.listWatch = new ListWatch<T>(path, watch, () => this.list_(path), false);
@@ -237,7 +248,7 @@ export class Informer<T extends KubernetesObject> {
   }
 
   private async list_(path: string) {
-    const result = await this.options.client.listAll<T>(path);
+    const result = await this.options.client.listAll<T>(path, 500, this.kind.metadataOnly === true ? PARTIAL_METADATA_LIST : 'application/json');
     for (const item of result.items) stripManagedFields(item);
     this.listed = true;
     return result;

@@ -12,6 +12,8 @@ export interface WatchedKind {
   readonly version: string;
   readonly plural: string;
   readonly namespaced: boolean;
+  /** Cache only metadata (PartialObjectMetadata): the apiserver never sends the content. */
+  readonly metadataOnly?: boolean;
 }
 
 export const WATCHED_KINDS = [
@@ -39,7 +41,16 @@ export const WATCHED_KINDS = [
   { key: 'TriageTemplate', kind: 'TriageTemplate', group: 'triage.dev', version: 'v1alpha1', plural: 'triagetemplates', namespaced: false },
 ] as const satisfies readonly WatchedKind[];
 
-export type WatchedKey = (typeof WATCHED_KINDS)[number]['key'];
+export type WatchedKey = (typeof WATCHED_KINDS)[number]['key'] | 'Secret';
+
+/**
+ * Secrets, metadata only, for TLSSecretNotFound. Off by default (`--watch-secret-metadata`): even a
+ * metadata-only list needs list/watch on secrets, which config/rbac/secret-metadata grants separately.
+ */
+export const SECRET_METADATA_KIND: WatchedKind = { key: 'Secret', kind: 'Secret', group: '', version: 'v1', plural: 'secrets', namespaced: true, metadataOnly: true };
+
+export const PARTIAL_METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
+export const PARTIAL_METADATA = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
 
 export function apiVersionOf(kind: WatchedKind): string {
   return kind.group === '' ? kind.version : `${kind.group}/${kind.version}`;

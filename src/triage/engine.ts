@@ -101,9 +101,10 @@ function resolveSubjects(inv: Investigation, template: CompiledTemplate, target:
   } else {
     objects.push(...(inv.list(lookupKind, 'target', namespace) ?? []).filter((o) => labelsMatch(target.selector, o)));
   }
-  if (kinds.includes(lookupKind)) return objects.map((object) => ({ kind: lookupKind, object, chain: [] }));
-  // A Pod target for pvc-binding: examine the claims it mounts, keeping the pod at the head of the chain.
-  if (lookupKind === 'Pod' && kinds.includes('PersistentVolumeClaim')) {
+  // A Pod target for an intent that starts at claims (pvc-binding): examine the claims it mounts,
+  // keeping the pod at the head of the chain.
+  const firstKinds = template.steps[0]?.checks.map((c) => c.subject) ?? [];
+  if (lookupKind === 'Pod' && !firstKinds.includes('Pod') && firstKinds.includes('PersistentVolumeClaim')) {
     return objects.flatMap((pod) =>
       ((pod as Pod).spec?.volumes ?? []).flatMap((v) => {
         const claimName = v.persistentVolumeClaim?.claimName;
@@ -113,10 +114,14 @@ function resolveSubjects(inv: Investigation, template: CompiledTemplate, target:
       }),
     );
   }
+  if (kinds.includes(lookupKind)) return objects.map((object) => ({ kind: lookupKind, object, chain: [] }));
   return `intent ${template.name} does not examine ${lookupKind} objects`;
 }
 
-/** The root cause: the candidate furthest down a chain (it explains those above it), then the most specific, surest, most severe, widest. */
+/**
+ * The root cause: a fault before any known-benign state; then the candidate furthest down a chain
+ * (it explains those above it); then the most specific, surest, most severe, widest.
+ */
 function chooseRootCause(candidates: readonly Candidate[]): Candidate | undefined {
   const causes = candidates.filter((c) => c.chain !== undefined);
   const blastRadius = (code: string) => candidates.filter((c) => c.code === code).length;
@@ -124,6 +129,7 @@ function chooseRootCause(candidates: readonly Candidate[]): Candidate | undefine
     .map((candidate, order) => ({ candidate, order }))
     .sort(
       (a, b) =>
+        Number(a.candidate.benign === true) - Number(b.candidate.benign === true) ||
         (b.candidate.chain?.length ?? 0) - (a.candidate.chain?.length ?? 0) ||
         Number(SYMPTOM_CODES.has(a.candidate.code)) - Number(SYMPTOM_CODES.has(b.candidate.code)) ||
         (b.candidate.confidence ?? 0) - (a.candidate.confidence ?? 0) ||
@@ -194,7 +200,7 @@ function summarise(
 export function diagnose(input: DiagnosisInput): Diagnosis {
   const startedAt = input.now();
   const deadline = startedAt.getTime() + input.timeoutMs;
-  const inv = new Investigation(input.snapshot, startedAt.toISOString());
+  const inv = new Investigation(input.snapshot, startedAt);
   const { template } = input;
   const resolved = resolveSubjects(inv, template, input.target);
   const note = typeof resolved === 'string' ? resolved : undefined;

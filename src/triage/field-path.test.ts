@@ -1,6 +1,7 @@
 import { fieldText, resolveField } from './field-path';
 
 const pod = {
+  metadata: { annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
   spec: { nodeSelector: { pool: 'gpu' }, containers: [{ name: 'a', ports: [{ containerPort: 80 }] }] },
   status: { conditions: [{ type: 'Ready', status: 'False' }, { type: 'PodScheduled', status: 'False', message: '0/3 nodes are available' }] },
 };
@@ -11,6 +12,7 @@ describe('resolveField', () => {
     ['spec.containers[0].ports[0].containerPort', 80],
     ['spec.nodeSelector', { pool: 'gpu' }],
     ['spec.storageClassName', undefined],
+    ['metadata.annotations[storageclass.kubernetes.io/is-default-class]', 'true'],
     ['status.conditions[type=Missing].message', undefined],
     ['spec.containers[5].name', undefined],
   ])('%s', (path, expected) => {

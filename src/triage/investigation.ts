@@ -69,6 +69,8 @@ interface RawEvent extends KubeObject {
   readonly series?: { readonly count?: number; readonly lastObservedTime?: string };
   readonly deprecatedCount?: number;
   readonly lastTimestamp?: string;
+  readonly firstTimestamp?: string;
+  readonly deprecatedFirstTimestamp?: string;
   readonly deprecatedLastTimestamp?: string;
   readonly eventTime?: string;
   readonly source?: { readonly component?: string };
@@ -89,6 +91,7 @@ function normaliseEvent(raw: RawEvent): EventRecord {
     message: raw.message ?? raw.note ?? '',
     count,
     lastSeen: lastSeen ?? undefined,
+    firstSeen: raw.firstTimestamp ?? raw.deprecatedFirstTimestamp ?? raw.eventTime ?? raw.metadata?.creationTimestamp ?? undefined,
     source: raw.reportingController ?? raw.reportingComponent ?? raw.source?.component ?? '',
   };
 }
@@ -105,10 +108,22 @@ export class Investigation {
   private readonly anchorIds = new Map<string, string>();
   private readonly inputs = new Map<string, string>();
 
+  private readonly observedAt: string;
+
   constructor(
     readonly snapshot: ClusterSnapshot,
-    private readonly observedAt: string,
-  ) {}
+    /** The injected time of the run: age rules ("waiting for more than a minute") read it. */
+    readonly now: Date,
+  ) {
+    this.observedAt = now.toISOString();
+  }
+
+  /** Seconds from a timestamp to the run's time; undefined when there is no timestamp. */
+  ageSeconds(timestamp: string | undefined): number | undefined {
+    if (timestamp === undefined) return undefined;
+    const at = Date.parse(timestamp);
+    return Number.isNaN(at) ? undefined : (this.now.getTime() - at) / 1000;
+  }
 
   // --- reading -------------------------------------------------------------------------------
 

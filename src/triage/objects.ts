@@ -134,6 +134,7 @@ export interface EventRecord {
   readonly message: string;
   readonly count: number;
   readonly lastSeen: string | undefined;
+  readonly firstSeen: string | undefined;
   readonly source: string;
 }
 

@@ -12,7 +12,7 @@ const dir = path.join(__dirname, 'cases', 'sched-unbound-pvc-storageclass-missin
 const objects = (yaml.loadAll(fs.readFileSync(path.join(dir, 'cluster.yaml'), 'utf8')) as KubeObject[])
   .filter((o) => o.kind !== 'GoldenCase')
   .map((o, i) => ({ ...o, metadata: { ...o.metadata, uid: o.metadata?.uid ?? `uid-${(o.kind ?? '').toLowerCase()}-${o.metadata?.name ?? i}`, resourceVersion: '1' } }));
-const podName = objects.find((o) => o.kind === 'Pod')?.metadata?.name ?? '';
+const podName = objects.find((o) => o.kind === 'Pod')?.metadata.name ?? '';
 
 function run(now: () => Date, maxSteps = 3) {
   const template = builtInTemplate('scheduling-failures');

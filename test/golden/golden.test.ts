@@ -19,6 +19,8 @@ interface CaseSettings {
   /** Caches the operator may not read in this case. */
   readonly forbidden?: readonly string[];
   readonly trustedNamespaces?: readonly string[];
+  /** The operator runs with --watch-secret-metadata. */
+  readonly secretMetadata?: boolean;
 }
 
 /** Fills what every stored object has, so fixtures stay short: uid and resourceVersion. */
@@ -51,7 +53,7 @@ function runCase(dir: string) {
     maxSteps: admission.spec.bounds.maxSteps,
     timeoutMs: admission.spec.bounds.timeoutSeconds * 1000,
     minCompleteness: admission.spec.minCompleteness,
-    snapshot: new MemorySnapshot(objects, new Set(settings?.forbidden ?? [])),
+    snapshot: new MemorySnapshot(objects, new Set(settings?.forbidden ?? []), settings?.secretMetadata ?? false),
     now: () => NOW,
   });
   const { timing: _timing, ...stable } = envelope;

@@ -16,6 +16,7 @@ export class MemorySnapshot implements ClusterSnapshot {
   constructor(
     objects: readonly KubeObject[],
     private readonly forbidden: ReadonlySet<string> = new Set(),
+    private readonly secretMetadata = false,
   ) {
     for (const object of objects) {
       const key = cacheKey(object);
@@ -24,7 +25,8 @@ export class MemorySnapshot implements ClusterSnapshot {
   }
 
   availability(kind: string): CacheAvailability {
-    if (this.forbidden.has(kind) || kind === 'Secret') return 'Forbidden';
+    // Secrets are cached only when a case opts in (the operator's --watch-secret-metadata).
+    if (this.forbidden.has(kind) || (kind === 'Secret' && !this.secretMetadata)) return 'Forbidden';
     return 'Synced';
   }
 

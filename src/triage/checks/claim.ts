@@ -26,7 +26,7 @@ export const claimBinding: Check = {
   subject: KIND,
   codes: [
     'ClaimLost', 'StorageClassNotFound', 'NoDefaultStorageClass', 'NoMatchingPersistentVolume', 'VolumeMismatch',
-    'ProvisionerNotRunning', 'ProvisioningFailed', 'VolumeTopologyConflict', 'WaitingForFirstConsumer',
+    'ProvisionerNotRunning', 'ProvisioningFailed', 'VolumeTopologyConflict', 'WaitingForFirstConsumer', 'BindingPending', 'ProvisioningInProgress',
   ],
   evidence: ['claim', 'claim.events'],
   run(ctx, subject, chain) {
@@ -42,27 +42,40 @@ export const claimBinding: Check = {
     if (phase === 'Bound') return;
     const events = inv.events(KIND, claim, 'claim.events');
     const eventAnchors = (reason: string) => events.filter((e) => e.reason === reason).slice(0, 1).map((e) => inv.anchorEvent(e));
+    const volumeName = claim.spec?.volumeName ?? '';
+    const volume = volumeName === '' ? undefined : inv.get<PersistentVolume>('PersistentVolume', 'persistentVolumes', volumeName);
+    const volumeObject = volume?.state === 'Found' ? volume.object : undefined;
+    const volumeRef = refOf('PersistentVolume', volumeObject, { name: volumeName });
     if (phase === 'Lost') {
-      const volume = claim.spec?.volumeName ?? '';
+      // The volume survives but serves another claim: a different fix than a deleted volume.
+      const takenVolume = volumeObject?.spec?.claimRef !== undefined && volumeObject.spec.claimRef.uid !== claim.metadata?.uid ? volumeObject : undefined;
+      const boundElsewhere = takenVolume !== undefined;
+      const elsewhere = `${volumeObject?.spec?.claimRef?.namespace ?? ''}/${volumeObject?.spec?.claimRef?.name ?? ''}`;
       inv.report({
         code: 'ClaimLost', severity: 'Critical', object: ref, confidence: 1,
-        message: `PersistentVolumeClaim ${namespace}/${name} lost its PersistentVolume ${volume}`,
-        anchors: [inv.anchorField(KIND, claim, 'status.phase'), ...eventAnchors('ClaimLost')],
-        chain: [...chain, ref, refOf('PersistentVolume', undefined, { name: volume })],
-        nextActions: [describe, { description: `Check whether PersistentVolume ${volume} still exists`, command: `kubectl get pv ${volume}`, safety: 'ReadOnly' }],
+        message: boundElsewhere
+          ? `PersistentVolumeClaim ${namespace}/${name} lost PersistentVolume ${volumeName}: the volume exists but is now bound to ${elsewhere}`
+          : `PersistentVolumeClaim ${namespace}/${name} lost its PersistentVolume ${volumeName}${volume?.state === 'Absent' ? ', which no longer exists' : ''}`,
+        anchors: [
+          inv.anchorField(KIND, claim, 'status.phase'),
+          ...(takenVolume === undefined ? [] : [inv.anchorField('PersistentVolume', takenVolume, 'spec.claimRef')]),
+          ...eventAnchors(boundElsewhere ? 'ClaimMisbound' : 'ClaimLost'),
+        ],
+        chain: [...chain, ref, volumeRef],
+        nextActions: [describe, { description: `Show PersistentVolume ${volumeName} and whom it is bound to`, command: `kubectl get pv ${volumeName} -o wide`, safety: 'ReadOnly' }],
       });
       return;
     }
 
     const mismatch = events.find((e) => e.reason === 'VolumeMismatch');
     if (mismatch !== undefined) {
-      const volume = claim.spec?.volumeName ?? '';
+      const sizes = volumeObject === undefined ? '' : ` (claim asks ${claim.spec?.resources?.requests?.storage ?? '?'}, volume has ${volumeObject.spec?.capacity?.storage ?? '?'})`;
       inv.report({
         code: 'VolumeMismatch', severity: 'Critical', object: ref, confidence: 0.95,
-        message: `PersistentVolumeClaim ${namespace}/${name} cannot bind to the volume it names: ${mismatch.message}`,
+        message: `PersistentVolumeClaim ${namespace}/${name} cannot bind to the volume it names: ${mismatch.message}${sizes}`,
         anchors: [inv.anchorField(KIND, claim, 'spec.volumeName'), inv.anchorEvent(mismatch)],
-        chain: [...chain, ref, refOf('PersistentVolume', undefined, { name: volume })],
-        nextActions: [describe, { description: `Compare the volume's size, class and access modes with the claim`, command: `kubectl get pv ${volume} -o yaml`, safety: 'ReadOnly' }],
+        chain: [...chain, ref, volumeRef],
+        nextActions: [describe, { description: `Compare the volume's size, class and access modes with the claim`, command: `kubectl get pv ${volumeName} -o yaml`, safety: 'ReadOnly' }],
       });
       return;
     }
@@ -70,12 +83,22 @@ export const claimBinding: Check = {
     const className = claim.spec?.storageClassName;
     if (className === undefined || className === null || className === '') {
       const explicitStatic = className === '';
-      const classes = inv.list<StorageClass>('StorageClass', 'storageClass');
+      // A claim with class "" binds only to class-less volumes: StorageClasses are irrelevant to it.
+      const classes = explicitStatic ? [] : inv.list<StorageClass>('StorageClass', 'storageClass');
       const defaults = (classes ?? []).filter((sc) => annotation(sc, DEFAULT_CLASS_ANNOTATION) === 'true');
       const volumes = inv.list<PersistentVolume>('PersistentVolume', 'persistentVolumes');
       if (volumes === undefined) return;
-      if (volumes.some((pv) => matchesClaim(pv, claim))) return;
       const classAnchor = inv.anchorField(KIND, claim, 'spec.storageClassName');
+      const match = volumes.find((pv) => matchesClaim(pv, claim));
+      if (match !== undefined) {
+        inv.report({
+          code: 'BindingPending', severity: 'Warning', object: ref,
+          message: `PersistentVolume ${match.metadata?.name ?? ''} matches PersistentVolumeClaim ${namespace}/${name}, which is still Pending; the PV controller should bind them (check kube-controller-manager if this persists)`,
+          anchors: [classAnchor, inv.anchorField('PersistentVolume', match, 'status.phase')],
+          nextActions: [describe, { description: 'Show the matching volume', command: `kubectl get pv ${match.metadata?.name ?? ''} -o wide`, safety: 'ReadOnly' }],
+        });
+        return;
+      }
       const anchors = [classAnchor, ...eventAnchors('FailedBinding')];
       if (!explicitStatic && classes !== undefined && defaults.length === 0) {
         inv.report({
@@ -89,13 +112,21 @@ export const claimBinding: Check = {
         });
         return;
       }
+      const defaultClass = defaults[0];
+      const wanted = `size ${claim.spec?.resources?.requests?.storage ?? '?'}, modes ${(claim.spec?.accessModes ?? []).join(',')}`;
       inv.report({
-        code: 'NoMatchingPersistentVolume', severity: 'Critical', object: ref, confidence: 0.9,
-        message: `No available PersistentVolume matches PersistentVolumeClaim ${namespace}/${name} (size ${claim.spec?.resources?.requests?.storage ?? '?'}, modes ${(claim.spec?.accessModes ?? []).join(',')}, class "${className ?? ''}")`,
-        anchors, chain: [...chain, ref],
+        code: 'NoMatchingPersistentVolume', severity: 'Critical', object: ref, confidence: defaultClass === undefined ? 0.9 : 0.6,
+        message:
+          defaultClass === undefined
+            ? `No available PersistentVolume matches PersistentVolumeClaim ${namespace}/${name} (${wanted}, class "")`
+            : `PersistentVolumeClaim ${namespace}/${name} names no StorageClass although "${defaultClass.metadata?.name ?? ''}" is the default (it should be assigned to the claim), and no PersistentVolume matches it meanwhile (${wanted})`,
+        anchors: defaultClass === undefined ? anchors : [...anchors, inv.anchorField('StorageClass', defaultClass, `metadata.annotations[${DEFAULT_CLASS_ANNOTATION}]`)],
+        chain: [...chain, ref],
         nextActions: [
           { description: 'List PersistentVolumes with their class, size, modes and status', command: 'kubectl get pv', safety: 'ReadOnly' },
-          describe,
+          ...(defaultClass === undefined
+            ? [describe]
+            : [{ description: `Set the claim's class to the default "${defaultClass.metadata?.name ?? ''}" (allowed while it is unset)`, command: `kubectl patch pvc ${name} -n ${namespace} -p '{"spec":{"storageClassName":"${defaultClass.metadata?.name ?? ''}"}}'`, safety: 'Mutating' as const }]),
         ],
       });
       return;
@@ -152,6 +183,18 @@ export const claimBinding: Check = {
     }
     const waiting = events.find((e) => e.reason === 'ExternalProvisioning');
     const started = events.some((e) => e.reason === 'Provisioning' || e.reason === 'ProvisioningSucceeded');
+    const waitingSeconds = inv.ageSeconds(waiting?.firstSeen);
+    if (waiting !== undefined && !started && waiting.count < 2 && waitingSeconds !== undefined && waitingSeconds < 60) {
+      // One request seconds ago is a provisioner at work, not a provisioner missing.
+      inv.report({
+        code: 'ProvisioningInProgress', severity: 'Info', object: ref, confidence: 0.8, benign: true,
+        message: `PersistentVolumeClaim ${namespace}/${name} asked external provisioner "${storageClass.provisioner ?? '?'}" for a volume ${Math.round(waitingSeconds)}s ago`,
+        anchors: [inv.anchorEvent(waiting)],
+        chain: [...chain, ref, classRef],
+        nextActions: [describe],
+      });
+      return;
+    }
     if (waiting !== undefined && !started) {
       inv.report({
         code: 'ProvisionerNotRunning', severity: 'Critical', object: ref, confidence: waiting.count >= 2 ? 0.85 : 0.7,

@@ -100,8 +100,23 @@ export const ingressRouting: Check = {
       ctx.follow('Service', service, [...chain, ref]);
     }
 
-    // The operator does not read Secrets (least privilege): TLS secrets are evidence it cannot gather.
-    if ((ingress.spec?.tls ?? []).some((t) => t.secretName !== undefined)) inv.get('Secret', 'tlsSecrets', '', ns);
+    // Secrets are cached metadata-only and only when enabled: otherwise this evidence is unavailable (Forbidden).
+    for (const [index, tls] of (ingress.spec?.tls ?? []).entries()) {
+      if (tls.secretName === undefined) continue;
+      const secret = inv.get('Secret', 'tlsSecrets', tls.secretName, ns);
+      if (secret.state !== 'Absent') continue;
+      sound = false;
+      inv.report({
+        code: 'TLSSecretNotFound', severity: 'Critical', object: ref, confidence: 1,
+        message: `Ingress ${ns}/${ref.name} terminates TLS with Secret "${tls.secretName}", which does not exist`,
+        anchors: [inv.anchorField('Ingress', ingress, `spec.tls[${index}].secretName`)],
+        chain: [...chain, ref, refOf('Secret', undefined, { name: tls.secretName, namespace: ns })],
+        nextActions: [
+          { description: 'List the TLS Secrets in the namespace (names only)', command: `kubectl get secrets -n ${ns} --field-selector type=kubernetes.io/tls`, safety: 'ReadOnly' },
+          describe,
+        ],
+      });
+    }
 
     const addresses = ingress.status?.loadBalancer?.ingress ?? [];
     if (sound && addresses.length === 0) {

@@ -41,7 +41,10 @@ interface Explained {
 }
 
 /** Turns one parsed scheduler cause into a finding, resolving what the message leaves out (which taint, how much is free). */
-function explain(inv: Investigation, pod: Pod, cause: SchedulingCause, nodes: readonly Node[], podRef: ObjectRef): Explained {
+/** Causes that exclude nodes by rules the engine does not evaluate itself (spread, pod (anti-)affinity, ports). */
+const EXCLUDING = new Set(['TopologySpreadUnsatisfiable', 'PodAffinityUnsatisfied', 'PodAntiAffinityConflict', 'HostPortConflict']);
+
+function explain(inv: Investigation, pod: Pod, cause: SchedulingCause, nodes: readonly Node[], podRef: ObjectRef, others: readonly SchedulingCause[]): Explained {
   const ns = podRef.namespace ?? '';
   const name = podRef.name;
   const describePod: NextAction = { description: 'Show the pod and its scheduling events', command: `kubectl describe pod ${name} -n ${ns}`, safety: 'ReadOnly' };
@@ -56,24 +59,33 @@ function explain(inv: Investigation, pod: Pod, cause: SchedulingCause, nodes: re
   switch (cause.code) {
     case 'InsufficientResources': {
       const resource = cause.resource ?? 'cpu';
-      const requested = podRequest(pod, resource);
-      let largestFree = 0;
-      let largestNode = '';
-      for (const node of usable) {
-        const allocatable = parseQuantity(node.status?.allocatable?.[resource]) ?? 0;
-        const used = (inv.byIndex<Pod>('Pod', 'nodes.pods', INDEX.node, node.metadata?.name ?? '') ?? [])
+      const resources = [...new Set([resource, 'cpu', 'memory', 'ephemeral-storage'])].filter((r) => r === resource || podRequest(pod, r) > 0);
+      const free = (node: Node, r: string) =>
+        (parseQuantity(node.status?.allocatable?.[r]) ?? 0) -
+        (inv.byIndex<Pod>('Pod', 'nodes.pods', INDEX.node, node.metadata?.name ?? '') ?? [])
           .filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed')
-          .reduce((sum, p) => sum + podRequest(p, resource), 0);
-        if (allocatable - used > largestFree || largestNode === '') {
-          largestFree = allocatable - used;
-          largestNode = node.metadata?.name ?? '';
-        }
-      }
-      const free = largestNode === '' ? 'no node has any' : `the most free on any node is ${formatQuantity(resource, Math.max(0, largestFree))} (${largestNode})`;
+          .reduce((sum, p) => sum + podRequest(p, r), 0);
+      const requested = podRequest(pod, resource);
+      // Only nodes where everything else the pod asks for fits say how short this resource is.
+      const fitsOthers = usable.filter((node) => resources.every((r) => r === resource || free(node, r) >= podRequest(pod, r)));
+      const best = [...fitsOthers].sort((a, b) => free(b, resource) - free(a, resource))[0];
+      const asks = resources.map((r) => `${formatQuantity(r, podRequest(pod, r))} ${r}`).join(' and ');
+      const excluded = others.filter((c) => EXCLUDING.has(c.code));
+      // Which nodes those rules exclude is not known here: give the scheduler's counts, not a node that may be excluded.
+      const message = excluded.length > 0
+        ? `Pod ${ns}/${name} requests ${formatQuantity(resource, requested)} ${resource}, which ${cause.nodeCount ?? '?'} node(s) lack; the others are excluded (${excluded.map((c) => `${c.nodeCount ?? '?'} ${c.text}`).join(', ')})`
+        : best !== undefined
+          ? `Pod ${ns}/${name} requests ${formatQuantity(resource, requested)} ${resource}; the most free on a node that fits its other requests is ${formatQuantity(resource, Math.max(0, free(best, resource)))} (${best.metadata?.name ?? ''})`
+          : usable.length === 0
+            ? `Pod ${ns}/${name} requests ${asks}; no node it may run on has room`
+            : `Pod ${ns}/${name} requests ${asks}; no node has room for all of it: ${usable
+                .slice(0, 3)
+                .map((node) => `${node.metadata?.name ?? ''} has ${resources.map((r) => `${formatQuantity(r, Math.max(0, free(node, r)))} ${r}`).join(', ')} free`)
+                .join('; ')}`;
       return {
         ...base,
-        message: `Pod ${ns}/${name} requests ${formatQuantity(resource, requested)} ${resource}; ${free}`,
-        nextActions: [describePod, { description: `Lower the pod's ${resource} request or add capacity`, command: `kubectl get pod ${name} -n ${ns} -o jsonpath='{.spec.containers[*].resources}'`, safety: 'ReadOnly' }, nodesAction],
+        message,
+        nextActions: [describePod, { description: `Lower the pod's requests or add capacity`, command: `kubectl get pod ${name} -n ${ns} -o jsonpath='{.spec.containers[*].resources}'`, safety: 'ReadOnly' }, nodesAction],
       };
     }
     case 'UntoleratedTaint': {
@@ -200,7 +212,9 @@ function primaryCause(causes: readonly SchedulingCause[], wanted: readonly Node[
   const affinity = pool.find((c) => c.code === 'NodeAffinityMismatch');
   if (wanted.length === 0 && affinity !== undefined) return affinity;
   const taintOnWanted = wanted.some((node) => (node.spec?.taints ?? []).some((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(tolerations, t)));
-  const weight = (c: SchedulingCause) => (c.code === 'NodeAffinityMismatch' ? 0 : c.code === 'UntoleratedTaint' && !taintOnWanted ? 1 : 2);
+  // Selector and spread rejections describe where the pod may go: the blocker is what stops it there.
+  const weight = (c: SchedulingCause) =>
+    c.code === 'NodeAffinityMismatch' || c.code === 'TopologySpreadUnsatisfiable' ? 0 : c.code === 'UntoleratedTaint' && !taintOnWanted ? 1 : 2;
   return [...pool].sort((a, b) => weight(b) - weight(a) || (b.nodeCount ?? 0) - (a.nodeCount ?? 0))[0];
 }
 
@@ -253,7 +267,7 @@ export const podScheduling: Check = {
     // Unparsed fragments (post-filter notes) are reported only when nothing known explains the pod.
     const known = parsed.causes.filter((c) => c.code !== 'Unknown');
     for (const cause of known.length > 0 ? known : parsed.causes) {
-      const explained = explain(inv, pod, cause, nodes, ref);
+      const explained = explain(inv, pod, cause, nodes, ref, parsed.causes.filter((c) => c !== cause));
       const code = explained.code ?? (cause.code === 'Unknown' ? 'Unschedulable' : cause.code);
       const isPrimary = cause === primary;
       inv.report({

@@ -18,13 +18,18 @@ function objectPath(anchor: Anchor): string {
 // Written apart from src/triage/field-path.ts on purpose: the check must not share the engine's bugs.
 function walk(object: unknown, path: string): unknown {
   let value: unknown = object;
-  for (const part of path.split('.')) {
+  // Dots inside [...] belong to a key (annotation names), not to the path.
+  for (const part of path.match(/(?:[^.[]+|\[[^\]]*\])+/g) ?? []) {
     const [, key, selector] = /^([^[]*)(?:\[(.*)\])?$/.exec(part) ?? [];
     if (key !== undefined && key !== '') value = (value as Record<string, unknown> | undefined)?.[key];
     if (selector !== undefined) {
-      const list = value as Record<string, unknown>[] | undefined;
+      if (!Array.isArray(value)) {
+        value = (value as Record<string, unknown> | undefined)?.[selector];
+        continue;
+      }
+      const list = value as Record<string, unknown>[];
       const [field, wanted] = selector.split('=');
-      value = wanted === undefined ? list?.[Number(field)] : list?.find((item) => String(item[field ?? '']) === wanted);
+      value = wanted === undefined ? list[Number(field)] : list.find((item) => String(item[field ?? '']) === wanted);
     }
   }
   return value;
