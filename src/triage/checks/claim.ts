@@ -6,6 +6,8 @@ import type { Check } from './check';
 
 const KIND = 'PersistentVolumeClaim';
 const DEFAULT_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-class';
+/** How long an external provisioner may take to start before it counts as not running. */
+const PROVISIONER_GRACE_SECONDS = 30;
 
 /** Whether a PV could satisfy the claim by static binding: available, same (empty) class, big enough, modes. */
 function matchesClaim(pv: PersistentVolume, claim: PersistentVolumeClaim): boolean {
@@ -184,8 +186,8 @@ export const claimBinding: Check = {
     const waiting = events.find((e) => e.reason === 'ExternalProvisioning');
     const started = events.some((e) => e.reason === 'Provisioning' || e.reason === 'ProvisioningSucceeded');
     const waitingSeconds = inv.ageSeconds(waiting?.firstSeen);
-    if (waiting !== undefined && !started && waiting.count < 2 && waitingSeconds !== undefined && waitingSeconds < 60) {
-      // One request seconds ago is a provisioner at work, not a provisioner missing.
+    if (waiting !== undefined && !started && waitingSeconds !== undefined && waitingSeconds < PROVISIONER_GRACE_SECONDS) {
+      // A request seconds old is a provisioner at work, not one missing (the PV controller emits two at once).
       inv.report({
         code: 'ProvisioningInProgress', severity: 'Info', object: ref, confidence: 0.8, benign: true,
         message: `PersistentVolumeClaim ${namespace}/${name} asked external provisioner "${storageClass.provisioner ?? '?'}" for a volume ${Math.round(waitingSeconds)}s ago`,
@@ -197,8 +199,8 @@ export const claimBinding: Check = {
     }
     if (waiting !== undefined && !started) {
       inv.report({
-        code: 'ProvisionerNotRunning', severity: 'Critical', object: ref, confidence: waiting.count >= 2 ? 0.85 : 0.7,
-        message: `No provisioner acted on PersistentVolumeClaim ${namespace}/${name}: it waits for external provisioner "${storageClass.provisioner ?? '?'}" (${waiting.count} times), which never started provisioning`,
+        code: 'ProvisionerNotRunning', severity: 'Critical', object: ref, confidence: waitingSeconds === undefined ? 0.7 : 0.85,
+        message: `No provisioner acted on PersistentVolumeClaim ${namespace}/${name}: it has waited ${waitingSeconds === undefined ? '' : `${Math.round(waitingSeconds)}s `}for external provisioner "${storageClass.provisioner ?? '?'}", which never started provisioning`,
         anchors: [inv.anchorField('StorageClass', storageClass, 'provisioner'), inv.anchorEvent(waiting)],
         chain: [...chain, ref, classRef],
         nextActions: [

@@ -212,9 +212,11 @@ function primaryCause(causes: readonly SchedulingCause[], wanted: readonly Node[
   const affinity = pool.find((c) => c.code === 'NodeAffinityMismatch');
   if (wanted.length === 0 && affinity !== undefined) return affinity;
   const taintOnWanted = wanted.some((node) => (node.spec?.taints ?? []).some((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(tolerations, t)));
-  // Selector and spread rejections describe where the pod may go: the blocker is what stops it there.
-  const weight = (c: SchedulingCause) =>
-    c.code === 'NodeAffinityMismatch' || c.code === 'TopologySpreadUnsatisfiable' ? 0 : c.code === 'UntoleratedTaint' && !taintOnWanted ? 1 : 2;
+  // Selector and skew rejections describe where the pod may go: the blocker is what stops it there.
+  // A spread key that no node carries ("missing required label") blocks everywhere: a cause, not context.
+  const context = (c: SchedulingCause) =>
+    c.code === 'NodeAffinityMismatch' || (c.code === 'TopologySpreadUnsatisfiable' && !c.text.includes('missing required label'));
+  const weight = (c: SchedulingCause) => (context(c) ? 0 : c.code === 'UntoleratedTaint' && !taintOnWanted ? 1 : 2);
   return [...pool].sort((a, b) => weight(b) - weight(a) || (b.nodeCount ?? 0) - (a.nodeCount ?? 0))[0];
 }
 
