@@ -125,6 +125,10 @@ export const TriageRequestStatus = z
     observedGeneration: z.number().int().optional().describe('The metadata.generation this status describes.'),
     verdict: Verdict.optional().describe('Healthy, RootCauseFound, Inconclusive, Failed or Rejected.'),
     target: z.string().optional().describe('What was diagnosed, as Kind/name (shown by kubectl get).'),
+    nextCheckAt: z
+      .string()
+      .optional()
+      .describe('When a time-dependent result (e.g. a grace period) is checked again, even in Once mode (RFC 3339).'),
     conditions: z
       .array(Condition)
       .optional()

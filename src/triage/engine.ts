@@ -34,6 +34,8 @@ export interface DiagnosisInput {
 export interface Diagnosis {
   readonly verdict: DiagnosisVerdict;
   readonly envelope: Envelope;
+  /** When a time rule may change the result (the earliest threshold among findings), in ms. */
+  readonly recheckAfterMs?: number;
 }
 
 const MAX_FINDINGS = 20;
@@ -336,7 +338,8 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
       timing: { startedAt: startedAt.toISOString(), completedAt: completedAt.toISOString(), durationMs: completedAt.getTime() - startedAt.getTime() },
       inputs: { fingerprint: `sha256:${hash.digest('hex').slice(0, 32)}`, objectCount: inputs.length },
   };
-  return { verdict, envelope: fitToBudget(envelope) };
+  const rechecks = inv.candidates.flatMap((c) => (c.recheckAfterSeconds === undefined ? [] : [c.recheckAfterSeconds * 1000]));
+  return { verdict, envelope: fitToBudget(envelope), ...(rechecks.length === 0 ? {} : { recheckAfterMs: Math.min(...rechecks) }) };
 }
 
 /** Keeps only the anchors something cites, then drops the least severe findings until the envelope fits its budget. */

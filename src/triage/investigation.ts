@@ -39,6 +39,8 @@ export interface Candidate {
   readonly confidence?: number;
   /** A known-benign state (e.g. WaitForFirstConsumer with no consumer): Info, verdict Healthy. */
   readonly benign?: boolean;
+  /** Seconds until this finding's time rule may change it (e.g. a grace period ends): re-check then. */
+  readonly recheckAfterSeconds?: number;
 }
 
 export function refOf(kind: string, object: KubeObject | undefined, fallback?: { name: string; namespace?: string }): ObjectRef {

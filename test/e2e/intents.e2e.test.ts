@@ -5,7 +5,7 @@ import { eventually } from './support/eventually';
 import { kube } from './support/kube';
 import { startOperator, stopAllOperators } from './support/operator';
 import { useTestNamespace } from './support/test-namespace';
-import { createTriageRequest, triaged } from './support/triage';
+import { createTriageRequest, getTriageRequest, triaged } from './support/triage';
 
 // Every root-cause code of pvc-binding, scheduling-failures and ingress-pending that this cluster
 // produces by itself (scheduler, PV controller, kwok nodes). Each scenario waits for the cluster's own
@@ -100,7 +100,7 @@ describe('pvc-binding on the real PV controller', () => {
     expect(envelope.rootCause?.code).toBe('NoMatchingPersistentVolume');
   });
 
-  test('ProvisionerNotRunning: in progress at first, proven once nobody acted for 30 s', async () => {
+  test('ProvisionerNotRunning: in progress at first; the same Once request re-checks after the 30 s grace and flips', async () => {
     const className = `external-${ns.name}`;
     await kube().storage.createStorageClass({ body: { metadata: { name: className }, provisioner: 'example.com/not-running' } });
     cleanups.push(() => kube().storage.deleteStorageClass({ name: className }));
@@ -110,12 +110,24 @@ describe('pvc-binding on the real PV controller', () => {
     expect(early.verdict).toBe('Healthy');
     expect(early.envelope.findings.map((f) => [f.code, f.severity])).toEqual([['ProvisioningInProgress', 'Info']]);
 
-    // After 30 s with nobody acting on the request, the provisioner counts as not running: wait them out.
-    const first = (await kube().core.listNamespacedEvent({ namespace: ns.name, fieldSelector: `involvedObject.uid=${uid}` })).items.find((e) => e.reason === 'ExternalProvisioning');
-    const firstSeen = new Date(first?.firstTimestamp ?? Date.now()).getTime();
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstSeen + 31_000 - Date.now())));
-    const { envelope } = await triage('pvc-external', { intent: 'pvc-binding', target: { kind: 'PersistentVolumeClaim', name: 'data-external' } });
+    expect(early.envelope.evidence.present).toContain('claim.events');
+    const checkAgain = (await getTriageRequest(ns.name, 'pvc-external-early')).status?.nextCheckAt;
+    expect(checkAgain).toBeDefined();
+
+    // The same request, unchanged (Once mode), is checked again when the 30 s grace ends, and flips.
+    const flipped = await eventually(
+      'the early request re-checked after the grace period',
+      async () => {
+        const request = await getTriageRequest(ns.name, 'pvc-external-early');
+        return request.status?.verdict === 'RootCauseFound' ? request : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    expect(flipped.metadata.generation).toBe(1);
+    expect(flipped.status?.nextCheckAt).toBeUndefined();
+    const envelope = flipped.status?.envelope ?? early.envelope;
     expect(envelope.rootCause?.code).toBe('ProvisionerNotRunning');
+    expect(await verifyAnchors(envelope)).toEqual([]);
     expect(chainOf(envelope)).toEqual(['PersistentVolumeClaim/data-external', `StorageClass/${className}`]);
   });
 

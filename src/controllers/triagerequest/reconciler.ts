@@ -31,6 +31,8 @@ const SETTLED: ReadonlySet<Verdict> = new Set<Verdict>(['Healthy', 'RootCauseFou
 
 interface Outcome {
   readonly status: TriageRequestStatus;
+  /** Re-run this soon even though the generation is unchanged (a time rule may change the result). */
+  readonly recheckAfterMs?: number;
   readonly eventType: 'Normal' | 'Warning';
   readonly eventReason: string;
   readonly eventNote: string;
@@ -52,9 +54,11 @@ export class TriageRequestReconciler {
 
     const generation = request.metadata.generation ?? 0;
     const current = request.status ?? {};
-    if (current.observedGeneration === generation && current.verdict !== undefined && SETTLED.has(current.verdict)) {
+    const untilRecheck = current.nextCheckAt === undefined ? undefined : Date.parse(current.nextCheckAt) - this.deps.now().getTime();
+    if (current.observedGeneration === generation && current.verdict !== undefined && SETTLED.has(current.verdict) && !(untilRecheck !== undefined && untilRecheck <= 0)) {
       this.deps.metrics.triageSkipped.inc({ reason: 'UpToDate' });
-      return outcome.done;
+      // A pending time-based re-check survives early wake-ups (resyncs, a requeue that fired a little early).
+      return untilRecheck === undefined ? outcome.done : outcome.requeueAfter(untilRecheck);
     }
 
     const reconcileID = randomUUID();
@@ -97,7 +101,7 @@ export class TriageRequestReconciler {
     const changed =
       current.verdict !== result.status.verdict || current.envelope?.rootCause?.code !== result.status.envelope?.rootCause?.code;
     if (changed) this.deps.recorder.record(subjectOf(request), { type: result.eventType, reason: result.eventReason, action: 'Triage', note: result.eventNote });
-    return outcome.done;
+    return result.recheckAfterMs === undefined ? outcome.done : outcome.requeueAfter(result.recheckAfterMs);
   }
 
   private evaluate(namespace: string, request: TriageRequestObject, generation: number): Outcome {
@@ -177,11 +181,14 @@ export class TriageRequestReconciler {
           ? { count: previous.recurrence.count + 1, firstSeen: previous.recurrence.firstSeen }
           : { count: 1, firstSeen: now.toISOString() };
     const envelope = recurrence === undefined ? diagnosis.envelope : { ...diagnosis.envelope, recurrence };
+    const recheck = diagnosis.recheckAfterMs;
     return {
+      ...(recheck === undefined ? {} : { recheckAfterMs: recheck }),
       status: {
         observedGeneration: generation,
         verdict: diagnosis.verdict,
         target: targetText,
+        ...(recheck === undefined ? {} : { nextCheckAt: new Date(now.getTime() + recheck).toISOString() }),
         conditions: withConditions(conditions, generation, now, [
           { type: 'Complete', status: 'True', reason: 'Completed', message: envelope.summary },
           rootCause === undefined

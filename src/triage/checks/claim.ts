@@ -190,6 +190,7 @@ export const claimBinding: Check = {
       // A request seconds old is a provisioner at work, not one missing (the PV controller emits two at once).
       inv.report({
         code: 'ProvisioningInProgress', severity: 'Info', object: ref, confidence: 0.8, benign: true,
+        recheckAfterSeconds: Math.ceil(PROVISIONER_GRACE_SECONDS - waitingSeconds) + 1,
         message: `PersistentVolumeClaim ${namespace}/${name} asked external provisioner "${storageClass.provisioner ?? '?'}" for a volume ${Math.round(waitingSeconds)}s ago`,
         anchors: [inv.anchorEvent(waiting)],
         chain: [...chain, ref, classRef],
