@@ -3,6 +3,7 @@ import type { Envelope, Finding, NextAction, ObjectRef, Severity, Step } from '.
 import type { TargetKind } from '../crds/intents';
 import type { LabelSelector } from '../crds/triage-request';
 import type { CheckContext } from './checks/check';
+import { podSettled } from './checks/workload';
 import { Investigation, refOf, type Candidate } from './investigation';
 import type { Pod } from './objects';
 import type { ClusterSnapshot, KubeObject } from './snapshot';
@@ -47,12 +48,15 @@ const SEVERITY_RANK: Readonly<Record<Severity, number>> = { Critical: 3, Warning
 /** Codes that name a symptom further up the chain: any concrete cause beside them explains them. */
 const SYMPTOM_CODES = new Set(['UnboundPersistentVolumeClaim', 'NoReadyEndpoints', 'PodsNotReady', 'IngressControllerNotReporting', 'Unschedulable']);
 
+const CLUSTER_SCOPED_SUBJECTS = new Set(['Node']);
+
 /** Evidence key of a namespace-wide read of each kind. */
 const NAMESPACE_EVIDENCE: Readonly<Record<string, string>> = {
   Pod: 'pods',
   PersistentVolumeClaim: 'claims',
   Ingress: 'ingresses',
   Service: 'services',
+  Node: 'nodes',
 };
 
 interface Subject {
@@ -89,8 +93,9 @@ function resolveSubjects(inv: Investigation, template: CompiledTemplate, target:
     const ns = target.name ?? namespace ?? '';
     // The first examined kind is the symptom the intent is about (PVCs, pending pods, ingresses).
     const kind = kinds.find((k) => k !== 'Deployment' && k !== 'StatefulSet' && k !== 'ReplicaSet' && k !== 'Job' && k !== 'DaemonSet') ?? kinds[0] ?? '';
-    const objects = inv.list(kind, NAMESPACE_EVIDENCE[kind] ?? kind, ns) ?? [];
-    const relevant = kind === 'Pod' ? objects.filter((p) => ((p as Pod).spec?.nodeName ?? '') === '' && (p as Pod).status?.phase === 'Pending') : objects;
+    // Cluster-scoped kinds (nodes) are listed whole: a namespace does not contain them.
+    const objects = inv.list(kind, NAMESPACE_EVIDENCE[kind] ?? kind, CLUSTER_SCOPED_SUBJECTS.has(kind) ? undefined : ns) ?? [];
+    const relevant = kind === 'Pod' ? objects.filter((p) => !podSettled(p as Pod)) : objects;
     return relevant.map((object) => ({ kind, object, chain: [] }));
   }
   const lookupKind = target.kind;

@@ -5,6 +5,9 @@ import type { Check } from './checks/check';
 import { CHECKS } from './checks/registry';
 
 const WORKLOAD_CHECKS = ['deployment.pods', 'statefulset.pods', 'replicaset.pods', 'job.pods', 'daemonset.pods'];
+/** Everything that can be wrong with a pod, in one step: a chain that reaches a pod learns its own cause. */
+const POD_CHECKS = ['pod.scheduling', 'pod.image-pull', 'pod.crashloop'];
+const ROLLOUT_CHECKS = ['deployment.rollout', 'statefulset.rollout', 'daemonset.rollout'];
 
 /** The built-in intents, written in the TriageTemplate format: steps are hops along the causal chain. */
 export const BUILT_IN_TEMPLATES: Readonly<Record<string, unknown>> = {
@@ -34,9 +37,54 @@ export const BUILT_IN_TEMPLATES: Readonly<Record<string, unknown>> = {
     steps: [
       { name: 'ingress', checks: ['ingress.routing'] },
       { name: 'service', checks: ['service.endpoints'] },
-      { name: 'pod', checks: ['pod.scheduling'] },
+      { name: 'pod', checks: POD_CHECKS },
       { name: 'claim', checks: ['claim.binding'] },
     ],
+  },
+  'service-no-endpoints': {
+    version: '1',
+    description: 'Why a Service has no ready endpoints.',
+    targetKinds: ['Service', 'Namespace'],
+    steps: [
+      { name: 'service', checks: ['service.endpoints'] },
+      { name: 'pod', checks: POD_CHECKS },
+      { name: 'claim', checks: ['claim.binding'] },
+    ],
+  },
+  crashloop: {
+    version: '1',
+    description: 'Why containers crash or restart.',
+    targetKinds: ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'Namespace'],
+    steps: [
+      { name: 'workload', checks: WORKLOAD_CHECKS },
+      { name: 'pod', checks: ['pod.crashloop'] },
+    ],
+  },
+  'image-pull': {
+    version: '1',
+    description: 'Why container images cannot be pulled.',
+    targetKinds: ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'Namespace'],
+    steps: [
+      { name: 'workload', checks: WORKLOAD_CHECKS },
+      { name: 'pod', checks: ['pod.image-pull'] },
+    ],
+  },
+  'rollout-stuck': {
+    version: '1',
+    description: 'Why a rollout does not progress.',
+    targetKinds: ['Deployment', 'StatefulSet', 'DaemonSet'],
+    steps: [
+      { name: 'rollout', checks: ROLLOUT_CHECKS },
+      { name: 'replicaset', checks: ['replicaset.pods'] },
+      { name: 'pod', checks: POD_CHECKS },
+      { name: 'claim', checks: ['claim.binding'] },
+    ],
+  },
+  'node-pressure': {
+    version: '1',
+    description: 'Why nodes are NotReady, under pressure or cordoned.',
+    targetKinds: ['Node'],
+    steps: [{ name: 'node', checks: ['node.health'] }],
   },
 };
 

@@ -1,10 +1,15 @@
 import type { Check } from './check';
 import { claimBinding } from './claim';
+import { podCrashloop, podImagePull } from './containers';
+import { nodeHealth } from './node';
+import { rolloutChecks } from './rollout';
 import { ingressRouting, serviceEndpoints } from './ingress';
 import { podScheduling } from './pod-scheduling';
 import { workloadChecks } from './workload';
 
 /** Every built-in check, by name: registered once; templates refer to them by name. */
 export const CHECKS: ReadonlyMap<string, Check> = new Map(
-  [claimBinding, podScheduling, ingressRouting, serviceEndpoints, ...workloadChecks].map((check) => [check.name, check]),
+  [claimBinding, podScheduling, ingressRouting, serviceEndpoints, podCrashloop, podImagePull, nodeHealth, ...rolloutChecks, ...workloadChecks].map(
+    (check) => [check.name, check],
+  ),
 );

@@ -1,9 +1,14 @@
 import { refOf } from '../investigation';
-import type { Pod } from '../objects';
+import { conditionOf, type Pod } from '../objects';
 import { INDEX, type KubeObject } from '../snapshot';
 import type { Check } from './check';
 
-/** Follows a workload to the pods it owns that have no node (Deployment → ReplicaSet → Pod), for scheduling checks. */
+/** A pod that is Ready or finished needs no diagnosis. */
+export function podSettled(pod: Pod): boolean {
+  return pod.status?.phase === 'Succeeded' || conditionOf(pod.status?.conditions, 'Ready')?.status === 'True';
+}
+
+/** Follows a workload to the pods it owns that are not Ready (Deployment → ReplicaSet → Pod), for the pod checks. */
 function workloadPods(kind: string): Check {
   return {
     name: `${kind.toLowerCase()}.pods`,
@@ -19,7 +24,7 @@ function workloadPods(kind: string): Check {
       for (const owner of owners) {
         const ownerChain = viaReplicaSets ? [...chain, ref, refOf('ReplicaSet', owner)] : [...chain, ref];
         for (const pod of owned(owner.metadata?.uid, 'Pod') as readonly Pod[]) {
-          if ((pod.spec?.nodeName ?? '') === '') ctx.follow('Pod', pod, ownerChain);
+          if (!podSettled(pod)) ctx.follow('Pod', pod, ownerChain);
         }
       }
     },
