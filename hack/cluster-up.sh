@@ -137,6 +137,7 @@ start_component kube-controller-manager "$bin/kube-controller-manager" \
   --root-ca-file="$pki/ca.crt" \
   --cluster-signing-cert-file="$pki/ca.crt" --cluster-signing-key-file="$pki/ca.key" \
   --controllers='*' \
+  --enable-hostpath-provisioner=true \
   --kube-api-qps=100 --kube-api-burst=200 --v=1
 start_component kube-scheduler "$bin/kube-scheduler" \
   --kubeconfig="$kubeconfig" \

@@ -34,6 +34,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Diagnoses actually run (a Continuous request re-runs only when something it read changed). */
+  readonly triageRuns = new Counter({
+    name: 'triage_runs_total',
+    help: 'Diagnoses run, by intent and mode.',
+    labelNames: ['intent', 'mode'] as const,
+    registers: [this.registry],
+  });
+
   readonly statusWrites = new Counter({
     name: 'triage_status_writes_total',
     help: 'Status patches written.',

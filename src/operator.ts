@@ -3,6 +3,7 @@ import type { KubeConfig, V1Lease } from '@kubernetes/client-node';
 import type { OperatorConfig } from './config';
 import { TriageRequestController } from './controllers/triagerequest/controller';
 import { TriageRequestReconciler } from './controllers/triagerequest/reconciler';
+import { WatchIndex } from './controllers/triagerequest/watch-index';
 import { KubeClient } from './kube/client';
 import { ClusterCache } from './kube/cluster-cache';
 import { ApiError } from './kube/errors';
@@ -63,7 +64,9 @@ export class Operator {
       kinds: config.watchSecretMetadata ? [...WATCHED_KINDS, SECRET_METADATA_KIND] : WATCHED_KINDS,
     });
     this.recorder = new EventRecorder(this.client, config.identity, logger, this.metrics);
+    const watchIndex = new WatchIndex();
     const reconciler = new TriageRequestReconciler({
+      watchIndex,
       cache: this.cache,
       client: this.client,
       recorder: this.recorder,
@@ -74,6 +77,7 @@ export class Operator {
     });
     this.controller = new TriageRequestController({
       cache: this.cache,
+      watchIndex,
       reconciler,
       metrics: this.metrics,
       concurrency: config.concurrency,

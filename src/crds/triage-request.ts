@@ -11,6 +11,9 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
  * A custom intent is a TriageTemplate named with a dot (my-check.example.com), so a typo of a
  * built-in ("pvc-bindng") is rejected at `kubectl apply` rather than waiting for a template.
  */
+/** Annotation that re-runs a Once request when its value changes (any token, e.g. a timestamp). */
+export const RERUN_ANNOTATION = 'triage.dev/rerun';
+
 export const CUSTOM_INTENT_RULE = `self in [${BUILT_IN_INTENT_NAMES.map((n) => `'${n}'`).join(', ')}] || self.contains('.')`;
 
 /** CEL: a built-in intent only targets the kinds it diagnoses (the operator re-checks as InvalidTarget). */
@@ -125,6 +128,10 @@ export const TriageRequestStatus = z
     observedGeneration: z.number().int().optional().describe('The metadata.generation this status describes.'),
     verdict: Verdict.optional().describe('Healthy, RootCauseFound, Inconclusive, Failed or Rejected.'),
     target: z.string().optional().describe('What was diagnosed, as Kind/name (shown by kubectl get).'),
+    rerunToken: z
+      .string()
+      .optional()
+      .describe('The triage.dev/rerun annotation value this status answered; a new value re-runs a Once request.'),
     nextCheckAt: z
       .string()
       .optional()

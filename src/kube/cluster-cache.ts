@@ -73,6 +73,11 @@ export class ClusterCache implements ClusterSnapshot {
     return informer;
   }
 
+  /** Informers of the kinds triage reads (everything but the operator's own resources). */
+  inputInformers(): Informer<KubernetesObject>[] {
+    return [...this.informers.values()].filter((informer) => informer.kind.group !== 'triage.dev');
+  }
+
   availability(kind: string): CacheAvailability {
     return this.informers.get(kind)?.cacheState() ?? 'Forbidden';
   }

@@ -37,6 +37,8 @@ export interface Diagnosis {
   readonly envelope: Envelope;
   /** When a time rule may change the result (the earliest threshold among findings), in ms. */
   readonly recheckAfterMs?: number;
+  /** What the run looked at, as watch keys: a Continuous request re-runs when one of them changes. */
+  readonly watchKeys: readonly string[];
 }
 
 const MAX_FINDINGS = 20;
@@ -344,7 +346,12 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
       inputs: { fingerprint: `sha256:${hash.digest('hex').slice(0, 32)}`, objectCount: inputs.length },
   };
   const rechecks = inv.candidates.flatMap((c) => (c.recheckAfterSeconds === undefined ? [] : [c.recheckAfterSeconds * 1000]));
-  return { verdict, envelope: fitToBudget(envelope), ...(rechecks.length === 0 ? {} : { recheckAfterMs: Math.min(...rechecks) }) };
+  return {
+    verdict,
+    envelope: fitToBudget(envelope),
+    watchKeys: inv.watchKeys(),
+    ...(rechecks.length === 0 ? {} : { recheckAfterMs: Math.min(...rechecks) }),
+  };
 }
 
 /** Keeps only the anchors something cites, then drops the least severe findings until the envelope fits its budget. */

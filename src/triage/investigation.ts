@@ -25,6 +25,14 @@ const API_VERSIONS: Readonly<Record<string, string>> = {
 
 const CLUSTER_SCOPED = new Set(['Node', 'Namespace', 'PersistentVolume', 'StorageClass', 'IngressClass']);
 
+// Watch keys: how a run's reads are matched against later changes (src/kube watch index).
+export const uidKey = (uid: string): string => `uid:${uid}`;
+export const nameKey = (kind: string, namespace: string, name: string): string => `name:${kind}/${namespace}/${name}`;
+export const listKey = (kind: string, namespace: string): string => `list:${kind}/${namespace}`;
+export const indexKey = (kind: string, index: string, value: string): string => `index:${kind}/${index}/${value}`;
+/** Events about an object: a new Event must wake whoever read that object's Events. */
+export const subjectKey = (uid: string): string => `events:${uid}`;
+
 /** A finding a check proposes; the engine picks the root cause among those that can be one. */
 export interface Candidate {
   readonly code: string;
@@ -109,6 +117,8 @@ export class Investigation {
   private readonly anchors = new Map<string, Anchor>();
   private readonly anchorIds = new Map<string, string>();
   private readonly inputs = new Map<string, string>();
+  /** What this run looked at, as watch keys (see watchKeysOf): a change to any of them may change the result. */
+  private readonly looked = new Set<string>();
 
   private readonly observedAt: string;
 
@@ -144,10 +154,15 @@ export class Investigation {
 
   private input(object: KubeObject): void {
     const uid = object.metadata?.uid;
-    if (uid !== undefined) this.inputs.set(uid, object.metadata?.resourceVersion ?? '');
+    if (uid !== undefined) {
+      this.inputs.set(uid, object.metadata?.resourceVersion ?? '');
+      this.looked.add(uidKey(uid));
+    }
   }
 
   get<T extends KubeObject>(kind: string, evidenceKey: string, name: string, namespace?: string): Lookup<T> {
+    // Looked up by name, found or not: creating the missing object must wake a Continuous request.
+    this.looked.add(nameKey(kind, CLUSTER_SCOPED.has(kind) ? '' : (namespace ?? ''), name));
     const reason = this.availability(kind, evidenceKey);
     if (reason !== undefined) return { state: 'Unavailable', reason };
     this.gathered(evidenceKey);
@@ -159,6 +174,7 @@ export class Investigation {
 
   /** Lists a kind; undefined when the list could not be read. */
   list<T extends KubeObject>(kind: string, evidenceKey: string, namespace?: string): readonly T[] | undefined {
+    this.looked.add(listKey(kind, namespace ?? ''));
     if (this.availability(kind, evidenceKey) !== undefined) return undefined;
     this.gathered(evidenceKey);
     const objects = this.snapshot.list(kind, namespace) as readonly T[];
@@ -167,6 +183,7 @@ export class Investigation {
   }
 
   byIndex<T extends KubeObject>(kind: string, evidenceKey: string, index: string, value: string): readonly T[] | undefined {
+    this.looked.add(indexKey(kind, index, value));
     if (this.availability(kind, evidenceKey) !== undefined) return undefined;
     this.gathered(evidenceKey);
     const objects = this.snapshot.byIndex(kind, index, value) as readonly T[];
@@ -178,6 +195,7 @@ export class Investigation {
   events(kind: string, object: KubeObject, evidenceKey: string): readonly EventRecord[] {
     const uid = object.metadata?.uid;
     if (uid === undefined) return [];
+    this.looked.add(subjectKey(uid));
     const byUid = new Map<string, EventRecord>();
     let readable = false;
     for (const cache of ['Event', 'Event.events.k8s.io']) {
@@ -252,5 +270,9 @@ export class Investigation {
 
   inputEntries(): [string, string][] {
     return [...this.inputs.entries()];
+  }
+
+  watchKeys(): string[] {
+    return [...this.looked];
   }
 }

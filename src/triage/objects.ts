@@ -9,6 +9,10 @@ export interface Condition {
   readonly reason?: string;
   readonly message?: string;
   readonly lastTransitionTime?: string;
+  /** Node conditions: when the kubelet last reported. */
+  readonly lastHeartbeatTime?: string;
+  /** Workload conditions: when the controller last updated it. */
+  readonly lastUpdateTime?: string;
 }
 
 export type Quantities = Readonly<Record<string, string>>;

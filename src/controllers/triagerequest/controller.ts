@@ -1,12 +1,16 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ClusterCache } from '../../kube/cluster-cache';
+import type { KubeObject } from '../../triage/snapshot';
 import { objectKey } from '../../kube/informer';
 import { WorkQueue } from '../../kube/workqueue';
 import type { Metrics } from '../../metrics';
 import { CONTROLLER_NAME, type TriageRequestReconciler } from './reconciler';
+import { changedKeys, type WatchIndex } from './watch-index';
 
 export interface ControllerOptions {
   readonly cache: ClusterCache;
+  /** What each Continuous request read on its last run. */
+  readonly watchIndex: WatchIndex;
   readonly reconciler: TriageRequestReconciler;
   readonly metrics: Metrics;
   readonly concurrency: number;
@@ -15,7 +19,9 @@ export interface ControllerOptions {
 
 /**
  * Feeds TriageRequest keys to the work queue: on every change of a request, when a TriageTemplate
- * a request names appears or changes, and on a periodic resync. The queue holds keys, never events.
+ * a request names appears or changes, when anything a Continuous request read changes (through the
+ * watch index, so unrelated changes wake nothing), and on a periodic resync. The queue holds keys,
+ * never events.
  */
 export class TriageRequestController {
   private readonly queue: WorkQueue;
@@ -38,6 +44,13 @@ export class TriageRequestController {
       this.options.cache.informer('TriageTemplate').onChange((_type, template) => {
         this.enqueueUsersOf(template);
       }),
+      ...this.options.cache.inputInformers().map((informer) =>
+        informer.onChange((_type, object) => {
+          if (this.options.watchIndex.size() === 0) return;
+          // Cached objects are raw apiserver JSON, which is what the engine's KubeObject describes.
+          for (const key of this.options.watchIndex.requestsFor(changedKeys(informer.kind.key, object as KubeObject))) this.queue.add(key);
+        }),
+      ),
     );
     this.enqueueAll();
     this.resyncTimer = setInterval(() => {

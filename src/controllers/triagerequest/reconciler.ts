@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isBuiltInIntent } from '../../crds/intents';
-import { GROUP, VERSION, type Condition, type TriageRequestObject, type TriageRequestStatus, type Verdict } from '../../crds/triage-request';
+import { GROUP, RERUN_ANNOTATION, VERSION, type Condition, type TriageRequestObject, type TriageRequestStatus, type Verdict } from '../../crds/triage-request';
 import type { ClusterCache } from '../../kube/cluster-cache';
 import type { KubeClient } from '../../kube/client';
 import { ApiError, isTransientError } from '../../kube/errors';
@@ -13,6 +13,7 @@ import { diagnose } from '../../triage/engine';
 import { builtInTemplate, compileTemplate, TemplateError, type CompiledTemplate } from '../../triage/templates';
 import { setCondition } from '../conditions';
 import { admit, describeTarget } from './admission';
+import type { WatchIndex } from './watch-index';
 
 export const CONTROLLER_NAME = 'triagerequest';
 
@@ -24,6 +25,7 @@ export interface ReconcilerDeps {
   readonly metrics: Metrics;
   readonly trustedNamespaces: readonly string[];
   readonly now: () => Date;
+  readonly watchIndex: WatchIndex;
 }
 
 /** Verdicts that settle a generation: it is not run again until the spec changes. */
@@ -31,6 +33,10 @@ const SETTLED: ReadonlySet<Verdict> = new Set<Verdict>(['Healthy', 'RootCauseFou
 
 interface Outcome {
   readonly status: TriageRequestStatus;
+  /** A Continuous run whose inputs did not change since the last one: nothing to write. */
+  readonly unchanged?: boolean;
+  /** What the run read, for Continuous requests. */
+  readonly watchKeys?: readonly string[];
   /** Re-run this soon even though the generation is unchanged (a time rule may change the result). */
   readonly recheckAfterMs?: number;
   readonly eventType: 'Normal' | 'Warning';
@@ -50,12 +56,19 @@ export class TriageRequestReconciler {
     const namespace = key.slice(0, slash);
     const name = key.slice(slash + 1);
     const request = this.deps.cache.get('TriageRequest', name, namespace) as TriageRequestObject | undefined;
-    if (request === undefined || request.metadata.deletionTimestamp !== undefined) return outcome.done;
+    if (request === undefined || request.metadata.deletionTimestamp !== undefined) {
+      this.deps.watchIndex.remove(key);
+      return outcome.done;
+    }
 
     const generation = request.metadata.generation ?? 0;
     const current = request.status ?? {};
+    const continuous = modeOf(request.spec) === 'Continuous';
+    const rerunToken = request.metadata.annotations?.[RERUN_ANNOTATION];
+    const rerunRequested = rerunToken !== undefined && rerunToken !== current.rerunToken;
     const untilRecheck = current.nextCheckAt === undefined ? undefined : Date.parse(current.nextCheckAt) - this.deps.now().getTime();
-    if (current.observedGeneration === generation && current.verdict !== undefined && SETTLED.has(current.verdict) && !(untilRecheck !== undefined && untilRecheck <= 0)) {
+    const settled = current.observedGeneration === generation && current.verdict !== undefined && SETTLED.has(current.verdict);
+    if (!continuous && settled && !rerunRequested && !(untilRecheck !== undefined && untilRecheck <= 0)) {
       this.deps.metrics.triageSkipped.inc({ reason: 'UpToDate' });
       // A pending time-based re-check survives early wake-ups (resyncs, a requeue that fired a little early).
       return untilRecheck === undefined ? outcome.done : outcome.requeueAfter(untilRecheck);
@@ -67,8 +80,14 @@ export class TriageRequestReconciler {
     const result = this.evaluate(namespace, request, generation);
     const intent = intentOf(request.spec);
     const verdict = result.status.verdict ?? 'Failed';
+    if (continuous && result.watchKeys !== undefined) this.deps.watchIndex.set(key, result.watchKeys);
+    else this.deps.watchIndex.remove(key);
+    if (result.unchanged === true) {
+      this.deps.metrics.triageSkipped.inc({ reason: 'InputsUnchanged' });
+      return outcome.done;
+    }
 
-    const patch = mergePatch(current, result.status);
+    const patch = mergePatch(current, rerunToken === undefined ? result.status : { ...result.status, rerunToken });
     if (patch === undefined) {
       this.deps.metrics.triageSkipped.inc({ reason: 'Unchanged' });
       return outcome.done;
@@ -172,8 +191,16 @@ export class TriageRequestReconciler {
       snapshot: this.deps.cache,
       now: this.deps.now,
     });
+    const mode = modeOf(request.spec);
+    this.deps.metrics.triageRuns.inc({ intent: spec.intent, mode });
     const rootCause = diagnosis.envelope.rootCause;
     const previous = request.status?.envelope;
+    const sameInputs =
+      mode === 'Continuous' &&
+      request.status?.observedGeneration === generation &&
+      request.status.verdict === diagnosis.verdict &&
+      previous?.inputs.fingerprint === diagnosis.envelope.inputs.fingerprint;
+    if (sameInputs) return { status: request.status, unchanged: true, watchKeys: diagnosis.watchKeys, eventType: 'Normal', eventReason: '', eventNote: '' };
     const recurrence =
       rootCause === undefined
         ? undefined
@@ -184,6 +211,7 @@ export class TriageRequestReconciler {
     const recheck = diagnosis.recheckAfterMs;
     return {
       ...(recheck === undefined ? {} : { recheckAfterMs: recheck }),
+      watchKeys: diagnosis.watchKeys,
       status: {
         observedGeneration: generation,
         verdict: diagnosis.verdict,
@@ -233,6 +261,11 @@ function withConditions(
   updates: readonly Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>[],
 ): Condition[] {
   return updates.reduce<Condition[]>((list, update) => setCondition(list, { ...update, observedGeneration: generation }, now), [...existing]);
+}
+
+/** Once or Continuous, read from a spec that may not have passed validation (defaults to Once). */
+function modeOf(spec: unknown): 'Once' | 'Continuous' {
+  return typeof spec === 'object' && spec !== null && 'mode' in spec && spec.mode === 'Continuous' ? 'Continuous' : 'Once';
 }
 
 /** The intent for metric labels, read from a spec that may not have passed validation. */

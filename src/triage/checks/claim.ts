@@ -171,7 +171,12 @@ export const claimBinding: Check = {
       for (const pod of consumers.filter((p) => (p.spec?.nodeName ?? '') === '')) ctx.follow('Pod', pod, [...chain, ref]);
     }
 
-    const failure = events.find((e) => e.reason === 'ProvisioningFailed');
+    // Failures from before the class existed are history, not news: "storageclass X not found" while X
+    // exists, or anything last seen before the class was created (timestamps are whole seconds).
+    const classBorn = Date.parse(storageClass.metadata?.creationTimestamp ?? '');
+    const stale = (message: string, lastSeen: string | undefined) =>
+      message.includes(`storageclass.storage.k8s.io "${className}" not found`) || Date.parse(lastSeen ?? '') < classBorn;
+    const failure = events.find((e) => e.reason === 'ProvisioningFailed' && !stale(e.message, e.lastSeen));
     if (failure !== undefined) {
       const topology = /topology|zone|node affinity|didn't match/i.test(failure.message);
       inv.report({

@@ -1,0 +1,34 @@
+import { listKey, nameKey, subjectKey, uidKey } from '../../triage/investigation';
+import { changedKeys, WatchIndex } from './watch-index';
+
+describe('changedKeys', () => {
+  test('an object touches its uid, its name, its lists and its index values', () => {
+    const pod = { metadata: { name: 'web-0', namespace: 'shop', uid: 'u1' }, spec: { nodeName: 'n1' } };
+    const keys = changedKeys('Pod', pod);
+    expect(keys).toEqual(expect.arrayContaining([uidKey('u1'), nameKey('Pod', 'shop', 'web-0'), listKey('Pod', 'shop'), listKey('Pod', ''), 'index:Pod/node/n1']));
+  });
+
+  test('an Event touches the Events of its subject, in both APIs', () => {
+    expect(changedKeys('Event', { metadata: { name: 'e', namespace: 'shop', uid: 'e1' }, involvedObject: { uid: 'pvc-1' } } as never)).toContain(subjectKey('pvc-1'));
+    expect(changedKeys('Event.events.k8s.io', { metadata: { name: 'e', namespace: 'shop', uid: 'e1' }, regarding: { uid: 'pvc-1' } } as never)).toContain(subjectKey('pvc-1'));
+  });
+
+  test('creating an object that was looked up and absent touches the looked-up name', () => {
+    expect(changedKeys('StorageClass', { metadata: { name: 'fast-ssd', uid: 'sc-1' } })).toContain(nameKey('StorageClass', '', 'fast-ssd'));
+  });
+});
+
+describe('WatchIndex', () => {
+  test('finds the requests that read a key, and forgets replaced reads', () => {
+    const index = new WatchIndex();
+    index.set('shop/a', [uidKey('u1'), nameKey('StorageClass', '', 'fast')]);
+    index.set('shop/b', [uidKey('u2')]);
+    expect([...index.requestsFor([uidKey('u1')])]).toEqual(['shop/a']);
+    expect([...index.requestsFor([uidKey('u3')])]).toEqual([]);
+    index.set('shop/a', [uidKey('u2')]);
+    expect([...index.requestsFor([nameKey('StorageClass', '', 'fast')])]).toEqual([]);
+    expect([...index.requestsFor([uidKey('u2')])].sort()).toEqual(['shop/a', 'shop/b']);
+    index.remove('shop/b');
+    expect(index.size()).toBe(1);
+  });
+});
