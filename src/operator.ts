@@ -4,6 +4,7 @@ import type { OperatorConfig } from './config';
 import { TriageRequestController } from './controllers/triagerequest/controller';
 import { TriageRequestReconciler } from './controllers/triagerequest/reconciler';
 import { WatchIndex } from './controllers/triagerequest/watch-index';
+import { TriageTemplateReconciler } from './controllers/triagetemplate/reconciler';
 import { KubeClient } from './kube/client';
 import { ClusterCache } from './kube/cluster-cache';
 import { ApiError } from './kube/errors';
@@ -79,6 +80,7 @@ export class Operator {
       cache: this.cache,
       watchIndex,
       reconciler,
+      templates: new TriageTemplateReconciler({ cache: this.cache, client: this.client, logger, now: () => new Date() }),
       metrics: this.metrics,
       concurrency: config.concurrency,
       resyncMs: config.resyncSeconds * 1000,

@@ -42,6 +42,8 @@ export interface Diagnosis {
 }
 
 const MAX_FINDINGS = 20;
+/** Object annotation naming finding codes accepted for that object: `triage.dev/accept: "NodeCordoned,..."`. */
+export const ACCEPT_ANNOTATION = 'triage.dev/accept';
 const MAX_ANCHORS_PER_FINDING = 3;
 /** The whole status stays under 16 KiB; conditions and the rest of status need the remainder. */
 export const ENVELOPE_BUDGET_BYTES = 12 * 1024;
@@ -91,6 +93,13 @@ function subjectKinds(template: CompiledTemplate): string[] {
 function resolveSubjects(inv: Investigation, template: CompiledTemplate, target: DiagnosisTarget): Subject[] | string {
   const kinds = subjectKinds(template);
   const namespace = target.namespace;
+  if (target.kind === 'Namespace' && kinds.includes('*')) {
+    // A declarative template examines the kinds it names, across the namespace.
+    const ns = target.name ?? namespace ?? '';
+    return template.targetKinds
+      .filter((k) => k !== 'Namespace')
+      .flatMap((k) => (inv.list(k, NAMESPACE_EVIDENCE[k] ?? k, CLUSTER_SCOPED_SUBJECTS.has(k) ? undefined : ns) ?? []).map((object) => ({ kind: k, object, chain: [] })));
+  }
   if (target.kind === 'Namespace') {
     const ns = target.name ?? namespace ?? '';
     // The first examined kind is the symptom the intent is about (PVCs, pending pods, ingresses).
@@ -123,7 +132,7 @@ function resolveSubjects(inv: Investigation, template: CompiledTemplate, target:
       }),
     );
   }
-  if (kinds.includes(lookupKind)) return objects.map((object) => ({ kind: lookupKind, object, chain: [] }));
+  if (kinds.includes(lookupKind) || kinds.includes('*')) return objects.map((object) => ({ kind: lookupKind, object, chain: [] }));
   return `intent ${template.name} does not examine ${lookupKind} objects`;
 }
 
@@ -217,13 +226,14 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
 
   // Start at the first step that examines what the target resolved to (a Pod target skips the workload hop).
   const firstKinds = new Set(frontier.map((s) => s.kind));
-  const firstStep = Math.max(0, template.steps.findIndex((step) => step.checks.some((c) => firstKinds.has(c.subject))));
+  const firstStep = Math.max(0, template.steps.findIndex((step) => step.checks.some((c) => c.subject === '*' || firstKinds.has(c.subject))));
   const steps: Step[] = [];
   const missing = new Set<string>();
   let stepsUsed = 0;
   let truncated = false;
   template.steps.forEach((step, index) => {
-    const subjects = frontier.filter((s) => step.checks.some((c) => c.subject === s.kind));
+    const examines = (check: { subject: string }, kind: string) => check.subject === kind || check.subject === '*';
+    const subjects = frontier.filter((s) => step.checks.some((c) => examines(c, s.kind)));
     const needed = index >= firstStep && subjects.length > 0;
     if (!needed) {
       if (index >= firstStep) frontier = frontier.filter((s) => !subjects.includes(s));
@@ -255,14 +265,14 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
     };
     let timedOut = false;
     for (const subject of subjects) {
-      const checks = step.checks.filter((check) => check.subject === subject.kind);
+      const checks = step.checks.filter((check) => examines(check, subject.kind));
       if (timedOut || input.now().getTime() > deadline) {
         // What the deadline kept us from examining is evidence we needed and do not have.
         timedOut = true;
         for (const check of checks) for (const key of check.evidence) missing.add(key);
         continue;
       }
-      for (const check of checks) check.run(ctx, subject.object, subject.chain);
+      for (const check of checks) check.run(ctx, subject.object, subject.chain, subject.kind);
     }
     if (timedOut) truncated = true;
     steps.push({
@@ -281,13 +291,19 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   const required = evidence.present.length + evidence.unavailable.length + missing.size;
   const completeness = required === 0 ? 0 : Math.round((evidence.present.length / required) * 100) / 100;
 
-  const suppressed = new Set(template.suppress);
-  const active = inv.candidates.filter((c) => !suppressed.has(c.code));
+  // Accepted codes, by the template or by the object itself (annotation), are reported as suppressed.
+  const acceptedByObject = (c: Candidate) =>
+    (input.snapshot.get(c.object.kind, c.object.name, c.object.namespace)?.metadata?.annotations?.[ACCEPT_ANNOTATION] ?? '')
+      .split(',')
+      .map((code) => code.trim())
+      .includes(c.code);
+  const isSuppressed = (c: Candidate) => template.suppress.includes(c.code) || acceptedByObject(c);
+  const active = inv.candidates.filter((c) => !isSuppressed(c));
   const root = chooseRootCause(active);
   const problem = root !== undefined && root.benign !== true ? root : undefined;
   const findings = sortFindings(
     inv.candidates.filter((c) => c !== problem).map((c) => {
-      const finding = findingOf(c, suppressed.has(c.code));
+      const finding = findingOf(c, isSuppressed(c));
       // A symptom on the root cause's own chain is explained by it: context, not a second fault.
       return problem !== undefined && SYMPTOM_CODES.has(c.code) && onChain(c, problem) ? { ...finding, severity: 'Info' as const } : finding;
     }),

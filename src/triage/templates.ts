@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { TargetKind } from '../crds/intents';
 import { TriageTemplateSpec } from '../crds/triage-template';
+import type { NextAction } from '../crds/envelope';
+import type { Matcher } from '../crds/triage-template';
 import type { Check } from './checks/check';
+import { refOf } from './investigation';
+import type { Condition } from './objects';
 import { CHECKS } from './checks/registry';
 
 const WORKLOAD_CHECKS = ['deployment.pods', 'statefulset.pods', 'replicaset.pods', 'job.pods', 'daemonset.pods'];
@@ -123,6 +127,64 @@ function canonical(value: unknown): string {
 
 const compiled = new Map<string, CompiledTemplate>();
 
+/** Fills {name}, {namespace} and {kind} of the examined object into a template's text. */
+function fill(text: string, values: { name: string; namespace: string; kind: string }): string {
+  return text.replaceAll('{name}', values.name).replaceAll('{namespace}', values.namespace).replaceAll('{kind}', values.kind);
+}
+
+/** A template's declarative matchers as one check: each Event or condition that matches becomes a finding. */
+function matcherCheck(templateName: string, matchers: readonly Matcher[], problems: string[]): Check {
+  const compiledMatchers = matchers.map((matcher, i) => {
+    let regex: RegExp | undefined;
+    if (matcher.event?.messageRegex !== undefined) {
+      try {
+        regex = new RegExp(matcher.event.messageRegex);
+      } catch (error: unknown) {
+        problems.push(`spec.matchers[${i}].event.messageRegex: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    return { matcher, regex };
+  });
+  return {
+    name: `${templateName}.matchers`,
+    subject: '*',
+    codes: matchers.map((m) => m.finding.code),
+    evidence: [],
+    run(ctx, subject, chain, kind) {
+      const ref = refOf(kind, subject);
+      const values = { name: ref.name, namespace: ref.namespace ?? '', kind };
+      for (const { matcher, regex } of compiledMatchers) {
+        let anchor: string | undefined;
+        if (matcher.event !== undefined) {
+          const event = ctx.inv
+            .events(kind, subject, `${kind.charAt(0).toLowerCase()}${kind.slice(1)}.events`)
+            .find((e) => (matcher.event?.reason === undefined || e.reason === matcher.event.reason) && (regex === undefined || regex.test(e.message)));
+          if (event !== undefined) anchor = ctx.inv.anchorEvent(event);
+        } else if (matcher.condition !== undefined) {
+          const wanted = matcher.condition;
+          const conditions = (subject as { status?: { conditions?: readonly Condition[] } }).status?.conditions ?? [];
+          const found = conditions.find((c) => c.type === wanted.type && (wanted.status === undefined || c.status === wanted.status) && (wanted.reason === undefined || c.reason === wanted.reason));
+          if (found !== undefined) anchor = ctx.inv.anchorField(kind, subject, `status.conditions[type=${wanted.type}]`);
+        }
+        if (anchor === undefined) continue;
+        const action: NextAction[] = matcher.nextAction === undefined ? [] : [{ ...matcher.nextAction, command: fill(matcher.nextAction.command, values), description: fill(matcher.nextAction.description, values) }];
+        const benign = matcher.finding.severity === 'Info';
+        ctx.inv.report({
+          code: matcher.finding.code,
+          severity: matcher.finding.severity,
+          object: ref,
+          message: fill(matcher.finding.message, values),
+          anchors: [anchor],
+          nextActions: action,
+          confidence: 0.9,
+          ...(benign ? { benign: true } : {}),
+          chain: [...chain, ref],
+        });
+      }
+    },
+  };
+}
+
 /** Validates a template (zod, then every check name against the registry), compiles it once per content hash. */
 export function compileTemplate(name: string, spec: unknown): CompiledTemplate {
   const hash = `sha256:${createHash('sha256').update(canonical(spec)).digest('hex').slice(0, 16)}`;
@@ -139,6 +201,12 @@ export function compileTemplate(name: string, spec: unknown): CompiledTemplate {
       return check === undefined ? [] : [check];
     }),
   }));
+  if (parsed.data.matchers.length > 0) {
+    const check = matcherCheck(name, parsed.data.matchers, problems);
+    // Matchers look at what the template targets: they join its first step (or are its only step).
+    if (steps[0] === undefined) steps.push({ name: 'matchers', checks: [check] });
+    else steps[0] = { ...steps[0], checks: [...steps[0].checks, check] };
+  }
   if (problems.length > 0) throw new TemplateError(name, problems);
   const template: CompiledTemplate = {
     name,

@@ -4,11 +4,14 @@ import type { KubeObject } from '../../triage/snapshot';
 import { objectKey } from '../../kube/informer';
 import { WorkQueue } from '../../kube/workqueue';
 import type { Metrics } from '../../metrics';
+import type { TriageTemplateReconciler } from '../triagetemplate/reconciler';
 import { CONTROLLER_NAME, type TriageRequestReconciler } from './reconciler';
 import { changedKeys, type WatchIndex } from './watch-index';
 
 export interface ControllerOptions {
   readonly cache: ClusterCache;
+  /** Validates TriageTemplates and writes their Accepted condition. */
+  readonly templates: TriageTemplateReconciler;
   /** What each Continuous request read on its last run. */
   readonly watchIndex: WatchIndex;
   readonly reconciler: TriageRequestReconciler;
@@ -25,6 +28,7 @@ export interface ControllerOptions {
  */
 export class TriageRequestController {
   private readonly queue: WorkQueue;
+  private readonly templateQueue: WorkQueue;
   private readonly unsubscribe: (() => void)[] = [];
   private resyncTimer: NodeJS.Timeout | undefined;
 
@@ -32,6 +36,7 @@ export class TriageRequestController {
     this.queue = new WorkQueue({ name: CONTROLLER_NAME, metrics: options.metrics, concurrency: options.concurrency }, (key) =>
       options.reconciler.reconcile(key),
     );
+    this.templateQueue = new WorkQueue({ name: 'triagetemplate', metrics: options.metrics, concurrency: 1 }, (name) => options.templates.reconcile(name));
   }
 
   /** Call after the caches synced, on the leader only. */
@@ -41,7 +46,8 @@ export class TriageRequestController {
       requests.onChange((type, object) => {
         if (type !== 'delete') this.queue.add(objectKey(object));
       }),
-      this.options.cache.informer('TriageTemplate').onChange((_type, template) => {
+      this.options.cache.informer('TriageTemplate').onChange((type, template) => {
+        if (type !== 'delete') this.templateQueue.add(template.metadata?.name ?? '');
         this.enqueueUsersOf(template);
       }),
       ...this.options.cache.inputInformers().map((informer) =>
@@ -62,11 +68,12 @@ export class TriageRequestController {
   async stop(): Promise<void> {
     if (this.resyncTimer !== undefined) clearInterval(this.resyncTimer);
     for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
-    await this.queue.shutDown();
+    await Promise.all([this.queue.shutDown(), this.templateQueue.shutDown()]);
   }
 
   private enqueueAll(): void {
     for (const request of this.options.cache.informer('TriageRequest').list()) this.queue.add(objectKey(request));
+    for (const template of this.options.cache.informer('TriageTemplate').list()) this.templateQueue.add(template.metadata?.name ?? '');
   }
 
   private enqueueUsersOf(template: KubernetesObject): void {

@@ -12,11 +12,11 @@ export interface CheckContext {
 /** A small named function that examines one kind of object and reports findings with stable codes. */
 export interface Check {
   readonly name: string;
-  /** Kind of object it examines. */
+  /** Kind of object it examines; '*' for any (declarative matchers of a TriageTemplate). */
   readonly subject: string;
   /** Every code it can report (the catalogue is checked against these). */
   readonly codes: readonly string[];
   /** Evidence keys it always gathers: when a bound skips the check, these are reported missing. */
   readonly evidence: readonly string[];
-  run(ctx: CheckContext, subject: KubeObject, chain: readonly ObjectRef[]): void;
+  run(ctx: CheckContext, subject: KubeObject, chain: readonly ObjectRef[], kind: string): void;
 }

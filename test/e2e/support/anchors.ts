@@ -4,7 +4,8 @@ import { kube } from './kube';
 const PLURALS: Readonly<Record<string, string>> = {
   Pod: 'pods', PersistentVolumeClaim: 'persistentvolumeclaims', PersistentVolume: 'persistentvolumes', Node: 'nodes',
   Service: 'services', StorageClass: 'storageclasses', Ingress: 'ingresses', IngressClass: 'ingressclasses',
-  EndpointSlice: 'endpointslices', Event: 'events',
+  EndpointSlice: 'endpointslices', Event: 'events', Deployment: 'deployments', ReplicaSet: 'replicasets',
+  StatefulSet: 'statefulsets', DaemonSet: 'daemonsets', Job: 'jobs', Secret: 'secrets',
 };
 
 function objectPath(anchor: Anchor): string {
