@@ -56,6 +56,14 @@ export const TriageTemplateSpec = z
     requiredEvidence: z.array(z.string()).default([]).describe('Evidence keys that completeness is measured against.'),
     matchers: z.array(Matcher).max(50).default([]).describe('Declarative checks.'),
     suppress: z.array(CODE).default([]).describe('Finding codes accepted: reported as suppressed, not counted.'),
+    ranking: z
+      .enum(['Chain', 'BlastRadius'])
+      .default('Chain')
+      .describe('How the root cause is chosen: Chain, the cause furthest down a causal chain; BlastRadius, the cause affecting the most objects.'),
+    scope: z
+      .enum(['Namespace', 'Cluster'])
+      .default('Namespace')
+      .describe('Cluster: a request without target examines every namespace (needs a trusted namespace).'),
     bounds: z
       .object({
         maxSteps: z.number().int().min(1).max(10).optional(),

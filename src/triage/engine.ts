@@ -61,6 +61,9 @@ const NAMESPACE_EVIDENCE: Readonly<Record<string, string>> = {
   Ingress: 'ingresses',
   Service: 'services',
   Node: 'nodes',
+  Deployment: 'deployments',
+  StatefulSet: 'statefulsets',
+  DaemonSet: 'daemonsets',
 };
 
 interface Subject {
@@ -100,10 +103,20 @@ function resolveSubjects(inv: Investigation, template: CompiledTemplate, target:
       .filter((k) => k !== 'Namespace')
       .flatMap((k) => (inv.list(k, NAMESPACE_EVIDENCE[k] ?? k, CLUSTER_SCOPED_SUBJECTS.has(k) ? undefined : ns) ?? []).map((object) => ({ kind: k, object, chain: [] })));
   }
+  const workloadKinds = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'Job', 'DaemonSet']);
+  const stepZeroKinds = [...new Set(template.steps[0]?.checks.map((c) => c.subject) ?? [])];
+  if (target.kind === 'Namespace' && stepZeroKinds.filter((k) => !workloadKinds.has(k)).length > 1) {
+    // A health sweep examines every kind its first step names, in the namespace or across the cluster.
+    const ns = template.scope === 'Cluster' ? undefined : (target.name ?? namespace ?? '');
+    return stepZeroKinds.flatMap((kind) => {
+      const objects = inv.list(kind, NAMESPACE_EVIDENCE[kind] ?? kind, CLUSTER_SCOPED_SUBJECTS.has(kind) ? undefined : ns) ?? [];
+      return (kind === 'Pod' ? objects.filter((p) => !podSettled(p as Pod)) : objects).map((object) => ({ kind, object, chain: [] }));
+    });
+  }
   if (target.kind === 'Namespace') {
     const ns = target.name ?? namespace ?? '';
     // The first examined kind is the symptom the intent is about (PVCs, pending pods, ingresses).
-    const kind = kinds.find((k) => k !== 'Deployment' && k !== 'StatefulSet' && k !== 'ReplicaSet' && k !== 'Job' && k !== 'DaemonSet') ?? kinds[0] ?? '';
+    const kind = kinds.find((k) => !workloadKinds.has(k)) ?? kinds[0] ?? '';
     // Cluster-scoped kinds (nodes) are listed whole: a namespace does not contain them.
     const objects = inv.list(kind, NAMESPACE_EVIDENCE[kind] ?? kind, CLUSTER_SCOPED_SUBJECTS.has(kind) ? undefined : ns) ?? [];
     const relevant = kind === 'Pod' ? objects.filter((p) => !podSettled(p as Pod)) : objects;
@@ -140,7 +153,7 @@ function resolveSubjects(inv: Investigation, template: CompiledTemplate, target:
  * The root cause: a fault before any known-benign state; then the candidate furthest down a chain
  * (it explains those above it); then the most specific, surest, most severe, widest.
  */
-function chooseRootCause(candidates: readonly Candidate[]): Candidate | undefined {
+function chooseRootCause(candidates: readonly Candidate[], ranking: 'Chain' | 'BlastRadius'): Candidate | undefined {
   const causes = candidates.filter((c) => c.chain !== undefined);
   const blastRadius = (code: string) => candidates.filter((c) => c.code === code).length;
   const ranked = causes
@@ -148,6 +161,7 @@ function chooseRootCause(candidates: readonly Candidate[]): Candidate | undefine
     .sort(
       (a, b) =>
         Number(a.candidate.benign === true) - Number(b.candidate.benign === true) ||
+        (ranking === 'BlastRadius' ? SEVERITY_RANK[b.candidate.severity] - SEVERITY_RANK[a.candidate.severity] || blastRadius(b.candidate.code) - blastRadius(a.candidate.code) : 0) ||
         (b.candidate.chain?.length ?? 0) - (a.candidate.chain?.length ?? 0) ||
         Number(SYMPTOM_CODES.has(a.candidate.code)) - Number(SYMPTOM_CODES.has(b.candidate.code)) ||
         (b.candidate.confidence ?? 0) - (a.candidate.confidence ?? 0) ||
@@ -156,6 +170,17 @@ function chooseRootCause(candidates: readonly Candidate[]): Candidate | undefine
         a.order - b.order,
     );
   return ranked[0]?.candidate;
+}
+
+/** One finding per (code, object, message): a pod reached directly and through its Deployment keeps the longer chain. */
+function dedupeCandidates(candidates: Candidate[]): void {
+  const kept = new Map<string, Candidate>();
+  for (const candidate of candidates) {
+    const key = `${candidate.code}|${candidate.object.kind}/${candidate.object.namespace ?? ''}/${candidate.object.name}|${candidate.message}`;
+    const existing = kept.get(key);
+    if (existing === undefined || (candidate.chain?.length ?? 0) > (existing.chain?.length ?? 0)) kept.set(key, candidate);
+  }
+  candidates.splice(0, candidates.length, ...kept.values());
 }
 
 /** Whether the candidate's object lies on the root cause's chain. */
@@ -174,11 +199,15 @@ function findingOf(candidate: Candidate, suppressed: boolean): Finding {
   };
 }
 
-/** Stable order (no status churn): most severe first, then code, then object. */
-function sortFindings(findings: Finding[]): Finding[] {
+/** Stable order (no status churn): most severe first, then (for health sweeps) widest, then code, then object. */
+function sortFindings(findings: Finding[], ranking: 'Chain' | 'BlastRadius'): Finding[] {
+  const radius = new Map<string, number>();
+  for (const f of findings) radius.set(f.code, (radius.get(f.code) ?? 0) + 1);
+  const widest = (a: Finding, b: Finding) => (ranking === 'BlastRadius' ? (radius.get(b.code) ?? 0) - (radius.get(a.code) ?? 0) : 0);
   return findings.sort(
     (a, b) =>
       SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+      widest(a, b) ||
       a.code.localeCompare(b.code) ||
       `${a.object.namespace ?? ''}/${a.object.name}`.localeCompare(`${b.object.namespace ?? ''}/${b.object.name}`),
   );
@@ -298,15 +327,18 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
       .map((code) => code.trim())
       .includes(c.code);
   const isSuppressed = (c: Candidate) => template.suppress.includes(c.code) || acceptedByObject(c);
+  dedupeCandidates(inv.candidates);
   const active = inv.candidates.filter((c) => !isSuppressed(c));
-  const root = chooseRootCause(active);
+  const root = chooseRootCause(active, template.ranking);
   const problem = root !== undefined && root.benign !== true ? root : undefined;
   const findings = sortFindings(
     inv.candidates.filter((c) => c !== problem).map((c) => {
       const finding = findingOf(c, isSuppressed(c));
-      // A symptom on the root cause's own chain is explained by it: context, not a second fault.
-      return problem !== undefined && SYMPTOM_CODES.has(c.code) && onChain(c, problem) ? { ...finding, severity: 'Info' as const } : finding;
+      // A symptom that a deeper cause explains (its object lies on that cause's chain) is context, not a fault.
+      const explained = SYMPTOM_CODES.has(c.code) && inv.candidates.some((other) => other !== c && !SYMPTOM_CODES.has(other.code) && onChain(c, other));
+      return explained ? { ...finding, severity: 'Info' as const } : finding;
     }),
+    template.ranking,
   ).slice(0, MAX_FINDINGS);
   const unexplained = findings.some((f) => f.suppressed !== true && f.severity !== 'Info');
   const verdict: DiagnosisVerdict =

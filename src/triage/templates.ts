@@ -12,6 +12,8 @@ const WORKLOAD_CHECKS = ['deployment.pods', 'statefulset.pods', 'replicaset.pods
 /** Everything that can be wrong with a pod, in one step: a chain that reaches a pod learns its own cause. */
 const POD_CHECKS = ['pod.scheduling', 'pod.image-pull', 'pod.crashloop'];
 const ROLLOUT_CHECKS = ['deployment.rollout', 'statefulset.rollout', 'daemonset.rollout'];
+/** What namespace-health looks at first: every symptom-level object of a namespace. */
+const NAMESPACE_CHECKS = ['claim.binding', ...POD_CHECKS, 'ingress.routing', 'service.endpoints', ...ROLLOUT_CHECKS];
 
 /** The built-in intents, written in the TriageTemplate format: steps are hops along the causal chain. */
 export const BUILT_IN_TEMPLATES: Readonly<Record<string, unknown>> = {
@@ -84,6 +86,29 @@ export const BUILT_IN_TEMPLATES: Readonly<Record<string, unknown>> = {
       { name: 'claim', checks: ['claim.binding'] },
     ],
   },
+  'namespace-health': {
+    version: '1',
+    description: 'Every check over one namespace, ranked by severity and blast radius.',
+    targetKinds: ['Namespace'],
+    ranking: 'BlastRadius',
+    steps: [
+      { name: 'objects', checks: NAMESPACE_CHECKS },
+      { name: 'related', checks: ['replicaset.pods', 'service.endpoints', 'claim.binding', ...POD_CHECKS] },
+      { name: 'deeper', checks: [...POD_CHECKS, 'claim.binding'] },
+    ],
+  },
+  'cluster-health': {
+    version: '1',
+    description: 'Nodes, then every namespace, bounded and ranked by blast radius.',
+    targetKinds: ['Namespace'],
+    ranking: 'BlastRadius',
+    scope: 'Cluster',
+    steps: [
+      { name: 'objects', checks: ['node.health', ...NAMESPACE_CHECKS] },
+      { name: 'related', checks: ['replicaset.pods', 'service.endpoints', 'claim.binding', ...POD_CHECKS] },
+      { name: 'deeper', checks: [...POD_CHECKS, 'claim.binding'] },
+    ],
+  },
   'node-pressure': {
     version: '1',
     description: 'Why nodes are NotReady, under pressure or cordoned.',
@@ -115,6 +140,8 @@ export interface CompiledTemplate {
   readonly steps: readonly CompiledStep[];
   readonly requiredEvidence: readonly string[];
   readonly suppress: readonly string[];
+  readonly ranking: 'Chain' | 'BlastRadius';
+  readonly scope: 'Namespace' | 'Cluster';
 }
 
 function canonical(value: unknown): string {
@@ -216,6 +243,8 @@ export function compileTemplate(name: string, spec: unknown): CompiledTemplate {
     steps,
     requiredEvidence: parsed.data.requiredEvidence,
     suppress: parsed.data.suppress,
+    ranking: parsed.data.ranking,
+    scope: parsed.data.scope,
   };
   compiled.set(`${name}@${hash}`, template);
   return template;

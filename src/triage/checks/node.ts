@@ -1,15 +1,127 @@
+import type { NextAction, Severity } from '../../crds/envelope';
+import { refOf } from '../investigation';
+import { conditionOf, type Condition, type Node, type Pod } from '../objects';
+import { INDEX } from '../snapshot';
 import type { Check } from './check';
 
 // Node checks: node conditions as the kubelet and node lifecycle controller write them, taints,
 // spec.unschedulable.
 
-/** Proves why a node is NotReady, under pressure or cordoned: node-pressure intent codes. */
+/** The kubelet's pressure conditions (True = a fault) and the taint the node lifecycle controller adds for each. */
+const PRESSURE: readonly { readonly type: string; readonly taint: string; readonly what: string; readonly severity: Severity }[] = [
+  { type: 'MemoryPressure', taint: 'node.kubernetes.io/memory-pressure', what: 'is low on memory: the kubelet evicts pods and no new BestEffort pods are scheduled there', severity: 'Warning' },
+  { type: 'DiskPressure', taint: 'node.kubernetes.io/disk-pressure', what: 'is low on disk: the kubelet garbage-collects images, evicts pods and new pods are not scheduled there', severity: 'Warning' },
+  { type: 'PIDPressure', taint: 'node.kubernetes.io/pid-pressure', what: 'is running out of process IDs: the kubelet evicts pods and new pods are not scheduled there', severity: 'Warning' },
+  { type: 'NetworkUnavailable', taint: 'node.kubernetes.io/network-unavailable', what: 'reports its pod network unavailable: pods there may not reach other nodes and new pods are not scheduled there', severity: 'Critical' },
+];
+/** Taints the node lifecycle controller puts on a node that is not Ready. */
+const NOT_READY_TAINTS = new Set(['node.kubernetes.io/unreachable', 'node.kubernetes.io/not-ready']);
+
+interface NodeCondition extends Condition {
+  readonly lastHeartbeatTime?: string;
+}
+
+function ago(seconds: number | undefined): string {
+  if (seconds === undefined) return '';
+  if (seconds < 120) return `${Math.round(seconds)}s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
+  return `${Math.round(seconds / 3600)}h`;
+}
+
+/** "reason: message" of a condition, whichever parts it has. */
+function said(condition: Condition): string {
+  return [condition.reason, condition.message?.trim()].filter((p) => p !== undefined && p !== '').join(': ');
+}
+
+/**
+ * Proves why a node is NotReady, under pressure, without a pod network or cordoned. Only the five
+ * standard conditions count: custom ones (node-problem-detector and the like) are benign.
+ */
 export const nodeHealth: Check = {
   name: 'node.health',
   subject: 'Node',
-  codes: [],
+  codes: ['NodeNotReady', 'MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable', 'NodeCordoned'],
   evidence: ['node'],
-  run() {
-    // Implemented in a follow-up change.
+  run(ctx, subject, chain) {
+    const { inv } = ctx;
+    const node = subject as Node;
+    const ref = refOf('Node', node);
+    const name = ref.name;
+    inv.note('node');
+    const conditions = (node.status?.conditions ?? []) as readonly NodeCondition[];
+    const taints = node.spec?.taints ?? [];
+    const describe: NextAction = { description: `Show node ${name}'s conditions, taints and the pods on it`, command: `kubectl describe node ${name}`, safety: 'ReadOnly' };
+    const podsOnNode: NextAction = { description: `List the pods on ${name}`, command: `kubectl get pods -A -o wide --field-selector spec.nodeName=${name}`, safety: 'ReadOnly' };
+
+    const ready = conditions.find((c) => c.type === 'Ready');
+    if (ready !== undefined && ready.status !== 'True') {
+      const heartbeat = inv.ageSeconds(ready.lastHeartbeatTime);
+      const since = inv.ageSeconds(ready.lastTransitionTime);
+      const lifecycle = taints.filter((t) => NOT_READY_TAINTS.has(t.key));
+      const pods = (inv.byIndex<Pod>('Pod', 'node.pods', INDEX.node, name) ?? []).filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+      const unknown = ready.status === 'Unknown';
+      // One entry per taint key: the controller adds NoSchedule and NoExecute under the same key.
+      const taintKeys = [...new Set(lifecycle.map((t) => t.key))].map((key) => `${key}:${lifecycle.filter((t) => t.key === key).map((t) => t.effect).join('+')}`);
+      const evicting = lifecycle.some((t) => t.effect === 'NoExecute');
+      const parts = [
+        `Node ${name} is NotReady (Ready=${ready.status ?? '?'}: ${ready.message?.trim() || ready.reason || 'no reason given'})${since === undefined ? '' : ` for ${ago(since)}`}`,
+        ...(unknown && heartbeat !== undefined ? [`last heartbeat ${ago(heartbeat)} ago`] : []),
+        `${pods.length} pod(s) bound to it${evicting ? ' are evicted once their tolerations expire' : ''}`,
+        ...(taintKeys.length === 0 ? [] : [`tainted ${taintKeys.join(', ')}`]),
+      ];
+      inv.report({
+        code: 'NodeNotReady', severity: 'Critical', object: ref, confidence: 1,
+        message: parts.join('; '),
+        anchors: [
+          inv.anchorField('Node', node, 'status.conditions[type=Ready].message'),
+          ...(unknown && ready.lastHeartbeatTime !== undefined ? [inv.anchorField('Node', node, 'status.conditions[type=Ready].lastHeartbeatTime')] : []),
+          ...(lifecycle.length === 0 ? [] : [inv.anchorField('Node', node, 'spec.taints')]),
+        ],
+        chain: [...chain, ref],
+        nextActions: [
+          describe,
+          unknown
+            ? { description: `Check whether ${name} is reachable and its kubelet runs (on the node: systemctl status kubelet; journalctl -u kubelet)`, command: `kubectl get node ${name} -o wide`, safety: 'ReadOnly' }
+            : podsOnNode,
+        ],
+      });
+    }
+
+    for (const pressure of PRESSURE) {
+      const condition = conditionOf(conditions, pressure.type);
+      // Unknown (a node whose kubelet stopped reporting) is the NotReady finding's to explain.
+      if (condition?.status !== 'True') continue;
+      const since = inv.ageSeconds(condition.lastTransitionTime);
+      const tainted = taints.some((t) => t.key === pressure.taint);
+      inv.report({
+        code: pressure.type, severity: pressure.severity, object: ref, confidence: 1,
+        message: `Node ${name} ${pressure.what} (${pressure.type}=True${said(condition) === '' ? '' : `, ${said(condition)}`})${since === undefined ? '' : ` for ${ago(since)}`}`,
+        anchors: [
+          inv.anchorField('Node', node, `status.conditions[type=${pressure.type}].status`),
+          inv.anchorField('Node', node, `status.conditions[type=${pressure.type}].message`),
+          ...(tainted ? [inv.anchorField('Node', node, 'spec.taints')] : []),
+        ],
+        chain: [...chain, ref],
+        nextActions: [
+          describe,
+          pressure.type === 'NetworkUnavailable'
+            ? { description: `List the network plugin's pods on ${name} (kube-system)`, command: `kubectl get pods -n kube-system -o wide --field-selector spec.nodeName=${name}`, safety: 'ReadOnly' }
+            : podsOnNode,
+        ],
+      });
+    }
+
+    if (node.spec?.unschedulable === true) {
+      inv.report({
+        code: 'NodeCordoned', severity: 'Warning', object: ref, confidence: 1,
+        message: `Node ${name} is cordoned (spec.unschedulable): no new pods are scheduled there; this is often deliberate maintenance`,
+        anchors: [inv.anchorField('Node', node, 'spec.unschedulable'), ...(taints.some((t) => t.key === 'node.kubernetes.io/unschedulable') ? [inv.anchorField('Node', node, 'spec.taints')] : [])],
+        chain: [...chain, ref],
+        nextActions: [
+          podsOnNode,
+          { description: `Uncordon ${name} if its maintenance is over (new pods may be scheduled there again)`, command: `kubectl uncordon ${name}`, safety: 'Mutating' },
+        ],
+      });
+    }
   },
 };

@@ -1,7 +1,523 @@
-import type { Check } from './check';
+import type { NextAction, ObjectRef } from '../../crds/envelope';
+import { refOf, type Investigation } from '../investigation';
+import { conditionOf, type Condition, type EventRecord, type Node, type Pod, type Quantities } from '../objects';
+import { INDEX, type KubeObject } from '../snapshot';
+import type { Check, CheckContext } from './check';
+import { podSettled } from './workload';
 
 // Rollout checks: Deployment / StatefulSet / DaemonSet status conditions and the controllers' Events
 // (FailedCreate from the ReplicaSet/StatefulSet/DaemonSet controllers), then a hop into the pods.
 
+/** The Deployment controller's default spec.progressDeadlineSeconds. */
+const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
+/**
+ * StatefulSets and DaemonSets have no progress deadline: a pod not Ready for this long (the
+ * Deployment default) counts as a stalled rollout, sooner as one still in progress.
+ */
+const STALL_SECONDS = DEFAULT_PROGRESS_DEADLINE_SECONDS;
+const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+const ENFORCE_LABEL = 'pod-security.kubernetes.io/enforce';
+
+interface Deployment extends KubeObject {
+  readonly spec?: { readonly replicas?: number; readonly paused?: boolean; readonly progressDeadlineSeconds?: number };
+  readonly status?: {
+    readonly observedGeneration?: number;
+    readonly replicas?: number;
+    readonly updatedReplicas?: number;
+    readonly readyReplicas?: number;
+    readonly availableReplicas?: number;
+    readonly conditions?: readonly (Condition & { readonly lastUpdateTime?: string })[];
+  };
+}
+
+interface ReplicaSet extends KubeObject {
+  readonly spec?: { readonly replicas?: number };
+  readonly status?: { readonly replicas?: number; readonly readyReplicas?: number };
+}
+
+interface StatefulSet extends KubeObject {
+  readonly spec?: { readonly replicas?: number; readonly serviceName?: string; readonly updateStrategy?: { readonly type?: string } };
+  readonly status?: {
+    readonly observedGeneration?: number;
+    readonly replicas?: number;
+    readonly readyReplicas?: number;
+    readonly updatedReplicas?: number;
+  };
+}
+
+interface DaemonSet extends KubeObject {
+  readonly spec?: { readonly updateStrategy?: { readonly type?: string } };
+  readonly status?: {
+    readonly observedGeneration?: number;
+    readonly desiredNumberScheduled?: number;
+    readonly currentNumberScheduled?: number;
+    readonly updatedNumberScheduled?: number;
+    readonly numberReady?: number;
+    readonly numberUnavailable?: number;
+  };
+}
+
+interface ResourceQuota extends KubeObject {
+  readonly spec?: { readonly hard?: Quantities };
+  readonly status?: { readonly hard?: Quantities; readonly used?: Quantities };
+}
+
+interface HeadlessCandidate extends KubeObject {
+  readonly spec?: { readonly clusterIP?: string };
+}
+
+// --- FailedCreate ------------------------------------------------------------------------------
+
+interface QuotaItem {
+  readonly resource: string;
+  readonly requested: string;
+  readonly used: string;
+  readonly limited: string;
+}
+
+interface PodSecurityControl {
+  readonly control: string;
+  readonly detail: string;
+}
+
+/** What a FailedCreate message says stopped the controller from creating pods. */
+export type CreateFailure =
+  | { readonly kind: 'Quota'; readonly quota: string; readonly items: readonly QuotaItem[] }
+  | { readonly kind: 'PodSecurity'; readonly policy: string; readonly controls: readonly PodSecurityControl[] }
+  | { readonly kind: 'Other'; readonly text: string };
+
+/** `a=1,b=2` as the quota admission plugin prints resource lists. */
+function resourceList(text: string): Map<string, string> {
+  return new Map(
+    text.split(',').flatMap((pair) => {
+      const eq = pair.indexOf('=');
+      return eq <= 0 ? [] : [[pair.slice(0, eq).trim(), pair.slice(eq + 1).trim()] as const];
+    }),
+  );
+}
+
+/** Splits on commas outside parentheses (PodSecurity details contain commas inside them). */
+function topLevelParts(text: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const char of text) {
+    if (char === '(') depth += 1;
+    if (char === ')') depth = Math.max(0, depth - 1);
+    if (char === ',' && depth === 0) {
+      parts.push(current.trim());
+      current = '';
+    } else current += char;
+  }
+  if (current.trim() !== '') parts.push(current.trim());
+  return parts;
+}
+
+/**
+ * Reads a FailedCreate message (Event or ReplicaFailure condition): the quota admission plugin's
+ * `exceeded quota: <name>, requested: r=q, used: r=q, limited: r=q`, or the PodSecurity admission's
+ * `violates PodSecurity "<level>:<version>": <control> (<detail>), ...`.
+ */
+export function parseCreateFailure(message: string): CreateFailure {
+  const quota = /exceeded quota: ([^,\s]+), requested: (\S+), used: (\S+), limited: (\S+)/.exec(message);
+  if (quota !== null) {
+    const [, name = '', requestedText = '', usedText = '', limitedText = ''] = quota;
+    const requested = resourceList(requestedText);
+    const used = resourceList(usedText);
+    const limited = resourceList(limitedText);
+    const items = [...requested.entries()].map(([resource, value]) => ({ resource, requested: value, used: used.get(resource) ?? '?', limited: limited.get(resource) ?? '?' }));
+    return { kind: 'Quota', quota: name, items };
+  }
+  const security = /violates PodSecurity "([^"]+)": (.*)$/s.exec(message);
+  if (security !== null) {
+    const [, policy = '', rest = ''] = security;
+    const controls = topLevelParts(rest).map((part) => {
+      const open = part.indexOf(' (');
+      return open < 0 ? { control: part, detail: '' } : { control: part.slice(0, open), detail: part.slice(open + 2).replace(/\)$/, '') };
+    });
+    return { kind: 'PodSecurity', policy, controls };
+  }
+  return { kind: 'Other', text: message.replace(/^Error creating: /, '') };
+}
+
+interface CreateEvidence {
+  /** The object whose controller failed to create pods: ReplicaSet, StatefulSet or DaemonSet. */
+  readonly creatorKind: string;
+  readonly creator: KubeObject;
+  /** From symptom to the creator, inclusive. */
+  readonly chain: readonly ObjectRef[];
+  readonly message: string;
+  readonly anchors: readonly string[];
+  /** Actions about the workload (rollout status, describe rs) that fit every failure. */
+  readonly actions: readonly NextAction[];
+}
+
+/** Reports why the controller could not create pods: QuotaExceeded, PodSecurityRejected, or PodCreationFailed. */
+function reportCreateFailure(inv: Investigation, evidence: CreateEvidence): void {
+  const creatorRef = refOf(evidence.creatorKind, evidence.creator);
+  const ns = creatorRef.namespace ?? '';
+  const who = `${evidence.creatorKind} ${ns}/${creatorRef.name}`;
+  const failure = parseCreateFailure(evidence.message);
+  switch (failure.kind) {
+    case 'Quota': {
+      const lookup = inv.get<ResourceQuota>('ResourceQuota', 'rollout.quota', failure.quota, ns);
+      const quota = lookup.state === 'Found' ? lookup.object : undefined;
+      const first = failure.items[0];
+      const items = failure.items.map((i) => `${i.resource}: requested ${i.requested}, used ${i.used}, limited ${i.limited}`).join('; ');
+      const gone = lookup.state === 'Absent' ? `; ResourceQuota ${failure.quota} no longer exists, so the controller's next retry should succeed` : '';
+      inv.report({
+        code: 'QuotaExceeded', severity: 'Critical', object: creatorRef, confidence: lookup.state === 'Absent' ? 0.6 : 0.95,
+        message: `${who} cannot create pods: they would exceed ResourceQuota ${failure.quota} (${items})${gone}`,
+        anchors: [
+          ...evidence.anchors,
+          ...(quota === undefined || first === undefined ? [] : [inv.anchorField('ResourceQuota', quota, `spec.hard[${first.resource}]`)]),
+        ].slice(0, 3),
+        chain: [...evidence.chain, refOf('ResourceQuota', quota, { name: failure.quota, namespace: ns })],
+        nextActions: [
+          { description: `Compare ResourceQuota ${failure.quota}'s hard limits with what is used`, command: `kubectl describe resourcequota ${failure.quota} -n ${ns}`, safety: 'ReadOnly' },
+          ...evidence.actions,
+        ],
+      });
+      return;
+    }
+    case 'PodSecurity': {
+      const lookup = inv.get('Namespace', 'rollout.namespace', ns);
+      const namespace = lookup.state === 'Found' ? lookup.object : undefined;
+      const enforced = namespace?.metadata?.labels?.[ENFORCE_LABEL];
+      // Control names first (they fit the summary), then what each container must set.
+      const controls = failure.controls.map((c) => c.control).join(', ');
+      const fixes = failure.controls.flatMap((c) => (c.detail === '' ? [] : [c.detail])).join('; ');
+      inv.report({
+        code: 'PodSecurityRejected', severity: 'Critical', object: creatorRef, confidence: 0.95,
+        message: `${who} cannot create pods: PodSecurity "${failure.policy}"${enforced === undefined ? '' : ` of namespace ${ns}`} rejects them: ${controls}${fixes === '' ? '' : `. To comply: ${fixes}`}`,
+        anchors: [
+          ...evidence.anchors,
+          ...(namespace === undefined || enforced === undefined ? [] : [inv.anchorField('Namespace', namespace, `metadata.labels[${ENFORCE_LABEL}]`)]),
+        ].slice(0, 3),
+        chain: [...evidence.chain, ...(namespace === undefined ? [] : [refOf('Namespace', namespace)])],
+        nextActions: [
+          { description: `Show namespace ${ns}'s Pod Security labels; fix the pod template's securityContext rather than weakening them`, command: `kubectl get namespace ${ns} --show-labels`, safety: 'ReadOnly' },
+          ...evidence.actions,
+        ],
+      });
+      return;
+    }
+    case 'Other':
+      inv.report({
+        code: 'PodCreationFailed', severity: 'Critical', object: creatorRef, confidence: 0.8,
+        message: `${who} cannot create pods: ${failure.text}`,
+        anchors: evidence.anchors.slice(0, 3),
+        chain: evidence.chain,
+        nextActions: evidence.actions,
+      });
+  }
+}
+
+/** The newest Warning FailedCreate Event about `creator`, if any. */
+function failedCreate(inv: Investigation, kind: string, creator: KubeObject): EventRecord | undefined {
+  return inv.events(kind, creator, 'rollout.events').find((e) => e.reason === 'FailedCreate' && e.type !== 'Normal');
+}
+
+// --- pods of StatefulSets and DaemonSets -------------------------------------------------------
+
+/**
+ * Follows the not-ready pods a StatefulSet / DaemonSet owns; a pod bound to a node that is not Ready
+ * cannot become Ready itself, and the pod checks do not look at nodes: that node is the cause
+ * (NodeNotReady, chain workload → Pod → Node). Returns the pod not Ready the longest and for how long (s).
+ */
+function followPods(ctx: CheckContext, kind: string, workload: KubeObject, chain: readonly ObjectRef[]): { waited: number | undefined; longest: Pod | undefined } {
+  const { inv } = ctx;
+  const uid = workload.metadata?.uid;
+  const ref = refOf(kind, workload);
+  const pods = uid === undefined ? [] : (inv.byIndex<Pod>('Pod', 'rollout.pods', INDEX.owner, uid) ?? []);
+  let waited: number | undefined;
+  let longest: Pod | undefined;
+  for (const pod of pods.filter((p) => !podSettled(p))) {
+    ctx.follow('Pod', pod, [...chain, ref]);
+    const ready = conditionOf(pod.status?.conditions, 'Ready');
+    const since = inv.ageSeconds(ready?.lastTransitionTime ?? pod.metadata?.creationTimestamp);
+    if (since !== undefined && since > (waited ?? -1)) {
+      waited = since;
+      longest = pod;
+    }
+    const nodeName = pod.spec?.nodeName ?? '';
+    if (nodeName === '') continue;
+    const node = inv.get<Node>('Node', 'rollout.nodes', nodeName);
+    if (node.state !== 'Found') continue;
+    const nodeReady = conditionOf(node.object.status?.conditions, 'Ready');
+    if (nodeReady === undefined || nodeReady.status === 'True') continue;
+    const podRef = refOf('Pod', pod);
+    const down = inv.ageSeconds(nodeReady.lastTransitionTime);
+    inv.report({
+      code: 'NodeNotReady', severity: 'Critical', object: refOf('Node', node.object), confidence: 0.9,
+      message: `Pod ${podRef.namespace ?? ''}/${podRef.name} cannot be Ready: it runs on node ${nodeName}, which is NotReady (Ready=${nodeReady.status ?? '?'}${said(nodeReady) === '' ? '' : `, ${said(nodeReady)}`})${down === undefined ? '' : ` for ${minutes(down)}`}`,
+      anchors: [inv.anchorField('Node', node.object, 'status.conditions[type=Ready].status'), inv.anchorField('Node', node.object, 'status.conditions[type=Ready].message')],
+      chain: [...chain, ref, podRef, refOf('Node', node.object)],
+      nextActions: [{ description: `Show node ${nodeName}'s conditions and taints (the node-pressure intent diagnoses it)`, command: `kubectl describe node ${nodeName}`, safety: 'ReadOnly' }],
+    });
+  }
+  return { waited, longest };
+}
+
+/** "reason: message" of a condition, whichever parts it has. */
+function said(condition: Condition): string {
+  return [condition.reason, condition.message?.trim()].filter((p) => p !== undefined && p !== '').join(': ');
+}
+
+function minutes(seconds: number): string {
+  return seconds < 120 ? `${Math.round(seconds)}s` : `${Math.round(seconds / 60)}m`;
+}
+
+/**
+ * A StatefulSet / DaemonSet rollout with pods not Ready: stalled past STALL_SECONDS (a finding that
+ * is the root only when the pods show no cause of their own), else still in progress (benign).
+ */
+function reportIncomplete(
+  inv: Investigation,
+  kind: string,
+  workload: KubeObject,
+  chain: readonly ObjectRef[],
+  progress: { readonly text: string; readonly waited: number | undefined; readonly longest: Pod | undefined; readonly explained: boolean },
+  anchor: string,
+  actions: readonly NextAction[],
+): void {
+  const { waited, longest } = progress;
+  const ref = refOf(kind, workload);
+  const who = `${kind} ${ref.namespace ?? ''}/${ref.name}`;
+  if (waited !== undefined && waited >= STALL_SECONDS && longest !== undefined) {
+    const podName = longest.metadata?.name ?? '';
+    const ready = conditionOf(longest.status?.conditions, 'Ready');
+    inv.report({
+      code: 'RolloutStalled', severity: 'Warning', object: ref, confidence: 0.5,
+      message: `${who} is not progressing: ${progress.text}; pod ${podName} has not been Ready for ${minutes(waited)}${ready?.reason === undefined ? '' : ` (${said(ready)})`}`,
+      anchors: [anchor], chain: [...chain, ref],
+      nextActions: [...actions, { description: `Show pod ${podName} and its events`, command: `kubectl describe pod ${podName} -n ${ref.namespace ?? ''}`, safety: 'ReadOnly' }],
+    });
+    return;
+  }
+  // A creation failure already reported is why the rollout waits: no "in progress" beside it.
+  if (progress.explained) return;
+  inv.report({
+    code: 'RolloutInProgress', severity: 'Info', object: ref, confidence: 0.6, benign: true,
+    message: `${who} is rolling out: ${progress.text}`,
+    anchors: [anchor], chain: [...chain, ref], nextActions: actions,
+    ...(waited === undefined ? {} : { recheckAfterSeconds: Math.ceil(STALL_SECONDS - waited) + 1 }),
+  });
+}
+
+// --- checks ------------------------------------------------------------------------------------
+
+function revision(rs: KubeObject): number {
+  const value = Number(rs.metadata?.annotations?.[REVISION_ANNOTATION]);
+  return Number.isFinite(value) ? value : -1;
+}
+
+/** Proves why a Deployment's rollout is stuck: progress deadline, pod creation failures, pause; follows its newest ReplicaSet into the pods. */
+export const deploymentRollout: Check = {
+  name: 'deployment.rollout',
+  subject: 'Deployment',
+  codes: ['ProgressDeadlineExceeded', 'QuotaExceeded', 'PodSecurityRejected', 'PodCreationFailed', 'RolloutPaused', 'RolloutInProgress', 'ReplicasUnavailable'],
+  evidence: ['rollout'],
+  run(ctx, subject, chain) {
+    const { inv } = ctx;
+    const deployment = subject as Deployment;
+    const ref = refOf('Deployment', deployment);
+    const ns = ref.namespace ?? '';
+    const who = `Deployment ${ns}/${ref.name}`;
+    inv.note('rollout');
+    const status = deployment.status ?? {};
+    const desired = deployment.spec?.replicas ?? 1;
+    const progressing = status.conditions?.find((c) => c.type === 'Progressing');
+    const replicaFailure = conditionOf(status.conditions, 'ReplicaFailure');
+    const deadlineExceeded = progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded';
+    const observed = (status.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0);
+    const complete =
+      observed && (status.updatedReplicas ?? 0) >= desired && (status.availableReplicas ?? 0) >= desired && (status.replicas ?? 0) <= desired;
+    if (complete && !deadlineExceeded && replicaFailure?.status !== 'True') return;
+
+    const uid = deployment.metadata?.uid;
+    const replicaSets = [...(uid === undefined ? [] : (inv.byIndex<ReplicaSet>('ReplicaSet', 'rollout.replicasets', INDEX.owner, uid) ?? []))].sort(
+      (a, b) => revision(b) - revision(a) || (b.metadata?.creationTimestamp ?? '').localeCompare(a.metadata?.creationTimestamp ?? ''),
+    );
+    const [newest, previous] = replicaSets;
+    // readyReplicas counts old and new pods alike: the new ReplicaSet's own count says how far the rollout got.
+    const progress =
+      newest === undefined
+        ? `${status.updatedReplicas ?? 0}/${desired} replicas updated, ${status.readyReplicas ?? 0} ready`
+        : `${status.updatedReplicas ?? 0}/${desired} replicas updated (ReplicaSet ${newest.metadata?.name ?? ''}, ${newest.status?.readyReplicas ?? 0} of them ready), ${status.readyReplicas ?? 0} ready in all`;
+    const statusAction: NextAction = { description: 'Show the rollout state', command: `kubectl rollout status deployment/${ref.name} -n ${ns}`, safety: 'ReadOnly' };
+    const describeNewest: NextAction[] =
+      newest === undefined ? [] : [{ description: 'Show the new ReplicaSet and its events', command: `kubectl describe rs ${newest.metadata?.name ?? ''} -n ${ns}`, safety: 'ReadOnly' }];
+
+    // Pod creation failures: Events on ReplicaSets that lack pods, else the Deployment's ReplicaFailure condition.
+    const failureAnchor = (): string[] => (replicaFailure?.status === 'True' ? [inv.anchorField('Deployment', deployment, 'status.conditions[type=ReplicaFailure].message')] : []);
+    const lacksPods = (rs: ReplicaSet) => (rs.status?.replicas ?? 0) < (rs.spec?.replicas ?? 0) || (rs === newest && replicaFailure?.status === 'True');
+    let reported = false;
+    for (const rs of replicaSets.filter(lacksPods)) {
+      const event = failedCreate(inv, 'ReplicaSet', rs);
+      if (event === undefined) continue;
+      reported = true;
+      reportCreateFailure(inv, {
+        creatorKind: 'ReplicaSet', creator: rs, chain: [...chain, ref, refOf('ReplicaSet', rs)], message: event.message,
+        anchors: [inv.anchorEvent(event), ...failureAnchor()],
+        actions: [{ description: 'Show the ReplicaSet and its events', command: `kubectl describe rs ${rs.metadata?.name ?? ''} -n ${ns}`, safety: 'ReadOnly' }, statusAction],
+      });
+    }
+    if (!reported && replicaFailure?.status === 'True' && replicaFailure.reason === 'FailedCreate') {
+      // The Events have expired (1 h by default); the condition carries the same message.
+      reportCreateFailure(inv, {
+        creatorKind: 'ReplicaSet', creator: newest ?? deployment, chain: [...chain, ref, ...(newest === undefined ? [] : [refOf('ReplicaSet', newest)])],
+        message: replicaFailure.message ?? '', anchors: failureAnchor(), actions: [...describeNewest, statusAction],
+      });
+    }
+
+    if (deployment.spec?.paused === true) {
+      inv.report({
+        code: 'RolloutPaused', severity: 'Warning', object: ref, confidence: 0.9,
+        message: `${who} is paused: the controller does not roll out template changes until it is resumed (${progress})`,
+        anchors: [inv.anchorField('Deployment', deployment, 'spec.paused')], chain: [...chain, ref],
+        nextActions: [statusAction, { description: 'Resume the rollout (the controller starts replacing pods with the current template)', command: `kubectl rollout resume deployment/${ref.name} -n ${ns}`, safety: 'Mutating' }],
+      });
+    } else if (deadlineExceeded) {
+      const deadline = deployment.spec?.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS;
+      const undo: NextAction[] =
+        previous === undefined
+          ? []
+          : [{
+              description: `Roll back to the previous ReplicaSet ${previous.metadata?.name ?? ''} (revision ${revision(previous)}) if the new revision is at fault`,
+              command: `kubectl rollout undo deployment/${ref.name} -n ${ns}`,
+              safety: 'Mutating',
+            }];
+      // What the new pods' Ready condition says is the best the rollout itself can tell when no pod check knows more.
+      const stuck = newest?.metadata?.uid === undefined ? undefined : (inv.byIndex<Pod>('Pod', 'rollout.pods', INDEX.owner, newest.metadata.uid) ?? []).find((p) => !podSettled(p));
+      const stuckReady = stuck === undefined ? undefined : conditionOf(stuck.status?.conditions, 'Ready');
+      const stuckText = stuckReady?.reason === undefined ? '' : `; e.g. Pod ${stuck?.metadata?.name ?? ''} is not Ready (${said(stuckReady)})`;
+      inv.report({
+        code: 'ProgressDeadlineExceeded', severity: 'Critical', object: ref, confidence: 0.6,
+        message: `${who} made no progress within its ${deadline}s progress deadline${progressing.message === undefined ? '' : ` (${progressing.message.trim()})`}: ${progress}${stuckText}`,
+        anchors: [
+          inv.anchorField('Deployment', deployment, 'status.conditions[type=Progressing].reason'),
+          inv.anchorField('Deployment', deployment, 'status.conditions[type=Progressing].message'),
+          ...(stuck === undefined || stuckText === '' ? [] : [inv.anchorField('Pod', stuck, 'status.conditions[type=Ready].message')]),
+        ],
+        chain: [...chain, ref],
+        nextActions: [statusAction, ...describeNewest, ...undo],
+      });
+    } else if (progressing?.reason === 'NewReplicaSetAvailable' && observed && (status.updatedReplicas ?? 0) >= desired) {
+      // The rollout finished; replicas were lost since (a node, a crash): the pods say why, if anything does.
+      inv.report({
+        code: 'ReplicasUnavailable', severity: 'Warning', object: ref,
+        message: `${who} finished its rollout but has ${status.availableReplicas ?? 0}/${desired} replicas available`,
+        anchors: [inv.anchorField('Deployment', deployment, 'status.availableReplicas')],
+        nextActions: [statusAction, ...describeNewest],
+      });
+    } else if (!complete && !reported) {
+      const deadline = deployment.spec?.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS;
+      const since = inv.ageSeconds(progressing?.lastUpdateTime);
+      const left = since === undefined ? undefined : deadline - since;
+      inv.report({
+        code: 'RolloutInProgress', severity: 'Info', object: ref, confidence: 0.6, benign: true,
+        message: `${who} is rolling out: ${progress}${left === undefined || left <= 0 ? '' : `; its progress deadline ends in ${minutes(left)}`}`,
+        anchors: [inv.anchorField('Deployment', deployment, progressing === undefined ? 'status.updatedReplicas' : 'status.conditions[type=Progressing].reason')],
+        chain: [...chain, ref],
+        nextActions: [statusAction, ...describeNewest],
+        ...(left === undefined || left <= 0 ? {} : { recheckAfterSeconds: Math.ceil(left) + 1 }),
+      });
+    }
+    // The newest ReplicaSet's not-ready pods carry the cause the rollout is waiting on.
+    if (newest !== undefined && !complete) ctx.follow('ReplicaSet', newest, [...chain, ref]);
+  },
+};
+
+/** Proves why a StatefulSet's rollout is stuck: its governing Service, pod creation failures; follows its not-ready pods. */
+export const statefulSetRollout: Check = {
+  name: 'statefulset.rollout',
+  subject: 'StatefulSet',
+  codes: ['StatefulSetServiceMissing', 'QuotaExceeded', 'PodSecurityRejected', 'PodCreationFailed', 'NodeNotReady', 'RolloutStalled', 'RolloutInProgress'],
+  evidence: ['rollout'],
+  run(ctx, subject, chain) {
+    const { inv } = ctx;
+    const set = subject as StatefulSet;
+    const ref = refOf('StatefulSet', set);
+    const ns = ref.namespace ?? '';
+    const who = `StatefulSet ${ns}/${ref.name}`;
+    inv.note('rollout');
+    const status = set.status ?? {};
+    const desired = set.spec?.replicas ?? 1;
+    const onDelete = set.spec?.updateStrategy?.type === 'OnDelete';
+    const observed = (status.observedGeneration ?? 0) >= (set.metadata?.generation ?? 0);
+    const complete = observed && (status.readyReplicas ?? 0) >= desired && (onDelete || (status.updatedReplicas ?? 0) >= desired);
+    const statusAction: NextAction = { description: 'Show the rollout state', command: `kubectl rollout status statefulset/${ref.name} -n ${ns}`, safety: 'ReadOnly' };
+    const describe: NextAction = { description: 'Show the StatefulSet and its events', command: `kubectl describe statefulset ${ref.name} -n ${ns}`, safety: 'ReadOnly' };
+
+    // The governing Service gives each pod its stable DNS name; the controller creates pods without it.
+    const serviceName = set.spec?.serviceName ?? '';
+    if (serviceName !== '') {
+      const service = inv.get<HeadlessCandidate>('Service', 'rollout.service', serviceName, ns);
+      if (service.state === 'Absent') {
+        inv.report({
+          code: 'StatefulSetServiceMissing', severity: complete ? 'Warning' : 'Critical', object: ref, confidence: 1,
+          message: `${who} names governing Service "${serviceName}" (spec.serviceName), which does not exist: its pods get no stable DNS names (<pod>.${serviceName}.${ns}.svc)`,
+          anchors: [inv.anchorField('StatefulSet', set, 'spec.serviceName')],
+          chain: [...chain, ref, refOf('Service', undefined, { name: serviceName, namespace: ns })],
+          nextActions: [
+            { description: 'List the Services in the namespace; create the headless Service (clusterIP: None) the StatefulSet names', command: `kubectl get services -n ${ns}`, safety: 'ReadOnly' },
+            describe,
+          ],
+        });
+      }
+    }
+    if (complete) return;
+
+    let explained = false;
+    if ((status.replicas ?? 0) < desired) {
+      const event = failedCreate(inv, 'StatefulSet', set);
+      explained = event !== undefined;
+      if (event !== undefined) {
+        reportCreateFailure(inv, { creatorKind: 'StatefulSet', creator: set, chain: [...chain, ref], message: event.message, anchors: [inv.anchorEvent(event)], actions: [describe, statusAction] });
+      }
+    }
+    const { waited, longest } = followPods(ctx, 'StatefulSet', set, chain);
+    const progress = `${status.readyReplicas ?? 0}/${desired} replicas ready${onDelete ? '' : `, ${status.updatedReplicas ?? 0} updated`}`;
+    reportIncomplete(inv, 'StatefulSet', set, chain, { text: progress, waited, longest, explained }, inv.anchorField('StatefulSet', set, 'status.readyReplicas'), [statusAction, describe]);
+  },
+};
+
+/** Proves why a DaemonSet's rollout is stuck: pod creation failures; follows its not-ready pods. */
+export const daemonSetRollout: Check = {
+  name: 'daemonset.rollout',
+  subject: 'DaemonSet',
+  codes: ['QuotaExceeded', 'PodSecurityRejected', 'PodCreationFailed', 'NodeNotReady', 'RolloutStalled', 'RolloutInProgress'],
+  evidence: ['rollout'],
+  run(ctx, subject, chain) {
+    const { inv } = ctx;
+    const set = subject as DaemonSet;
+    const ref = refOf('DaemonSet', set);
+    const ns = ref.namespace ?? '';
+    inv.note('rollout');
+    const status = set.status ?? {};
+    const desired = status.desiredNumberScheduled ?? 0;
+    const onDelete = set.spec?.updateStrategy?.type === 'OnDelete';
+    const observed = (status.observedGeneration ?? 0) >= (set.metadata?.generation ?? 0);
+    const complete =
+      observed && (status.numberUnavailable ?? 0) === 0 && (status.numberReady ?? 0) >= desired && (onDelete || (status.updatedNumberScheduled ?? 0) >= desired);
+    if (complete) return;
+    const statusAction: NextAction = { description: 'Show the rollout state', command: `kubectl rollout status daemonset/${ref.name} -n ${ns}`, safety: 'ReadOnly' };
+    const describe: NextAction = { description: 'Show the DaemonSet and its events', command: `kubectl describe daemonset ${ref.name} -n ${ns}`, safety: 'ReadOnly' };
+
+    let explained = false;
+    if ((status.currentNumberScheduled ?? 0) < desired) {
+      const event = failedCreate(inv, 'DaemonSet', set);
+      explained = event !== undefined;
+      if (event !== undefined) {
+        reportCreateFailure(inv, { creatorKind: 'DaemonSet', creator: set, chain: [...chain, ref], message: event.message, anchors: [inv.anchorEvent(event)], actions: [describe, statusAction] });
+      }
+    }
+    const { waited, longest } = followPods(ctx, 'DaemonSet', set, chain);
+    const progress = `${status.numberReady ?? 0}/${desired} pods ready, ${status.numberUnavailable ?? 0} unavailable${onDelete ? '' : `, ${status.updatedNumberScheduled ?? 0} updated`}`;
+    reportIncomplete(inv, 'DaemonSet', set, chain, { text: progress, waited, longest, explained }, inv.anchorField('DaemonSet', set, 'status.numberUnavailable'), [statusAction, describe]);
+  },
+};
+
 /** Proves why a rollout does not progress, and follows its not-ready pods into their own causes. */
-export const rolloutChecks: readonly Check[] = [];
+export const rolloutChecks: readonly Check[] = [deploymentRollout, statefulSetRollout, daemonSetRollout];
