@@ -50,7 +50,10 @@ export const ENVELOPE_BUDGET_BYTES = 12 * 1024;
 const MAX_NEXT_ACTIONS = 6;
 const SEVERITY_RANK: Readonly<Record<Severity, number>> = { Critical: 3, Warning: 2, Info: 1 };
 /** Codes that name a symptom further up the chain: any concrete cause beside them explains them. */
-const SYMPTOM_CODES = new Set(['UnboundPersistentVolumeClaim', 'NoReadyEndpoints', 'PodsNotReady', 'IngressControllerNotReporting', 'Unschedulable']);
+const SYMPTOM_CODES = new Set([
+  'UnboundPersistentVolumeClaim', 'NoReadyEndpoints', 'PodsNotReady', 'IngressControllerNotReporting', 'Unschedulable',
+  'ProgressDeadlineExceeded', 'RolloutStalled', 'ReplicasUnavailable',
+]);
 
 const CLUSTER_SCOPED_SUBJECTS = new Set(['Node']);
 
@@ -105,7 +108,9 @@ function resolveSubjects(inv: Investigation, template: CompiledTemplate, target:
   }
   const workloadKinds = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'Job', 'DaemonSet']);
   const stepZeroKinds = [...new Set(template.steps[0]?.checks.map((c) => c.subject) ?? [])];
-  if (target.kind === 'Namespace' && stepZeroKinds.filter((k) => !workloadKinds.has(k)).length > 1) {
+  // Followers (deployment.pods, ...) hop from workloads to pods; other first-step checks examine workloads themselves.
+  const stepZeroFollowsOnly = (template.steps[0]?.checks ?? []).every((c) => c.name.endsWith('.pods'));
+  if (target.kind === 'Namespace' && (stepZeroKinds.filter((k) => !workloadKinds.has(k)).length > 1 || !stepZeroFollowsOnly)) {
     // A health sweep examines every kind its first step names, in the namespace or across the cluster.
     const ns = template.scope === 'Cluster' ? undefined : (target.name ?? namespace ?? '');
     return stepZeroKinds.flatMap((kind) => {
@@ -130,7 +135,7 @@ function resolveSubjects(inv: Investigation, template: CompiledTemplate, target:
     if (found.state === 'Unavailable') return `could not be read (${found.reason})`;
     objects.push(found.object);
   } else {
-    objects.push(...(inv.list(lookupKind, 'target', namespace) ?? []).filter((o) => labelsMatch(target.selector, o)));
+    objects.push(...(inv.list(lookupKind, 'target', CLUSTER_SCOPED_SUBJECTS.has(lookupKind) ? undefined : namespace) ?? []).filter((o) => labelsMatch(target.selector, o)));
   }
   // A Pod target for an intent that starts at claims (pvc-binding): examine the claims it mounts,
   // keeping the pod at the head of the chain.

@@ -102,6 +102,7 @@ export interface Service extends KubeObject {
 }
 
 export interface EndpointSlice extends KubeObject {
+  readonly ports?: readonly { readonly name?: string; readonly port?: number }[] | null;
   readonly endpoints?: readonly {
     readonly addresses?: readonly string[];
     readonly conditions?: { readonly ready?: boolean };

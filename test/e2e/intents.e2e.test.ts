@@ -19,6 +19,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // Last, a sweep of everything broken above: bounded, ranked, within the status budget.
+  const { verdict, envelope } = await triage('health', { intent: 'namespace-health' });
+  expect(verdict).toBe('RootCauseFound');
+  expect(envelope.findings.length).toBeLessThanOrEqual(20);
+  expect(JSON.stringify(envelope).length).toBeLessThanOrEqual(12 * 1024);
+  process.stderr.write(`[e2e] namespace-health over the intents namespace: ${envelope.rootCause?.code ?? '-'}, ${envelope.findings.length} findings, ${envelope.inputs.objectCount} objects read, ${envelope.timing.durationMs} ms, ${JSON.stringify(envelope).length} bytes\n`);
   await stopAllOperators();
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
 });
@@ -321,6 +327,44 @@ describe('scheduling-failures on the real scheduler', () => {
     const { verdict, envelope } = await triage('sched-fine', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'fine' } });
     expect(verdict).toBe('Healthy');
     expect(envelope.findings).toEqual([]);
+  });
+});
+
+describe('service-no-endpoints on the real endpoint-slice controller', () => {
+  test('NoSelector: endpoints managed by hand, none ready', async () => {
+    await kube().core.createNamespacedService({ namespace: ns.name, body: { metadata: { name: 'manual' }, spec: { ports: [{ port: 5432 }] } } });
+    const { envelope } = await triage('svc-manual', { intent: 'service-no-endpoints', target: { kind: 'Service', name: 'manual' } });
+    expect(envelope.rootCause?.code).toBe('NoSelector');
+  });
+
+  test('TargetPortMismatch: a named targetPort the pods do not declare', async () => {
+    await kube().apps.createNamespacedDeployment({
+      namespace: ns.name,
+      body: { metadata: { name: 'named' }, spec: { replicas: 1, selector: { matchLabels: { app: 'named' } }, template: { metadata: { labels: { app: 'named' } }, spec: { containers: [{ name: 'web', image, ports: [{ name: 'http', containerPort: 8080 }] }] } } } },
+    });
+    await kube().core.createNamespacedService({ namespace: ns.name, body: { metadata: { name: 'named' }, spec: { selector: { app: 'named' }, ports: [{ port: 80, targetPort: 'http-alt' }] } } });
+    await eventually('named pod Ready', async () => {
+      const pods = await kube().core.listNamespacedPod({ namespace: ns.name, labelSelector: 'app=named' });
+      return pods.items.some((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) ? true : undefined;
+    });
+    const { envelope } = await triage('svc-named', { intent: 'service-no-endpoints', target: { kind: 'Service', name: 'named' } });
+    expect(envelope.rootCause?.code).toBe('TargetPortMismatch');
+  });
+
+  test('PodsNotReady chains into the pods own cause', async () => {
+    await kube().apps.createNamespacedDeployment({
+      namespace: ns.name,
+      body: { metadata: { name: 'greedy' }, spec: { replicas: 1, selector: { matchLabels: { app: 'greedy' } }, template: { metadata: { labels: { app: 'greedy' } }, spec: { containers: [{ name: 'web', image, resources: { requests: { cpu: '500' } } }] } } } },
+    });
+    await kube().core.createNamespacedService({ namespace: ns.name, body: { metadata: { name: 'greedy' }, spec: { selector: { app: 'greedy' }, ports: [{ port: 80, targetPort: 8080 }] } } });
+    await eventually('greedy pod Unschedulable', async () => {
+      const pods = await kube().core.listNamespacedPod({ namespace: ns.name, labelSelector: 'app=greedy' });
+      return pods.items.some((p) => p.status?.conditions?.some((c) => c.reason === 'Unschedulable')) ? true : undefined;
+    });
+    const { envelope } = await triage('svc-greedy', { intent: 'service-no-endpoints', target: { kind: 'Service', name: 'greedy' } });
+    expect(envelope.rootCause?.code).toBe('InsufficientResources');
+    expect(chainOf(envelope)?.slice(0, 1)).toEqual(['Service/greedy']);
+    expect(envelope.findings.map((f) => [f.code, f.severity])).toContainEqual(['PodsNotReady', 'Info']);
   });
 });
 

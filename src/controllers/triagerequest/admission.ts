@@ -39,7 +39,8 @@ export function admit(namespace: string, rawSpec: unknown, trustedNamespaces: re
       ? { kind: 'Namespace', name: namespace, namespace }
       : {
           kind: spec.target.kind,
-          namespace: spec.target.namespace ?? namespace,
+          // Cluster-scoped targets (nodes) have no namespace.
+          ...(CLUSTER_SCOPED_KINDS.has(spec.target.kind) ? {} : { namespace: spec.target.namespace ?? namespace }),
           ...(spec.target.name === undefined ? {} : { name: spec.target.name }),
           ...(spec.target.selector === undefined ? {} : { selector: spec.target.selector }),
         };

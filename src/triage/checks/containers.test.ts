@@ -3,7 +3,7 @@ import type { ObjectRef } from '../../crds/envelope';
 import { diagnose } from '../engine';
 import { Investigation, type Candidate } from '../investigation';
 import type { KubeObject } from '../snapshot';
-import { compileTemplate } from '../templates';
+import { builtInTemplate, compileTemplate } from '../templates';
 import type { Check } from './check';
 import {
   classifyPull,
@@ -48,7 +48,7 @@ function run(checks: readonly Check[], objects: readonly KubeObject[]): Candidat
   const inv = new Investigation(new MemorySnapshot(objects), NOW);
   const subject = objects[0];
   if (subject === undefined) throw new Error('no subject');
-  for (const check of checks) check.run({ inv, follow: () => undefined }, subject, [] as readonly ObjectRef[]);
+  for (const check of checks) check.run({ inv, follow: () => undefined }, subject, [] as readonly ObjectRef[], 'Pod');
   return inv.candidates;
 }
 
@@ -226,7 +226,7 @@ describe('pod.crashloop', () => {
       { containers: [{ name: 'app', image: 'a:1', env: [{ name: 'DB_PASSWORD', value: 'hunter2-s3cr3t' }, { name: 'DB_HOST', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'DB_HOST' } } }] }] },
     );
     const inv = new Investigation(new MemorySnapshot([subject]), NOW);
-    podCrashloop.run({ inv, follow: () => undefined }, subject, []);
+    podCrashloop.run({ inv, follow: () => undefined }, subject, [], 'Pod');
     expect(JSON.stringify([inv.candidates, inv.anchorList()])).not.toContain('hunter2');
     expect(inv.candidates[0]?.code).toBe('ConfigMissing');
   });
@@ -256,5 +256,44 @@ describe('a pod with one image that cannot be pulled and a crashing sidecar', ()
     expect(envelope.rootCause?.code).toBe('ImageNotFound');
     expect(envelope.findings.map((f) => [f.code, f.severity])).toEqual([['ApplicationError', 'Critical']]);
     expect(envelope.findings[0]?.message).toContain('container app cannot start either');
+  });
+});
+
+describe('reached through a Service (service-no-endpoints runs every pod check)', () => {
+  test("the Service's PodsNotReady is explained by the pod's own crash: chain Service → Pod", () => {
+    const crashing = pod('web-0', {
+      phase: 'Running',
+      conditions: notReady,
+      containerStatuses: [{ name: 'app', restartCount: 7, state: crashLoop, lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } } }],
+    });
+    const labelled = { ...crashing, metadata: { ...crashing.metadata, labels: { app: 'web' } } };
+    const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop', uid: 'uid-service-web', resourceVersion: '3' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } };
+    const slice = {
+      apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+      metadata: { name: 'web-abc', namespace: 'shop', uid: 'uid-es', resourceVersion: '4', labels: { 'kubernetes.io/service-name': 'web' } },
+      endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready: false }, targetRef: { kind: 'Pod', name: 'web-0', uid: 'uid-pod-web-0' } }],
+    };
+    const template = builtInTemplate('service-no-endpoints');
+    if (template === undefined) throw new Error('no template');
+    const { verdict, envelope } = diagnose({
+      intent: 'service-no-endpoints', template, templateSource: 'BuiltIn', target: { kind: 'Service', namespace: 'shop', name: 'web' },
+      maxSteps: 3, timeoutMs: 15000, minCompleteness: 0.8, snapshot: new MemorySnapshot([service, slice, labelled] as KubeObject[]), now: () => NOW,
+    });
+    expect(verdict).toBe('RootCauseFound');
+    expect(envelope.rootCause?.code).toBe('OOMKilled');
+    expect(envelope.rootCause?.chain.map((r) => `${r.kind}/${r.name}`)).toEqual(['Service/web', 'Pod/web-0']);
+  });
+});
+
+describe('CommandNotFound needs the runtime or an exit code of 126/127', () => {
+  test('a log tail that mentions a missing tool, then exits 1 for another reason, is an ApplicationError', () => {
+    const subject = pod('p', {
+      phase: 'Running',
+      conditions: notReady,
+      containerStatuses: [{ name: 'app', restartCount: 3, state: crashLoop, lastState: { terminated: { exitCode: 1, reason: 'Error', message: '/bin/sh: jq: not found\nERROR: database migration 42 failed' } } }],
+    });
+    const [candidate] = run([podCrashloop], [subject]);
+    expect(candidate?.code).toBe('ApplicationError');
+    expect(candidate?.message).toContain('ERROR: database migration 42 failed');
   });
 });

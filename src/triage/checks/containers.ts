@@ -343,7 +343,11 @@ function logsAction(view: ContainerView, ref: ObjectRef): NextAction {
   };
 }
 
-/** Liveness/startup probe kills of this container, from the kubelet's Killing and Unhealthy Events. */
+/**
+ * Liveness/startup probe kills of this container, from the kubelet's Killing and Unhealthy Events. A
+ * startup-probe kill restarts the container the same way: it is reported as LivenessProbeFailing, and
+ * the message names the probe.
+ */
 function probeKills(c: CrashContext, view: ContainerView): { killing?: EventRecord; unhealthy?: EventRecord; probe: 'liveness' | 'startup' } | undefined {
   const killing = c.events.find((e) => e.reason === 'Killing' && new RegExp(`^(?:Init container|Container) ${view.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} failed (liveness|startup) probe`).test(e.message));
   // Unhealthy Events do not name the container: they are this one's when it is the only one with such a probe.
@@ -383,7 +387,8 @@ function diagnoseCrash(c: CrashContext, view: ContainerView): ContainerFinding[]
   const waiting = view.status.state?.waiting;
   const waitingReason = waiting?.reason ?? '';
   const waitingMessage = waiting?.message ?? '';
-  const failedEvent = (text: string) => eventFor(c.events, view, c.only, (e) => e.reason === 'Failed' && text !== '' && e.message.includes(text));
+  // A Failed Event quoting this container's own error text is about it (or about a twin with the same fault).
+  const failedEvent = (text: string) => eventFor(c.events, view, true, (e) => e.reason === 'Failed' && text !== '' && e.message.includes(text));
   const eventAnchors = (event: EventRecord | undefined) => (event === undefined ? [] : [inv.anchorEvent(event)]);
 
   if (waitingReason === 'CreateContainerConfigError') {
@@ -425,8 +430,9 @@ function diagnoseCrash(c: CrashContext, view: ContainerView): ContainerFinding[]
   const termination = lastTermination(view);
   const terminated = termination?.terminated;
   const startText = START_WAITING.has(waitingReason) ? waitingMessage : START_TERMINATED.has(terminated?.reason ?? '') ? (terminated?.message ?? '') : '';
-  const exec = parseExecFailure(startText) ?? (terminated === undefined ? undefined : parseExecFailure(terminated.message ?? ''));
   const exitCode = terminated?.exitCode;
+  // A log tail may mention a missing tool in passing: the shell's words count only when it exited 126/127.
+  const exec = parseExecFailure(startText !== '' ? startText : exitCode === 127 || exitCode === 126 ? (terminated?.message ?? '') : '');
   const commandAnchor = () => (view.spec?.command === undefined ? [] : [inv.anchorField(KIND, pod, `${view.specPath}.command`)]);
 
   if (terminated?.reason === 'OOMKilled') {
@@ -506,7 +512,7 @@ function diagnoseCrash(c: CrashContext, view: ContainerView): ContainerFinding[]
           ...(exec !== undefined ? [inv.anchorField(KIND, pod, textField)] : []),
           ...(exitCode === undefined ? [] : [inv.anchorField(KIND, pod, `${termination?.path ?? ''}.exitCode`)]),
           ...commandAnchor(),
-          ...eventAnchors(exec === undefined ? undefined : eventFor(c.events, view, c.only, (e) => e.reason === 'Failed' && /exec/i.test(e.message) && e.message.includes(exec.command ?? 'executable file not found'))),
+          ...eventAnchors(exec === undefined ? undefined : eventFor(c.events, view, true, (e) => e.reason === 'Failed' && /exec/i.test(e.message) && e.message.includes(exec.command ?? 'executable file not found'))),
         ],
         nextActions: [
           { description: `Show the command and args container ${view.name} runs, to compare with what the image contains`, command: `kubectl get pod ${ref.name} -n ${ns} -o jsonpath='{.spec.${view.init ? 'initContainers' : 'containers'}[?(@.name=="${view.name}")].command}'`, safety: 'ReadOnly' },
@@ -743,7 +749,9 @@ function diagnosePull(inv: Investigation, pod: ContainerPod, ref: ObjectRef, eve
         anchors: [...anchors, ...(secrets.length === 0 ? [] : [inv.anchorField(KIND, pod, 'spec.imagePullSecrets')])],
         message: cause.ambiguous === true
           ? `${subject}: registry ${registry} denied access (${cause.said}), which it also answers for a repository that does not exist: check the name, or give credentials; ${secretsText}`
-          : `${subject}: registry ${registry} refused the pull credentials (${cause.said}); ${secretsText}`,
+          : secrets.length === 0
+            ? `${subject}: registry ${registry} requires credentials (${cause.said}) and ${secretsText}`
+            : `${subject}: registry ${registry} refused the pull credentials (${cause.said}); ${secretsText}`,
         nextActions: [
           describe,
           { description: 'Show which imagePullSecrets the pod uses (names only)', command: `kubectl get pod ${ref.name} -n ${ns} -o jsonpath='{.spec.imagePullSecrets}'`, safety: 'ReadOnly' },
@@ -772,7 +780,7 @@ function diagnosePull(inv: Investigation, pod: ContainerPod, ref: ObjectRef, eve
     case 'ImagePullFailed':
       return {
         ...base, code: cause.code, anchors,
-        message: text === '' ? `${subject} (${reason}); the kubelet recorded no cause` : `${subject}: ${quote(text)}`,
+        message: text === '' ? `${subject} (${reason}); the last pull error is no longer recorded (its Events expire), the next attempt's Failed Event will say` : `${subject}: ${quote(text)}`,
         nextActions: [describe, showImage],
       };
   }

@@ -155,8 +155,26 @@ export const serviceEndpoints: Check = {
     if (service.spec?.type === 'ExternalName') return;
     const slices = inv.byIndex<EndpointSlice>('EndpointSlice', 'endpointSlices', INDEX.service, `${ns}/${ref.name}`);
     if (slices === undefined) return;
-    const ready = slices.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready === true);
+    // A ready endpoint in a slice without ports carries no traffic: 1.35 writes `ports: null` when the
+    // targetPort resolves on no pod, while still listing the pods as ready.
+    const withPorts = slices.filter((s) => (s.ports ?? []).length > 0);
+    const ready = withPorts.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready === true);
     if (ready.length > 0) return;
+    const portless = slices.find((s) => (s.ports ?? []).length === 0 && (s.endpoints ?? []).some((e) => e.conditions?.ready === true));
+    if (portless !== undefined) {
+      const targets = (service.spec?.ports ?? []).map((p) => String(p.targetPort ?? p.port));
+      inv.report({
+        code: 'TargetPortMismatch', severity: 'Critical', object: ref, confidence: 0.95,
+        message: `Service ${ns}/${ref.name} selects ready pods, but targetPort ${targets.join(', ')} matches no port they declare, so its EndpointSlice has no ports`,
+        anchors: [inv.anchorField('Service', service, 'spec.ports'), inv.anchorField('EndpointSlice', portless, 'ports')],
+        chain: [...chain, ref],
+        nextActions: [
+          { description: 'Compare the Service targetPort with the container ports', command: `kubectl get svc ${ref.name} -n ${ns} -o jsonpath='{.spec.ports}'`, safety: 'ReadOnly' },
+          { description: 'List the pods and their declared ports', command: `kubectl get pods -n ${ns} -o custom-columns=NAME:.metadata.name,PORTS:.spec.containers[*].ports`, safety: 'ReadOnly' },
+        ],
+      });
+      return;
+    }
     const viaIngress = chain.some((c) => c.kind === 'Ingress');
     const endpointsAnchor = slices[0] === undefined
       ? inv.anchorField('Service', service, 'spec.selector')

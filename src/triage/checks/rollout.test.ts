@@ -1,0 +1,127 @@
+import type { ObjectRef } from '../../crds/envelope';
+import { Investigation } from '../investigation';
+import type { ClusterSnapshot, KubeObject } from '../snapshot';
+import type { CheckContext } from './check';
+import { parseCreateFailure, rolloutChecks } from './rollout';
+
+// Messages as Kubernetes 1.35 prints them: the quota admission plugin (apiserver
+// pkg/admission/plugin/resourcequota/controller.go, prettyPrint joins sorted "k=v" with ","), and
+// PodSecurity admission (pod-security-admission admission.go + policy.AggregateCheckResult.ForbiddenDetail,
+// "reason (detail), reason (detail)").
+
+describe('parseCreateFailure', () => {
+  test('quota over several resources, ReplicaSet controller wording', () => {
+    const message =
+      'Error creating: pods "api-5d8f7b9c6-x7k2p" is forbidden: exceeded quota: compute, requested: limits.memory=1Gi,requests.cpu=600m, used: limits.memory=4Gi,requests.cpu=1800m, limited: limits.memory=4Gi,requests.cpu=2';
+    expect(parseCreateFailure(message)).toEqual({
+      kind: 'Quota',
+      quota: 'compute',
+      items: [
+        { resource: 'limits.memory', requested: '1Gi', used: '4Gi', limited: '4Gi' },
+        { resource: 'requests.cpu', requested: '600m', used: '1800m', limited: '2' },
+      ],
+    });
+  });
+
+  test('quota, StatefulSet controller wording', () => {
+    const message = 'create Pod db-3 in StatefulSet db failed error: pods "db-3" is forbidden: exceeded quota: pod-count, requested: pods=1, used: pods=3, limited: pods=3';
+    expect(parseCreateFailure(message)).toEqual({ kind: 'Quota', quota: 'pod-count', items: [{ resource: 'pods', requested: '1', used: '3', limited: '3' }] });
+  });
+
+  test('PodSecurity: controls split outside parentheses, details kept', () => {
+    const message =
+      'Error creating: pods "web-1" is forbidden: violates PodSecurity "baseline:v1.35": host namespaces (hostNetwork=true, hostPID=true), hostPort (container "web" uses hostPort 8080)';
+    expect(parseCreateFailure(message)).toEqual({
+      kind: 'PodSecurity',
+      policy: 'baseline:v1.35',
+      controls: [
+        { control: 'host namespaces', detail: 'hostNetwork=true, hostPID=true' },
+        { control: 'hostPort', detail: 'container "web" uses hostPort 8080' },
+      ],
+    });
+  });
+
+  test('anything else is quoted as it is', () => {
+    expect(parseCreateFailure('Error creating: pods "web-1" is forbidden: error looking up service account shop/web: serviceaccount "web" not found')).toEqual({
+      kind: 'Other',
+      text: 'pods "web-1" is forbidden: error looking up service account shop/web: serviceaccount "web" not found',
+    });
+  });
+});
+
+/** A snapshot of a few objects, every cache synced; indexes only by owner, as the rollout checks read them. */
+function snapshotOf(objects: readonly KubeObject[]): ClusterSnapshot {
+  const of = (kind: string) => objects.filter((o) => o.kind === kind);
+  return {
+    availability: () => 'Synced',
+    get: (kind, name, namespace) => of(kind).find((o) => o.metadata?.name === name && o.metadata.namespace === namespace),
+    list: (kind, namespace) => of(kind).filter((o) => namespace === undefined || o.metadata?.namespace === namespace),
+    byIndex: (kind, index, value) => (index === 'owner' ? of(kind).filter((o) => (o.metadata?.ownerReferences ?? []).some((r) => r.uid === value)) : []),
+  };
+}
+
+function run(name: string, subject: KubeObject, objects: readonly KubeObject[] = [], now = '2026-11-21T12:00:00Z') {
+  const inv = new Investigation(snapshotOf([subject, ...objects]), new Date(now));
+  const followed: { kind: string; name: string; chain: readonly ObjectRef[] }[] = [];
+  const ctx: CheckContext = { inv, follow: (kind, object, chain) => followed.push({ kind, name: object.metadata?.name ?? '', chain }) };
+  const check = rolloutChecks.find((c) => c.name === name);
+  if (check === undefined) throw new Error(`no check ${name}`);
+  check.run(ctx, subject, [], check.subject);
+  return { candidates: inv.candidates, followed };
+}
+
+describe('rollout checks', () => {
+  test('export the three named checks', () => {
+    expect(rolloutChecks.map((c) => [c.name, c.subject])).toEqual([
+      ['deployment.rollout', 'Deployment'],
+      ['statefulset.rollout', 'StatefulSet'],
+      ['daemonset.rollout', 'DaemonSet'],
+    ]);
+  });
+
+  test('a paused Deployment mid-rollout is reported, and its new ReplicaSet still followed', () => {
+    const deployment = {
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: 'shop', uid: 'd1', generation: 3 },
+      spec: { replicas: 2, paused: true },
+      status: { observedGeneration: 3, replicas: 3, updatedReplicas: 1, readyReplicas: 2, availableReplicas: 2, conditions: [{ type: 'Progressing', status: 'Unknown', reason: 'DeploymentPaused' }] },
+    };
+    const rs = (name: string, revision: string) => ({
+      kind: 'ReplicaSet',
+      metadata: { name, namespace: 'shop', uid: name, annotations: { 'deployment.kubernetes.io/revision': revision }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'd1' }] },
+      spec: { replicas: 1 },
+      status: { replicas: 1 },
+    });
+    const { candidates, followed } = run('deployment.rollout', deployment, [rs('web-a', '9'), rs('web-b', '10')]);
+    expect(candidates.map((c) => c.code)).toEqual(['RolloutPaused']);
+    expect(candidates[0]?.nextActions.find((a) => a.safety === 'Mutating')?.command).toBe('kubectl rollout resume deployment/web -n shop');
+    // Newest by revision number, not by string order ("9" > "10").
+    expect(followed.map((f) => f.name)).toEqual(['web-b']);
+  });
+
+  test('a StatefulSet whose pod waits briefly is in progress (benign, re-checked when the stall threshold ends)', () => {
+    const set = {
+      kind: 'StatefulSet',
+      metadata: { name: 'db', namespace: 'shop', uid: 's1', generation: 1 },
+      spec: { replicas: 2 },
+      status: { observedGeneration: 1, replicas: 2, readyReplicas: 1, updatedReplicas: 2 },
+    };
+    const pod = {
+      kind: 'Pod',
+      metadata: { name: 'db-1', namespace: 'shop', uid: 'p1', creationTimestamp: '2026-11-21T11:58:00Z', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: 's1' }] },
+      status: { phase: 'Pending' },
+    };
+    const { candidates, followed } = run('statefulset.rollout', set, [pod]);
+    expect(candidates.map((c) => [c.code, c.benign, c.recheckAfterSeconds])).toEqual([['RolloutInProgress', true, 481]]);
+    expect(followed).toEqual([{ kind: 'Pod', name: 'db-1', chain: [expect.objectContaining({ kind: 'StatefulSet', name: 'db' })] }]);
+  });
+
+  test('a DaemonSet with every pod ready reports and follows nothing', () => {
+    const set = {
+      kind: 'DaemonSet',
+      metadata: { name: 'agent', namespace: 'ops', uid: 'ds1', generation: 2 },
+      status: { observedGeneration: 2, desiredNumberScheduled: 3, currentNumberScheduled: 3, updatedNumberScheduled: 3, numberReady: 3, numberUnavailable: 0 },
+    };
+    expect(run('daemonset.rollout', set)).toEqual({ candidates: [], followed: [] });
+  });
+});
