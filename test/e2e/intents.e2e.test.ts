@@ -19,12 +19,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  // Last, a sweep of everything broken above: bounded, ranked, within the status budget.
-  const { verdict, envelope } = await triage('health', { intent: 'namespace-health' });
-  expect(verdict).toBe('RootCauseFound');
-  expect(envelope.findings.length).toBeLessThanOrEqual(20);
-  expect(JSON.stringify(envelope).length).toBeLessThanOrEqual(12 * 1024);
-  process.stderr.write(`[e2e] namespace-health over the intents namespace: ${envelope.rootCause?.code ?? '-'}, ${envelope.findings.length} findings, ${envelope.inputs.objectCount} objects read, ${envelope.timing.durationMs} ms, ${JSON.stringify(envelope).length} bytes\n`);
   await stopAllOperators();
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
 });
@@ -436,4 +430,13 @@ describe('ingress-pending (no ingress controller runs here)', () => {
       expect(envelope.rootCause?.code).toBe('IngressControllerNotReporting');
     });
   });
+});
+
+// Defined last, so it runs after every scenario above left its broken objects in the namespace.
+test('namespace-health sweeps all of it: bounded, ranked, within the status budget', async () => {
+  const { verdict, envelope } = await triage('health', { intent: 'namespace-health' });
+  expect(verdict).toBe('RootCauseFound');
+  expect(envelope.findings.length).toBeLessThanOrEqual(20);
+  expect(JSON.stringify(envelope).length).toBeLessThanOrEqual(12 * 1024);
+  process.stderr.write(`[e2e] namespace-health over the intents namespace: ${envelope.rootCause?.code ?? '-'}, ${envelope.findings.length} findings, ${envelope.inputs.objectCount} objects read, ${envelope.timing.durationMs} ms, ${JSON.stringify(envelope).length} bytes\n`);
 });
