@@ -5,7 +5,7 @@ const PLURALS: Readonly<Record<string, string>> = {
   Pod: 'pods', PersistentVolumeClaim: 'persistentvolumeclaims', PersistentVolume: 'persistentvolumes', Node: 'nodes',
   Service: 'services', StorageClass: 'storageclasses', Ingress: 'ingresses', IngressClass: 'ingressclasses',
   EndpointSlice: 'endpointslices', Event: 'events', Deployment: 'deployments', ReplicaSet: 'replicasets',
-  StatefulSet: 'statefulsets', DaemonSet: 'daemonsets', Job: 'jobs', Secret: 'secrets',
+  StatefulSet: 'statefulsets', DaemonSet: 'daemonsets', Job: 'jobs', Secret: 'secrets', ResourceQuota: 'resourcequotas', Namespace: 'namespaces',
 };
 
 function objectPath(anchor: Anchor): string {
