@@ -49,7 +49,7 @@ const MAX_ANCHORS_PER_FINDING = 3;
 export const ENVELOPE_BUDGET_BYTES = 12 * 1024;
 const MAX_NEXT_ACTIONS = 6;
 const SEVERITY_RANK: Readonly<Record<Severity, number>> = { Critical: 3, Warning: 2, Info: 1 };
-/** Codes that name a symptom further up the chain: any concrete cause beside them explains them. */
+/** Codes that name a symptom further up the chain: a concrete cause beside them explains them. */
 const SYMPTOM_CODES = new Set([
   'UnboundPersistentVolumeClaim', 'NoReadyEndpoints', 'PodsNotReady', 'IngressControllerNotReporting', 'Unschedulable',
   'ProgressDeadlineExceeded', 'RolloutStalled', 'ReplicasUnavailable',

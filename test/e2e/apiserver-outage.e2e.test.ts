@@ -1,41 +1,25 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { eventually } from './support/eventually';
-import { kubectlOk } from './support/kubectl';
-import { metricSum, startOperator, stopAllOperators } from './support/operator';
-import { kubeconfigFromClusterUp, runHackScript } from './support/scripts';
+import { metricSum, startOperator } from './support/operator';
+import { useOwnCluster } from './support/own-cluster';
+import { runHackScript } from './support/scripts';
 import { createTriageRequest, triaged } from './support/triage';
 
-// A cluster of its own (one node, its own state dir): this test stops its apiserver.
-const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'triage-outage-'));
-const env = { TRIAGE_CLUSTER_DIR: stateDir, NODES: '1' };
+// A cluster of its own (one node): this test stops its apiserver.
+const cluster = useOwnCluster('outage', 1);
 const namespace = 'outage';
 let custom: CustomObjectsApi;
-let kubeconfig = '';
 
 beforeAll(async () => {
-  const up = await runHackScript('cluster-up.sh', env);
-  if (up.code !== 0) throw new Error(`cluster-up failed:\n${up.stderr}`);
-  kubeconfig = kubeconfigFromClusterUp(up.stdout);
-  await kubectlOk(['apply', '-k', 'config/crd'], undefined, kubeconfig);
-  await kubectlOk(['wait', '--for=condition=Established', 'crd/triagerequests.triage.dev'], undefined, kubeconfig);
   const config = new KubeConfig();
-  config.loadFromFile(kubeconfig);
+  config.loadFromFile(cluster.kubeconfig());
   custom = config.makeApiClient(CustomObjectsApi);
   await config.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
 });
 
-afterAll(async () => {
-  await stopAllOperators();
-  await runHackScript('cluster-down.sh', env);
-  fs.rmSync(stateDir, { recursive: true, force: true });
-});
-
 describe('an apiserver outage of 10 s', () => {
   test('requests created around it complete without restarting the operator', async () => {
-    const operator = await startOperator({ kubeconfig });
+    const operator = await startOperator({ kubeconfig: cluster.kubeconfig() });
     await createTriageRequest(namespace, 'before', { intent: 'pvc-binding' }, custom);
     await triaged(namespace, 'before', 30_000, custom);
 
@@ -64,5 +48,5 @@ describe('an apiserver outage of 10 s', () => {
 });
 
 function runHackScriptArgs(args: readonly string[]) {
-  return runHackScript('component.sh', env, { args });
+  return runHackScript('component.sh', cluster.env, { args });
 }
