@@ -27,6 +27,10 @@ export const OperatorConfig = z.object({
   concurrency: z.coerce.number().int().min(1).max(64).default(2).describe('Reconciles in parallel.'),
   resyncSeconds: z.coerce.number().int().min(1).max(86_400).default(600).describe('Re-queue every request this often.'),
   logLevel: z.enum(LOG_LEVELS).default('info'),
+  snapshotSource: z
+    .enum(['cache', 'list'])
+    .default('cache')
+    .describe('cache: informer caches (zero LIST per triage); list: LIST per triage, the benchmark baseline.'),
   watchSecretMetadata: boolString.default(false).describe('Cache Secret metadata (never content) to prove TLSSecretNotFound; needs config/rbac/secret-metadata.'),
 });
 export type OperatorConfig = z.infer<typeof OperatorConfig>;
@@ -51,6 +55,7 @@ const FLAGS = {
   resyncSeconds: { flag: 'resync-seconds', env: 'RESYNC_SECONDS' },
   logLevel: { flag: 'log-level', env: 'LOG_LEVEL' },
   watchSecretMetadata: { flag: 'watch-secret-metadata', env: 'WATCH_SECRET_METADATA' },
+  snapshotSource: { flag: 'snapshot-source', env: 'SNAPSHOT_SOURCE' },
 } as const satisfies Record<keyof OperatorConfig, { flag: string; env: string }>;
 
 /** Reads flags (`--name=value` or `--name value`) and environment; errors name the flag at fault. */

@@ -9,6 +9,7 @@ import { KubeClient } from './kube/client';
 import { ClusterCache } from './kube/cluster-cache';
 import { ApiError } from './kube/errors';
 import { SECRET_METADATA_KIND, WATCHED_KINDS } from './kube/kinds';
+import { ListingSnapshot } from './kube/listing-snapshot';
 import { EventRecorder } from './kube/event-recorder';
 import { LeaderElector, LeaseConflictError, type LeaseClient } from './kube/leader-election';
 import type { Logger } from './logger';
@@ -62,12 +63,16 @@ export class Operator {
       client: this.client,
       logger,
       metrics: this.metrics,
-      kinds: config.watchSecretMetadata ? [...WATCHED_KINDS, SECRET_METADATA_KIND] : WATCHED_KINDS,
+      // The listing baseline caches only the operator's own resources: triage reads list the rest.
+      kinds: config.snapshotSource === 'list' ? WATCHED_KINDS.filter((k) => k.group === 'triage.dev') : config.watchSecretMetadata ? [...WATCHED_KINDS, SECRET_METADATA_KIND] : WATCHED_KINDS,
     });
+    const inputKinds = config.watchSecretMetadata ? [...WATCHED_KINDS, SECRET_METADATA_KIND] : WATCHED_KINDS;
+    const listKinds = inputKinds.filter((k) => k.group !== 'triage.dev');
     this.recorder = new EventRecorder(this.client, config.identity, logger, this.metrics);
     const watchIndex = new WatchIndex();
     const reconciler = new TriageRequestReconciler({
       watchIndex,
+      ...(config.snapshotSource === 'list' ? { snapshotFor: (namespace: string | undefined) => ListingSnapshot.fetch(this.client, listKinds, namespace) } : {}),
       cache: this.cache,
       client: this.client,
       recorder: this.recorder,

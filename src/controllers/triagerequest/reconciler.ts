@@ -10,6 +10,7 @@ import { outcome, type ReconcileOutcome } from '../../kube/workqueue';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import { diagnose } from '../../triage/engine';
+import type { ClusterSnapshot } from '../../triage/snapshot';
 import { builtInTemplate, compileTemplate, TemplateError, type CompiledTemplate } from '../../triage/templates';
 import { setCondition } from '../conditions';
 import { admit, describeTarget } from './admission';
@@ -26,6 +27,8 @@ export interface ReconcilerDeps {
   readonly trustedNamespaces: readonly string[];
   readonly now: () => Date;
   readonly watchIndex: WatchIndex;
+  /** Where a triage reads the cluster: the cache itself, or (benchmark baseline) a fresh listing. */
+  readonly snapshotFor?: (namespace: string | undefined) => Promise<ClusterSnapshot>;
 }
 
 /** Verdicts that settle a generation: it is not run again until the spec changes. */
@@ -77,7 +80,8 @@ export class TriageRequestReconciler {
     const reconcileID = randomUUID();
     const log = this.deps.logger.child({ controller: CONTROLLER_NAME, reconcileID, request: key });
     const started = this.deps.now();
-    const result = this.evaluate(namespace, request, generation);
+    const snapshot = this.deps.snapshotFor === undefined ? this.deps.cache : await this.deps.snapshotFor(targetNamespaceOf(request.spec, namespace));
+    const result = this.evaluate(namespace, request, generation, snapshot);
     const intent = intentOf(request.spec);
     const verdict = result.status.verdict ?? 'Failed';
     if (continuous && result.watchKeys !== undefined) this.deps.watchIndex.set(key, result.watchKeys);
@@ -123,7 +127,7 @@ export class TriageRequestReconciler {
     return result.recheckAfterMs === undefined ? outcome.done : outcome.requeueAfter(result.recheckAfterMs);
   }
 
-  private evaluate(namespace: string, request: TriageRequestObject, generation: number): Outcome {
+  private evaluate(namespace: string, request: TriageRequestObject, generation: number, snapshot: ClusterSnapshot): Outcome {
     const now = this.deps.now();
     const conditions = request.status?.conditions ?? [];
     const admission = admit(namespace, request.spec, this.deps.trustedNamespaces);
@@ -188,7 +192,7 @@ export class TriageRequestReconciler {
       maxSteps: spec.bounds.maxSteps,
       timeoutMs: spec.bounds.timeoutSeconds * 1000,
       minCompleteness: spec.minCompleteness,
-      snapshot: this.deps.cache,
+      snapshot,
       now: this.deps.now,
     });
     const mode = modeOf(request.spec);
@@ -261,6 +265,15 @@ function withConditions(
   updates: readonly Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>[],
 ): Condition[] {
   return updates.reduce<Condition[]>((list, update) => setCondition(list, { ...update, observedGeneration: generation }, now), [...existing]);
+}
+
+/** The namespace a listing snapshot needs: the target's, the request's, or all for cluster-wide intents. */
+function targetNamespaceOf(spec: unknown, requestNamespace: string): string | undefined {
+  const intent = intentOf(spec);
+  if (intent === 'cluster-health' || intent === 'node-pressure') return undefined;
+  const target = typeof spec === 'object' && spec !== null && 'target' in spec ? (spec.target as { namespace?: unknown; kind?: unknown; name?: unknown } | undefined) : undefined;
+  if (target?.kind === 'Namespace' && typeof target.name === 'string') return target.name;
+  return typeof target?.namespace === 'string' ? target.namespace : requestNamespace;
 }
 
 /** Once or Continuous, read from a spec that may not have passed validation (defaults to Once). */
