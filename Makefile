@@ -76,6 +76,10 @@ install: controlplane ## Install the CRDs, namespace and RBAC into the current c
 run: build ## Run the operator in the foreground against the current KUBECONFIG (ARGS=... for more flags)
 	node dist/main.js --trusted-namespaces=triage-system $(ARGS)
 
+.PHONY: bench
+bench: $(NPM_STAMP) controlplane ## Benchmark cache vs LIST-per-triage at 1,000 and 10,000 pods; writes docs/benchmarks.md
+	@hack/bench.sh
+
 .PHONY: demo
 demo: $(NPM_STAMP) ## Start the local cluster and show it
 	@hack/demo.sh

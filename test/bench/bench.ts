@@ -1,0 +1,292 @@
+/**
+ * `make bench`: latency, throughput, API load and memory of the operator with informer caches,
+ * against the listing baseline (--snapshot-source=list) in the same run, at two cluster sizes.
+ * Server-side numbers come from the apiserver's audit log (microsecond stage timestamps, the
+ * operator's own requests told apart by its ServiceAccount identity). Prints progress throughout.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import PQueue from 'p-queue';
+import { KubeClient } from '../../src/kube/client';
+
+const repoRoot = path.resolve(__dirname, '../../..');
+const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+const kubeconfigPath = args.get('kubeconfig') ?? '';
+const operatorKubeconfig = args.get('operator-kubeconfig') ?? '';
+const auditLog = args.get('audit-log') ?? '';
+const sizes = (args.get('sizes') ?? '1000,10000').split(',').map(Number);
+const burst = Number(args.get('burst') ?? '1000');
+const steady = Number(args.get('steady') ?? '200');
+const steadyRate = Number(args.get('rate') ?? '50');
+const NAMESPACES = 50;
+const OPERATOR_USER = 'system:serviceaccount:triage-system:triage-operator';
+
+const kc = new KubeConfig();
+kc.loadFromFile(kubeconfigPath);
+const client = new KubeClient(kc);
+const log = (message: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+
+// ---- population -----------------------------------------------------------------------------------
+
+const ns = (i: number) => `bench-${String(i).padStart(2, '0')}`;
+
+async function createAll(bodies: { path: string; body: unknown }[], label: string): Promise<void> {
+  const queue = new PQueue({ concurrency: 32 });
+  let done = 0;
+  for (const { path: p, body } of bodies) {
+    void queue.add(async () => {
+      try {
+        await client.create(p, body);
+      } catch (error: unknown) {
+        if (!String(error).includes('409')) throw error;
+      }
+      done += 1;
+      if (done % 1000 === 0) log(`${label}: ${done}/${bodies.length}`);
+    });
+  }
+  await queue.onIdle();
+}
+
+/** Pods (10% asking for more cpu than any node has), PVCs for 20% of pods (5% of those naming a missing class), Services, Ingresses. */
+async function populate(from: number, to: number): Promise<void> {
+  const bodies: { path: string; body: unknown }[] = [];
+  for (let i = from; i < to; i++) {
+    const namespace = ns(i % NAMESPACES);
+    const name = `p-${i}`;
+    const group = `g-${Math.floor(i / 10)}`;
+    const claim = i % 5 === 0 ? `c-${i}` : undefined;
+    if (claim !== undefined) {
+      bodies.push({
+        path: `/api/v1/namespaces/${namespace}/persistentvolumeclaims`,
+        body: { metadata: { name: claim }, spec: { storageClassName: i % 100 === 0 ? 'missing-class' : '', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } },
+      });
+    }
+    bodies.push({
+      path: `/api/v1/namespaces/${namespace}/pods`,
+      body: {
+        metadata: { name, labels: { app: group } },
+        spec: {
+          containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: i % 10 === 0 ? '1000' : '10m' } } }],
+          ...(claim === undefined || i % 100 !== 0 ? {} : { volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim } }] }),
+        },
+      },
+    });
+    if (i % 10 === 0) {
+      bodies.push({ path: `/api/v1/namespaces/${namespace}/services`, body: { metadata: { name: group }, spec: { selector: { app: group }, ports: [{ port: 80, targetPort: 8080 }] } } });
+    }
+    if (i % 50 === 0) {
+      bodies.push({
+        path: `/apis/networking.k8s.io/v1/namespaces/${namespace}/ingresses`,
+        body: { metadata: { name: `i-${i}` }, spec: { ingressClassName: 'bench', defaultBackend: { service: { name: group, port: { number: 80 } } } } },
+      });
+    }
+  }
+  await createAll(bodies, `populate ${from}..${to}`);
+}
+
+// ---- operator -----------------------------------------------------------------------------------
+
+interface Operator {
+  readonly child: ChildProcess;
+  readonly metricsPort: number;
+  readonly logFile: string;
+}
+
+async function startOperator(mode: 'cache' | 'list', tag: string): Promise<Operator> {
+  const metricsPort = 19000 + Math.floor(Math.random() * 500);
+  const logFile = path.join(repoRoot, '.test-results', `bench-operator-${tag}.log`);
+  const out = fs.openSync(logFile, 'w');
+  const child = spawn(
+    process.execPath,
+    [path.join(repoRoot, 'dist/main.js'), `--kubeconfig=${operatorKubeconfig}`, `--snapshot-source=${mode}`, `--metrics-bind-address=127.0.0.1:${metricsPort}`, `--health-probe-bind-address=127.0.0.1:${metricsPort + 500}`, '--concurrency=16', '--log-level=warn', '--identity=bench-operator'],
+    { stdio: ['ignore', out, out], env: { ...process.env, KUBECONFIG: '' } },
+  );
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${metricsPort + 500}/readyz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { child, metricsPort, logFile };
+}
+
+async function operatorMetric(operator: Operator, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${operator.metricsPort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line === undefined ? NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+async function stopOperator(operator: Operator): Promise<void> {
+  operator.child.kill('SIGTERM');
+  await new Promise((r) => operator.child.once('exit', r));
+}
+
+// ---- load -----------------------------------------------------------------------------------------
+
+function requestSpec(i: number): { namespace: string; spec: unknown } {
+  const namespace = ns(i % NAMESPACES);
+  const kind = i % 3;
+  const n = (i * 7) % Math.max(1, currentSize);
+  if (kind === 0) return { namespace: ns(n % NAMESPACES), spec: { intent: 'scheduling-failures', target: { kind: 'Pod', name: `p-${n}` } } };
+  if (kind === 1) return { namespace, spec: { intent: 'pvc-binding' } };
+  return { namespace, spec: { intent: 'ingress-pending' } };
+}
+
+let currentSize = 0;
+
+async function createRequests(prefix: string, count: number, perSecond: number | undefined): Promise<string[]> {
+  const names: string[] = [];
+  const queue = new PQueue({ concurrency: 32 });
+  const start = Date.now();
+  for (let i = 0; i < count; i++) {
+    if (perSecond !== undefined) {
+      const due = start + (i * 1000) / perSecond;
+      const wait = due - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    const { namespace, spec } = requestSpec(i);
+    const name = `${prefix}-${i}`;
+    names.push(`${namespace}/${name}`);
+    void queue.add(() => client.create(`/apis/triage.dev/v1alpha1/namespaces/${namespace}/triagerequests`, { apiVersion: 'triage.dev/v1alpha1', kind: 'TriageRequest', metadata: { name }, spec }));
+  }
+  await queue.onIdle();
+  return names;
+}
+
+async function waitTriaged(names: readonly string[]): Promise<void> {
+  const pending = new Set(names);
+  while (pending.size > 0) {
+    for (let i = 0; i < NAMESPACES; i++) {
+      const list = await client.get<{ items: { metadata: { name: string; namespace: string; generation: number }; status?: { observedGeneration?: number } }[] }>(`/apis/triage.dev/v1alpha1/namespaces/${ns(i)}/triagerequests`);
+      for (const item of list.items) if (item.status?.observedGeneration === item.metadata.generation) pending.delete(`${item.metadata.namespace}/${item.metadata.name}`);
+    }
+    if (pending.size > 0) await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function deleteRequests(): Promise<void> {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  await Promise.all(
+    Array.from({ length: NAMESPACES }, (_, i) => custom.deleteCollectionNamespacedCustomObject({ group: 'triage.dev', version: 'v1alpha1', namespace: ns(i), plural: 'triagerequests' })),
+  );
+}
+
+// ---- audit ----------------------------------------------------------------------------------------
+
+interface AuditEvent {
+  stage: string;
+  verb: string;
+  user: { username: string };
+  objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
+  stageTimestamp: string;
+  requestReceivedTimestamp: string;
+}
+
+function readAudit(fromByte: number): { events: AuditEvent[]; end: number } {
+  const text = fs.readFileSync(auditLog, 'utf8');
+  const events = text.slice(fromByte).split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as AuditEvent).filter((e) => e.stage === 'ResponseComplete');
+  return { events, end: Buffer.byteLength(text) };
+}
+
+const micros = (t: string) => {
+  const match = /\.(\d+)Z$/.exec(t);
+  return Date.parse(t) * 1000 + (match === null ? 0 : Number(match[1]?.padEnd(6, '0').slice(3, 6)));
+};
+
+interface Phase {
+  latencies: number[];
+  spanMs: number;
+  triages: number;
+  byVerb: Record<string, number>;
+}
+
+function analyse(events: AuditEvent[], names: readonly string[]): Phase {
+  const wanted = new Set(names);
+  const created = new Map<string, number>();
+  const written = new Map<string, number>();
+  const byVerb: Record<string, number> = {};
+  for (const e of events) {
+    const key = `${e.objectRef?.namespace ?? ''}/${e.objectRef?.name ?? ''}`;
+    if (e.objectRef?.resource === 'triagerequests' && e.verb === 'create' && wanted.has(key)) created.set(key, micros(e.stageTimestamp));
+    if (e.user.username === OPERATOR_USER) {
+      const verb = e.verb.toUpperCase();
+      byVerb[verb] = (byVerb[verb] ?? 0) + 1;
+      if (e.objectRef?.subresource === 'status' && e.verb === 'patch' && wanted.has(key) && !written.has(key)) written.set(key, micros(e.stageTimestamp));
+    }
+  }
+  const latencies: number[] = [];
+  for (const [key, at] of created) {
+    const done = written.get(key);
+    if (done !== undefined) latencies.push((done - at) / 1000);
+  }
+  const first = Math.min(...created.values());
+  const last = Math.max(...written.values());
+  return { latencies: latencies.sort((a, b) => a - b), spanMs: (last - first) / 1000, triages: written.size, byVerb };
+}
+
+const pct = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+
+// ---- run ------------------------------------------------------------------------------------------
+
+interface Row {
+  size: number;
+  mode: 'cache' | 'list';
+  syncMs: number;
+  rssMb: number;
+  heapMb: number;
+  steady: Phase;
+  burst: Phase;
+}
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  for (let i = 0; i < NAMESPACES; i++) await client.create('/api/v1/namespaces', { metadata: { name: ns(i) } }).catch(() => undefined);
+  await client.create('/apis/networking.k8s.io/v1/ingressclasses', { metadata: { name: 'bench' }, spec: { controller: 'example.com/none' } }).catch(() => undefined);
+  let populated = 0;
+  for (const size of sizes) {
+    log(`populating to ${size} pods`);
+    await populate(populated, size);
+    populated = size;
+    currentSize = size;
+    log('letting the scheduler, PV controller and kwok settle (20 s)');
+    await new Promise((r) => setTimeout(r, 20_000));
+    for (const mode of ['cache', 'list'] as const) {
+      log(`size ${size}, mode ${mode}: starting the operator`);
+      const startedAt = Date.now();
+      const operator = await startOperator(mode, `${size}-${mode}`);
+      const syncMs = Date.now() - startedAt;
+      const rssMb = (await operatorMetric(operator, 'process_resident_memory_bytes')) / 2 ** 20;
+      const heapMb = (await operatorMetric(operator, 'nodejs_heap_size_used_bytes')) / 2 ** 20;
+      log(`  ready after ${syncMs} ms, RSS ${rssMb.toFixed(0)} MiB, heap ${heapMb.toFixed(0)} MiB`);
+
+      let mark = readAudit(0).end;
+      log(`  steady: ${steady} requests at ${steadyRate}/s`);
+      const steadyNames = await createRequests(`s${size}${mode}`, steady, steadyRate);
+      await waitTriaged(steadyNames);
+      let audit = readAudit(mark);
+      const steadyPhase = analyse(audit.events, steadyNames);
+      mark = audit.end;
+
+      log(`  burst: ${burst} requests at once`);
+      const burstNames = await createRequests(`b${size}${mode}`, burst, undefined);
+      await waitTriaged(burstNames);
+      audit = readAudit(mark);
+      const burstPhase = analyse(audit.events, burstNames);
+      log(`  burst done: p50 ${pct(burstPhase.latencies, 0.5).toFixed(1)} ms, p99 ${pct(burstPhase.latencies, 0.99).toFixed(1)} ms, ${(burstPhase.triages / (burstPhase.spanMs / 1000)).toFixed(0)} triages/s`);
+      rows.push({ size, mode, syncMs, rssMb, heapMb, steady: steadyPhase, burst: burstPhase });
+      await stopOperator(operator);
+      await deleteRequests();
+    }
+  }
+  fs.writeFileSync(path.join(repoRoot, '.test-results', 'bench.json'), JSON.stringify(rows, null, 2));
+  log('results in .test-results/bench.json');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${String(error)}\n`);
+  process.exit(1);
+});
