@@ -86,6 +86,25 @@ async function populate(from: number, to: number): Promise<void> {
   await createAll(bodies, `populate ${from}..${to}`);
 }
 
+/**
+ * Waits until the control plane has finished with the new objects (the Running pod count is the same
+ * on three checks 5 s apart): measuring while it still schedules and starts thousands of pods would
+ * measure its backlog, not the operator.
+ */
+async function settle(size: number): Promise<void> {
+  let last = -1;
+  let stable = 0;
+  const started = Date.now();
+  while (stable < 2) {
+    await new Promise((r) => setTimeout(r, 5_000));
+    const page = await client.get<{ items: unknown[]; metadata: { remainingItemCount?: number } }>('/api/v1/pods', { fieldSelector: 'status.phase=Running', limit: '1' });
+    const running = page.items.length + (page.metadata.remainingItemCount ?? 0);
+    stable = running === last ? stable + 1 : 0;
+    last = running;
+    log(`settling: ${running} of ${size} pods Running (${Math.round((Date.now() - started) / 1000)} s)`);
+  }
+}
+
 // ---- operator -----------------------------------------------------------------------------------
 
 interface Operator {
@@ -252,8 +271,7 @@ async function main(): Promise<void> {
     await populate(populated, size);
     populated = size;
     currentSize = size;
-    log('letting the scheduler, PV controller and kwok settle (20 s)');
-    await new Promise((r) => setTimeout(r, 20_000));
+    await settle(size);
     for (const mode of ['cache', 'list'] as const) {
       log(`size ${size}, mode ${mode}: starting the operator`);
       const startedAt = Date.now();

@@ -76,6 +76,10 @@ an Ingress per 50 pods. Two operator modes run against the same cluster in the s
 fed by LIST calls per triage, as the older tool did). Requests are a mix of scheduling-failures (one
 pod), pvc-binding and ingress-pending (one namespace each).
 
+Before measuring, the benchmark waits until the cluster has settled (the Running pod count unchanged
+on three checks 5 s apart): at 10,000 pods the control plane needs minutes to schedule and start the
+new pods, and measuring during that backlog measures the apiserver's queue, not the operator.
+
 Latency is server-side: from the apiserver's audit log, the ResponseComplete time of the
 TriageRequest's create to the ResponseComplete time of the operator's first status patch for it
 (microsecond timestamps). API requests per triage are the operator's own, counted in the same audit
@@ -115,6 +119,7 @@ function targets(): string {
     '',
     `- **A burst measures the queue, not the triage.** ${big.burst.triages} requests created at once are served at about ${throughput.toFixed(0)} triages/s, so the last one waits about ${(big.burst.triages / throughput).toFixed(1)} s whatever the engine does: burst percentiles are N / throughput. The steady-rate columns show the time of one triage when nothing queues.`,
     '- **Throughput is bounded by the apiserver on 2 cores, not by the engine.** A triage costs one status PATCH and one Event POST, both audited, while etcd, the controller-manager, the scheduler, kwok (keeping thousands of pods alive) and the benchmark client share the same two cores. The engine itself takes a few milliseconds (envelope `timing.durationMs`; 65 ms for a namespace-wide scheduling sweep of 500 pods).',
+    '- **Memory is the caches.** The informer caches hold the raw JSON of every watched object (managedFields stripped), and Events are cached twice because the brief asks to read both Event APIs; dropping one Event API and caching only the fields the checks read are the two levers if RSS must go lower.',
     `- **The baseline's cost grows with the cluster:** each of its triages lists 19 kinds in the target namespace plus cluster-scoped kinds, so its latency and the apiserver's load rise with every object added, while the cache mode's requests per triage stay at one PATCH and one POST.`,
   );
   return lines.join('\n');
