@@ -97,8 +97,8 @@ async function settle(size: number): Promise<void> {
   const started = Date.now();
   while (stable < 2) {
     await new Promise((r) => setTimeout(r, 5_000));
-    const page = await client.get<{ items: unknown[]; metadata: { remainingItemCount?: number } }>('/api/v1/pods', { fieldSelector: 'status.phase=Running', limit: '1' });
-    const running = page.items.length + (page.metadata.remainingItemCount ?? 0);
+    // remainingItemCount is not served with a field selector: count the pages.
+    const running = (await client.listAll<unknown>('/api/v1/pods?fieldSelector=status.phase%3DRunning', 2000)).items.length;
     stable = running === last ? stable + 1 : 0;
     last = running;
     log(`settling: ${running} of ${size} pods Running (${Math.round((Date.now() - started) / 1000)} s)`);
