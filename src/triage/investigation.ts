@@ -247,6 +247,16 @@ export class Investigation {
     return id;
   }
 
+  private readonly memos = new Map<string, unknown>();
+
+  /** A value computed once per run: derived sums (a node's requested resources) are asked for repeatedly. */
+  memo<T>(key: string, compute: () => T): T {
+    if (this.memos.has(key)) return this.memos.get(key) as T;
+    const value = compute();
+    this.memos.set(key, value);
+    return value;
+  }
+
   report(candidate: Candidate): void {
     this.candidates.push(candidate);
   }

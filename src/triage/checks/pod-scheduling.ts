@@ -60,15 +60,18 @@ function explain(inv: Investigation, pod: Pod, cause: SchedulingCause, nodes: re
     case 'InsufficientResources': {
       const resource = cause.resource ?? 'cpu';
       const resources = [...new Set([resource, 'cpu', 'memory', 'ephemeral-storage'])].filter((r) => r === resource || podRequest(pod, r) > 0);
+      // Summing a node's pods is the costly part (hundreds of pods per node): once per node and resource per run.
       const free = (node: Node, r: string) =>
-        (parseQuantity(node.status?.allocatable?.[r]) ?? 0) -
-        (inv.byIndex<Pod>('Pod', 'nodes.pods', INDEX.node, node.metadata?.name ?? '') ?? [])
-          .filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed')
-          .reduce((sum, p) => sum + podRequest(p, r), 0);
+        inv.memo(`free:${node.metadata?.name ?? ''}:${r}`, () =>
+          (parseQuantity(node.status?.allocatable?.[r]) ?? 0) -
+          (inv.byIndex<Pod>('Pod', 'nodes.pods', INDEX.node, node.metadata?.name ?? '') ?? [])
+            .filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed')
+            .reduce((sum, p) => sum + podRequest(p, r), 0),
+        );
       const requested = podRequest(pod, resource);
       // Only nodes where everything else the pod asks for fits say how short this resource is.
       const fitsOthers = usable.filter((node) => resources.every((r) => r === resource || free(node, r) >= podRequest(pod, r)));
-      const best = [...fitsOthers].sort((a, b) => free(b, resource) - free(a, resource))[0];
+      const best = fitsOthers.reduce<Node | undefined>((top, node) => (top === undefined || free(node, resource) > free(top, resource) ? node : top), undefined);
       const asks = resources.map((r) => `${formatQuantity(r, podRequest(pod, r))} ${r}`).join(' and ');
       const excluded = others.filter((c) => EXCLUDING.has(c.code));
       // Which nodes those rules exclude is not known here: give the scheduler's counts, not a node that may be excluded.
