@@ -57,7 +57,9 @@ const ratios = [...new Set(rows.map((r) => r.size))].map((size) => {
   const p99 = pct(list.burst.latencies, 0.99) / pct(cache.burst.latencies, 0.99);
   const p50 = pct(list.burst.latencies, 0.5) / pct(cache.burst.latencies, 0.5);
   const requests = (Object.values(list.burst.byVerb).reduce((a, b) => a + b, 0) / list.burst.triages) / (Object.values(cache.burst.byVerb).reduce((a, b) => a + b, 0) / cache.burst.triages);
-  return `| ${size} | ${p50.toFixed(1)}× | ${p99.toFixed(1)}× | ${requests.toFixed(1)}× |`;
+  const steady50 = pct(list.steady.latencies, 0.5) / pct(cache.steady.latencies, 0.5);
+  const steady99 = pct(list.steady.latencies, 0.99) / pct(cache.steady.latencies, 0.99);
+  return `| ${size} | ${steady50.toFixed(0)}× | ${steady99.toFixed(1)}× | ${p50.toFixed(1)}× | ${p99.toFixed(1)}× | ${requests.toFixed(1)}× |`;
 });
 fs.writeFileSync(path.join(repoRoot, 'docs', 'benchmarks-latency.svg'), svg());
 fs.writeFileSync(
@@ -88,10 +90,10 @@ caches synced. "Ready after" is process start to /readyz.
 
 ${table.join('\n')}
 
-Ratios, LIST per triage over informer cache (burst):
+Ratios, LIST per triage over informer cache:
 
-| pods | p50 latency | p99 latency | API requests per triage |
-| ---: | ---: | ---: | ---: |
+| pods | p50 latency (steady) | p99 latency (steady) | p50 latency (burst) | p99 latency (burst) | API requests per triage |
+| ---: | ---: | ---: | ---: | ---: | ---: |
 ${ratios.join('\n')}
 
 ![latency against cluster size](benchmarks-latency.svg)
@@ -111,7 +113,14 @@ function targets(): string {
     `- p99 create → status under 100 ms at ${big.size} pods: ${ms(pct(big.burst.latencies, 0.99))} ms in a burst of ${big.burst.triages}, ${ms(pct(big.steady.latencies, 0.99))} ms at a steady rate.`,
     `- Operator RSS under 200 MB at ${big.size} pods: ${big.rssMb.toFixed(0)} MiB.`,
   ];
-  if (bigList !== undefined) lines.push(`- At least 20× faster than the baseline: ${(pct(bigList.burst.latencies, 0.5) / pct(big.burst.latencies, 0.5)).toFixed(1)}× at p50, ${(pct(bigList.burst.latencies, 0.99) / pct(big.burst.latencies, 0.99)).toFixed(1)}× at p99.`);
+  if (bigList !== undefined) {
+    lines.push(
+      `- At least 20× faster than the baseline: at a steady rate ${(pct(bigList.steady.latencies, 0.5) / pct(big.steady.latencies, 0.5)).toFixed(0)}× at p50 and ${(pct(bigList.steady.latencies, 0.99) / pct(big.steady.latencies, 0.99)).toFixed(1)}× at p99; in a burst ${(pct(bigList.burst.latencies, 0.5) / pct(big.burst.latencies, 0.5)).toFixed(1)}× at p50 (a burst compares queue lengths: ${(big.burst.triages / (big.burst.spanMs / 1000)).toFixed(0)} against ${(bigList.burst.triages / (bigList.burst.spanMs / 1000)).toFixed(0)} triages/s).`,
+    );
+  }
+  lines.push(
+    `- Missed: steady p99 is ${ms(pct(big.steady.latencies, 0.99))} ms against 100 ms (p50 ${ms(pct(big.steady.latencies, 0.5))} ms, p95 ${ms(pct(big.steady.latencies, 0.95))} ms): the tail is the namespace-wide requests (ingress-pending sweeps that hop Ingress → Service → pods and explain each pending pod against every node) while the apiserver on the same 2 cores is busy; RSS is ${big.rssMb.toFixed(0)} MiB against 200 MB (${(big.rssMb - 200 * 1e6 / 2 ** 20).toFixed(0)} MiB over; see "Memory is the caches" below).`,
+  );
   const throughput = big.burst.triages / (big.burst.spanMs / 1000);
   lines.push(
     '',
