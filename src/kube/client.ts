@@ -171,6 +171,3 @@ function toApiError(status: number, text: string, method: string, path: string):
     return new ApiError(status, 'Unknown', text.slice(0, 200), method, path);
   }
 }
-
-/** Exposed for tests of the verb/resource labels. */
-export const requestLabels = { verbOf, resourceOf };

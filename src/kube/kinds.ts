@@ -52,10 +52,6 @@ export const SECRET_METADATA_KIND: WatchedKind = { key: 'Secret', kind: 'Secret'
 export const PARTIAL_METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
 export const PARTIAL_METADATA = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
 
-export function apiVersionOf(kind: WatchedKind): string {
-  return kind.group === '' ? kind.version : `${kind.group}/${kind.version}`;
-}
-
 /** The collection path, e.g. /api/v1/pods or /apis/apps/v1/deployments (all namespaces). */
 export function collectionPath(kind: WatchedKind): string {
   const prefix = kind.group === '' ? `/api/${kind.version}` : `/apis/${kind.group}/${kind.version}`;
