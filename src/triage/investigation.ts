@@ -258,7 +258,8 @@ export class Investigation {
   }
 
   report(candidate: Candidate): void {
-    this.candidates.push(candidate);
+    // Two pieces of evidence can fall back to the same field; a finding cites each anchor once.
+    this.candidates.push({ ...candidate, anchors: [...new Set(candidate.anchors)] });
   }
 
   // --- results -------------------------------------------------------------------------------

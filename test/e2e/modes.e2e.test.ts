@@ -4,12 +4,11 @@ import { startOperator, stopAllOperators } from './support/operator';
 import { useTestNamespace } from './support/test-namespace';
 import { createTriageRequest, getTriageRequest, triaged } from './support/triage';
 
-// Once requests re-run on a new triage.dev/rerun token; cluster-health runs only from a trusted namespace.
+// Once requests re-run on a new triage.dev/rerun token, and only then.
 const ns = useTestNamespace('e2e-modes');
-const untrusted = useTestNamespace('e2e-untrusted');
 
 beforeAll(async () => {
-  await startOperator({ args: [`--trusted-namespaces=${ns.name}`] });
+  await startOperator();
 });
 
 afterAll(async () => {
@@ -36,21 +35,4 @@ test('a Once request re-runs when its triage.dev/rerun annotation changes, and o
   const resourceVersion = rerun.metadata.resourceVersion;
   await new Promise((resolve) => setTimeout(resolve, 1500));
   expect((await getTriageRequest(ns.name, 'once')).metadata.resourceVersion).toBe(resourceVersion);
-});
-
-test('cluster-health runs from a trusted namespace across namespaces, and is Rejected elsewhere', async () => {
-  await kube().core.createNamespacedPersistentVolumeClaim({
-    namespace: untrusted.name,
-    body: { metadata: { name: 'data' }, spec: { storageClassName: 'nowhere', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } },
-  });
-  await createTriageRequest(ns.name, 'cluster', { intent: 'cluster-health' });
-  const cluster = await triaged(ns.name, 'cluster');
-  expect(cluster.status?.verdict).toBe('RootCauseFound');
-  const objects = [...(cluster.status?.envelope?.findings ?? []).map((f) => f.object), ...(cluster.status?.envelope?.rootCause?.chain ?? [])];
-  expect(objects.some((o) => o.namespace === untrusted.name)).toBe(true);
-
-  await createTriageRequest(untrusted.name, 'cluster', { intent: 'cluster-health' });
-  const rejected = await triaged(untrusted.name, 'cluster');
-  expect(rejected.status?.verdict).toBe('Rejected');
-  expect(rejected.status?.conditions?.find((c) => c.type === 'Complete')?.reason).toBe('NamespaceNotTrusted');
 });
