@@ -5,6 +5,7 @@ import { admit } from '../../src/controllers/triagerequest/admission';
 import { diagnose } from '../../src/triage/engine';
 import type { KubeObject } from '../../src/triage/snapshot';
 import { builtInTemplate } from '../../src/triage/templates';
+import { envelopeProblems } from '../support/envelope-invariants';
 import { MemorySnapshot } from './memory-snapshot';
 
 // One folder per case: cluster.yaml (the objects, as the apiserver returns them), request.yaml (the
@@ -75,5 +76,11 @@ describe('golden cases', () => {
     // A case without expected output fails: expected files are written only on request, then reviewed.
     if (!fs.existsSync(expectedFile)) throw new Error(`${name}: no expected.json; run with UPDATE_GOLDEN=1 and review it`);
     expect(actual).toEqual(JSON.parse(fs.readFileSync(expectedFile, 'utf8')));
+  });
+
+  test.each(cases)('%s: the envelope is self-consistent', (name) => {
+    const actual = runCase(path.join(casesDir, name));
+    if (actual.envelope !== undefined) expect(envelopeProblems(actual.verdict, actual.envelope)).toEqual([]);
+    else expect(actual.message).not.toBe('');
   });
 });
