@@ -37,11 +37,24 @@ export interface Container {
   readonly ports?: readonly { readonly containerPort?: number; readonly hostPort?: number; readonly name?: string }[];
 }
 
+export interface NodeSelectorRequirement {
+  readonly key: string;
+  readonly operator: string;
+  readonly values?: readonly string[];
+}
+
+export interface NodeSelectorTerm {
+  readonly matchExpressions?: readonly NodeSelectorRequirement[];
+  readonly matchFields?: readonly NodeSelectorRequirement[];
+}
+
 export interface Pod extends KubeObject {
   readonly spec?: {
     readonly nodeName?: string;
     readonly nodeSelector?: Readonly<Record<string, string>>;
-    readonly affinity?: unknown;
+    readonly affinity?: {
+      readonly nodeAffinity?: { readonly requiredDuringSchedulingIgnoredDuringExecution?: { readonly nodeSelectorTerms?: readonly NodeSelectorTerm[] } };
+    };
     readonly tolerations?: readonly Toleration[];
     readonly schedulingGates?: readonly { readonly name: string }[];
     readonly containers?: readonly Container[];

@@ -259,6 +259,29 @@ describe('scheduling-failures on the real scheduler', () => {
     expect(envelope.rootCause?.code).toBe('NodeAffinityMismatch');
   });
 
+  test('NodeAffinityMismatch: a required node affinity no node satisfies', async () => {
+    await pod('off-zone', {
+      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'triage.dev/e2e-zone', operator: 'In', values: ['nowhere'] }] }] } } },
+    });
+    await unschedulable('off-zone', /didn't match Pod's node affinity/);
+    const { envelope } = await triage('sched-off-zone', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'off-zone' } });
+    expect(envelope.rootCause?.code).toBe('NodeAffinityMismatch');
+    expect(envelope.rootCause?.message).toContain('required affinity triage.dev/e2e-zone in (nowhere)');
+  });
+
+  test('InsufficientResources behind a required node affinity names the pinned node, not a roomier one', async () => {
+    const node = `pinned-${ns.name}`;
+    await dedicatedNode(node, {}, { cpu: '1', memory: '8Gi', pods: '110' });
+    await pod('pinned', {
+      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }] } } },
+      containers: [{ name: 'app', image, resources: { requests: { cpu: '2' } } }],
+    });
+    await unschedulable('pinned', /Insufficient cpu/);
+    const { envelope } = await triage('sched-pinned', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'pinned' } });
+    expect(envelope.rootCause?.code).toBe('InsufficientResources');
+    expect(envelope.rootCause?.message).toContain(`(${node})`);
+  });
+
   test('SchedulingGated', async () => {
     await pod('gated', { schedulingGates: [{ name: 'example.com/wait' }] });
     await eventually('gated pod condition', async () => {

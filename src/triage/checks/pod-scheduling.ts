@@ -1,6 +1,7 @@
 import type { NextAction, ObjectRef, Severity } from '../../crds/envelope';
 import { refOf, type Investigation } from '../investigation';
 import { conditionOf, type Container, type Node, type PersistentVolumeClaim, type Pod, type Taint, type Toleration } from '../objects';
+import { constraintLabelKeys, describeNodeConstraints, podWantsNode } from '../node-affinity';
 import { formatQuantity, parseQuantity } from '../quantity';
 import { parseSchedulingMessage, type SchedulingCause } from '../scheduler-message';
 import { INDEX } from '../snapshot';
@@ -25,8 +26,17 @@ function tolerates(tolerations: readonly Toleration[], taint: Taint): boolean {
   );
 }
 
-function matchesSelector(node: Node, selector: Readonly<Record<string, string>> | undefined): boolean {
-  return Object.entries(selector ?? {}).every(([key, value]) => node.metadata?.labels?.[key] === value);
+/** The constraint fields that exclude every node: the nodeSelector, the required affinity, or both. */
+function nodeConstraintFields(pod: Pod, nodes: readonly Node[]): string[] {
+  const selector = pod.spec?.nodeSelector;
+  const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  const selectorOnly: Pod = { ...pod, spec: { ...pod.spec, affinity: undefined } };
+  const selectorExcludesAll = selector !== undefined && !nodes.some((node) => podWantsNode(selectorOnly, node));
+  if (selectorExcludesAll) return ['spec.nodeSelector'];
+  return [
+    ...(selector === undefined ? [] : ['spec.nodeSelector']),
+    ...(required === undefined ? [] : ['spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution']),
+  ];
 }
 
 interface Explained {
@@ -50,7 +60,7 @@ function explain(inv: Investigation, pod: Pod, cause: SchedulingCause, nodes: re
   const describePod: NextAction = { description: 'Show the pod and its scheduling events', command: `kubectl describe pod ${name} -n ${ns}`, safety: 'ReadOnly' };
   const nodesAction: NextAction = { description: 'List nodes with their taints and capacity', command: 'kubectl describe nodes', safety: 'ReadOnly' };
   const base = { severity: 'Critical' as Severity, chainTail: [] as ObjectRef[], anchors: [] as string[], confidence: 0.9 };
-  const wanted = nodes.filter((node) => matchesSelector(node, pod.spec?.nodeSelector));
+  const wanted = nodes.filter((node) => podWantsNode(pod, node));
   const tolerations = pod.spec?.tolerations ?? [];
   // Nodes the pod could use but for this cause: selected, not cordoned, every hard taint tolerated.
   const usable = wanted.filter(
@@ -143,9 +153,9 @@ function explain(inv: Investigation, pod: Pod, cause: SchedulingCause, nodes: re
       }
       return {
         ...base,
-        message: `No node matches the node selector/affinity of Pod ${ns}/${name}${pod.spec?.nodeSelector === undefined ? '' : ` (nodeSelector ${JSON.stringify(pod.spec.nodeSelector)})`}`,
-        anchors: [inv.anchorField(KIND, pod, pod.spec?.nodeSelector === undefined ? 'spec.affinity.nodeAffinity' : 'spec.nodeSelector')],
-        nextActions: [describePod, { description: 'Show node labels', command: 'kubectl get nodes --show-labels', safety: 'ReadOnly' }],
+        message: `No node matches the node selector/affinity of Pod ${ns}/${name} (${describeNodeConstraints(pod)})`,
+        anchors: nodeConstraintFields(pod, nodes).map((field) => inv.anchorField(KIND, pod, field)),
+        nextActions: [describePod, { description: 'Show the node labels the pod selects on', command: constraintLabelKeys(pod).length > 0 ? `kubectl get nodes -L ${constraintLabelKeys(pod).join(',')}` : 'kubectl get nodes --show-labels', safety: 'ReadOnly' }],
       };
     case 'NodesUnschedulable': {
       const cordoned = nodes.filter((n) => n.spec?.unschedulable === true);
@@ -267,7 +277,7 @@ export const podScheduling: Check = {
     const anchors = [inv.anchorField(KIND, pod, 'status.conditions[type=PodScheduled].message'), ...(failed === undefined ? [] : [inv.anchorEvent(failed)])];
     const nodes = inv.list<Node>('Node', 'nodes') ?? [];
     const parsed = parseSchedulingMessage(message);
-    const wanted = nodes.filter((node) => matchesSelector(node, pod.spec?.nodeSelector));
+    const wanted = nodes.filter((node) => podWantsNode(pod, node));
     const primary = primaryCause(parsed.causes, wanted, pod.spec?.tolerations ?? []);
     // Unparsed fragments (post-filter notes) are reported only when nothing known explains the pod.
     const known = parsed.causes.filter((c) => c.code !== 'Unknown');
