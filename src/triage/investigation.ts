@@ -70,7 +70,8 @@ export type Lookup<T> =
   | { readonly state: 'Unavailable'; readonly reason: UnavailableReason };
 
 interface RawEvent extends KubeObject {
-  readonly involvedObject?: { readonly kind?: string; readonly uid?: string };
+  readonly involvedObject?: { readonly kind?: string; readonly uid?: string; readonly fieldPath?: string };
+  readonly regarding?: { readonly fieldPath?: string };
   readonly reason?: string;
   readonly message?: string;
   readonly note?: string;
@@ -103,6 +104,7 @@ function normaliseEvent(raw: RawEvent): EventRecord {
     lastSeen: lastSeen ?? undefined,
     firstSeen: raw.firstTimestamp ?? raw.deprecatedFirstTimestamp ?? raw.eventTime ?? raw.metadata?.creationTimestamp ?? undefined,
     source: raw.reportingController ?? raw.reportingComponent ?? raw.source?.component ?? '',
+    fieldPath: raw.involvedObject?.fieldPath ?? raw.regarding?.fieldPath ?? undefined,
   };
 }
 

@@ -154,6 +154,8 @@ export interface EventRecord {
   readonly lastSeen: string | undefined;
   readonly firstSeen: string | undefined;
   readonly source: string;
+  /** The part of the object the Event is about, e.g. spec.containers{web} for a kubelet probe Event. */
+  readonly fieldPath: string | undefined;
 }
 
 export function conditionOf(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {

@@ -350,13 +350,17 @@ function logsAction(view: ContainerView, ref: ObjectRef): NextAction {
  */
 function probeKills(c: CrashContext, view: ContainerView): { killing?: EventRecord; unhealthy?: EventRecord; probe: 'liveness' | 'startup' } | undefined {
   const killing = c.events.find((e) => e.reason === 'Killing' && new RegExp(`^(?:Init container|Container) ${view.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} failed (liveness|startup) probe`).test(e.message));
-  // Unhealthy Events do not name the container: they are this one's when it is the only one with such a probe.
+  // An Unhealthy Event's text does not name the container; the kubelet's fieldPath (spec.containers{web}) does.
+  // Without one, it is this container's only when no other container has such a probe.
   const probed = [...(c.pod.spec?.containers ?? []), ...(c.pod.spec?.initContainers ?? [])];
-  const soleLiveness = probed.filter((s) => s.livenessProbe !== undefined).length === 1 && view.spec?.livenessProbe !== undefined;
-  const soleStartup = probed.filter((s) => s.startupProbe !== undefined).length === 1 && view.spec?.startupProbe !== undefined;
+  const ownField = `spec.${view.init ? 'initContainers' : 'containers'}{${view.name}}`;
+  const isMine = (e: EventRecord, probe: 'livenessProbe' | 'startupProbe') =>
+    e.fieldPath !== undefined && e.fieldPath !== '' ? e.fieldPath === ownField : probed.filter((s) => s[probe] !== undefined).length === 1 && view.spec?.[probe] !== undefined;
   const startupKill = killing !== undefined && /failed startup probe/.test(killing.message);
   const unhealthy = c.events.find(
-    (e) => e.reason === 'Unhealthy' && ((!startupKill && soleLiveness && e.message.startsWith('Liveness probe failed')) || (soleStartup && e.message.startsWith('Startup probe failed'))),
+    (e) =>
+      e.reason === 'Unhealthy' &&
+      ((!startupKill && e.message.startsWith('Liveness probe failed') && isMine(e, 'livenessProbe')) || (e.message.startsWith('Startup probe failed') && isMine(e, 'startupProbe'))),
   );
   if (killing === undefined && unhealthy === undefined) return undefined;
   const probe = startupKill || (killing === undefined && unhealthy?.message.startsWith('Startup') === true) ? 'startup' : 'liveness';
