@@ -3,7 +3,8 @@ import { claimBinding } from './claim';
 import { podCrashloop, podImagePull } from './containers';
 import { nodeHealth } from './node';
 import { rolloutChecks } from './rollout';
-import { ingressRouting, serviceEndpoints } from './ingress';
+import { serviceEndpoints } from './service';
+import { ingressRouting } from './ingress';
 import { podScheduling } from './pod-scheduling';
 import { workloadChecks } from './workload';
 
