@@ -5,7 +5,7 @@ import type { LabelSelector } from '../crds/triage-request';
 import type { CheckContext } from './checks/check';
 import { podSettled } from './checks/workload';
 import { Investigation, refOf, type Candidate } from './investigation';
-import type { Pod } from './objects';
+import { compareStrings, type Pod } from './objects';
 import type { ClusterSnapshot, KubeObject } from './snapshot';
 import { excerpt, redact } from './redact';
 import type { CompiledTemplate } from './templates';
@@ -213,8 +213,8 @@ function sortFindings(findings: Finding[], ranking: 'Chain' | 'BlastRadius'): Fi
     (a, b) =>
       SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
       widest(a, b) ||
-      a.code.localeCompare(b.code) ||
-      `${a.object.namespace ?? ''}/${a.object.name}`.localeCompare(`${b.object.namespace ?? ''}/${b.object.name}`),
+      compareStrings(a.code, b.code) ||
+      compareStrings(`${a.object.namespace ?? ''}/${a.object.name}`, `${b.object.namespace ?? ''}/${b.object.name}`),
   );
 }
 
@@ -357,7 +357,7 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   }
   const inputs = inv.inputEntries();
   const hash = createHash('sha256');
-  for (const [uid, resourceVersion] of inputs.sort(([a], [b]) => a.localeCompare(b))) hash.update(`${uid}@${resourceVersion};`);
+  for (const [uid, resourceVersion] of inputs.sort(([a], [b]) => compareStrings(a, b))) hash.update(`${uid}@${resourceVersion};`);
   const targetObject =
     input.target.name === undefined || input.target.kind === 'Namespace' ? undefined : input.snapshot.get(input.target.kind, input.target.name, input.target.namespace);
   const completedAt = input.now();

@@ -1,5 +1,5 @@
 import type { Anchor, NextAction, ObjectRef, Severity, UnavailableReason } from '../crds/envelope';
-import type { EventRecord } from './objects';
+import { compareStrings, type EventRecord } from './objects';
 import { fieldText, resolveField } from './field-path';
 import { excerpt } from './redact';
 import { INDEX, type ClusterSnapshot, type KubeObject } from './snapshot';
@@ -213,7 +213,7 @@ export class Investigation {
       return [];
     }
     this.gathered(evidenceKey);
-    const events = [...byUid.values()].sort((a, b) => (b.lastSeen ?? '').localeCompare(a.lastSeen ?? '') || a.uid.localeCompare(b.uid));
+    const events = [...byUid.values()].sort((a, b) => compareStrings(b.lastSeen ?? '', a.lastSeen ?? '') || compareStrings(a.uid, b.uid));
     for (const event of events) this.inputs.set(event.uid, event.resourceVersion);
     return events;
   }
@@ -277,7 +277,7 @@ export class Investigation {
   evidence(): { present: string[]; unavailable: { key: string; reason: UnavailableReason }[] } {
     return {
       present: [...this.present].sort(),
-      unavailable: [...this.unavailable.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, reason]) => ({ key, reason })),
+      unavailable: [...this.unavailable.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([key, reason]) => ({ key, reason })),
     };
   }
 

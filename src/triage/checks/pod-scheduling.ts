@@ -10,12 +10,25 @@ import type { Check, CheckContext } from './check';
 const KIND = 'Pod';
 const SYSTEM_TAINT = /^(node-role\.kubernetes\.io\/|node\.kubernetes\.io\/|node\.cloudprovider\.kubernetes\.io\/)/;
 
+// Cached objects are replaced, never mutated, on update: a pod's requests can be kept with the object itself.
+// Explaining Insufficient cpu sums every pod on every node, so without this each run re-parses the cluster's quantities.
+const requestsByPod = new WeakMap<Pod, Map<string, number>>();
+
 /** The pod's effective request of a resource: sum over containers, at least the largest init container, plus overhead. */
 export function podRequest(pod: Pod, resource: string): number {
+  let known = requestsByPod.get(pod);
+  const cached = known?.get(resource);
+  if (cached !== undefined) return cached;
   const of = (c: Container) => parseQuantity(c.resources?.requests?.[resource]) ?? 0;
   const containers = (pod.spec?.containers ?? []).reduce((sum, c) => sum + of(c), 0);
   const init = Math.max(0, ...(pod.spec?.initContainers ?? []).map(of));
-  return Math.max(containers, init) + (parseQuantity(pod.spec?.overhead?.[resource]) ?? 0);
+  const request = Math.max(containers, init) + (parseQuantity(pod.spec?.overhead?.[resource]) ?? 0);
+  if (known === undefined) {
+    known = new Map();
+    requestsByPod.set(pod, known);
+  }
+  known.set(resource, request);
+  return request;
 }
 
 function tolerates(tolerations: readonly Toleration[], taint: Taint): boolean {

@@ -1,6 +1,6 @@
 import type { NextAction, ObjectRef } from '../../crds/envelope';
 import { refOf, type Investigation } from '../investigation';
-import { conditionOf, type Condition, type EventRecord, type Node, type Pod, type Quantities } from '../objects';
+import { compareStrings, conditionOf, type Condition, type EventRecord, type Node, type Pod, type Quantities } from '../objects';
 import { INDEX, type KubeObject } from '../snapshot';
 import type { Check, CheckContext } from './check';
 import { podSettled } from './workload';
@@ -337,7 +337,7 @@ export const deploymentRollout: Check = {
 
     const uid = deployment.metadata?.uid;
     const replicaSets = [...(uid === undefined ? [] : (inv.byIndex<ReplicaSet>('ReplicaSet', 'rollout.replicasets', INDEX.owner, uid) ?? []))].sort(
-      (a, b) => revision(b) - revision(a) || (b.metadata?.creationTimestamp ?? '').localeCompare(a.metadata?.creationTimestamp ?? ''),
+      (a, b) => revision(b) - revision(a) || compareStrings(b.metadata?.creationTimestamp ?? '', a.metadata?.creationTimestamp ?? ''),
     );
     const [newest, previous] = replicaSets;
     // readyReplicas counts old and new pods alike: the new ReplicaSet's own count says how far the rollout got.
