@@ -5,12 +5,30 @@ import type { KubeClient } from './client';
 import { ApiError } from './errors';
 import { collectionPath, PARTIAL_METADATA, PARTIAL_METADATA_LIST, type WatchedKind } from './kinds';
 
+interface HeaderList {
+  forEach(callback: (value: string, name: string) => void): void;
+}
+
+/** Request headers as a plain object with `accept` replaced; a node-fetch Headers has no own keys, so spreading it loses them all. */
+export function withAccept(headers: unknown, accept: string): Record<string, string> {
+  const plain: Record<string, string> = {};
+  if (typeof (headers as Partial<HeaderList> | undefined)?.forEach === 'function') {
+    (headers as HeaderList).forEach((value, name) => {
+      plain[name.toLowerCase()] = value;
+    });
+  } else if (typeof headers === 'object' && headers !== null) {
+    for (const [name, value] of Object.entries(headers)) if (typeof value === 'string') plain[name.toLowerCase()] = value;
+  }
+  plain.accept = accept;
+  return plain;
+}
+
 /** The kubeconfig, but asking for PartialObjectMetadata on every watch it authenticates. */
-function metadataOnlyConfig(config: KubeConfig): KubeConfig {
+export function metadataOnlyConfig(config: KubeConfig): KubeConfig {
   const view = Object.create(config) as KubeConfig;
   view.applyToFetchOptions = async (options) => {
     const init = await config.applyToFetchOptions(options);
-    return { ...init, headers: { ...(init.headers as Record<string, string> | undefined), Accept: PARTIAL_METADATA } };
+    return { ...init, headers: withAccept(init.headers, PARTIAL_METADATA) };
   };
   return view;
 }

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { readClusterInfo } from './support/cluster-info';
 import { kube } from './support/kube';
 import { kubectl, kubectlOk } from './support/kubectl';
-import { stopAllOperators, startOperator } from './support/operator';
+import { eventually } from './support/eventually';
+import { metricSum, stopAllOperators, startOperator } from './support/operator';
 import { useTestNamespace } from './support/test-namespace';
 import { createTriageRequest, triaged } from './support/triage';
 
@@ -75,5 +76,22 @@ describe('least-privilege RBAC from config/rbac', () => {
     expect(log).not.toMatch(/forbidden/i);
     expect(log).toContain('Became leader');
     expect(readClusterInfo().kubeconfig).not.toBe(kubeconfigFile);
+  });
+  test('with config/rbac/secret-metadata, a token-authenticated operator watches Secret metadata', async () => {
+    await kubectlOk(['apply', '-k', 'config/rbac/secret-metadata']);
+    try {
+      await eventually('list secrets granted', async () =>
+        (await kubectl(['auth', 'can-i', 'watch', 'secrets', '--all-namespaces', `--as=${serviceAccount}`])).stdout.trim() === 'yes' ? true : undefined,
+      );
+      const operator = await startOperator({ kubeconfig: kubeconfigFile, args: ['--watch-secret-metadata=true'] });
+      const cached = async () => metricSum(await operator.metrics(), 'informer_objects', { kind: 'Secret' });
+      const before = await cached();
+      // Created after the initial list: only the watch, which carries the token, can deliver it.
+      await kube().core.createNamespacedSecret({ namespace: ns.name, body: { metadata: { name: 'made-after-sync' }, stringData: { key: 'value' } } });
+      await eventually('the Secret watch delivered the new Secret', async () => ((await cached()) > before ? true : undefined));
+      expect(operator.log()).not.toMatch(/Informer restarting[^\n]*"kind":"Secret"/);
+    } finally {
+      await kubectlOk(['delete', '-k', 'config/rbac/secret-metadata']);
+    }
   });
 });
