@@ -26,9 +26,14 @@ async function main(argv: readonly string[]): Promise<number> {
   const logger = createLogger(config.logLevel);
   const kubeConfig = new KubeConfig();
   // An explicit kubeconfig wins; otherwise KUBECONFIG, ~/.kube/config, then the in-cluster account.
-  if (config.kubeconfig === undefined) kubeConfig.loadFromDefault();
+  // From the environment, KUBECONFIG may list several files (a:b): loadFromDefault merges them as kubectl does.
+  if (config.kubeconfig === undefined || config.kubeconfig === process.env.KUBECONFIG) kubeConfig.loadFromDefault();
   else kubeConfig.loadFromFile(config.kubeconfig);
 
+  // A stray rejection is a bug to log, not a reason to crash-loop the controller.
+  process.on('unhandledRejection', (reason: unknown) => {
+    logger.error('Unhandled promise rejection', { error: reason instanceof Error ? (reason.stack ?? reason.message) : String(reason) });
+  });
   const stop = new AbortController();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {

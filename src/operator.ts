@@ -87,6 +87,7 @@ export class Operator {
       reconciler,
       templates: new TriageTemplateReconciler({ cache: this.cache, client: this.client, logger, now: () => new Date() }),
       metrics: this.metrics,
+      logger,
       concurrency: config.concurrency,
       resyncMs: config.resyncSeconds * 1000,
     });
@@ -111,8 +112,9 @@ export class Operator {
       }),
     ]);
     this.logger.info('Starting', { identity: this.config.identity, leaderElect: this.config.leaderElect });
-    await this.cache.start();
-    const exit = this.elector === undefined ? await this.runUnelected(stop) : await this.runElected(this.elector, stop);
+    // A SIGTERM while caches sync (a missing CRD keeps one syncing) ends the process without campaigning.
+    const synced = await Promise.race([this.cache.start().then(() => true), aborted(stop).then(() => false)]);
+    const exit = !synced || stop.aborted ? 'Stopped' : this.elector === undefined ? await this.runUnelected(stop) : await this.runElected(this.elector, stop);
     await this.cache.stop();
     await Promise.all(this.servers.map(closeServer));
     this.logger.info('Stopped', { exit });
@@ -121,10 +123,7 @@ export class Operator {
 
   private async runUnelected(stop: AbortSignal): Promise<OperatorExit> {
     this.controller.start();
-    await new Promise<void>((resolve) => {
-      if (stop.aborted) resolve();
-      else stop.addEventListener('abort', () => { resolve(); }, { once: true });
-    });
+    await aborted(stop);
     await this.drain();
     return 'Stopped';
   }
@@ -173,4 +172,12 @@ export class Operator {
     await this.controller.stop();
     await this.recorder.flush();
   }
+}
+
+/** Resolves once the signal has aborted (at once if it already has). */
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => { resolve(); }, { once: true });
+  });
 }

@@ -149,15 +149,22 @@ class TunedWatch extends Watch {
     this.lastStart = Date.now();
     this.onRequest();
     const params = { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: 300 + Math.floor(this.random() * 300) };
-    return super.watch(
-      path,
-      params,
-      (phase, apiObject: unknown, watchObject: unknown) => {
-        stripManagedFields(apiObject);
-        callback(phase, apiObject, watchObject);
-      },
-      done,
-    );
+    try {
+      return await super.watch(
+        path,
+        params,
+        (phase, apiObject: unknown, watchObject: unknown) => {
+          stripManagedFields(apiObject);
+          callback(phase, apiObject, watchObject);
+        },
+        done,
+      );
+    } catch (error: unknown) {
+      // Credentials are applied before the request (an exec plugin can fail there); ListWatch drops this
+      // promise on reconnects, so a rejection would be unhandled: report it as a failed watch instead.
+      done(error);
+      return new AbortController();
+    }
   }
 }
 
@@ -223,9 +230,14 @@ export class Informer<T extends KubernetesObject> {
   // ListWatch.start() resolves after it filed the list's items and opened the watch, or after a
   // failed list (reported through 'error'): only the first case makes the cache synced.
   private run(): void {
-    void this.listWatch.start().then(() => {
-      if (this.listed && !this.stopped) this.markSynced('Synced');
-    });
+    this.listWatch.start().then(
+      () => {
+        if (this.listed && !this.stopped) this.markSynced('Synced');
+      },
+      (error: unknown) => {
+        this.onError(error);
+      },
+    );
   }
 
   async stop(): Promise<void> {

@@ -120,4 +120,45 @@ describe('WorkQueue', () => {
     await queue.shutDown();
     expect(seen).toHaveLength(1);
   });
+  test('a key added while in flight does not run again once shutdown has begun', async () => {
+    const gate = deferred();
+    const seen: string[] = [];
+    const queue = new WorkQueue({ name: 't-shutdown', metrics }, async (key) => {
+      seen.push(key);
+      if (seen.length === 1) await gate.promise;
+      return outcome.done;
+    });
+    queue.add('a');
+    await until(() => seen.length === 1);
+    queue.add('a');
+    const drained = queue.shutDown();
+    gate.resolve();
+    await drained;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(seen).toEqual(['a']);
+  });
+
+  test('reports every failed reconcile, thrown errors included', async () => {
+    const failures: [string, string, string][] = [];
+    let calls = 0;
+    const queue = new WorkQueue(
+      { name: 't-failures', metrics, baseRetryDelayMs: 1, onFailure: (key, kind, error) => failures.push([key, kind, String(error)]) },
+      (key): Promise<ReconcileOutcome> => {
+        calls += 1;
+        if (key === 'bad') return Promise.resolve(outcome.terminal(new Error('invalid')));
+        if (calls <= 2) return Promise.reject(new Error('boom'));
+        return Promise.resolve(outcome.done);
+      },
+    );
+    queue.add('flaky');
+    await until(() => calls === 3);
+    queue.add('bad');
+    await until(() => failures.length === 3);
+    await queue.shutDown();
+    expect(failures).toEqual([
+      ['flaky', 'Retry', 'Error: boom'],
+      ['flaky', 'Retry', 'Error: boom'],
+      ['bad', 'Terminal', 'Error: invalid'],
+    ]);
+  });
 });

@@ -26,6 +26,8 @@ export interface WorkQueueOptions {
   readonly baseRetryDelayMs?: number;
   /** @default 300000 */
   readonly maxRetryDelayMs?: number;
+  /** Told of every failed reconcile, so none goes unlogged. */
+  readonly onFailure?: (key: string, kind: 'Retry' | 'Terminal', error: unknown) => void;
 }
 
 /**
@@ -86,6 +88,8 @@ export class WorkQueue {
     for (const { timer } of this.delayed.values()) clearTimeout(timer);
     this.delayed.clear();
     this.waiting.length = 0;
+    // A key added while its reconcile was in flight must not run again after the drain.
+    this.dirty.clear();
     this.workers.clear();
     await this.workers.onIdle();
   }
@@ -116,14 +120,17 @@ export class WorkQueue {
     metrics.queueWork.observe({ name }, (Date.now() - started) / 1000);
     this.processing.delete(key);
     this.settle(key, result);
-    if (this.dirty.has(key) && !this.waiting.includes(key)) this.enqueue(key);
+    if (!this.shuttingDown && this.dirty.has(key) && !this.waiting.includes(key)) this.enqueue(key);
   }
 
   private settle(key: string, result: ReconcileOutcome): void {
     switch (result.kind) {
       case 'Done':
+        this.failures.delete(key);
+        return;
       case 'Terminal':
         this.failures.delete(key);
+        this.options.onFailure?.(key, 'Terminal', result.error);
         return;
       case 'RequeueAfter':
         this.failures.delete(key);
@@ -133,6 +140,7 @@ export class WorkQueue {
         const failures = (this.failures.get(key) ?? 0) + 1;
         this.failures.set(key, failures);
         this.options.metrics.queueRetries.inc({ name: this.options.name });
+        this.options.onFailure?.(key, 'Retry', result.error);
         const base = this.options.baseRetryDelayMs ?? 500;
         this.addAfter(key, Math.min(this.options.maxRetryDelayMs ?? 300_000, base * 2 ** (failures - 1)));
         return;

@@ -2,7 +2,9 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ClusterCache } from '../../kube/cluster-cache';
 import type { KubeObject } from '../../triage/snapshot';
 import { objectKey } from '../../kube/informer';
+import { ApiError } from '../../kube/errors';
 import { WorkQueue } from '../../kube/workqueue';
+import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import type { TriageTemplateReconciler } from '../triagetemplate/reconciler';
 import { CONTROLLER_NAME, type TriageRequestReconciler } from './reconciler';
@@ -16,6 +18,7 @@ export interface ControllerOptions {
   readonly watchIndex: WatchIndex;
   readonly reconciler: TriageRequestReconciler;
   readonly metrics: Metrics;
+  readonly logger: Logger;
   readonly concurrency: number;
   readonly resyncMs: number;
 }
@@ -33,10 +36,22 @@ export class TriageRequestController {
   private resyncTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ControllerOptions) {
-    this.queue = new WorkQueue({ name: CONTROLLER_NAME, metrics: options.metrics, concurrency: options.concurrency }, (key) =>
-      options.reconciler.reconcile(key),
+    const onFailure = (controller: string) => (key: string, kind: 'Retry' | 'Terminal', error: unknown) => {
+      // A conflict is the designed path after our own write raced the cache: not worth a warning.
+      const level = kind === 'Terminal' ? 'error' : error instanceof ApiError && error.isConflict ? 'debug' : 'warn';
+      options.logger.log(level, kind === 'Terminal' ? 'Reconcile failed, not retrying' : 'Reconcile failed, retrying', {
+        controller,
+        key,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    };
+    this.queue = new WorkQueue(
+      { name: CONTROLLER_NAME, metrics: options.metrics, concurrency: options.concurrency, onFailure: onFailure(CONTROLLER_NAME) },
+      (key) => options.reconciler.reconcile(key),
     );
-    this.templateQueue = new WorkQueue({ name: 'triagetemplate', metrics: options.metrics, concurrency: 1 }, (name) => options.templates.reconcile(name));
+    this.templateQueue = new WorkQueue({ name: 'triagetemplate', metrics: options.metrics, concurrency: 1, onFailure: onFailure('triagetemplate') }, (name) =>
+      options.templates.reconcile(name),
+    );
   }
 
   /** Call after the caches synced, on the leader only. */
@@ -44,7 +59,9 @@ export class TriageRequestController {
     const requests = this.options.cache.informer('TriageRequest');
     this.unsubscribe.push(
       requests.onChange((type, object) => {
-        if (type !== 'delete') this.queue.add(objectKey(object));
+        // A deleted request is never reconciled again: forget what it watched here.
+        if (type === 'delete') this.options.watchIndex.remove(objectKey(object));
+        else this.queue.add(objectKey(object));
       }),
       this.options.cache.informer('TriageTemplate').onChange((type, template) => {
         if (type !== 'delete') this.templateQueue.add(template.metadata?.name ?? '');

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Envelope } from '../../crds/envelope';
 import { isBuiltInIntent } from '../../crds/intents';
 import { GROUP, RERUN_ANNOTATION, VERSION, type Condition, type TriageRequestObject, type TriageRequestStatus, type Verdict } from '../../crds/triage-request';
 import type { ClusterCache } from '../../kube/cluster-cache';
@@ -9,7 +10,7 @@ import { mergePatch } from '../../kube/merge-patch';
 import { outcome, type ReconcileOutcome } from '../../kube/workqueue';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
-import { diagnose } from '../../triage/engine';
+import { diagnose, type Diagnosis } from '../../triage/engine';
 import type { ClusterSnapshot } from '../../triage/snapshot';
 import { builtInTemplate, compileTemplate, TemplateError, type CompiledTemplate } from '../../triage/templates';
 import { setCondition } from '../conditions';
@@ -81,7 +82,7 @@ export class TriageRequestReconciler {
     const log = this.deps.logger.child({ controller: CONTROLLER_NAME, reconcileID, request: key });
     const started = this.deps.now();
     const snapshot = this.deps.snapshotFor === undefined ? this.deps.cache : await this.deps.snapshotFor(targetNamespaceOf(request.spec, namespace));
-    const result = this.evaluate(namespace, request, generation, snapshot);
+    const result = this.evaluate(namespace, request, generation, snapshot, log);
     const intent = intentOf(request.spec);
     const verdict = result.status.verdict ?? 'Failed';
     if (continuous && result.watchKeys !== undefined) this.deps.watchIndex.set(key, result.watchKeys);
@@ -127,7 +128,7 @@ export class TriageRequestReconciler {
     return result.recheckAfterMs === undefined ? outcome.done : outcome.requeueAfter(result.recheckAfterMs);
   }
 
-  private evaluate(namespace: string, request: TriageRequestObject, generation: number, snapshot: ClusterSnapshot): Outcome {
+  private evaluate(namespace: string, request: TriageRequestObject, generation: number, snapshot: ClusterSnapshot, log: Logger): Outcome {
     const now = this.deps.now();
     const conditions = request.status?.conditions ?? [];
     const admission = admit(namespace, request.spec, this.deps.trustedNamespaces);
@@ -184,26 +185,39 @@ export class TriageRequestReconciler {
       };
     }
 
-    const diagnosis = diagnose({
-      intent: spec.intent,
-      template: resolved.template,
-      templateSource: resolved.source,
-      target,
-      maxSteps: spec.bounds.maxSteps,
-      timeoutMs: spec.bounds.timeoutSeconds * 1000,
-      minCompleteness: spec.minCompleteness,
-      snapshot,
-      now: this.deps.now,
-    });
+    let diagnosis: Diagnosis;
+    try {
+      diagnosis = diagnose({
+        intent: spec.intent,
+        template: resolved.template,
+        templateSource: resolved.source,
+        target,
+        maxSteps: spec.bounds.maxSteps,
+        timeoutMs: spec.bounds.timeoutSeconds * 1000,
+        minCompleteness: spec.minCompleteness,
+        snapshot,
+        now: this.deps.now,
+      });
+    } catch (error: unknown) {
+      // An engine bug must end as a Failed status the admin can see, not a key retried forever in silence.
+      log.error('Diagnosis failed', { intent: spec.intent, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      const kind = error instanceof Error ? error.name : 'Error';
+      return failed('InternalError', `The ${spec.intent} diagnosis failed with ${kind}; the operator log has the details (search for this request)`);
+    }
     const mode = modeOf(request.spec);
     this.deps.metrics.triageRuns.inc({ intent: spec.intent, mode });
     const rootCause = diagnosis.envelope.rootCause;
     const previous = request.status?.envelope;
+    // Same objects read is not enough: time rules (a grace period ending) change findings without any input
+    // changing, and a pending re-check must keep being scheduled.
     const sameInputs =
       mode === 'Continuous' &&
       request.status?.observedGeneration === generation &&
       request.status.verdict === diagnosis.verdict &&
-      previous?.inputs.fingerprint === diagnosis.envelope.inputs.fingerprint;
+      previous?.inputs.fingerprint === diagnosis.envelope.inputs.fingerprint &&
+      previous.rootCause?.code === rootCause?.code &&
+      findingsDigest(previous) === findingsDigest(diagnosis.envelope) &&
+      diagnosis.recheckAfterMs === undefined;
     if (sameInputs) return { status: request.status, unchanged: true, watchKeys: diagnosis.watchKeys, eventType: 'Normal', eventReason: '', eventNote: '' };
     const recurrence =
       rootCause === undefined
@@ -295,4 +309,9 @@ function subjectOf(request: TriageRequestObject): EventSubject {
     name: request.metadata.name ?? '',
     uid: request.metadata.uid ?? '',
   };
+}
+
+/** What a reader of the findings would notice changing: code, severity and object of each. */
+function findingsDigest(envelope: Envelope): string {
+  return envelope.findings.map((f) => `${f.code}:${f.severity}:${f.object.uid ?? `${f.object.namespace ?? ''}/${f.object.name}`}`).join(',');
 }
