@@ -272,12 +272,12 @@ describe('scheduling-failures on the real scheduler', () => {
   test('InsufficientResources behind a required node affinity names the pinned node, not a roomier one', async () => {
     const node = `pinned-${ns.name}`;
     await dedicatedNode(node, {}, { cpu: '1', memory: '8Gi', pods: '110' });
-    await pod('pinned', {
+    await pod('cpu-pinned', {
       affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }] } } },
       containers: [{ name: 'app', image, resources: { requests: { cpu: '2' } } }],
     });
-    await unschedulable('pinned', /Insufficient cpu/);
-    const { envelope } = await triage('sched-pinned', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'pinned' } });
+    await unschedulable('cpu-pinned', /Insufficient cpu/);
+    const { envelope } = await triage('sched-pinned', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'cpu-pinned' } });
     expect(envelope.rootCause?.code).toBe('InsufficientResources');
     expect(envelope.rootCause?.message).toContain(`(${node})`);
   });
