@@ -75,7 +75,7 @@ describe('parseSchedulingMessage: older wordings (1.20–1.34 and earlier)', () 
     onThreeNodes("node(s) didn't match the requested hostname", { code: 'NodeNameMismatch' }), // <=1.2x nodename
     onThreeNodes('pod has unbound immediate PersistentVolumeClaims', { code: 'UnboundPersistentVolumeClaim' }), // PreFilter counted per node, before PreFilterMsg
     onThreeNodes('pod has unbound PersistentVolumeClaims', { code: 'UnboundPersistentVolumeClaim' }), // <=1.16
-    onThreeNodes('persistentvolumeclaim "data" not found', { code: 'PersistentVolumeClaimNotFound', claimName: 'data' }), // PreFilter counted per node, before PreFilterMsg
+    onThreeNodes('persistentvolumeclaim "data" not found', { code: 'PersistentVolumeClaimNotFound', claimName: 'data', claimState: 'NotFound' }), // PreFilter counted per node, before PreFilterMsg
   ])('%s', (message, expected) => {
     expect(parseSchedulingMessage(message)).toEqual(expected);
   });
@@ -83,9 +83,9 @@ describe('parseSchedulingMessage: older wordings (1.20–1.34 and earlier)', () 
 
 describe('parseSchedulingMessage: PreFilter messages that replace the list (1.35)', () => {
   test.each([
-    preFiltered('persistentvolumeclaim "data" not found', { code: 'PersistentVolumeClaimNotFound', claimName: 'data' }), // framework/plugins/volumebinding/volume_binding.go (lister NotFound)
-    preFiltered('persistentvolumeclaim "data" is being deleted', { code: 'PersistentVolumeClaimNotFound', claimName: 'data' }), // framework/plugins/volumebinding/volume_binding.go
-    preFiltered('waiting for ephemeral volume controller to create the persistentvolumeclaim "web-0-scratch"', { code: 'PersistentVolumeClaimNotFound', claimName: 'web-0-scratch' }), // framework/plugins/volumebinding/volume_binding.go
+    preFiltered('persistentvolumeclaim "data" not found', { code: 'PersistentVolumeClaimNotFound', claimName: 'data', claimState: 'NotFound' }), // framework/plugins/volumebinding/volume_binding.go (lister NotFound)
+    preFiltered('persistentvolumeclaim "data" is being deleted', { code: 'PersistentVolumeClaimNotFound', claimName: 'data', claimState: 'BeingDeleted' }), // framework/plugins/volumebinding/volume_binding.go
+    preFiltered('waiting for ephemeral volume controller to create the persistentvolumeclaim "web-0-scratch"', { code: 'PersistentVolumeClaimNotFound', claimName: 'web-0-scratch', claimState: 'NotYetCreated' }), // framework/plugins/volumebinding/volume_binding.go
     preFiltered('persistentvolumeclaim "data" bound to non-existent persistentvolume "pv-1"', { code: 'UnboundPersistentVolumeClaim', claimName: 'data' }), // framework/plugins/volumebinding/volume_binding.go
     preFiltered('pod has unbound immediate PersistentVolumeClaims', { code: 'UnboundPersistentVolumeClaim' }), // framework/plugins/volumebinding/volume_binding.go
     preFiltered('pod affinity terms conflict', { code: 'NodeAffinityMismatch' }), // framework/plugins/nodeaffinity/node_affinity.go (errReasonConflict)
@@ -337,7 +337,7 @@ describe('parseSchedulingMessage: messages seen on the local 1.35.4 cluster', ()
   test.each<[string, ParsedSchedulingMessage['causes']]>([
     [
       '0/3 nodes are available: persistentvolumeclaim "nope" not found. not found',
-      [{ code: 'PersistentVolumeClaimNotFound', nodeCount: undefined, claimName: 'nope', text: 'persistentvolumeclaim "nope" not found' }],
+      [{ code: 'PersistentVolumeClaimNotFound', nodeCount: undefined, claimName: 'nope', claimState: 'NotFound', text: 'persistentvolumeclaim "nope" not found' }],
     ],
     [
       '0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims. not found',

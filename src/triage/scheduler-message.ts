@@ -15,6 +15,9 @@ export type SchedulingReasonCode =
   | 'NodeNameMismatch'
   | 'Unknown';
 
+/** Missing, terminating (deletionTimestamp set), or a generic ephemeral claim its controller has not created yet. */
+export type ClaimState = 'NotFound' | 'BeingDeleted' | 'NotYetCreated';
+
 export interface SchedulingCause {
   readonly code: SchedulingReasonCode;
   /** "3 Insufficient cpu" -> 3; undefined for PreFilter and post-filter messages, which carry no count. */
@@ -25,6 +28,8 @@ export interface SchedulingCause {
   readonly taint?: { key: string; value?: string; effect?: string };
   /** The claim a PersistentVolumeClaim PreFilter message names. */
   readonly claimName?: string;
+  /** Why a PersistentVolumeClaimNotFound claim is unusable: the messages differ and so does the fix. */
+  readonly claimState?: ClaimState;
   /** The reason as written, without its leading node count. */
   readonly text: string;
 }
@@ -103,12 +108,12 @@ const PATTERNS: readonly PatternRule[] = [
   { pattern: /^Insufficient (\S+)$/, detail: (m) => ({ code: 'InsufficientResources', resource: m[1] ?? '' }) },
   { pattern: /^node\(s\) had untolerated taint \{(.*)\}$/, detail: (m) => taintDetail(m[1] ?? '') },
   { pattern: /^node\(s\) had taint \{(.*)\}, that the pod didn't tolerate$/, detail: (m) => taintDetail(m[1] ?? '') },
-  { pattern: /^persistentvolumeclaim "([^"]+)" not found$/, detail: (m) => claimDetail('PersistentVolumeClaimNotFound', m) },
+  { pattern: /^persistentvolumeclaim "([^"]+)" not found$/, detail: (m) => unusableClaim(m, 'NotFound') },
   // A claim being deleted is as unusable as a missing one, and the brief groups them.
-  { pattern: /^persistentvolumeclaim "([^"]+)" is being deleted$/, detail: (m) => claimDetail('PersistentVolumeClaimNotFound', m) },
+  { pattern: /^persistentvolumeclaim "([^"]+)" is being deleted$/, detail: (m) => unusableClaim(m, 'BeingDeleted') },
   {
     pattern: /^waiting for ephemeral volume controller to create the persistentvolumeclaim "([^"]+)"$/,
-    detail: (m) => claimDetail('PersistentVolumeClaimNotFound', m),
+    detail: (m) => unusableClaim(m, 'NotYetCreated'),
   },
   {
     pattern: /^persistentvolumeclaim "([^"]+)" bound to non-existent persistentvolume "[^"]+"$/,
@@ -131,6 +136,10 @@ function taintDetail(inner: string): CauseDetail {
 
 function claimDetail(code: SchedulingReasonCode, match: RegExpExecArray): CauseDetail {
   return { code, claimName: match[1] ?? '' };
+}
+
+function unusableClaim(match: RegExpExecArray, claimState: ClaimState): CauseDetail {
+  return { ...claimDetail('PersistentVolumeClaimNotFound', match), claimState };
 }
 
 function classify(reason: string): CauseDetail {

@@ -90,9 +90,10 @@ test('StatefulSetServiceMissing: the governing Service does not exist', async ()
     namespace: ns.name,
     body: { metadata: { name: 'db' }, spec: { serviceName: 'db-headless', replicas: 1, selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image }] } } } },
   });
-  await eventually('db pod Ready (kwok)', async () => {
-    const pods = await kube().core.listNamespacedPod({ namespace: ns.name, labelSelector: 'app=db' });
-    return pods.items.some((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) ? true : undefined;
+  // The StatefulSet's own status, not just its pod, must say Ready: the scenario is a finished rollout.
+  await eventually('db StatefulSet reports 1 ready replica (kwok)', async () => {
+    const set = await kube().apps.readNamespacedStatefulSet({ name: 'db', namespace: ns.name });
+    return set.status?.readyReplicas === 1 ? true : undefined;
   });
   const envelope = await triage('why-db', { kind: 'StatefulSet', name: 'db' });
   expect(envelope.rootCause?.code).toBe('StatefulSetServiceMissing');

@@ -20,7 +20,7 @@ function backends(ingress: Ingress): { backend: IngressBackend; path: string }[]
 export const ingressRouting: Check = {
   name: 'ingress.routing',
   subject: 'Ingress',
-  codes: ['NoIngressClass', 'IngressClassNotFound', 'BackendServiceNotFound', 'BackendServicePortMismatch', 'TLSSecretNotFound', 'IngressControllerNotReporting'],
+  codes: ['NoIngressClass', 'IngressClassNotFound', 'LegacyIngressClassAnnotation', 'BackendServiceNotFound', 'BackendServicePortMismatch', 'TLSSecretNotFound', 'IngressControllerNotReporting'],
   evidence: ['ingress'],
   run(ctx, subject, chain) {
     const { inv } = ctx;
@@ -32,16 +32,39 @@ export const ingressRouting: Check = {
     let sound = true;
     const unreadable: string[] = [];
 
-    const className = ingress.spec?.ingressClassName ?? annotation(ingress, LEGACY_CLASS_ANNOTATION);
+    // An address proves a controller serves the ingress: a class problem beside it is at most Info.
+    const addresses = ingress.status?.loadBalancer?.ingress ?? [];
+    const served = addresses.length > 0;
+    const classList = { description: 'List IngressClasses', command: 'kubectl get ingressclass', safety: 'ReadOnly' as const };
+    // Only spec.ingressClassName refers to an IngressClass object; the legacy annotation is a string each controller reads itself.
+    const referencedClass = ingress.spec?.ingressClassName;
+    const legacyClass = referencedClass === undefined ? annotation(ingress, LEGACY_CLASS_ANNOTATION) : undefined;
+    const className = referencedClass ?? legacyClass;
     if (className === undefined) {
       const classes = inv.list<IngressClass>('IngressClass', 'ingressClass');
       if (classes !== undefined && !classes.some((c) => annotation(c, DEFAULT_CLASS_ANNOTATION) === 'true')) {
-        sound = false;
+        const message = `Ingress ${ns}/${ref.name} names no IngressClass and the cluster has no default IngressClass`;
+        const anchors = [inv.anchorField('Ingress', ingress, 'spec.ingressClassName')];
+        const nextActions = [describe, classList];
+        if (served) {
+          inv.report({ code: 'NoIngressClass', severity: 'Info', object: ref, benign: true, message: `${message}, yet it has an address: a controller serves ingresses without a class`, anchors, nextActions });
+        } else {
+          sound = false;
+          inv.report({
+            code: 'NoIngressClass', severity: 'Critical', object: ref, confidence: 0.95,
+            message: `${message}, so no controller will serve it`, anchors, chain: [...chain, ref], nextActions,
+          });
+        }
+      }
+    } else if (legacyClass !== undefined) {
+      const lookup = inv.get<IngressClass>('IngressClass', 'ingressClass', legacyClass);
+      // No IngressClass object is normal here (GKE's "gce" has none): worth a note only while no controller answers.
+      if (lookup.state === 'Absent' && !served) {
         inv.report({
-          code: 'NoIngressClass', severity: 'Critical', object: ref, confidence: 0.95,
-          message: `Ingress ${ns}/${ref.name} names no IngressClass and the cluster has no default IngressClass, so no controller will serve it`,
-          anchors: [inv.anchorField('Ingress', ingress, 'spec.ingressClassName')], chain: [...chain, ref],
-          nextActions: [describe, { description: 'List IngressClasses', command: 'kubectl get ingressclass', safety: 'ReadOnly' }],
+          code: 'LegacyIngressClassAnnotation', severity: 'Info', object: ref, benign: true,
+          message: `Ingress ${ns}/${ref.name} selects class "${legacyClass}" with the deprecated ${LEGACY_CLASS_ANNOTATION} annotation, which no IngressClass names: normal for controllers that read the annotation themselves (GKE's "gce"), so check that one handling "${legacyClass}" runs`,
+          anchors: [inv.anchorField('Ingress', ingress, `metadata.annotations[${LEGACY_CLASS_ANNOTATION}]`)],
+          nextActions: [classList, describe],
         });
       }
     } else {
@@ -49,14 +72,18 @@ export const ingressRouting: Check = {
       // What could not be read cannot be called sound: no "controller not reporting" guess on top of it.
       if (lookup.state === 'Unavailable') unreadable.push(`IngressClass ${className} (${lookup.reason})`);
       if (lookup.state === 'Absent') {
-        sound = false;
-        inv.report({
-          code: 'IngressClassNotFound', severity: 'Critical', object: ref, confidence: 1,
-          message: `Ingress ${ns}/${ref.name} uses IngressClass "${className}", which does not exist`,
-          anchors: [inv.anchorField('Ingress', ingress, 'spec.ingressClassName')],
-          chain: [...chain, ref, refOf('IngressClass', undefined, { name: className })],
-          nextActions: [{ description: 'List IngressClasses', command: 'kubectl get ingressclass', safety: 'ReadOnly' }, describe],
-        });
+        const message = `Ingress ${ns}/${ref.name} uses IngressClass "${className}", which does not exist`;
+        const anchors = [inv.anchorField('Ingress', ingress, 'spec.ingressClassName')];
+        const nextActions = [classList, describe];
+        if (served) {
+          inv.report({ code: 'IngressClassNotFound', severity: 'Info', object: ref, benign: true, message: `${message}, yet it has an address: a controller serves the class without an IngressClass object (cloud controllers do), or did before the object was removed`, anchors, nextActions });
+        } else {
+          sound = false;
+          inv.report({
+            code: 'IngressClassNotFound', severity: 'Critical', object: ref, confidence: 1, message, anchors,
+            chain: [...chain, ref, refOf('IngressClass', undefined, { name: className })], nextActions,
+          });
+        }
       }
     }
 
@@ -116,8 +143,7 @@ export const ingressRouting: Check = {
       });
     }
 
-    const addresses = ingress.status?.loadBalancer?.ingress ?? [];
-    if (sound && addresses.length === 0) {
+    if (sound && !served) {
       // With part of the ingress unreadable it is a finding, not a root cause: "looks correct" is unproven.
       const unproven = unreadable.length > 0;
       inv.report({

@@ -3,26 +3,48 @@ import { refOf, type Investigation } from '../investigation';
 import { conditionOf, type Container, type Node, type PersistentVolumeClaim, type Pod, type Taint, type Toleration } from '../objects';
 import { constraintLabelKeys, describeNodeConstraints, podWantsNode } from '../node-affinity';
 import { formatQuantity, parseQuantity } from '../quantity';
-import { parseSchedulingMessage, type SchedulingCause } from '../scheduler-message';
-import { INDEX } from '../snapshot';
+import { parseSchedulingMessage, type ClaimState, type ParsedSchedulingMessage, type SchedulingCause } from '../scheduler-message';
+import { INDEX, type ObjectMeta } from '../snapshot';
 import type { Check, CheckContext } from './check';
 
 const KIND = 'Pod';
+/** The finalizer the pvc-protection controller keeps on a claim while a scheduled pod uses it. */
+const PVC_PROTECTION = 'kubernetes.io/pvc-protection';
 const SYSTEM_TAINT = /^(node-role\.kubernetes\.io\/|node\.kubernetes\.io\/|node\.cloudprovider\.kubernetes\.io\/)/;
 
 // Cached objects are replaced, never mutated, on update: a pod's requests can be kept with the object itself.
 // Explaining Insufficient cpu sums every pod on every node, so without this each run re-parses the cluster's quantities.
 const requestsByPod = new WeakMap<Pod, Map<string, number>>();
 
-/** The pod's effective request of a resource: sum over containers, at least the largest init container, plus overhead. */
+/** A claim with the metadata the shared view leaves out: which finalizers hold it while it is being deleted. */
+interface FinalizedClaim extends PersistentVolumeClaim {
+  readonly metadata?: ObjectMeta & { readonly finalizers?: readonly string[] };
+}
+
+/** An init container as the apiserver sends it: restartPolicy Always makes it a sidecar (Kubernetes 1.29+). */
+interface InitContainer extends Container {
+  readonly restartPolicy?: string;
+}
+
+/**
+ * The pod's effective request of a resource, as the scheduler counts it (AggregateContainerRequests):
+ * containers plus sidecars, at least each init container plus the sidecars started before it, plus overhead.
+ */
 export function podRequest(pod: Pod, resource: string): number {
   let known = requestsByPod.get(pod);
   const cached = known?.get(resource);
   if (cached !== undefined) return cached;
   const of = (c: Container) => parseQuantity(c.resources?.requests?.[resource]) ?? 0;
   const containers = (pod.spec?.containers ?? []).reduce((sum, c) => sum + of(c), 0);
-  const init = Math.max(0, ...(pod.spec?.initContainers ?? []).map(of));
-  const request = Math.max(containers, init) + (parseQuantity(pod.spec?.overhead?.[resource]) ?? 0);
+  let sidecars = 0;
+  let initPeak = 0;
+  const initContainers: readonly InitContainer[] = pod.spec?.initContainers ?? [];
+  for (const container of initContainers) {
+    // A sidecar keeps running, so it adds to everything that starts after it, the app containers included.
+    if (container.restartPolicy === 'Always') sidecars += of(container);
+    initPeak = Math.max(initPeak, container.restartPolicy === 'Always' ? sidecars : of(container) + sidecars);
+  }
+  const request = Math.max(containers + sidecars, initPeak) + (parseQuantity(pod.spec?.overhead?.[resource]) ?? 0);
   if (known === undefined) {
     known = new Map();
     requestsByPod.set(pod, known);
@@ -39,12 +61,12 @@ function tolerates(tolerations: readonly Toleration[], taint: Taint): boolean {
   );
 }
 
-/** The constraint fields that exclude every node: the nodeSelector, the required affinity, or both. */
-function nodeConstraintFields(pod: Pod, nodes: readonly Node[]): string[] {
+/** The constraint fields that exclude every node: the nodeSelector, the required affinity, or both (both when nodes are unreadable). */
+function nodeConstraintFields(pod: Pod, nodes: readonly Node[] | undefined): string[] {
   const selector = pod.spec?.nodeSelector;
   const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
   const selectorOnly: Pod = { ...pod, spec: { ...pod.spec, affinity: undefined } };
-  const selectorExcludesAll = selector !== undefined && !nodes.some((node) => podWantsNode(selectorOnly, node));
+  const selectorExcludesAll = selector !== undefined && nodes !== undefined && !nodes.some((node) => podWantsNode(selectorOnly, node));
   if (selectorExcludesAll) return ['spec.nodeSelector'];
   return [
     ...(selector === undefined ? [] : ['spec.nodeSelector']),
@@ -63,16 +85,38 @@ interface Explained {
   readonly confidence: number;
 }
 
-/** Turns one parsed scheduler cause into a finding, resolving what the message leaves out (which taint, how much is free). */
 /** Causes that exclude nodes by rules the engine does not evaluate itself (spread, pod (anti-)affinity, ports). */
 const EXCLUDING = new Set(['TopologySpreadUnsatisfiable', 'PodAffinityUnsatisfied', 'PodAntiAffinityConflict', 'HostPortConflict']);
 
-function explain(inv: Investigation, pod: Pod, cause: SchedulingCause, nodes: readonly Node[], podRef: ObjectRef, others: readonly SchedulingCause[]): Explained {
+/**
+ * Whether the scheduler's message proves that the pod's node selector/affinity excludes every node: from the
+ * node cache when it is readable, otherwise from the scheduler's own count (a PreFilter rejection has none).
+ */
+function affinityExcludesAll(cause: SchedulingCause, totalNodes: number | undefined, wanted: readonly Node[] | undefined): boolean {
+  if (wanted !== undefined) return wanted.length === 0;
+  return cause.nodeCount === undefined || cause.nodeCount === totalNodes;
+}
+
+/** Said when the node cache cannot be read: the numbers are the scheduler's, and no node can be named. */
+const NODES_UNREADABLE = 'nodes could not be read';
+
+/** Turns one parsed scheduler cause into a finding, resolving what the message leaves out (which taint, how much is free). */
+function explain(
+  inv: Investigation,
+  pod: Pod,
+  cause: SchedulingCause,
+  readable: readonly Node[] | undefined,
+  parsed: ParsedSchedulingMessage,
+  podRef: ObjectRef,
+): Explained {
   const ns = podRef.namespace ?? '';
   const name = podRef.name;
+  const others = parsed.causes.filter((c) => c !== cause);
   const describePod: NextAction = { description: 'Show the pod and its scheduling events', command: `kubectl describe pod ${name} -n ${ns}`, safety: 'ReadOnly' };
   const nodesAction: NextAction = { description: 'List nodes with their taints and capacity', command: 'kubectl describe nodes', safety: 'ReadOnly' };
   const base = { severity: 'Critical' as Severity, chainTail: [] as ObjectRef[], anchors: [] as string[], confidence: 0.9 };
+  // Unreadable nodes are unknown, not absent: every branch below says so instead of reasoning from an empty list.
+  const nodes = readable ?? [];
   const wanted = nodes.filter((node) => podWantsNode(pod, node));
   const tolerations = pod.spec?.tolerations ?? [];
   // Nodes the pod could use but for this cause: selected, not cordoned, every hard taint tolerated.
@@ -97,21 +141,26 @@ function explain(inv: Investigation, pod: Pod, cause: SchedulingCause, nodes: re
       const best = fitsOthers.reduce<Node | undefined>((top, node) => (top === undefined || free(node, resource) > free(top, resource) ? node : top), undefined);
       const asks = resources.map((r) => `${formatQuantity(r, podRequest(pod, r))} ${r}`).join(' and ');
       const excluded = others.filter((c) => EXCLUDING.has(c.code));
-      // Which nodes those rules exclude is not known here: give the scheduler's counts, not a node that may be excluded.
-      const message = excluded.length > 0
-        ? `Pod ${ns}/${name} requests ${formatQuantity(resource, requested)} ${resource}, which ${cause.nodeCount ?? '?'} node(s) lack; the others are excluded (${excluded.map((c) => `${c.nodeCount ?? '?'} ${c.text}`).join(', ')})`
-        : best !== undefined
-          ? `Pod ${ns}/${name} requests ${formatQuantity(resource, requested)} ${resource}; the most free on a node that fits its other requests is ${formatQuantity(resource, Math.max(0, free(best, resource)))} (${best.metadata?.name ?? ''})`
-          : usable.length === 0
-            ? `Pod ${ns}/${name} requests ${asks}; no node it may run on has room`
-            : `Pod ${ns}/${name} requests ${asks}; no node has room for all of it: ${usable
-                .slice(0, 3)
-                .map((node) => `${node.metadata?.name ?? ''} has ${resources.map((r) => `${formatQuantity(r, Math.max(0, free(node, r)))} ${r}`).join(', ')} free`)
-                .join('; ')}`;
+      const askedOne = `${formatQuantity(resource, requested)} ${resource}`;
+      const shortfall = (): string => {
+        // Which nodes those rules exclude is not known here: give the scheduler's counts, not a node that may be excluded.
+        if (excluded.length > 0) return `Pod ${ns}/${name} requests ${askedOne}, which ${cause.nodeCount ?? '?'} node(s) lack; the others are excluded (${excluded.map((c) => `${c.nodeCount ?? '?'} ${c.text}`).join(', ')})`;
+        if (readable === undefined) return `Pod ${ns}/${name} requests ${askedOne}, which ${cause.nodeCount ?? '?'} node(s) lack, by the scheduler's count (${NODES_UNREADABLE}, so free capacity is unknown)`;
+        if (best !== undefined) return `Pod ${ns}/${name} requests ${askedOne}; the most free on a node that fits its other requests is ${formatQuantity(resource, Math.max(0, free(best, resource)))} (${best.metadata?.name ?? ''})`;
+        if (usable.length === 0) return `Pod ${ns}/${name} requests ${asks}; no node it may run on has room`;
+        return `Pod ${ns}/${name} requests ${asks}; no node has room for all of it: ${usable
+          .slice(0, 3)
+          .map((node) => `${node.metadata?.name ?? ''} has ${resources.map((r) => `${formatQuantity(r, Math.max(0, free(node, r)))} ${r}`).join(', ')} free`)
+          .join('; ')}`;
+      };
+      // Sidecars and init containers count toward the request: show their requests beside the containers'.
+      const requestsCommand = (pod.spec?.initContainers ?? []).length > 0
+        ? `kubectl get pod ${name} -n ${ns} -o jsonpath='{.spec.initContainers[*].resources.requests}{"\\n"}{.spec.containers[*].resources.requests}'`
+        : `kubectl get pod ${name} -n ${ns} -o jsonpath='{.spec.containers[*].resources}'`;
       return {
         ...base,
-        message,
-        nextActions: [describePod, { description: `Lower the pod's requests or add capacity`, command: `kubectl get pod ${name} -n ${ns} -o jsonpath='{.spec.containers[*].resources}'`, safety: 'ReadOnly' }, nodesAction],
+        message: shortfall(),
+        nextActions: [describePod, { description: `Lower the pod's requests or add capacity`, command: requestsCommand, safety: 'ReadOnly' }, nodesAction],
       };
     }
     case 'UntoleratedTaint': {
@@ -138,10 +187,22 @@ function explain(inv: Investigation, pod: Pod, cause: SchedulingCause, nodes: re
         };
       }
       const describeTaint = (t: Taint) => `${t.key}${t.value === undefined || t.value === '' ? '' : `=${t.value}`}:${t.effect}`;
+      // Taints only on nodes the pod's selector/affinity rules out anyway change nothing: context, not a cause.
+      const elsewhere = readable === undefined || blocking.length > 0 || wanted.some((node) => (node.spec?.taints ?? []).some(hard))
+        ? undefined
+        : nodes.filter((node) => !wanted.includes(node)).flatMap((node) => (node.spec?.taints ?? []).filter(hard).map((taint) => ({ node, taint })))[0];
+      if (elsewhere !== undefined) {
+        return {
+          ...base,
+          severity: 'Info',
+          message: `${cause.nodeCount ?? '?'} node(s) have taints Pod ${ns}/${name} does not tolerate (e.g. ${describeTaint(elsewhere.taint)} on ${elsewhere.node.metadata?.name ?? ''}), but the pod's node selector/affinity rules them out anyway`,
+          nextActions: [describePod],
+        };
+      }
       const taints = [...new Set(blocking.map(({ taint }) => describeTaint(taint)))];
       return {
         ...base,
-        message: `Pod ${ns}/${name} does not tolerate ${taints.length > 0 ? `taint ${taints.join(', ')}` : 'the taints'} on ${cause.nodeCount ?? blocking.length} node(s)${first === undefined ? '' : ` (e.g. ${first.node.metadata?.name ?? '?'})`}`,
+        message: `Pod ${ns}/${name} does not tolerate ${taints.length > 0 ? `taint ${taints.join(', ')}` : 'the taints'} on ${cause.nodeCount ?? blocking.length} node(s)${first === undefined ? '' : ` (e.g. ${first.node.metadata?.name ?? '?'})`}${readable === undefined ? ` (${NODES_UNREADABLE})` : ''}`,
         chainTail: first === undefined ? [] : [refOf('Node', first.node)],
         anchors: first === undefined ? [] : [inv.anchorField('Node', first.node, 'spec.taints')],
         nextActions: [
@@ -156,25 +217,30 @@ function explain(inv: Investigation, pod: Pod, cause: SchedulingCause, nodes: re
     }
     case 'NodeAffinityMismatch':
       // When some node does match, the mismatch only counts the nodes the pod never wanted: context, not a fault.
-      if (wanted.length > 0) {
+      if (!affinityExcludesAll(cause, parsed.totalNodes, readable === undefined ? undefined : wanted)) {
         return {
           ...base,
           severity: 'Info',
-          message: `${cause.nodeCount ?? nodes.length - wanted.length} node(s) do not match the node selector/affinity of Pod ${ns}/${name}; ${wanted.length} do`,
+          // Both numbers from one source: the scheduler counts a node only under the first filter it fails.
+          message: readable === undefined
+            ? `${cause.nodeCount ?? '?'} of ${parsed.totalNodes ?? '?'} node(s) do not match the node selector/affinity of Pod ${ns}/${name} by the scheduler's count (${NODES_UNREADABLE})`
+            : `${nodes.length - wanted.length} node(s) do not match the node selector/affinity of Pod ${ns}/${name}; ${wanted.length} do`,
           nextActions: [describePod],
         };
       }
       return {
         ...base,
-        message: `No node matches the node selector/affinity of Pod ${ns}/${name} (${describeNodeConstraints(pod)})`,
-        anchors: nodeConstraintFields(pod, nodes).map((field) => inv.anchorField(KIND, pod, field)),
+        message: readable === undefined
+          ? `No node matches the node selector/affinity of Pod ${ns}/${name} (${describeNodeConstraints(pod)}): the scheduler rejected ${cause.nodeCount === undefined ? 'every node' : `all ${cause.nodeCount} nodes`} for it (${NODES_UNREADABLE})`
+          : `No node matches the node selector/affinity of Pod ${ns}/${name} (${describeNodeConstraints(pod)})`,
+        anchors: nodeConstraintFields(pod, readable).map((field) => inv.anchorField(KIND, pod, field)),
         nextActions: [describePod, { description: 'Show the node labels the pod selects on', command: constraintLabelKeys(pod).length > 0 ? `kubectl get nodes -L ${constraintLabelKeys(pod).join(',')}` : 'kubectl get nodes --show-labels', safety: 'ReadOnly' }],
       };
     case 'NodesUnschedulable': {
       const cordoned = nodes.filter((n) => n.spec?.unschedulable === true);
       return {
         ...base,
-        message: `${cause.nodeCount ?? cordoned.length} node(s) are cordoned (unschedulable): ${cordoned.map((n) => n.metadata?.name ?? '').slice(0, 5).join(', ')}`,
+        message: `${cause.nodeCount ?? cordoned.length} node(s) are cordoned (unschedulable)${readable === undefined ? ` (${NODES_UNREADABLE})` : cordoned.length === 0 ? '' : `: ${cordoned.map((n) => n.metadata?.name ?? '').slice(0, 5).join(', ')}`}`,
         chainTail: cordoned[0] === undefined ? [] : [refOf('Node', cordoned[0])],
         anchors: cordoned[0] === undefined ? [] : [inv.anchorField('Node', cordoned[0], 'spec.unschedulable')],
         nextActions: [nodesAction, ...(cordoned[0] === undefined ? [] : [{ description: `Uncordon ${cordoned[0].metadata?.name ?? ''} if its maintenance is over`, command: `kubectl uncordon ${cordoned[0].metadata?.name ?? ''}`, safety: 'Mutating' as const }])],
@@ -184,19 +250,55 @@ function explain(inv: Investigation, pod: Pod, cause: SchedulingCause, nodes: re
       return { ...base, message: 'The cluster has no nodes to schedule on', nextActions: [{ description: 'List nodes', command: 'kubectl get nodes', safety: 'ReadOnly' }] };
     case 'PersistentVolumeClaimNotFound': {
       const claimName = cause.claimName ?? '';
+      const claimState = cause.claimState ?? 'NotFound';
       const volume = (pod.spec?.volumes ?? []).find((v) => v.persistentVolumeClaim?.claimName === claimName);
       // The scheduler's word is checked against the cache: a claim created since makes the message stale.
-      const claim = inv.get('PersistentVolumeClaim', 'pod.claims', claimName, ns);
+      const claim = inv.get<FinalizedClaim>('PersistentVolumeClaim', 'pod.claims', claimName, ns);
+      const found = claim.state === 'Found' ? claim.object : undefined;
+      const volumeAnchors = volume === undefined ? [] : [inv.anchorField(KIND, pod, `spec.volumes[name=${volume.name}].persistentVolumeClaim.claimName`)];
+      const listClaims: NextAction = { description: 'List the claims in the namespace', command: `kubectl get pvc -n ${ns}`, safety: 'ReadOnly' };
+      const chainTail = [refOf('PersistentVolumeClaim', found, { name: claimName, namespace: ns })];
+      if (found?.metadata?.deletionTimestamp !== undefined) {
+        // pvc-protection keeps a claim while a scheduled pod uses it (the pending pod is not one): name who holds it.
+        const holders = (inv.byIndex<Pod>('Pod', 'claim.consumers', INDEX.claim, `${ns}/${claimName}`) ?? []).filter((p) => (p.spec?.nodeName ?? '') !== '');
+        const finalizers = found.metadata.finalizers ?? [];
+        const protectedBy = finalizers.includes(PVC_PROTECTION)
+          ? `the ${PVC_PROTECTION} finalizer holds the claim while scheduled pods use it${holders.length === 0 ? '' : ` (${holders.slice(0, 3).map((p) => `${p.metadata?.name ?? ''} on ${p.spec?.nodeName ?? ''}`).join(', ')})`}`
+          : finalizers.length > 0 ? `finalizer(s) ${finalizers.join(', ')} hold the claim` : 'no finalizer holds the claim, so it should be gone shortly';
+        return {
+          ...base,
+          message: `Pod ${ns}/${name} mounts PersistentVolumeClaim "${claimName}", which is being deleted, so the scheduler will not place the pod; ${protectedBy}`,
+          chainTail,
+          anchors: [...volumeAnchors, inv.anchorField('PersistentVolumeClaim', found, 'metadata.deletionTimestamp')],
+          confidence: 1,
+          nextActions: [
+            describePod,
+            { description: `Show claim ${claimName} and the pods that use it (Used By); once it is gone, recreate it or point the pod at another claim`, command: `kubectl describe pvc ${claimName} -n ${ns}`, safety: 'ReadOnly' },
+          ],
+        };
+      }
+      const said: Readonly<Record<ClaimState, string>> = {
+        NotFound: 'did not exist',
+        BeingDeleted: 'was being deleted',
+        NotYetCreated: 'was not yet created by the ephemeral volume controller',
+      };
+      const missing: Readonly<Record<ClaimState, string>> = {
+        NotFound: 'which does not exist',
+        BeingDeleted: 'which was being deleted and is gone now',
+        NotYetCreated: 'a generic ephemeral volume claim the ephemeral volume controller (kube-controller-manager) has not created',
+      };
       return {
         ...base,
         message:
-          claim.state === 'Found'
-            ? `The scheduler last said PersistentVolumeClaim "${claimName}" of Pod ${ns}/${name} did not exist; it exists now, so the pod should be retried`
-            : `Pod ${ns}/${name} mounts PersistentVolumeClaim "${claimName}", which does not exist`,
-        chainTail: [refOf('PersistentVolumeClaim', claim.state === 'Found' ? claim.object : undefined, { name: claimName, namespace: ns })],
-        anchors: volume === undefined ? [] : [inv.anchorField(KIND, pod, `spec.volumes[name=${volume.name}].persistentVolumeClaim.claimName`)],
+          found !== undefined
+            ? `The scheduler last said PersistentVolumeClaim "${claimName}" of Pod ${ns}/${name} ${said[claimState]}; it exists now${claimState === 'BeingDeleted' ? ' and is not being deleted' : ''}, so the pod should be retried`
+            : claim.state === 'Absent'
+              ? `Pod ${ns}/${name} mounts PersistentVolumeClaim "${claimName}", ${missing[claimState]}`
+              : `The scheduler says PersistentVolumeClaim "${claimName}" of Pod ${ns}/${name} ${said[claimState]}; claims could not be read to confirm it`,
+        chainTail,
+        anchors: volumeAnchors,
         confidence: claim.state === 'Absent' ? 1 : 0.5,
-        nextActions: [describePod, { description: 'List the claims in the namespace', command: `kubectl get pvc -n ${ns}`, safety: 'ReadOnly' }],
+        nextActions: [describePod, listClaims],
       };
     }
     case 'TooManyPods': {
@@ -230,14 +332,15 @@ function explain(inv: Investigation, pod: Pod, cause: SchedulingCause, nodes: re
 /**
  * Picks the cause that blocks the pod. Known causes beat unparsed fragments. When the pod's selector
  * matches no node, that is the blocker; otherwise causes on nodes it does not want (selector mismatch)
- * come last, and a taint counts only if it sits on a node the pod wants.
+ * come last, and a taint counts only if it sits on a node the pod wants. Without readable nodes
+ * (`wanted` undefined) only the scheduler's counts rank the causes.
  */
-function primaryCause(causes: readonly SchedulingCause[], wanted: readonly Node[], tolerations: readonly Toleration[]): SchedulingCause | undefined {
-  const known = causes.filter((c) => c.code !== 'Unknown');
-  const pool = known.length > 0 ? known : causes;
+function primaryCause(parsed: ParsedSchedulingMessage, wanted: readonly Node[] | undefined, tolerations: readonly Toleration[]): SchedulingCause | undefined {
+  const known = parsed.causes.filter((c) => c.code !== 'Unknown');
+  const pool = known.length > 0 ? known : parsed.causes;
   const affinity = pool.find((c) => c.code === 'NodeAffinityMismatch');
-  if (wanted.length === 0 && affinity !== undefined) return affinity;
-  const taintOnWanted = wanted.some((node) => (node.spec?.taints ?? []).some((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(tolerations, t)));
+  if (affinity !== undefined && affinityExcludesAll(affinity, parsed.totalNodes, wanted)) return affinity;
+  const taintOnWanted = wanted === undefined || wanted.some((node) => (node.spec?.taints ?? []).some((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(tolerations, t)));
   // Selector and skew rejections describe where the pod may go: the blocker is what stops it there.
   // A spread key that no node carries ("missing required label") blocks everywhere: a cause, not context.
   const context = (c: SchedulingCause) =>
@@ -288,14 +391,15 @@ export const podScheduling: Check = {
     const failed = events.find((e) => e.reason === 'FailedScheduling');
     const message = scheduled.message ?? failed?.message ?? '';
     const anchors = [inv.anchorField(KIND, pod, 'status.conditions[type=PodScheduled].message'), ...(failed === undefined ? [] : [inv.anchorEvent(failed)])];
-    const nodes = inv.list<Node>('Node', 'nodes') ?? [];
+    // Undefined when nodes cannot be read: forbidden is not "no nodes", so nothing is inferred from an empty list.
+    const nodes = inv.list<Node>('Node', 'nodes');
     const parsed = parseSchedulingMessage(message);
-    const wanted = nodes.filter((node) => podWantsNode(pod, node));
-    const primary = primaryCause(parsed.causes, wanted, pod.spec?.tolerations ?? []);
+    const wanted = nodes?.filter((node) => podWantsNode(pod, node));
+    const primary = primaryCause(parsed, wanted, pod.spec?.tolerations ?? []);
     // Unparsed fragments (post-filter notes) are reported only when nothing known explains the pod.
     const known = parsed.causes.filter((c) => c.code !== 'Unknown');
     for (const cause of known.length > 0 ? known : parsed.causes) {
-      const explained = explain(inv, pod, cause, nodes, ref, parsed.causes.filter((c) => c !== cause));
+      const explained = explain(inv, pod, cause, nodes, parsed, ref);
       const code = explained.code ?? (cause.code === 'Unknown' ? 'Unschedulable' : cause.code);
       const isPrimary = cause === primary;
       inv.report({

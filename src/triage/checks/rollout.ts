@@ -223,16 +223,23 @@ function failedCreate(inv: Investigation, kind: string, creator: KubeObject): Ev
 /**
  * Follows the not-ready pods a StatefulSet / DaemonSet owns; a pod bound to a node that is not Ready
  * cannot become Ready itself, and the pod checks do not look at nodes: that node is the cause
- * (NodeNotReady, chain workload → Pod → Node). Returns the pod not Ready the longest and for how long (s).
+ * (NodeNotReady, chain workload → Pod → Node). Returns the pod not Ready the longest, for how long (s),
+ * and how many pods were followed.
  */
-function followPods(ctx: CheckContext, kind: string, workload: KubeObject, chain: readonly ObjectRef[]): { waited: number | undefined; longest: Pod | undefined } {
+function followPods(
+  ctx: CheckContext,
+  kind: string,
+  workload: KubeObject,
+  chain: readonly ObjectRef[],
+): { waited: number | undefined; longest: Pod | undefined; followed: number } {
   const { inv } = ctx;
   const uid = workload.metadata?.uid;
   const ref = refOf(kind, workload);
   const pods = uid === undefined ? [] : (inv.byIndex<Pod>('Pod', 'rollout.pods', INDEX.owner, uid) ?? []);
   let waited: number | undefined;
   let longest: Pod | undefined;
-  for (const pod of pods.filter((p) => !podSettled(p))) {
+  const unsettled = pods.filter((p) => !podSettled(p));
+  for (const pod of unsettled) {
     ctx.follow('Pod', pod, [...chain, ref]);
     const ready = conditionOf(pod.status?.conditions, 'Ready');
     const since = inv.ageSeconds(ready?.lastTransitionTime ?? pod.metadata?.creationTimestamp);
@@ -256,7 +263,7 @@ function followPods(ctx: CheckContext, kind: string, workload: KubeObject, chain
       nextActions: [{ description: `Show node ${nodeName}'s conditions and taints (the node-pressure intent diagnoses it)`, command: `kubectl describe node ${nodeName}`, safety: 'ReadOnly' }],
     });
   }
-  return { waited, longest };
+  return { waited, longest, followed: unsettled.length };
 }
 
 /** "reason: message" of a condition, whichever parts it has. */
@@ -303,6 +310,35 @@ function reportIncomplete(
     anchors: [anchor], chain: [...chain, ref], nextActions: actions,
     ...(waited === undefined ? {} : { recheckAfterSeconds: Math.ceil(STALL_SECONDS - waited) + 1 }),
   });
+}
+
+// --- governing Service of a StatefulSet -----------------------------------------------------------
+
+/**
+ * Where a missing governing Service stands among the rollout's causes. The StatefulSet controller
+ * creates pods without it, so it never stops pod creation: Only = nothing else is wrong with the
+ * rollout; BesidePods = pods are not Ready and their own causes (deeper in the chain) come first;
+ * Context = a pod creation failure explains the rollout.
+ */
+type GoverningServiceRole = 'Only' | 'BesidePods' | 'Context';
+
+const GOVERNING_SERVICE_NOTE: Readonly<Record<GoverningServiceRole, string>> = {
+  Only: '',
+  BesidePods: '; pods that find their peers by those names cannot become Ready',
+  Context: '; pods are created without it, so it does not hold up the rollout',
+};
+
+/** The candidate's chain and confidence for its role: Context has no chain, so it is never the root cause. */
+function governingServiceChain(role: GoverningServiceRole, toSet: readonly ObjectRef[], service: ObjectRef): { chain?: readonly ObjectRef[]; confidence?: number } {
+  switch (role) {
+    case 'Only':
+      return { chain: [...toSet, service], confidence: 1 };
+    // Ending at the StatefulSet keeps any cause a pod check finds (StatefulSet → Pod → ...) further down the chain.
+    case 'BesidePods':
+      return { chain: toSet, confidence: 0.5 };
+    case 'Context':
+      return {};
+  }
 }
 
 // --- checks ------------------------------------------------------------------------------------
@@ -452,22 +488,24 @@ export const statefulSetRollout: Check = {
 
     // The governing Service gives each pod its stable DNS name; the controller creates pods without it.
     const serviceName = set.spec?.serviceName ?? '';
-    if (serviceName !== '') {
-      const service = inv.get<HeadlessCandidate>('Service', 'rollout.service', serviceName, ns);
-      if (service.state === 'Absent') {
-        inv.report({
-          code: 'StatefulSetServiceMissing', severity: complete ? 'Warning' : 'Critical', object: ref, confidence: 1,
-          message: `${who} names governing Service "${serviceName}" (spec.serviceName), which does not exist: its pods get no stable DNS names (<pod>.${serviceName}.${ns}.svc)`,
-          anchors: [inv.anchorField('StatefulSet', set, 'spec.serviceName')],
-          chain: [...chain, ref, refOf('Service', undefined, { name: serviceName, namespace: ns })],
-          nextActions: [
-            { description: 'List the Services in the namespace; create the headless Service (clusterIP: None) the StatefulSet names', command: `kubectl get services -n ${ns}`, safety: 'ReadOnly' },
-            describe,
-          ],
-        });
-      }
+    const serviceMissing = serviceName !== '' && inv.get<HeadlessCandidate>('Service', 'rollout.service', serviceName, ns).state === 'Absent';
+    const reportServiceMissing = (role: GoverningServiceRole) => {
+      const serviceRef = refOf('Service', undefined, { name: serviceName, namespace: ns });
+      inv.report({
+        code: 'StatefulSetServiceMissing', severity: 'Warning', object: ref,
+        message: `${who} names governing Service "${serviceName}" (spec.serviceName), which does not exist: its pods get no stable DNS names (<pod>.${serviceName}.${ns}.svc)${GOVERNING_SERVICE_NOTE[role]}`,
+        anchors: [inv.anchorField('StatefulSet', set, 'spec.serviceName')],
+        ...governingServiceChain(role, [...chain, ref], serviceRef),
+        nextActions: [
+          { description: 'List the Services in the namespace; create the headless Service (clusterIP: None) the StatefulSet names', command: `kubectl get services -n ${ns}`, safety: 'ReadOnly' },
+          describe,
+        ],
+      });
+    };
+    if (complete) {
+      if (serviceMissing) reportServiceMissing('Only');
+      return;
     }
-    if (complete) return;
 
     let explained = false;
     if ((status.replicas ?? 0) < desired) {
@@ -477,7 +515,8 @@ export const statefulSetRollout: Check = {
         reportCreateFailure(inv, { creatorKind: 'StatefulSet', creator: set, chain: [...chain, ref], message: event.message, anchors: [inv.anchorEvent(event)], actions: [describe, statusAction] });
       }
     }
-    const { waited, longest } = followPods(ctx, 'StatefulSet', set, chain);
+    const { waited, longest, followed } = followPods(ctx, 'StatefulSet', set, chain);
+    if (serviceMissing) reportServiceMissing(explained ? 'Context' : followed > 0 ? 'BesidePods' : 'Only');
     const progress = `${status.readyReplicas ?? 0}/${desired} replicas ready${onDelete ? '' : `, ${status.updatedReplicas ?? 0} updated`}`;
     reportIncomplete(inv, 'StatefulSet', set, chain, { text: progress, waited, longest, explained }, inv.anchorField('StatefulSet', set, 'status.readyReplicas'), [statusAction, describe]);
   },

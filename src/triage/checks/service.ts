@@ -20,17 +20,23 @@ export const serviceEndpoints: Check = {
     const ref = refOf('Service', service);
     const ns = ref.namespace ?? '';
     inv.note('service');
-    // ExternalName and headless Services without selectors are known-benign: nothing to prove.
+    const selector = service.spec?.selector;
+    const selectorless = selector === undefined || Object.keys(selector).length === 0;
+    const viaIngress = chain.some((c) => c.kind === 'Ingress');
+    // ExternalName and headless Services without selectors are known-benign: nothing to prove, unless an Ingress routes to them.
     if (service.spec?.type === 'ExternalName') return;
+    if (service.spec?.clusterIP === 'None' && selectorless && !viaIngress) return;
     const slices = inv.byIndex<EndpointSlice>('EndpointSlice', 'endpointSlices', INDEX.service, `${ns}/${ref.name}`);
     if (slices === undefined) return;
     // A ready endpoint in a slice without ports carries no traffic: 1.35 writes `ports: null` when the
-    // targetPort resolves on no pod, while still listing the pods as ready.
-    const withPorts = slices.filter((s) => (s.ports ?? []).length > 0);
-    const ready = withPorts.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready === true);
+    // targetPort resolves on no pod, while still listing the pods as ready. A Service that declares no
+    // ports (headless) only ever gets slices without ports: there they are its endpoints.
+    const declaresPorts = (service.spec?.ports ?? []).length > 0;
+    const serving = declaresPorts ? slices.filter((s) => (s.ports ?? []).length > 0) : slices;
+    const ready = serving.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready === true);
     if (ready.length > 0) return;
     const portless = slices.find((s) => (s.ports ?? []).length === 0 && (s.endpoints ?? []).some((e) => e.conditions?.ready === true));
-    if (portless !== undefined) {
+    if (portless !== undefined && declaresPorts) {
       const targets = (service.spec?.ports ?? []).map((p) => String(p.targetPort ?? p.port));
       inv.report({
         code: 'TargetPortMismatch', severity: 'Critical', object: ref, confidence: 0.95,
@@ -44,7 +50,6 @@ export const serviceEndpoints: Check = {
       });
       return;
     }
-    const viaIngress = chain.some((c) => c.kind === 'Ingress');
     const endpointsAnchor = slices[0] === undefined
       ? inv.anchorField('Service', service, 'spec.selector')
       : inv.anchorField('EndpointSlice', slices[0], 'endpoints');
@@ -57,8 +62,7 @@ export const serviceEndpoints: Check = {
         nextActions: [describe, { description: 'List its EndpointSlices', command: `kubectl get endpointslices -n ${ns} -l kubernetes.io/service-name=${ref.name}`, safety: 'ReadOnly' }],
       });
     }
-    const selector = service.spec?.selector;
-    if (selector === undefined || Object.keys(selector).length === 0) {
+    if (selectorless) {
       inv.report({
         code: 'NoSelector', severity: 'Warning', object: ref, confidence: 0.8,
         message: `Service ${ns}/${ref.name} has no selector, so its endpoints are managed by hand, and none are ready`,
@@ -79,10 +83,11 @@ export const serviceEndpoints: Check = {
     }
     const notReady = pods.filter((pod) => conditionOf(pod.status?.conditions, 'Ready')?.status !== 'True');
     if (notReady.length === 0) {
-      const targetPorts = (service.spec?.ports ?? []).map((p) => p.targetPort ?? p.port);
-      const containerPorts = pods.flatMap((p) => (p.spec?.containers ?? []).flatMap((c) => c.ports ?? []));
-      const unmatched = targetPorts.filter((t) => (typeof t === 'number' ? !containerPorts.some((c) => c.containerPort === t) : !containerPorts.some((c) => c.name === t)));
-      if (unmatched.length > 0 && containerPorts.length > 0) {
+      // A numeric targetPort is used as is (containerPort is informational); only a name must resolve to a declared port.
+      const namedTargetPorts = (service.spec?.ports ?? []).flatMap((p) => (typeof p.targetPort === 'string' ? [p.targetPort] : []));
+      const portNames = new Set(pods.flatMap((p) => (p.spec?.containers ?? []).flatMap((c) => (c.ports ?? []).flatMap((port) => (port.name === undefined ? [] : [port.name])))));
+      const unmatched = namedTargetPorts.filter((name) => !portNames.has(name));
+      if (unmatched.length > 0) {
         inv.report({
           code: 'TargetPortMismatch', severity: 'Critical', object: ref, confidence: 0.8,
           message: `Service ${ns}/${ref.name} targets port ${unmatched.join(', ')}, which its pods do not expose`,

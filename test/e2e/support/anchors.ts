@@ -8,12 +8,35 @@ const PLURALS: Readonly<Record<string, string>> = {
   StatefulSet: 'statefulsets', DaemonSet: 'daemonsets', Job: 'jobs', Secret: 'secrets', ResourceQuota: 'resourcequotas', Namespace: 'namespaces',
 };
 
-function objectPath(anchor: Anchor): string {
-  const { apiVersion = 'v1', kind, namespace, name } = anchor.object;
+function collectionPath(anchor: Anchor): string {
+  const { apiVersion = 'v1', kind, namespace } = anchor.object;
   const prefix = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
   const plural = PLURALS[kind];
   if (plural === undefined) throw new Error(`anchor on unexpected kind ${kind}`);
-  return `${prefix}${namespace === undefined ? '' : `/namespaces/${namespace}`}/${plural}/${name}`;
+  return `${prefix}${namespace === undefined ? '' : `/namespaces/${namespace}`}/${plural}`;
+}
+
+/**
+ * The object as the operator read it: the anchor names its resourceVersion, and a LIST with
+ * resourceVersionMatch=Exact returns that version even when the object changed since (a pod that
+ * became Ready after the triage). Without a resourceVersion, or once etcd compacted it, the live object.
+ */
+async function readAnchored(anchor: Anchor): Promise<Record<string, unknown>> {
+  const { name, resourceVersion } = anchor.object;
+  if (resourceVersion !== undefined && resourceVersion !== '') {
+    try {
+      const list = await kube().raw.get<{ items?: Record<string, unknown>[] }>(collectionPath(anchor), {
+        fieldSelector: `metadata.name=${name}`,
+        resourceVersion,
+        resourceVersionMatch: 'Exact',
+      });
+      const found = list.items?.[0];
+      if (found !== undefined) return found;
+    } catch (error: unknown) {
+      if (!String(error).includes('410')) throw error;
+    }
+  }
+  return kube().raw.get<Record<string, unknown>>(`${collectionPath(anchor)}/${name}`);
 }
 
 // Written apart from src/triage/field-path.ts on purpose: the check must not share the engine's bugs.
@@ -44,7 +67,7 @@ function asText(value: unknown): string {
 
 /**
  * Follows every anchor back to the API: the object (or Event) must exist with the uid the anchor
- * names, and the excerpt must be what the field or Event message says now (modulo redaction and the
+ * names, and the excerpt must be what the field or Event message said at the anchored resourceVersion (modulo redaction and the
  * 240-character cut, which end in "[REDACTED]" / "…").
  */
 export async function verifyAnchors(envelope: Envelope): Promise<string[]> {
@@ -52,7 +75,7 @@ export async function verifyAnchors(envelope: Envelope): Promise<string[]> {
   for (const anchor of envelope.anchors) {
     let live: Record<string, unknown>;
     try {
-      live = await kube().raw.get<Record<string, unknown>>(objectPath(anchor));
+      live = await readAnchored(anchor);
     } catch (error: unknown) {
       problems.push(`${anchor.id}: ${anchor.object.kind} ${anchor.object.name} not readable: ${String(error)}`);
       continue;
