@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import https from 'node:https';
 import http from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -36,20 +37,39 @@ function resourceOf(path: string): string {
   return rest.length > 2 ? `${rest[0] ?? ''}/${rest[2] ?? ''}` : (rest[0] ?? '');
 }
 
+/** Certificates and keys as JSON-comparable values (Buffers as base64). */
+function tlsMaterial(value: unknown): unknown {
+  if (Buffer.isBuffer(value)) return value.toString('base64');
+  return Array.isArray(value) ? value.map(tlsMaterial) : (value ?? null);
+}
+
 /**
  * A small JSON client on the kubeconfig's credentials. It returns objects exactly as the apiserver
  * sends them (string timestamps), the same shape the watch stream delivers, so cached objects have
  * one shape whether they came from a list or a watch.
  */
 export class KubeClient {
-  private readonly agent: https.Agent;
+  // One keep-alive agent per set of TLS credentials: client-node makes a new agent on every call, which
+  // would cost a TLS handshake per request (two per triage) on both the operator and the apiserver.
+  private agent: { readonly credentials: string; readonly agent: https.Agent } | undefined;
 
   constructor(
     readonly config: KubeConfig,
     private readonly observe: RequestObserver = () => undefined,
     private readonly requestTimeoutMs = 30_000,
-  ) {
-    this.agent = new https.Agent({ keepAlive: true, maxSockets: 16 });
+  ) {}
+
+  /** A long-lived keep-alive agent with the TLS material of the agent client-node just created; renewed when that changes. */
+  private keepAliveAgent(created: unknown): https.Agent | undefined {
+    if (!(created instanceof https.Agent)) return undefined;
+    const tls = created.options;
+    const credentials = createHash('sha256')
+      .update(JSON.stringify([tlsMaterial(tls.ca), tlsMaterial(tls.cert), tlsMaterial(tls.key), tlsMaterial(tls.pfx), tls.rejectUnauthorized ?? null, tls.servername ?? '']))
+      .digest('hex');
+    if (this.agent?.credentials !== credentials) {
+      this.agent = { credentials, agent: new https.Agent({ ...tls, keepAlive: true, maxSockets: 16 }) };
+    }
+    return this.agent.agent;
   }
 
   get serverUrl(): string {
@@ -115,13 +135,14 @@ export class KubeClient {
   ): Promise<string> {
     const url = new URL(this.serverUrl + path);
     for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
-    const options: https.RequestOptions = {
-      method,
-      agent: url.protocol === 'https:' ? this.agent : undefined,
-      headers: { Accept: accept },
-      timeout: this.requestTimeoutMs,
-    };
-    await this.config.applyToHTTPSOptions(options);
+    const options: https.RequestOptions = { method, headers: { Accept: accept }, timeout: this.requestTimeoutMs };
+    try {
+      // Credentials are read per request (a token file rotates; an exec plugin may fail and recover): a failure here is transient.
+      await this.config.applyToHTTPSOptions(options);
+    } catch (error: unknown) {
+      throw new ConnectionError(method, path, error);
+    }
+    options.agent = url.protocol === 'https:' ? this.keepAliveAgent(options.agent) : undefined;
     const payload = body === undefined ? undefined : JSON.stringify(body);
     if (payload !== undefined) {
       // applyToHTTPSOptions fills headers as an object (Authorization), never as a raw array.
