@@ -6,6 +6,8 @@ import type { KubeClient } from './client';
 import { ApiError } from './errors';
 import { microTime } from './micro-time';
 
+const MAX_NAME_LENGTH = 253;
+
 export interface EventSubject {
   readonly apiVersion: string;
   readonly kind: string;
@@ -90,7 +92,9 @@ export class EventRecorder {
         if (!(error instanceof ApiError && error.isNotFound)) throw error;
       }
     }
-    const name = `${subject.name}.${at.getTime().toString(16)}${randomBytes(2).toString('hex')}`;
+    const suffix = `.${at.getTime().toString(16)}${randomBytes(2).toString('hex')}`;
+    // Object names stop at 253 characters: a long request name is cut so its Events can still be created.
+    const name = `${subject.name.slice(0, MAX_NAME_LENGTH - suffix.length).replace(/[.-]+$/, '')}${suffix}`;
     await this.client.create(`/apis/events.k8s.io/v1/namespaces/${subject.namespace}/events`, {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',

@@ -1,3 +1,4 @@
+import { eventually } from './support/eventually';
 import { apiStatus, kube } from './support/kube';
 import { kubectl } from './support/kubectl';
 import { metricSum, startOperator, stopAllOperators, type OperatorProcess } from './support/operator';
@@ -62,6 +63,17 @@ describe('the operator', () => {
 
     const events = await kube().events.listNamespacedEvent({ namespace: ns.name, fieldSelector: `regarding.uid=${request.metadata.uid}` });
     expect(events.items.map((e) => [e.reason, e.reportingController, e.action])).toEqual([['Inconclusive', 'triage.dev/triage-operator', 'Triage']]);
+  });
+
+  test('a request with the longest name a Kubernetes object may have still gets its Event', async () => {
+    const name = `long-${'x'.repeat(243)}`.slice(0, 253);
+    await createTriageRequest(ns.name, name, { intent: 'pvc-binding' });
+    const request = await triaged(ns.name, name);
+    const events = await eventually('the Event about the long-named request', async () => {
+      const list = await kube().events.listNamespacedEvent({ namespace: ns.name, fieldSelector: `regarding.uid=${request.metadata.uid}` });
+      return list.items.length > 0 ? list.items : undefined;
+    });
+    expect(events[0]?.metadata?.name?.length).toBeLessThanOrEqual(253);
   });
 
   test('a spec change (new generation) re-runs the triage', async () => {
