@@ -20,6 +20,7 @@ const sizes = (args.get('sizes') ?? '1000,10000').split(',').map(Number);
 const burst = Number(args.get('burst') ?? '1000');
 const steady = Number(args.get('steady') ?? '200');
 const steadyRate = Number(args.get('rate') ?? '50');
+const WARMUP = 30;
 const NAMESPACES = 50;
 const OPERATOR_USER = 'system:serviceaccount:triage-system:triage-operator';
 
@@ -156,6 +157,10 @@ function requestSpec(i: number): { namespace: string; spec: unknown } {
 }
 
 let currentSize = 0;
+/** The intent of each request created, by namespace/name, so latencies can be split by intent. */
+const intentByRequest = new Map<string, string>();
+/** The engine's own time (envelope timing.durationMs) of each triaged request, by namespace/name. */
+const engineMsByRequest = new Map<string, number>();
 
 async function createRequests(prefix: string, count: number, perSecond: number | undefined): Promise<string[]> {
   const names: string[] = [];
@@ -170,6 +175,7 @@ async function createRequests(prefix: string, count: number, perSecond: number |
     const { namespace, spec } = requestSpec(i);
     const name = `${prefix}-${i}`;
     names.push(`${namespace}/${name}`);
+    intentByRequest.set(`${namespace}/${name}`, (spec as { intent: string }).intent);
     void queue.add(() => client.create(`/apis/triage.dev/v1alpha1/namespaces/${namespace}/triagerequests`, { apiVersion: 'triage.dev/v1alpha1', kind: 'TriageRequest', metadata: { name }, spec }));
   }
   await queue.onIdle();
@@ -180,8 +186,16 @@ async function waitTriaged(names: readonly string[]): Promise<void> {
   const pending = new Set(names);
   while (pending.size > 0) {
     for (let i = 0; i < NAMESPACES; i++) {
-      const list = await client.get<{ items: { metadata: { name: string; namespace: string; generation: number }; status?: { observedGeneration?: number } }[] }>(`/apis/triage.dev/v1alpha1/namespaces/${ns(i)}/triagerequests`);
-      for (const item of list.items) if (item.status?.observedGeneration === item.metadata.generation) pending.delete(`${item.metadata.namespace}/${item.metadata.name}`);
+      const list = await client.get<{
+        items: { metadata: { name: string; namespace: string; generation: number }; status?: { observedGeneration?: number; envelope?: { timing?: { durationMs?: number } } } }[];
+      }>(`/apis/triage.dev/v1alpha1/namespaces/${ns(i)}/triagerequests`);
+      for (const item of list.items) {
+        if (item.status?.observedGeneration !== item.metadata.generation) continue;
+        const key = `${item.metadata.namespace}/${item.metadata.name}`;
+        pending.delete(key);
+        const engineMs = item.status.envelope?.timing?.durationMs;
+        if (engineMs !== undefined) engineMsByRequest.set(key, engineMs);
+      }
     }
     if (pending.size > 0) await new Promise((r) => setTimeout(r, 500));
   }
@@ -221,6 +235,43 @@ interface Phase {
   spanMs: number;
   triages: number;
   byVerb: Record<string, number>;
+  /** Create → status latency and the engine's own time, per intent, each sorted. */
+  byIntent: Record<string, { latencies: number[]; engineMs: number[] }>;
+}
+
+/** Garbage-collection pauses of the operator, by kind (prom-client's nodejs_gc_duration_seconds). */
+type GcStats = Record<string, { pauses: number; totalMs: number; over10ms: number; over100ms: number }>;
+
+async function gcStats(operator: Operator): Promise<GcStats> {
+  const text = await (await fetch(`http://127.0.0.1:${operator.metricsPort}/metrics`)).text();
+  const stats: GcStats = {};
+  for (const line of text.split('\n')) {
+    const match = /^nodejs_gc_duration_seconds_(count|sum|bucket)\{([^}]*)\} (\S+)$/.exec(line);
+    if (match === null) continue;
+    const [, series, labels = '', value = '0'] = match;
+    const kind = /kind="([^"]+)"/.exec(labels)?.[1] ?? '?';
+    const entry = (stats[kind] ??= { pauses: 0, totalMs: 0, over10ms: 0, over100ms: 0 });
+    const le = /le="([^"]+)"/.exec(labels)?.[1];
+    if (series === 'count') entry.pauses = Number(value);
+    if (series === 'sum') entry.totalMs = Number(value) * 1000;
+    // Buckets count pauses at or under le: over = all - under.
+    if (series === 'bucket' && le === '0.01') entry.over10ms = -Number(value);
+    if (series === 'bucket' && le === '0.1') entry.over100ms = -Number(value);
+  }
+  for (const entry of Object.values(stats)) {
+    entry.over10ms += entry.pauses;
+    entry.over100ms += entry.pauses;
+  }
+  return stats;
+}
+
+function gcDelta(before: GcStats, after: GcStats): GcStats {
+  const delta: GcStats = {};
+  for (const [kind, a] of Object.entries(after)) {
+    const b = before[kind] ?? { pauses: 0, totalMs: 0, over10ms: 0, over100ms: 0 };
+    delta[kind] = { pauses: a.pauses - b.pauses, totalMs: a.totalMs - b.totalMs, over10ms: a.over10ms - b.over10ms, over100ms: a.over100ms - b.over100ms };
+  }
+  return delta;
 }
 
 function analyse(events: AuditEvent[], names: readonly string[]): Phase {
@@ -238,13 +289,23 @@ function analyse(events: AuditEvent[], names: readonly string[]): Phase {
     }
   }
   const latencies: number[] = [];
+  const byIntent: Phase['byIntent'] = {};
   for (const [key, at] of created) {
     const done = written.get(key);
-    if (done !== undefined) latencies.push((done - at) / 1000);
+    if (done === undefined) continue;
+    latencies.push((done - at) / 1000);
+    const intent = (byIntent[intentByRequest.get(key) ?? '?'] ??= { latencies: [], engineMs: [] });
+    intent.latencies.push((done - at) / 1000);
+    const engineMs = engineMsByRequest.get(key);
+    if (engineMs !== undefined) intent.engineMs.push(engineMs);
+  }
+  for (const intent of Object.values(byIntent)) {
+    intent.latencies.sort((a, b) => a - b);
+    intent.engineMs.sort((a, b) => a - b);
   }
   const first = Math.min(...created.values());
   const last = Math.max(...written.values());
-  return { latencies: latencies.sort((a, b) => a - b), spanMs: (last - first) / 1000, triages: written.size, byVerb };
+  return { latencies: latencies.sort((a, b) => a - b), spanMs: (last - first) / 1000, triages: written.size, byVerb, byIntent };
 }
 
 const pct = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
@@ -257,7 +318,11 @@ interface Row {
   syncMs: number;
   rssMb: number;
   heapMb: number;
+  /** The first requests after the operator started, before the steady phase. */
+  warmup: Phase;
   steady: Phase;
+  /** The operator's GC pauses during the steady phase. */
+  steadyGc: GcStats;
   burst: Phase;
 }
 
@@ -281,11 +346,20 @@ async function main(): Promise<void> {
       const heapMb = (await operatorMetric(operator, 'nodejs_heap_size_used_bytes')) / 2 ** 20;
       log(`  ready after ${syncMs} ms, RSS ${rssMb.toFixed(0)} MiB, heap ${heapMb.toFixed(0)} MiB`);
 
+      // The first triage of each intent after start runs cold (JIT, per-pod request parsing): measured apart, as warm-up.
       let mark = readAudit(0).end;
+      log(`  warm-up: ${WARMUP} requests at ${steadyRate}/s`);
+      const warmupNames = await createRequests(`w${size}${mode}`, WARMUP, steadyRate);
+      await waitTriaged(warmupNames);
+      let audit = readAudit(mark);
+      const warmupPhase = analyse(audit.events, warmupNames);
+      mark = audit.end;
       log(`  steady: ${steady} requests at ${steadyRate}/s`);
+      const gcBefore = await gcStats(operator);
       const steadyNames = await createRequests(`s${size}${mode}`, steady, steadyRate);
       await waitTriaged(steadyNames);
-      let audit = readAudit(mark);
+      const steadyGc = gcDelta(gcBefore, await gcStats(operator));
+      audit = readAudit(mark);
       const steadyPhase = analyse(audit.events, steadyNames);
       mark = audit.end;
 
@@ -295,7 +369,7 @@ async function main(): Promise<void> {
       audit = readAudit(mark);
       const burstPhase = analyse(audit.events, burstNames);
       log(`  burst done: p50 ${pct(burstPhase.latencies, 0.5).toFixed(1)} ms, p99 ${pct(burstPhase.latencies, 0.99).toFixed(1)} ms, ${(burstPhase.triages / (burstPhase.spanMs / 1000)).toFixed(0)} triages/s`);
-      rows.push({ size, mode, syncMs, rssMb, heapMb, steady: steadyPhase, burst: burstPhase });
+      rows.push({ size, mode, syncMs, rssMb, heapMb, warmup: warmupPhase, steady: steadyPhase, steadyGc, burst: burstPhase });
       await stopOperator(operator);
       await deleteRequests();
     }
