@@ -9,6 +9,7 @@ import { compareStrings, type Pod } from './objects';
 import type { ClusterSnapshot, KubeObject } from './snapshot';
 import { excerpt, redact } from './redact';
 import type { CompiledTemplate } from './templates';
+import { selectorMatches } from './label-selector';
 
 export type DiagnosisVerdict = 'Healthy' | 'RootCauseFound' | 'Inconclusive';
 
@@ -76,18 +77,7 @@ interface Subject {
 }
 
 function labelsMatch(selector: LabelSelector | undefined, object: KubeObject): boolean {
-  const labels = object.metadata?.labels ?? {};
-  const byLabel = Object.entries(selector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
-  const byExpression = (selector?.matchExpressions ?? []).every((e) => {
-    const value = labels[e.key];
-    switch (e.operator) {
-      case 'In': return value !== undefined && (e.values ?? []).includes(value);
-      case 'NotIn': return value === undefined || !(e.values ?? []).includes(value);
-      case 'Exists': return value !== undefined;
-      case 'DoesNotExist': return value === undefined;
-    }
-  });
-  return byLabel && byExpression;
+  return selectorMatches(selector ?? {}, object.metadata?.labels ?? {});
 }
 
 /** Kinds the template's steps can examine, in step order. */

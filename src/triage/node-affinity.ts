@@ -1,29 +1,7 @@
+import { requirementHolds } from './label-selector';
 import type { Node, NodeSelectorRequirement, Pod } from './objects';
 
 // The scheduler's NodeAffinity filter: nodeSelector AND any one required term; a term ANDs its requirements.
-
-function requirementHolds(requirement: NodeSelectorRequirement, value: string | undefined): boolean {
-  const values = requirement.values ?? [];
-  switch (requirement.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-    case 'Lt': {
-      // Both sides must be integers, as the apiserver validates; anything else matches nothing.
-      const [bound] = values;
-      if (value === undefined || bound === undefined || !/^-?\d+$/.test(value) || !/^-?\d+$/.test(bound)) return false;
-      return requirement.operator === 'Gt' ? BigInt(value) > BigInt(bound) : BigInt(value) < BigInt(bound);
-    }
-    default:
-      return false;
-  }
-}
 
 /** Whether the node satisfies the pod's nodeSelector and required node affinity (preferred terms never exclude). */
 export function podWantsNode(pod: Pod, node: Node): boolean {

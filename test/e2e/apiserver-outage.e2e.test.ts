@@ -1,4 +1,4 @@
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { eventually } from './support/eventually';
 import { metricSum, startOperator } from './support/operator';
 import { useOwnCluster } from './support/own-cluster';
@@ -11,10 +11,9 @@ const namespace = 'outage';
 let custom: CustomObjectsApi;
 
 beforeAll(async () => {
-  const config = new KubeConfig();
-  config.loadFromFile(cluster.kubeconfig());
-  custom = config.makeApiClient(CustomObjectsApi);
-  await config.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+  const clients = cluster.clients();
+  custom = clients.custom;
+  await clients.core.createNamespace({ body: { metadata: { name: namespace } } });
 });
 
 describe('an apiserver outage of 10 s', () => {

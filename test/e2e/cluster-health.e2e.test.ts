@@ -1,4 +1,3 @@
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { startOperator } from './support/operator';
 import { useOwnCluster } from './support/own-cluster';
 import { createTriageRequest, triaged } from './support/triage';
@@ -7,10 +6,7 @@ import { createTriageRequest, triaged } from './support/triage';
 const cluster = useOwnCluster('cluster-health', 3);
 
 test('cluster-health runs from a trusted namespace across namespaces, and is Rejected elsewhere', async () => {
-  const config = new KubeConfig();
-  config.loadFromFile(cluster.kubeconfig());
-  const core = config.makeApiClient(CoreV1Api);
-  const custom = config.makeApiClient(CustomObjectsApi);
+  const { core, custom } = cluster.clients();
   for (const name of ['ops', 'team-a', 'team-b']) await core.createNamespace({ body: { metadata: { name } } });
   await core.createNamespacedPersistentVolumeClaim({
     namespace: 'team-a',

@@ -1,4 +1,3 @@
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { eventually } from './support/eventually';
 import { startOperator } from './support/operator';
 import { useOwnCluster } from './support/own-cluster';
@@ -8,10 +7,7 @@ import { createTriageRequest, triaged } from './support/triage';
 const cluster = useOwnCluster('no-nodes', 0);
 
 test('NoNodes: a cluster without nodes', async () => {
-  const config = new KubeConfig();
-  config.loadFromFile(cluster.kubeconfig());
-  const core = config.makeApiClient(CoreV1Api);
-  const custom = config.makeApiClient(CustomObjectsApi);
+  const { core, custom } = cluster.clients();
   await core.createNamespace({ body: { metadata: { name: 'lonely' } } });
   // Pods are refused until the service-account controller created "default".
   await eventually('default service account', async () => (await core.readNamespacedServiceAccount({ name: 'default', namespace: 'lonely' })).metadata?.name);

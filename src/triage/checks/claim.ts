@@ -1,5 +1,6 @@
 import { INDEX } from '../snapshot';
 import { refOf, type Investigation } from '../investigation';
+import { describeSelector, selectorMatches, type LabelSelectorSpec } from '../label-selector';
 import { annotation, compareStrings, type PersistentVolume, type PersistentVolumeClaim, type Pod, type StorageClass } from '../objects';
 import { parseQuantity } from '../quantity';
 import type { Check } from './check';
@@ -18,48 +19,9 @@ function defaultClassAnnotation(storageClass: StorageClass): string | undefined 
   return DEFAULT_CLASS_ANNOTATIONS.find((key) => annotation(storageClass, key) === 'true');
 }
 
-interface LabelRequirement {
-  readonly key: string;
-  readonly operator: string;
-  readonly values?: readonly string[];
-}
-
-interface ClaimSelector {
-  readonly matchLabels?: Readonly<Record<string, string>>;
-  readonly matchExpressions?: readonly LabelRequirement[];
-}
-
 /** A claim with the field the shared view leaves out: static binding only takes PVs its label selector matches. */
 interface SelectingClaim extends PersistentVolumeClaim {
-  readonly spec?: NonNullable<PersistentVolumeClaim['spec']> & { readonly selector?: ClaimSelector | null };
-}
-
-function selectorMatches(selector: ClaimSelector, labels: Readonly<Record<string, string>>): boolean {
-  const byLabel = Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value);
-  return byLabel && (selector.matchExpressions ?? []).every((requirement) => {
-    const value = labels[requirement.key];
-    const values = requirement.values ?? [];
-    switch (requirement.operator) {
-      case 'In':
-        return value !== undefined && values.includes(value);
-      case 'NotIn':
-        return value === undefined || !values.includes(value);
-      case 'Exists':
-        return value !== undefined;
-      case 'DoesNotExist':
-        return value === undefined;
-      default:
-        // The PV controller rejects a selector it cannot parse: it matches no volume.
-        return false;
-    }
-  });
-}
-
-function describeSelector(selector: ClaimSelector): string {
-  return [
-    ...Object.entries(selector.matchLabels ?? {}).map(([key, value]) => `${key}=${value}`),
-    ...(selector.matchExpressions ?? []).map((r) => `${r.key} ${r.operator}${(r.values ?? []).length === 0 ? '' : ` (${(r.values ?? []).join(',')})`}`),
-  ].join(', ');
+  readonly spec?: NonNullable<PersistentVolumeClaim['spec']> & { readonly selector?: LabelSelectorSpec | null };
 }
 
 /** Whether the PV's claimRef names this claim (IsVolumeBoundToClaim): namespace and name, and the uid when it has one. */

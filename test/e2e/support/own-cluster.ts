@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { kubectlOk } from './kubectl';
 import { stopAllOperators } from './operator';
 import { kubeconfigFromClusterUp, runHackScript } from './scripts';
@@ -10,7 +11,14 @@ import { kubeconfigFromClusterUp, runHackScript } from './scripts';
  * that disrupt the control plane or need an unusual one. Started before the file's tests, stopped
  * (operators first) after them. Call once, at file top level.
  */
-export function useOwnCluster(prefix: string, nodes: number): { readonly kubeconfig: () => string; readonly env: NodeJS.ProcessEnv } {
+export interface OwnCluster {
+  readonly kubeconfig: () => string;
+  readonly env: NodeJS.ProcessEnv;
+  /** Admin clients for this cluster (call inside a test, after it started). */
+  readonly clients: () => { readonly core: CoreV1Api; readonly custom: CustomObjectsApi };
+}
+
+export function useOwnCluster(prefix: string, nodes: number): OwnCluster {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), `triage-${prefix}-`));
   const env = { TRIAGE_CLUSTER_DIR: stateDir, NODES: String(nodes) };
   let kubeconfig = '';
@@ -29,5 +37,10 @@ export function useOwnCluster(prefix: string, nodes: number): { readonly kubecon
     fs.rmSync(stateDir, { recursive: true, force: true });
   });
 
-  return { kubeconfig: () => kubeconfig, env };
+  const clients = () => {
+    const config = new KubeConfig();
+    config.loadFromFile(kubeconfig);
+    return { core: config.makeApiClient(CoreV1Api), custom: config.makeApiClient(CustomObjectsApi) };
+  };
+  return { kubeconfig: () => kubeconfig, env, clients };
 }
