@@ -127,7 +127,9 @@ describe('the operator', () => {
     process.stderr.write(`[e2e] LIST requests across 100 triages: apiserver total ${apiserverBefore} -> ${apiserverAfter}, operator ${operatorBefore} -> ${operatorAfter}; status writes ${writes}\n`);
     expect(writes).toBeGreaterThanOrEqual(100);
     expect(operatorAfter).toBe(operatorBefore);
-    expect(apiserverAfter).toBe(apiserverBefore);
+    // The apiserver counts every client's LISTs (the namespace controller lists all kinds while deleting an
+    // earlier file's namespace): bound it below one per triage; the exact per-client count is the bench's audit log.
+    expect(apiserverAfter - apiserverBefore).toBeLessThan(names.length);
   });
 
   test('deleting a request is not an error', async () => {
