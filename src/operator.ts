@@ -107,7 +107,7 @@ export class Operator {
     this.servers = await Promise.all([
       startMetricsServer(this.config.metricsBindAddress, this.metrics),
       startProbeServer(this.config.healthProbeBindAddress, {
-        healthy: () => this.elector?.healthy(new Date()) ?? true,
+        healthy: () => this.elector?.healthy() ?? true,
         ready: () => this.cache.synced(),
       }),
     ]);

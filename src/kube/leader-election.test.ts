@@ -27,6 +27,8 @@ interface Timer {
 /** Time moves only when the test calls advance(); due sleeps resolve in order. */
 class FakeClock implements Clock {
   private current: number;
+  /** How far the wall clock was stepped (NTP) away from the monotonic one. */
+  private wallOffset = 0;
   private timers: Timer[] = [];
 
   constructor(start: Date) {
@@ -34,7 +36,15 @@ class FakeClock implements Clock {
   }
 
   now(): Date {
-    return new Date(this.current);
+    return new Date(this.current + this.wallOffset);
+  }
+
+  monotonicMs(): number {
+    return this.current;
+  }
+
+  stepWallClock(ms: number): void {
+    this.wallOffset += ms;
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -357,7 +367,7 @@ describe('run', () => {
       leaseTransitions: 0,
     });
     expect(a.leadingSignal?.aborted).toBe(false);
-    expect(a.elector.healthy(a.clock.now())).toBe(true);
+    expect(a.elector.healthy()).toBe(true);
   });
 
   test('a second replica, even with a skewed clock, does not acquire while the first renews', async () => {
@@ -449,6 +459,19 @@ describe('run', () => {
     expect(specOf(client)).toMatchObject({ holderIdentity: 'a' });
   });
 
+  test('a wall clock stepped back (NTP) does not extend leading past renewDeadline', async () => {
+    const client = new InMemoryLeaseClient();
+    const a = new Replica('a', client);
+    a.run();
+    await a.clock.advance(0);
+    client.before = () => Promise.reject(new Error('apiserver unavailable'));
+    a.clock.stepWallClock(-60_000);
+
+    await a.clock.advance(10_000);
+    expect(a.finished).toBe(true);
+    expect(a.leadingSignal?.reason).toEqual(new LeadershipEndedError('renew-deadline-exceeded'));
+  });
+
   test('a renew request that hangs cannot keep the replica leading past renewDeadline', async () => {
     const client = new InMemoryLeaseClient();
     const a = new Replica('a', client);
@@ -534,8 +557,10 @@ describe('healthy', () => {
     const a = new Replica('a', new InMemoryLeaseClient());
     await a.elector.tryAcquireOrRenew();
 
-    expect(a.elector.healthy(new Date(START.getTime() + 35_000))).toBe(true);
-    expect(a.elector.healthy(new Date(START.getTime() + 35_001))).toBe(false);
+    await a.clock.advance(35_000);
+    expect(a.elector.healthy()).toBe(true);
+    await a.clock.advance(1);
+    expect(a.elector.healthy()).toBe(false);
   });
 
   test('a follower is always healthy', async () => {
@@ -544,7 +569,8 @@ describe('healthy', () => {
     const b = new Replica('b', client);
     await b.elector.tryAcquireOrRenew();
 
-    expect(b.elector.healthy(new Date(START.getTime() + HOUR_MS))).toBe(true);
+    await b.clock.advance(HOUR_MS);
+    expect(b.elector.healthy()).toBe(true);
   });
 });
 

@@ -46,7 +46,10 @@ export type ResolvedLeaderElectionConfig = Required<LeaderElectionConfig>;
 
 /** Injected time source, so the algorithm is testable without real timers. */
 export interface Clock {
+  /** Wall time: written into the Lease. */
   now(): Date;
+  /** Milliseconds from an arbitrary origin that never jumps (an NTP step does not move it): deadlines are measured on it. */
+  monotonicMs(): number;
   /** Resolves after `ms`, or early once `signal` aborts (rejecting on abort is tolerated too). */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
@@ -123,6 +126,7 @@ export class LeadershipEndedError extends Error {
 
 export const systemClock: Clock = {
   now: () => new Date(),
+  monotonicMs: () => performance.now(),
   sleep: async (ms, signal) => {
     try {
       await delay(ms, undefined, { signal });
@@ -205,11 +209,11 @@ export class LeaderElector {
   private readonly logger: LeaderElectionLogger;
   private observed: LeaderRecord | undefined;
   /** Local time at which `observed` last changed: the only clock followers trust. */
-  private observedAt: Date | undefined;
+  private observedAtMs: number | undefined;
   /** Last Lease read or written, whose resourceVersion guards the next optimistic write. */
   private lastLease: V1Lease | undefined;
   /** Local time at the start of the last successful acquire or renew. */
-  private lastRenewAt: Date | undefined;
+  private lastRenewMs: number | undefined;
   private reportedLeader = '';
   private leading: AbortController | undefined;
   private running = false;
@@ -259,17 +263,18 @@ export class LeaderElector {
    * For /healthz, like client-go's HealthzAdaptor: false once the last record we saw names us but
    * has not been renewed for leaseDuration + tolerance — we should have exited by then (stuck loop).
    */
-  healthy(now: Date): boolean {
-    if (!this.holdsLease() || this.observedAt === undefined) return true;
-    const silentMs = now.getTime() - this.observedAt.getTime();
+  healthy(): boolean {
+    if (!this.holdsLease() || this.observedAtMs === undefined) return true;
+    const silentMs = this.clock.monotonicMs() - this.observedAtMs;
     return silentMs <= this.config.leaseDurationMs + this.config.healthzToleranceMs;
   }
 
   /** One round of client-go's tryAcquireOrRenew; any API error fails the round (resolves false). */
   async tryAcquireOrRenew(): Promise<boolean> {
     const now = this.clock.now();
+    const startedMs = this.clock.monotonicMs();
     const succeeded = (await this.tryOptimisticRenew(now)) || (await this.tryThroughGet(now));
-    if (succeeded) this.lastRenewAt = now;
+    if (succeeded) this.lastRenewMs = startedMs;
     return succeeded;
   }
 
@@ -303,7 +308,7 @@ export class LeaderElector {
 
   private async renewWhileLeading(callbacks: LeaderCallbacks, signal: AbortSignal): Promise<StepDownReason> {
     for (;;) {
-      const deadlineMs = (this.lastRenewAt?.getTime() ?? 0) + this.config.renewDeadlineMs;
+      const deadlineMs = (this.lastRenewMs ?? 0) + this.config.renewDeadlineMs;
       await this.pause(Math.min(this.config.retryPeriodMs, deadlineMs - this.nowMs()), signal);
       if (signal.aborted) return 'shutdown';
       const remainingMs = deadlineMs - this.nowMs();
@@ -328,7 +333,7 @@ export class LeaderElector {
   private async tryOptimisticRenew(now: Date): Promise<boolean> {
     const observed = this.observed;
     const base = this.lastLease;
-    if (observed === undefined || base === undefined || !this.holdsLease() || !this.isLeaseValid(now)) return false;
+    if (observed === undefined || base === undefined || !this.holdsLease() || !this.isLeaseValid()) return false;
     try {
       await this.replace(base, this.renewalOf(observed, now));
       return true;
@@ -356,7 +361,7 @@ export class LeaderElector {
     this.lastLease = current;
     const record = recordOf(current);
     this.observe(record);
-    if (record.holderIdentity !== '' && !this.holdsLease() && this.isLeaseValid(now)) return false;
+    if (record.holderIdentity !== '' && !this.holdsLease() && this.isLeaseValid()) return false;
     const next = this.holdsLease() ? this.renewalOf(record, now) : this.newTerm(now, record.leaseTransitions + 1);
     await this.replace(current, next);
     return true;
@@ -407,13 +412,13 @@ export class LeaderElector {
 
   private setObserved(record: LeaderRecord): void {
     this.observed = record;
-    this.observedAt = this.clock.now();
+    this.observedAtMs = this.clock.monotonicMs();
   }
 
   /** client-go's isLeaseValid: judged by the record's own duration, from when we last saw it change. */
-  private isLeaseValid(now: Date): boolean {
-    if (this.observed === undefined || this.observedAt === undefined) return false;
-    return this.observedAt.getTime() + this.observed.leaseDurationSeconds * 1000 > now.getTime();
+  private isLeaseValid(): boolean {
+    if (this.observed === undefined || this.observedAtMs === undefined) return false;
+    return this.observedAtMs + this.observed.leaseDurationSeconds * 1000 > this.clock.monotonicMs();
   }
 
   /** client-go's IsLeader: the last observed record names us (stays true after a loss, which healthy() relies on). */
@@ -461,7 +466,7 @@ export class LeaderElector {
   }
 
   private nowMs(): number {
-    return this.clock.now().getTime();
+    return this.clock.monotonicMs();
   }
 
   private describe(): string {
