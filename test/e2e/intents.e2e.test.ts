@@ -282,6 +282,21 @@ describe('scheduling-failures on the real scheduler', () => {
     expect(envelope.rootCause?.message).toContain(`(${node})`);
   });
 
+  test('InsufficientResources counts a sidecar init container, as the scheduler does', async () => {
+    const node = `sidecar-${ns.name}`;
+    await dedicatedNode(node, {}, { cpu: '1', memory: '8Gi', pods: '110' });
+    // 600m app + 600m sidecar: the app alone would fit, the pod does not.
+    await pod('with-sidecar', {
+      nodeSelector: { 'triage.dev/e2e-pool': node },
+      initContainers: [{ name: 'proxy', image, restartPolicy: 'Always', resources: { requests: { cpu: '600m' } } }],
+      containers: [{ name: 'app', image, resources: { requests: { cpu: '600m' } } }],
+    });
+    await unschedulable('with-sidecar', /Insufficient cpu/);
+    const { envelope } = await triage('sched-sidecar', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'with-sidecar' } });
+    expect(envelope.rootCause?.code).toBe('InsufficientResources');
+    expect(envelope.rootCause?.message).toMatch(/requests (1200m|1\.2) cpu/);
+  });
+
   test('SchedulingGated', async () => {
     await pod('gated', { schedulingGates: [{ name: 'example.com/wait' }] });
     await eventually('gated pod condition', async () => {
@@ -366,6 +381,22 @@ describe('service-no-endpoints on the real endpoint-slice controller', () => {
     });
     const { envelope } = await triage('svc-named', { intent: 'service-no-endpoints', target: { kind: 'Service', name: 'named' } });
     expect(envelope.rootCause?.code).toBe('TargetPortMismatch');
+  });
+
+  test('a headless Service without ports is Healthy: the real controller writes its slice without ports', async () => {
+    await kube().apps.createNamespacedDeployment({
+      namespace: ns.name,
+      body: { metadata: { name: 'peers' }, spec: { replicas: 1, selector: { matchLabels: { app: 'peers' } }, template: { metadata: { labels: { app: 'peers' } }, spec: { containers: [{ name: 'db', image }] } } } },
+    });
+    await kube().core.createNamespacedService({ namespace: ns.name, body: { metadata: { name: 'peers' }, spec: { clusterIP: 'None', selector: { app: 'peers' } } } });
+    // The real controller writes a slice without ports for a Service that declares none.
+    await eventually('a ready endpoint in a slice without ports', async () => {
+      const slices = await kube().discovery.listNamespacedEndpointSlice({ namespace: ns.name, labelSelector: 'kubernetes.io/service-name=peers' });
+      return slices.items.some((slice) => (slice.ports ?? []).length === 0 && slice.endpoints.some((e) => e.conditions?.ready === true)) ? true : undefined;
+    });
+    const { verdict, envelope } = await triage('svc-headless', { intent: 'service-no-endpoints', target: { kind: 'Service', name: 'peers' } });
+    expect(verdict).toBe('Healthy');
+    expect(envelope.rootCause).toBeUndefined();
   });
 
   test('PodsNotReady chains into the pods own cause', async () => {
