@@ -7,6 +7,7 @@ import packageJson from '../package.json';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 import { Operator } from './operator';
+import { enableLinearRegExp } from './triage/linear-regex';
 
 async function main(argv: readonly string[]): Promise<number> {
   if (argv.includes('--version')) {
@@ -23,6 +24,8 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     throw error;
   }
+  // Every regex in the process falls back to the linear-time engine when it backtracks excessively.
+  enableLinearRegExp();
   const logger = createLogger(config.logLevel);
   const kubeConfig = new KubeConfig();
   // An explicit kubeconfig wins; otherwise KUBECONFIG, ~/.kube/config, then the in-cluster account.

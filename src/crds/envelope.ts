@@ -46,8 +46,8 @@ export type Anchor = z.infer<typeof Anchor>;
 
 export const NextAction = z
   .object({
-    description: z.string().describe('What to do and, for a mutating action, what it changes.'),
-    command: z.string().describe('A copy-paste command, e.g. kubectl get storageclass.'),
+    description: z.string().max(512).describe('What to do and, for a mutating action, what it changes.'),
+    command: z.string().max(512).describe('A copy-paste command, e.g. kubectl get storageclass.'),
     safety: z.enum(['ReadOnly', 'Mutating']).describe('ReadOnly commands only read; Mutating ones change the cluster.'),
   })
   .describe('A safe next step.');

@@ -20,8 +20,6 @@ export const CLUSTER_SCOPED_KINDS: ReadonlySet<TargetKind> = new Set<TargetKind>
 interface IntentInfo {
   /** Kinds the intent can diagnose; the request's whole namespace when no target is given. */
   readonly targetKinds: readonly TargetKind[];
-  /** Cluster-scoped intents look beyond one namespace and need a trusted namespace. */
-  readonly clusterScoped: boolean;
   readonly description: string;
 }
 
@@ -31,52 +29,42 @@ const workloads: readonly TargetKind[] = ['Deployment', 'StatefulSet', 'DaemonSe
 export const BUILT_IN_INTENTS = {
   'pvc-binding': {
     targetKinds: ['PersistentVolumeClaim', 'Pod', 'Namespace'],
-    clusterScoped: false,
     description: 'Why a PersistentVolumeClaim is not Bound.',
   },
   'scheduling-failures': {
     targetKinds: ['Pod', 'Deployment', 'StatefulSet', 'ReplicaSet', 'Job', 'Namespace'],
-    clusterScoped: false,
     description: 'Why pods stay Pending without a node.',
   },
   'ingress-pending': {
     targetKinds: ['Ingress', 'Namespace'],
-    clusterScoped: false,
     description: 'Why an Ingress has no address or cannot route.',
   },
   'service-no-endpoints': {
     targetKinds: ['Service', 'Namespace'],
-    clusterScoped: false,
     description: 'Why a Service has no ready endpoints.',
   },
   crashloop: {
     targetKinds: ['Pod', ...workloads, 'Namespace'],
-    clusterScoped: false,
     description: 'Why containers crash or restart.',
   },
   'image-pull': {
     targetKinds: ['Pod', ...workloads, 'Namespace'],
-    clusterScoped: false,
     description: 'Why container images cannot be pulled.',
   },
   'rollout-stuck': {
     targetKinds: ['Deployment', 'StatefulSet', 'DaemonSet'],
-    clusterScoped: false,
     description: 'Why a rollout does not progress.',
   },
   'node-pressure': {
     targetKinds: ['Node'],
-    clusterScoped: true,
     description: 'Why nodes are NotReady, under pressure or cordoned.',
   },
   'namespace-health': {
     targetKinds: ['Namespace'],
-    clusterScoped: false,
     description: 'Every check above over one namespace, ranked by severity and blast radius.',
   },
   'cluster-health': {
     targetKinds: ['Namespace'],
-    clusterScoped: true,
     description: 'Nodes, control-plane signals and namespace health across namespaces, bounded.',
   },
 } as const satisfies Record<string, IntentInfo>;
@@ -86,8 +74,4 @@ export const BUILT_IN_INTENT_NAMES = Object.keys(BUILT_IN_INTENTS) as BuiltInInt
 
 export function isBuiltInIntent(name: string): name is BuiltInIntent {
   return Object.hasOwn(BUILT_IN_INTENTS, name);
-}
-
-export function intentInfo(name: BuiltInIntent): IntentInfo {
-  return BUILT_IN_INTENTS[name];
 }

@@ -3,29 +3,39 @@ import { NextAction, Severity } from './envelope';
 import { TARGET_KINDS } from './intents';
 import { Condition } from './triage-request';
 
-const CODE = z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'must be a CamelCase code');
+const CODE = z.string().max(64).regex(/^[A-Z][A-Za-z0-9]*$/, 'must be a CamelCase code');
+
+// RE2 in CEL: a backslash-digit or \k< backreference, or a (?= (?! (?<= (?<! group. The operator's
+// linear-time engine refuses the same patterns (and a few more, reported in the Accepted condition).
+const LINEAR_PATTERN_RULE = String.raw`!self.matches(r'\\([1-9]|k<)|\(\?<?[=!]')`;
+const LINEAR_PATTERN_MESSAGE = 'must run in linear time: backreferences and lookahead/lookbehind are not supported';
 
 export const Matcher = z
   .object({
     event: z
       .object({
-        reason: z.string().optional().describe('Event reason to match exactly.'),
-        messageRegex: z.string().max(512).optional().describe('Regular expression the Event message must match.'),
+        reason: z.string().max(128).optional().describe('Event reason to match exactly.'),
+        messageRegex: z
+          .string()
+          .max(512)
+          .optional()
+          .meta({ 'x-kubernetes-validations': [{ rule: LINEAR_PATTERN_RULE, message: LINEAR_PATTERN_MESSAGE }] })
+          .describe('Regular expression the Event message must match (first 1 KiB), run by a linear-time engine: no backreferences or lookaround.'),
       })
       .optional()
       .describe('Match an Event about the target.'),
     condition: z
       .object({
-        type: z.string().describe('Condition type, e.g. PodScheduled.'),
+        type: z.string().min(1).max(316).describe('Condition type, e.g. PodScheduled.'),
         status: z.enum(['True', 'False', 'Unknown']).optional(),
-        reason: z.string().optional(),
+        reason: z.string().max(128).optional(),
       })
       .optional()
       .describe("Match a condition in the target's status."),
     finding: z.object({
       code: CODE.describe('Finding code to report.'),
       severity: Severity,
-      message: z.string().describe('Message of the finding.'),
+      message: z.string().max(512).describe('Message of the finding; {name}, {namespace} and {kind} are filled in.'),
     }),
     nextAction: NextAction.optional(),
   })
@@ -41,21 +51,21 @@ export type Matcher = z.infer<typeof Matcher>;
 
 export const TemplateStep = z
   .object({
-    name: z.string().min(1).describe('Step name, shown in the envelope.'),
-    collectors: z.array(z.string()).default([]).describe('Built-in collectors to run: they resolve related objects.'),
-    checks: z.array(z.string()).default([]).describe('Built-in checks to run on what was collected.'),
+    name: z.string().min(1).max(63).describe('Step name, shown in the envelope.'),
+    collectors: z.array(z.string().max(63)).max(0).default([]).describe('Reserved: checks gather their own evidence; must be empty.'),
+    checks: z.array(z.string().max(63)).max(20).default([]).describe('Built-in checks to run on what the previous step reached.'),
   })
   .describe('One hop of evidence gathering.');
 
 export const TriageTemplateSpec = z
   .object({
     description: z.string().max(1024).optional(),
-    version: z.string().default('1').describe('Version of the template, reported in the envelope.'),
+    version: z.string().max(63).default('1').describe('Version of the template, reported in the envelope.'),
     targetKinds: z.array(z.enum(TARGET_KINDS)).min(1).describe('Kinds the template can diagnose.'),
-    steps: z.array(TemplateStep).default([]).describe('Steps over built-in collectors and checks, in order.'),
-    requiredEvidence: z.array(z.string()).default([]).describe('Evidence keys that completeness is measured against.'),
+    steps: z.array(TemplateStep).max(10).default([]).describe('Steps over built-in collectors and checks, in order.'),
+    requiredEvidence: z.array(z.string().max(128)).max(32).default([]).describe('Evidence keys that completeness is measured against.'),
     matchers: z.array(Matcher).max(50).default([]).describe('Declarative checks.'),
-    suppress: z.array(CODE).default([]).describe('Finding codes accepted: reported as suppressed, not counted.'),
+    suppress: z.array(CODE).max(50).default([]).describe('Finding codes accepted: reported as suppressed, not counted.'),
     ranking: z
       .enum(['Chain', 'BlastRadius'])
       .default('Chain')

@@ -7,6 +7,7 @@ import type { Check } from './checks/check';
 import { refOf } from './investigation';
 import type { Condition } from './objects';
 import { CHECKS } from './checks/registry';
+import { compileLinear, matchesLinear, UnsafePatternError } from './linear-regex';
 
 const WORKLOAD_CHECKS = ['deployment.pods', 'statefulset.pods', 'replicaset.pods', 'job.pods', 'daemonset.pods'];
 /** Everything that can be wrong with a pod, in one step: a chain that reaches a pod learns its own cause. */
@@ -165,9 +166,10 @@ function matcherCheck(templateName: string, matchers: readonly Matcher[], proble
     let regex: RegExp | undefined;
     if (matcher.event?.messageRegex !== undefined) {
       try {
-        regex = new RegExp(matcher.event.messageRegex);
+        regex = compileLinear(matcher.event.messageRegex);
       } catch (error: unknown) {
-        problems.push(`spec.matchers[${i}].event.messageRegex: ${error instanceof Error ? error.message : String(error)}`);
+        if (!(error instanceof UnsafePatternError)) throw error;
+        problems.push(`spec.matchers[${i}].event.messageRegex: ${error.reason}`);
       }
     }
     return { matcher, regex };
@@ -185,7 +187,7 @@ function matcherCheck(templateName: string, matchers: readonly Matcher[], proble
         if (matcher.event !== undefined) {
           const event = ctx.inv
             .events(kind, subject, `${kind.charAt(0).toLowerCase()}${kind.slice(1)}.events`)
-            .find((e) => (matcher.event?.reason === undefined || e.reason === matcher.event.reason) && (regex === undefined || regex.test(e.message)));
+            .find((e) => (matcher.event?.reason === undefined || e.reason === matcher.event.reason) && (regex === undefined || matchesLinear(regex, e.message)));
           if (event !== undefined) anchor = ctx.inv.anchorEvent(event);
         } else if (matcher.condition !== undefined) {
           const wanted = matcher.condition;
@@ -220,6 +222,10 @@ export function compileTemplate(name: string, spec: unknown): CompiledTemplate {
   const parsed = TriageTemplateSpec.safeParse(spec);
   if (!parsed.success) throw new TemplateError(name, parsed.error.issues.map((i) => `spec.${i.path.join('.')}: ${i.message}`));
   const problems: string[] = [];
+  parsed.data.steps.forEach((step, s) => {
+    // Checks gather their own evidence: no collector exists, so a named one would silently do nothing.
+    step.collectors.forEach((collector, c) => problems.push(`spec.steps[${s}].collectors[${c}]: unknown collector "${collector}" (checks gather their own evidence)`));
+  });
   const steps = parsed.data.steps.map((step, s) => ({
     name: step.name,
     checks: step.checks.flatMap((checkName, c) => {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { admit } from '../../src/controllers/triagerequest/admission';
+import { admit, authorize } from '../../src/controllers/triagerequest/admission';
 import { diagnose } from '../../src/triage/engine';
 import type { KubeObject } from '../../src/triage/snapshot';
 import { builtInTemplate } from '../../src/triage/templates';
@@ -42,10 +42,12 @@ function runCase(dir: string) {
   const settings = documents.find((d): d is CaseSettings => d.kind === 'GoldenCase');
   const objects = documents.filter((d): d is KubeObject => d.kind !== 'GoldenCase').map(normalise);
   const request = yaml.load(fs.readFileSync(path.join(dir, 'request.yaml'), 'utf8')) as { metadata: { namespace: string }; spec: unknown };
-  const admission = admit(request.metadata.namespace, request.spec, settings?.trustedNamespaces ?? []);
+  const admission = admit(request.metadata.namespace, request.spec);
   if (!admission.admitted) return { rejected: admission.reason, message: admission.message };
   const template = builtInTemplate(admission.spec.intent);
   if (template === undefined) throw new Error(`no built-in template for ${admission.spec.intent}`);
+  const outside = authorize(request.metadata.namespace, admission, template, settings?.trustedNamespaces ?? []);
+  if (outside !== undefined) return { rejected: outside.reason, message: outside.message };
   const { verdict, envelope } = diagnose({
     intent: admission.spec.intent,
     template,

@@ -1,67 +1,95 @@
-import { CLUSTER_SCOPED_KINDS, intentInfo, isBuiltInIntent } from '../../crds/intents';
+import { CLUSTER_SCOPED_KINDS, type TargetKind } from '../../crds/intents';
 import { TriageRequestSpec } from '../../crds/triage-request';
 import type { DiagnosisTarget } from '../../triage/engine';
+import type { CompiledTemplate } from '../../triage/templates';
 
 /** Why a request cannot run. Reasons are condition reasons and Event reasons alike. */
 export type RejectionReason = 'InvalidSpec' | 'InvalidTarget' | 'NamespaceNotTrusted';
 
-export type Admission =
-  | { readonly admitted: true; readonly spec: TriageRequestSpec; readonly target: DiagnosisTarget }
-  | { readonly admitted: false; readonly reason: RejectionReason; readonly message: string };
+export interface Rejection {
+  readonly admitted: false;
+  readonly reason: RejectionReason;
+  readonly message: string;
+}
 
-function reject(reason: RejectionReason, message: string): Admission {
+export type Admission =
+  | {
+      readonly admitted: true;
+      readonly spec: TriageRequestSpec;
+      readonly target: DiagnosisTarget;
+      /** No spec.target: the template sweeps the request's namespace (or, if it may, the cluster). */
+      readonly defaulted: boolean;
+    }
+  | Rejection;
+
+function reject(reason: RejectionReason, message: string): Rejection {
   return { admitted: false, reason, message };
 }
 
 /**
  * Re-validates a request the apiserver already admitted (the CRD schema can be older than this
- * operator, or bypassed) and enforces the namespace boundary: a request diagnoses only its own
- * namespace unless its namespace is trusted.
+ * operator, or bypassed) and resolves its target to exactly what will be read: a Namespace target is
+ * always named, so the namespace the engine sweeps is the one the boundary check sees.
  */
-export function admit(namespace: string, rawSpec: unknown, trustedNamespaces: readonly string[]): Admission {
+export function admit(namespace: string, rawSpec: unknown): Admission {
   const parsed = TriageRequestSpec.safeParse(rawSpec);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `spec.${issue.path.join('.')}: ${issue.message}`);
     return reject('InvalidSpec', problems.join('; '));
   }
   const spec = parsed.data;
-  const builtIn = isBuiltInIntent(spec.intent) ? intentInfo(spec.intent) : undefined;
-
-  if (spec.target !== undefined && builtIn !== undefined && !builtIn.targetKinds.includes(spec.target.kind)) {
-    return reject(
-      'InvalidTarget',
-      `spec.target.kind: intent ${spec.intent} cannot target ${spec.target.kind}; it targets ${builtIn.targetKinds.join(', ')}`,
-    );
+  if (spec.target === undefined) return { admitted: true, spec, target: { kind: 'Namespace', name: namespace, namespace }, defaulted: true };
+  const { kind, name, selector } = spec.target;
+  if (kind === 'Namespace') {
+    if (selector !== undefined) return reject('InvalidTarget', 'spec.target.selector: a Namespace target is named, not selected');
+    const named = name ?? spec.target.namespace ?? namespace;
+    if (spec.target.namespace !== undefined && spec.target.namespace !== named) {
+      return reject('InvalidTarget', `spec.target.namespace: ${spec.target.namespace} differs from spec.target.name ${named}; a Namespace target is named by name alone`);
+    }
+    return { admitted: true, spec, target: { kind, name: named, namespace: named }, defaulted: false };
   }
+  const target: DiagnosisTarget = {
+    kind,
+    // Cluster-scoped targets (nodes) have no namespace.
+    ...(CLUSTER_SCOPED_KINDS.has(kind) ? {} : { namespace: spec.target.namespace ?? namespace }),
+    ...(name === undefined ? {} : { name }),
+    ...(selector === undefined ? {} : { selector }),
+  };
+  return { admitted: true, spec, target, defaulted: false };
+}
 
-  const target: DiagnosisTarget =
-    spec.target === undefined
-      ? { kind: 'Namespace', name: namespace, namespace }
-      : {
-          kind: spec.target.kind,
-          // Cluster-scoped targets (nodes) have no namespace.
-          ...(CLUSTER_SCOPED_KINDS.has(spec.target.kind) ? {} : { namespace: spec.target.namespace ?? namespace }),
-          ...(spec.target.name === undefined ? {} : { name: spec.target.name }),
-          ...(spec.target.selector === undefined ? {} : { selector: spec.target.selector }),
-        };
+/** What a template can read beyond the request's namespace, whatever the request names. */
+function reachOf(template: Pick<CompiledTemplate, 'name' | 'scope' | 'targetKinds' | 'steps'>): string | undefined {
+  if (template.scope === 'Cluster') return `template ${template.name} has scope Cluster`;
+  const examined = new Set<string>([...template.targetKinds, ...template.steps.flatMap((step) => step.checks.map((check) => check.subject))]);
+  const clusterKind = [...CLUSTER_SCOPED_KINDS].find((kind) => examined.has(kind));
+  return clusterKind === undefined ? undefined : `template ${template.name} examines ${clusterKind} objects, which are cluster-scoped`;
+}
 
-  const trusted = trustedNamespaces.includes(namespace);
-  if (!trusted) {
-    if (builtIn?.clusterScoped === true) {
-      return reject('NamespaceNotTrusted', `spec.intent: ${spec.intent} is cluster-scoped and namespace ${namespace} is not trusted`);
-    }
-    if (CLUSTER_SCOPED_KINDS.has(target.kind)) {
-      return reject('NamespaceNotTrusted', `spec.target.kind: ${target.kind} is cluster-scoped and namespace ${namespace} is not trusted`);
-    }
-    const targetNamespace = target.kind === 'Namespace' ? target.name : target.namespace;
-    if (targetNamespace !== undefined && targetNamespace !== namespace) {
-      return reject(
-        'NamespaceNotTrusted',
-        `spec.target: namespace ${targetNamespace} is outside this request's namespace ${namespace}, which is not trusted for cross-namespace triage`,
-      );
-    }
+/**
+ * The namespace boundary, decided in one place on the resolved target and the resolved template
+ * (built-in, custom or override alike): a request from an untrusted namespace reads only its own
+ * namespace. Also rejects a target kind the template does not diagnose.
+ */
+export function authorize(
+  requestNamespace: string,
+  admission: Extract<Admission, { admitted: true }>,
+  template: Pick<CompiledTemplate, 'name' | 'scope' | 'targetKinds' | 'steps'>,
+  trustedNamespaces: readonly string[],
+): Rejection | undefined {
+  const { target } = admission;
+  if (!admission.defaulted && !template.targetKinds.includes(target.kind)) {
+    return reject('InvalidTarget', `spec.target.kind: intent ${template.name} cannot target ${target.kind}; it targets ${template.targetKinds.join(', ')}`);
   }
-  return { admitted: true, spec, target };
+  if (trustedNamespaces.includes(requestNamespace)) return undefined;
+  const untrusted = `and namespace ${requestNamespace} is not trusted for cross-namespace triage`;
+  const reach = reachOf(template);
+  if (reach !== undefined) return reject('NamespaceNotTrusted', `spec.intent: ${reach} ${untrusted}`);
+  if (CLUSTER_SCOPED_KINDS.has(target.kind as TargetKind)) return reject('NamespaceNotTrusted', `spec.target.kind: ${target.kind} is cluster-scoped ${untrusted}`);
+  if (target.namespace !== requestNamespace) {
+    return reject('NamespaceNotTrusted', `spec.target: namespace ${target.namespace ?? '(none)'} is outside this request's namespace ${requestNamespace}, ${untrusted}`);
+  }
+  return undefined;
 }
 
 /** How `kubectl get tr` shows the target: Kind/name, Kind/ns/name across namespaces, Kind/k=v for selectors. */

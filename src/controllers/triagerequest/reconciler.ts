@@ -14,7 +14,7 @@ import { diagnose, type Diagnosis } from '../../triage/engine';
 import type { ClusterSnapshot } from '../../triage/snapshot';
 import { builtInTemplate, compileTemplate, TemplateError, type CompiledTemplate } from '../../triage/templates';
 import { setCondition } from '../conditions';
-import { admit, describeTarget } from './admission';
+import { admit, authorize, describeTarget, type Rejection } from './admission';
 import type { WatchIndex } from './watch-index';
 
 export const CONTROLLER_NAME = 'triagerequest';
@@ -131,22 +131,21 @@ export class TriageRequestReconciler {
   private evaluate(namespace: string, request: TriageRequestObject, generation: number, snapshot: ClusterSnapshot, log: Logger): Outcome {
     const now = this.deps.now();
     const conditions = request.status?.conditions ?? [];
-    const admission = admit(namespace, request.spec, this.deps.trustedNamespaces);
-    if (!admission.admitted) {
-      return {
-        status: {
-          observedGeneration: generation,
-          verdict: 'Rejected',
-          conditions: withConditions(conditions, generation, now, [
-            { type: 'Complete', status: 'False', reason: admission.reason, message: admission.message },
-            { type: 'RootCauseFound', status: 'False', reason: admission.reason, message: 'The request was rejected; nothing was diagnosed.' },
-          ]),
-        },
-        eventType: 'Warning',
-        eventReason: admission.reason,
-        eventNote: admission.message,
-      };
-    }
+    const admission = admit(namespace, request.spec);
+    const rejected = (rejection: Rejection): Outcome => ({
+      status: {
+        observedGeneration: generation,
+        verdict: 'Rejected',
+        conditions: withConditions(conditions, generation, now, [
+          { type: 'Complete', status: 'False', reason: rejection.reason, message: rejection.message },
+          { type: 'RootCauseFound', status: 'False', reason: rejection.reason, message: 'The request was rejected; nothing was diagnosed.' },
+        ]),
+      },
+      eventType: 'Warning',
+      eventReason: rejection.reason,
+      eventNote: rejection.message,
+    });
+    if (!admission.admitted) return rejected(admission);
     const { spec, target } = admission;
     const targetText = describeTarget(namespace, target);
     const failed = (reason: string, message: string): Outcome => ({
@@ -167,6 +166,9 @@ export class TriageRequestReconciler {
     const resolved = this.resolveTemplate(spec.intent);
     if (resolved.kind === 'NotFound') return failed('TemplateNotFound', `TriageTemplate ${spec.intent} does not exist; the request runs when it is created`);
     if (resolved.kind === 'Invalid') return failed('InvalidTemplate', resolved.message);
+    // The boundary needs the resolved template: a custom one or an override can reach further than the built-in.
+    const outside = resolved.kind === 'Found' ? authorize(namespace, admission, resolved.template, this.deps.trustedNamespaces) : undefined;
+    if (outside !== undefined) return rejected(outside);
     if (resolved.kind === 'NotAvailable') {
       const message = `The ${spec.intent} intent has no checks in this version of the operator; nothing was diagnosed`;
       return {
