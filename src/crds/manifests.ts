@@ -10,7 +10,7 @@ type JsonSchema = { [key: string]: unknown };
 
 const KEPT_KEYWORDS = new Set([
   'type', 'description', 'properties', 'required', 'items', 'enum', 'default', 'minimum', 'maximum',
-  'minLength', 'maxLength', 'pattern', 'minItems', 'maxItems', 'additionalProperties', 'nullable', 'format',
+  'minLength', 'maxLength', 'pattern', 'minItems', 'maxItems', 'maxProperties', 'additionalProperties', 'nullable', 'format',
 ]);
 
 /**

@@ -33,17 +33,40 @@ export function isValidIntentName(intent: string): boolean {
 
 const intentMessage = `must be a built-in intent (${BUILT_IN_INTENT_NAMES.join(', ')}) or the name of a TriageTemplate, which contains a dot (e.g. my-check.example.com)`;
 
+// Label keys and values as Kubernetes validates them (apimachinery validation.IsQualifiedName / IsValidLabelValue).
+const LABEL_NAME = '[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?';
+const LABEL_KEY = `^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?${LABEL_NAME}$`;
+const LABEL_VALUE = `^(${LABEL_NAME})?$`;
+const LABEL_KEY_MESSAGE = 'a label key is an optional DNS-subdomain prefix and "/", then a name of at most 63 letters, digits, "-", "_" or "."';
+const EXPRESSION_VALUES_RULE = "self.operator in ['In', 'NotIn'] ? (has(self.values) && size(self.values) > 0) : (!has(self.values) || size(self.values) == 0)";
+const EXPRESSION_VALUES_MESSAGE = 'values must be non-empty for In and NotIn, and empty for Exists and DoesNotExist';
+
+const LabelValue = z.string().max(63).regex(new RegExp(LABEL_VALUE), 'must be a label value: at most 63 letters, digits, "-", "_" or ".", starting and ending alphanumeric');
+
 export const LabelSelector = z
   .object({
-    matchLabels: z.record(z.string(), z.string()).optional().describe('Labels the objects must carry.'),
+    matchLabels: z
+      .record(z.string(), LabelValue)
+      .optional()
+      .refine((labels) => Object.keys(labels ?? {}).every((key) => new RegExp(LABEL_KEY).test(key)), LABEL_KEY_MESSAGE)
+      .refine((labels) => Object.keys(labels ?? {}).length <= 32, 'at most 32 labels')
+      .meta({ maxProperties: 32, 'x-kubernetes-validations': [{ rule: `self.all(k, k.matches('${LABEL_KEY}'))`, message: LABEL_KEY_MESSAGE }] })
+      .describe('Labels the objects must carry.'),
     matchExpressions: z
       .array(
-        z.object({
-          key: z.string(),
-          operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
-          values: z.array(z.string()).optional(),
-        }),
+        z
+          .object({
+            key: z.string().max(317).regex(new RegExp(LABEL_KEY), LABEL_KEY_MESSAGE),
+            operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
+            values: z.array(LabelValue).max(64).optional(),
+          })
+          .refine((e) => (e.operator === 'In' || e.operator === 'NotIn' ? (e.values?.length ?? 0) > 0 : (e.values?.length ?? 0) === 0), {
+            message: EXPRESSION_VALUES_MESSAGE,
+            path: ['values'],
+          })
+          .meta({ 'x-kubernetes-validations': [{ rule: EXPRESSION_VALUES_RULE, message: EXPRESSION_VALUES_MESSAGE, fieldPath: '.values' }] }),
       )
+      .max(32)
       .optional()
       .describe('Label requirements.'),
   })
@@ -69,6 +92,12 @@ export const Target = z
   .meta({
     'x-kubernetes-validations': [
       { rule: '!(has(self.name) && has(self.selector))', message: 'name and selector are mutually exclusive', fieldPath: '.name' },
+      { rule: "self.kind != 'Namespace' || !has(self.selector)", message: 'a Namespace target is named, not selected', fieldPath: '.selector' },
+      {
+        rule: "self.kind != 'Namespace' || !has(self.name) || !has(self.namespace) || self.name == self.namespace",
+        message: 'a Namespace target is named by name alone: namespace must be empty or the same',
+        fieldPath: '.namespace',
+      },
     ],
   })
   .describe("What to diagnose. Default: the request's whole namespace.");

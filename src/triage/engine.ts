@@ -80,6 +80,12 @@ function labelsMatch(selector: LabelSelector | undefined, object: KubeObject): b
   return selectorMatches(selector ?? {}, object.metadata?.labels ?? {});
 }
 
+function selectorText(selector: LabelSelector | undefined): string {
+  const labels = Object.entries(selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  const expressions = (selector?.matchExpressions ?? []).map((e) => `${e.key} ${e.operator}${e.values === undefined ? '' : ` (${e.values.join(',')})`}`);
+  return [...labels, ...expressions].join(',') || '(empty: every object)';
+}
+
 /** Kinds the template's steps can examine, in step order. */
 function subjectKinds(template: CompiledTemplate): string[] {
   return [...new Set(template.steps.flatMap((s) => s.checks.map((c) => c.subject)))];
@@ -125,7 +131,11 @@ function resolveSubjects(inv: Investigation, template: CompiledTemplate, target:
     if (found.state === 'Unavailable') return `could not be read (${found.reason})`;
     objects.push(found.object);
   } else {
-    objects.push(...(inv.list(lookupKind, 'target', CLUSTER_SCOPED_SUBJECTS.has(lookupKind) ? undefined : namespace) ?? []).filter((o) => labelsMatch(target.selector, o)));
+    const listed = inv.list(lookupKind, 'target', CLUSTER_SCOPED_SUBJECTS.has(lookupKind) ? undefined : namespace);
+    if (listed === undefined) return `could not be read`;
+    objects.push(...listed.filter((o) => labelsMatch(target.selector, o)));
+    // Nothing selected is not "nothing wrong": a typo in a label must not read as Healthy.
+    if (objects.length === 0) return `no ${lookupKind} matches the selector ${selectorText(target.selector)}`;
   }
   // A Pod target for an intent that starts at claims (pvc-binding): examine the claims it mounts,
   // keeping the pod at the head of the chain.

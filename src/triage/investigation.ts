@@ -193,17 +193,25 @@ export class Investigation {
     return objects;
   }
 
-  /** Events about an object, from both Event APIs, matched by kind + uid (never by name), newest first. */
+  /** Events about an object, from both Event APIs, matched by namespace, kind and uid (never by name), newest first. */
   events(kind: string, object: KubeObject, evidenceKey: string): readonly EventRecord[] {
     const uid = object.metadata?.uid;
     if (uid === undefined) return [];
     this.looked.add(subjectKey(uid));
     const byUid = new Map<string, EventRecord>();
+    // Recorders file an Event in its subject's namespace (cluster-scoped subjects: default). Anyone can
+    // write an Event in their own namespace naming any uid: one filed elsewhere is not evidence.
+    const home = object.metadata?.namespace ?? '';
+    const filedAtHome = (raw: KubeObject) => {
+      const at = raw.metadata?.namespace ?? '';
+      return home === '' ? at === 'default' || at === '' : at === home;
+    };
     let readable = false;
     for (const cache of ['Event', 'Event.events.k8s.io']) {
       if (this.snapshot.availability(cache) !== 'Synced') continue;
       readable = true;
       for (const raw of this.snapshot.byIndex(cache, INDEX.subject, `${kind}/${uid}`)) {
+        if (!filedAtHome(raw)) continue;
         const event = normaliseEvent(raw);
         byUid.set(event.uid, event);
       }
