@@ -14,6 +14,14 @@ export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-modcacherw -buildvcs=false"
 export GOSUMDB=off
 
 bin_dir=$(controlplane_bin_dir)
+# One build at a time: a second caller (another test run, make target or shell) waits for the first
+# instead of wiping its half-built directory.
+mkdir -p "$(dirname "$bin_dir")"
+exec 9>"$bin_dir.lock"
+if ! flock -n 9; then
+  log "another build of the control plane is running; waiting for it"
+  flock 9
+fi
 if [ -f "$bin_dir/.complete" ]; then
   log "control plane binaries cached in $bin_dir"
   echo "$bin_dir"
