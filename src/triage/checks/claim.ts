@@ -329,7 +329,7 @@ export const claimBinding: Check = {
       inv.report({
         code: 'ProvisioningInProgress', severity: 'Info', object: ref, confidence: 0.8, benign: true,
         recheckAfterSeconds: Math.ceil(PROVISIONER_GRACE_SECONDS - waitingSeconds) + 1,
-        message: `PersistentVolumeClaim ${namespace}/${name} asked external provisioner "${storageClass.provisioner ?? '?'}" for a volume ${Math.round(waitingSeconds)}s ago`,
+        message: `PersistentVolumeClaim ${namespace}/${name} asked external provisioner "${storageClass.provisioner ?? '?'}" for a volume at ${waiting.firstSeen ?? '?'}`,
         anchors: [inv.anchorEvent(waiting)],
         chain: [...chain, ref, classRef],
         nextActions: [describe],

@@ -21,11 +21,10 @@ interface NodeCondition extends Condition {
   readonly lastHeartbeatTime?: string;
 }
 
-function ago(seconds: number | undefined): string {
-  if (seconds === undefined) return '';
-  if (seconds < 120) return `${Math.round(seconds)}s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
-  return `${Math.round(seconds / 3600)}h`;
+// Messages carry absolute timestamps, never "for 5m": a relative age changes every minute and would
+// rewrite an unchanged diagnosis (status churn) while telling the reader nothing the time does not.
+function since(timestamp: string | undefined): string {
+  return timestamp === undefined || timestamp === '' ? '' : ` since ${timestamp}`;
 }
 
 /** "reason: message" of a condition, whichever parts it has. */
@@ -55,8 +54,6 @@ export const nodeHealth: Check = {
 
     const ready = conditions.find((c) => c.type === 'Ready');
     if (ready !== undefined && ready.status !== 'True') {
-      const heartbeat = inv.ageSeconds(ready.lastHeartbeatTime);
-      const since = inv.ageSeconds(ready.lastTransitionTime);
       const lifecycle = taints.filter((t) => NOT_READY_TAINTS.has(t.key));
       const pods = (inv.byIndex<Pod>('Pod', 'node.pods', INDEX.node, name) ?? []).filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
       const unknown = ready.status === 'Unknown';
@@ -64,8 +61,8 @@ export const nodeHealth: Check = {
       const taintKeys = [...new Set(lifecycle.map((t) => t.key))].map((key) => `${key}:${lifecycle.filter((t) => t.key === key).map((t) => t.effect).join('+')}`);
       const evicting = lifecycle.some((t) => t.effect === 'NoExecute');
       const parts = [
-        `Node ${name} is NotReady (Ready=${ready.status ?? '?'}: ${ready.message?.trim() || ready.reason || 'no reason given'})${since === undefined ? '' : ` for ${ago(since)}`}`,
-        ...(unknown && heartbeat !== undefined ? [`last heartbeat ${ago(heartbeat)} ago`] : []),
+        `Node ${name} is NotReady (Ready=${ready.status ?? '?'}: ${ready.message?.trim() || ready.reason || 'no reason given'})${since(ready.lastTransitionTime)}`,
+        ...(unknown && ready.lastHeartbeatTime !== undefined ? [`last status at ${ready.lastHeartbeatTime}`] : []),
         `${pods.length} pod(s) bound to it${evicting ? ' are evicted once their tolerations expire' : ''}`,
         ...(taintKeys.length === 0 ? [] : [`tainted ${taintKeys.join(', ')}`]),
       ];
@@ -91,11 +88,10 @@ export const nodeHealth: Check = {
       const condition = conditionOf(conditions, pressure.type);
       // Unknown (a node whose kubelet stopped reporting) is the NotReady finding's to explain.
       if (condition?.status !== 'True') continue;
-      const since = inv.ageSeconds(condition.lastTransitionTime);
       const tainted = taints.some((t) => t.key === pressure.taint);
       inv.report({
         code: pressure.type, severity: pressure.severity, object: ref, confidence: 1,
-        message: `Node ${name} ${pressure.what} (${pressure.type}=True${said(condition) === '' ? '' : `, ${said(condition)}`})${since === undefined ? '' : ` for ${ago(since)}`}`,
+        message: `Node ${name} ${pressure.what} (${pressure.type}=True${said(condition) === '' ? '' : `, ${said(condition)}`})${since(condition.lastTransitionTime)}`,
         anchors: [
           inv.anchorField('Node', node, `status.conditions[type=${pressure.type}].status`),
           inv.anchorField('Node', node, `status.conditions[type=${pressure.type}].message`),

@@ -254,10 +254,9 @@ function followPods(
     const nodeReady = conditionOf(node.object.status?.conditions, 'Ready');
     if (nodeReady === undefined || nodeReady.status === 'True') continue;
     const podRef = refOf('Pod', pod);
-    const down = inv.ageSeconds(nodeReady.lastTransitionTime);
     inv.report({
       code: 'NodeNotReady', severity: 'Critical', object: refOf('Node', node.object), confidence: 0.9,
-      message: `Pod ${podRef.namespace ?? ''}/${podRef.name} cannot be Ready: it runs on node ${nodeName}, which is NotReady (Ready=${nodeReady.status ?? '?'}${said(nodeReady) === '' ? '' : `, ${said(nodeReady)}`})${down === undefined ? '' : ` for ${minutes(down)}`}`,
+      message: `Pod ${podRef.namespace ?? ''}/${podRef.name} cannot be Ready: it runs on node ${nodeName}, which is NotReady (Ready=${nodeReady.status ?? '?'}${said(nodeReady) === '' ? '' : `, ${said(nodeReady)}`})${nodeReady.lastTransitionTime === undefined ? '' : ` since ${nodeReady.lastTransitionTime}`}`,
       anchors: [inv.anchorField('Node', node.object, 'status.conditions[type=Ready].status'), inv.anchorField('Node', node.object, 'status.conditions[type=Ready].message')],
       chain: [...chain, ref, podRef, refOf('Node', node.object)],
       nextActions: [{ description: `Show node ${nodeName}'s conditions and taints (the node-pressure intent diagnoses it)`, command: `kubectl describe node ${nodeName}`, safety: 'ReadOnly' }],
@@ -269,10 +268,6 @@ function followPods(
 /** "reason: message" of a condition, whichever parts it has. */
 function said(condition: Condition): string {
   return [condition.reason, condition.message?.trim()].filter((p) => p !== undefined && p !== '').join(': ');
-}
-
-function minutes(seconds: number): string {
-  return seconds < 120 ? `${Math.round(seconds)}s` : `${Math.round(seconds / 60)}m`;
 }
 
 /**
@@ -296,7 +291,7 @@ function reportIncomplete(
     const ready = conditionOf(longest.status?.conditions, 'Ready');
     inv.report({
       code: 'RolloutStalled', severity: 'Warning', object: ref, confidence: 0.5,
-      message: `${who} is not progressing: ${progress.text}; pod ${podName} has not been Ready for ${minutes(waited)}${ready?.reason === undefined ? '' : ` (${said(ready)})`}`,
+      message: `${who} is not progressing: ${progress.text}; pod ${podName} has not been Ready since ${ready?.lastTransitionTime ?? longest.metadata?.creationTimestamp ?? '?'}${ready?.reason === undefined ? '' : ` (${said(ready)})`}`,
       anchors: [anchor], chain: [...chain, ref],
       nextActions: [...actions, { description: `Show pod ${podName} and its events`, command: `kubectl describe pod ${podName} -n ${ref.namespace ?? ''}`, safety: 'ReadOnly' }],
     });
@@ -453,7 +448,7 @@ export const deploymentRollout: Check = {
       const left = since === undefined ? undefined : deadline - since;
       inv.report({
         code: 'RolloutInProgress', severity: 'Info', object: ref, confidence: 0.6, benign: true,
-        message: `${who} is rolling out: ${progress}${left === undefined || left <= 0 ? '' : `; its progress deadline ends in ${minutes(left)}`}`,
+        message: `${who} is rolling out: ${progress}${left === undefined || left <= 0 ? '' : `; its progress deadline (${deadline}s after ${progressing?.lastUpdateTime ?? '?'}) has not passed`}`,
         anchors: [inv.anchorField('Deployment', deployment, progressing === undefined ? 'status.updatedReplicas' : 'status.conditions[type=Progressing].reason')],
         chain: [...chain, ref],
         nextActions: [statusAction, ...describeNewest],
