@@ -37,6 +37,7 @@ export class UnsafePatternError extends Error {
 export function compileLinear(pattern: string): RegExp {
   enableLinearRegExp();
   try {
+    // eslint-disable-next-line no-invalid-regexp -- `l` is V8's linear-time engine, enabled just above.
     return new RegExp(pattern, 'l');
   } catch (error: unknown) {
     const message = error instanceof Error ? error.message : String(error);

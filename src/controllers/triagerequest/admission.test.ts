@@ -1,4 +1,3 @@
-import type { TargetKind } from '../../crds/intents';
 import { builtInTemplate, compileTemplate, type CompiledTemplate } from '../../triage/templates';
 import { admit, authorize, describeTarget } from './admission';
 
@@ -82,7 +81,7 @@ describe('the namespace boundary: every template × target × trust', () => {
     const admission = admit('shop', { intent: 'crashloop', ...(spec === undefined ? {} : { target: spec }) });
     if (!admission.admitted) throw new Error(admission.message);
     const verdict = authorize('shop', admission, template, trusted ? ['shop'] : []);
-    const kindFits = admission.defaulted || template.targetKinds.includes(admission.target.kind as TargetKind);
+    const kindFits = admission.defaulted || template.targetKinds.includes(admission.target.kind);
     const reachesOut = WIDE_TEMPLATES.has(templateName) || READS_OTHER_NAMESPACE.has(targetName) || targetName === 'a Node';
     if (!kindFits) expect(verdict?.reason).toBe('InvalidTarget');
     else if (!trusted && reachesOut) expect(verdict?.reason).toBe('NamespaceNotTrusted');

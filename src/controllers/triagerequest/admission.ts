@@ -1,4 +1,4 @@
-import { CLUSTER_SCOPED_KINDS, type TargetKind } from '../../crds/intents';
+import { CLUSTER_SCOPED_KINDS } from '../../crds/intents';
 import { TriageRequestSpec } from '../../crds/triage-request';
 import type { DiagnosisTarget } from '../../triage/engine';
 import type { CompiledTemplate } from '../../triage/templates';
@@ -85,7 +85,7 @@ export function authorize(
   const untrusted = `and namespace ${requestNamespace} is not trusted for cross-namespace triage`;
   const reach = reachOf(template);
   if (reach !== undefined) return reject('NamespaceNotTrusted', `spec.intent: ${reach} ${untrusted}`);
-  if (CLUSTER_SCOPED_KINDS.has(target.kind as TargetKind)) return reject('NamespaceNotTrusted', `spec.target.kind: ${target.kind} is cluster-scoped ${untrusted}`);
+  if (CLUSTER_SCOPED_KINDS.has(target.kind)) return reject('NamespaceNotTrusted', `spec.target.kind: ${target.kind} is cluster-scoped ${untrusted}`);
   if (target.namespace !== requestNamespace) {
     return reject('NamespaceNotTrusted', `spec.target: namespace ${target.namespace ?? '(none)'} is outside this request's namespace ${requestNamespace}, ${untrusted}`);
   }
