@@ -11,9 +11,15 @@ const WORD_LOOKBACK = 256;
 
 // Marks a secret key (lowercased, separators dropped); "auth" but not author/authorize prose or authentication modes.
 const SECRET_KEY_PART = /password|passwd|passphrase|pwd|secret|token|apikey|accesskey|privatekey|credential|authorization|auth(?!or|ent)/;
+// Short or common words that hold a secret only as a key's last word (DB_PW, Set-Cookie, session), not inside others (sessionAffinity).
+const SECRET_LAST_WORDS: ReadonlySet<string> = new Set(['pw', 'pass', 'passcode', 'passkey', 'cookie', 'cookies', 'session', 'sessionid', 'sessid', 'jsessionid', 'phpsessid']);
+// keytool's -storepass/-keypass and the like; bypass, compass, surpass are words, not passwords.
+const PASS_SUFFIX = /^(?!.*(?:by|com|sur|over|under|tres)pass$).+pass$/;
+// A session key ending in id/key (session_id, SESSION_KEY): the secret is the session, the last word only qualifies it.
+const SESSION_QUALIFIERS: ReadonlySet<string> = new Set(['id', 'key', 'value', 'data', 'cookie']);
 // Keys that name, locate or describe a secret rather than hold it (secretName, passwordFile, tokenExpirationSeconds).
 const REFERENCE_SUFFIXES: ReadonlySet<string> = new Set([
-  'name', 'names', 'ref', 'refs', 'namespace', 'file', 'path', 'dir', 'seconds', 'ttl', 'type', 'kind', 'mode', 'url', 'uri', 'endpoint', 'length',
+  'name', 'names', 'ref', 'refs', 'namespace', 'file', 'path', 'dir', 'seconds', 'ttl', 'type', 'kind', 'mode', 'url', 'uri', 'endpoint', 'length', 'stdin',
 ]);
 // Values that carry no secret and are useful evidence (automountServiceAccountToken: false).
 const PLAIN_VALUES: ReadonlySet<string> = new Set(['true', 'false', 'null', 'nil', '<nil>', 'none']);
@@ -29,31 +35,56 @@ function carriesNothing(value: string): boolean {
   return trimmed === '' || trimmed === ELLIPSIS || ALREADY_REDACTED.test(trimmed) || PLAIN_VALUES.has(trimmed.toLowerCase());
 }
 
+/** A case-insensitive spelling of a lowercase word, for patterns that are otherwise case-sensitive. */
+function anyCase(word: string): string {
+  return Array.from(word, (c) => `[${c}${c.toUpperCase()}]`).join('');
+}
+
 // Quoted values run to the closing quote or, if a cut removed it, to the end; unquoted ones stop at a delimiter.
 const VALUE = [
-  String.raw`(?:(bearer|basic|digest|negotiate|token)([ \t]+))?(`,
+  String.raw`(?:(${['bearer', 'basic', 'digest', 'negotiate', 'token'].map(anyCase).join('|')})([ \t]+))?(`,
   [
     String.raw`\[REDACTED\]`,
     String.raw`\\"[^"]*(?:"|$)`,
     String.raw`"(?:[^"\\]|\\[\s\S]?)*"?`,
     String.raw`'(?:[^'\\]|\\[\s\S]?)*'?`,
     String.raw`[|>][-+]?[ \t]*(?:\r?\n[ \t][^\n]*)+`,
-    String.raw`[^\s,;&)\]}"{\[][^\s,;&)\]}"]*`,
+    // The same block inside a JSON string (a command or a field quoted as JSON), its newlines escaped.
+    String.raw`[|>][-+]?[ \t]*(?:(?:\\r)?\\n(?:[ \t]|\\t)[^\\"\n]*)+`,
+    // A single quote ends a bare value: it closes a shell or YAML quote the value sits in, which must stay.
+    String.raw`[^\s,;&)\]}"{\[][^\s,;&)\]}"']*`,
   ].join('|'),
   ')',
 ].join('');
 
+// Separators: ASCII and full-width (：＝, as CJK input methods type them), with ideographic spaces around them.
+const SEP = String.raw`[ \t\u3000]*(?::=|=>|[:=\uFF1A\uFF1D])[ \t\u3000]*`;
 // key=value, key: value, "key":"value", key := value; the lookbehind starts keys only at a word start.
-const KEY_VALUE = new RegExp(String.raw`(?<![A-Za-z0-9_.\-])([A-Za-z0-9_.\-]+)((?:\\?["'])?[ \t]*(?::=|=>|[:=])[ \t]*)` + VALUE, 'gi');
-// Command-line flags in container args: --db-password hunter2, "--db-password", "hunter2".
-const FLAG_VALUE = new RegExp(String.raw`(?<!-)(--[A-Za-z0-9_.\-]+)((?:\\?["'])?(?:[ \t]*,[ \t]*|[ \t]+))` + VALUE, 'gi');
+const KEY_HEAD = new RegExp(String.raw`(?<![A-Za-z0-9_.\-])([A-Za-z0-9_.\-]+)((?:\\?["'])?${SEP})`, 'gi');
+// Command-line flags in container args: --db-password hunter2, -storepass hunter2 (Go/Java style), "--db-password", "hunter2".
+const FLAG_HEAD = /(?<![A-Za-z0-9_.-])(-{1,2}[A-Za-z0-9_][A-Za-z0-9_.-]*)((?:\\?["'])?(?:[ \t]*,[ \t]*|[ \t]+))/gi;
+// An upper-case key, blanks, then the value (PASSWD hunter2 in config files and env dumps); prose keys are lower case.
+// A next word that is itself a key (DB_PASSWORD value: x, {Name:DB_PASSWORD Value:x}) is no value.
+const UPPER_HEAD = /(?<![A-Za-z0-9_.-])([A-Z][A-Z0-9_]*)([ \t]+)(?=\S)(?![A-Za-z0-9_.-]+\\?["']?[ \t]*[:=\uFF1A\uFF1D])/g;
+const VALUE_AT = new RegExp(VALUE, 'iy');
+// Upper-case prose (TOKEN EXPIRED, PASSWORD REQUIRED) is evidence; a password is seldom one upper-case word.
+const SHOUTED = /^[A-Z]+$/;
 // Container env entries in YAML, JSON or Go struct form: the secret is named in one field, held in the next.
 const ENV_PAIR = new RegExp(
-  String.raw`((?<![A-Za-z0-9_.\-])name\\?["']?[ \t]*[:=][ \t]*\\?["']?)([A-Za-z0-9_.\-]+)(\\?["']?[\s,]*\\?["']?value\\?["']?[ \t]*[:=][ \t]*)` + VALUE,
+  String.raw`((?<![A-Za-z0-9_.\-])name\\?["']?${SEP}\\?["']?)([A-Za-z0-9_.\-]+)(\\?["']?(?:[\s,]|\\[nrt])*\\?["']?value\\?["']?${SEP})` + VALUE,
   'gi',
 );
+// Cookie and Set-Cookie headers hold every pair as a secret: the whole a=b; c=d list goes, attributes included.
+// Only Set-Cookie's own flags may stand without a value: any other bare word (PASSWD x) is the next key, not a pair.
+const COOKIE_HEADER = /(?<![A-Za-z0-9_.-])((?:set-)?cookie2?)(\\?["']?[ \t]*[:=\uFF1A\uFF1D][ \t]*\\?["']?)([^\s;"'\\=,]+(?:=[^\s;"'\\]*)?(?:;[ \t]*(?:[^\s;"'\\=,]+=[^\s;"'\\]*|HttpOnly|Secure|Partitioned))*)/gi;
+// A probe's httpHeaders list: every value is free text (tokens, keys) whatever the header is called.
+const HEADER_LIST = /(\\?["']?httpHeaders\\?["']?[ \t]*:[ \t]*)(\[(?:[^\]"\\]|\\[\s\S]|"(?:[^"\\]|\\[\s\S])*(?:"|$))*\]?)/gi;
+const HEADER_VALUE = new RegExp(String.raw`(\\?["']?value\\?["']?[ \t]*:[ \t]*)` + VALUE, 'gi');
 // scheme://user:pass@host; the password runs to the last @ so an unescaped @ in it is not half-kept.
 const URL_CREDENTIALS = /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:@/?#]*:)([^\s/?#]+)@/g;
+// user:pass@host without a scheme (an image reference, a DSN); starts only after a blank or quote and the runs
+// exclude those, so each start's runs are disjoint from the next's. A name:tag@sha256:… digest is not a host.
+const BARE_CREDENTIALS = /(?<![^\s"'<>`])([^\s"'<>`:@/?#]+:)([^\s"'<>`/?#]+)@(?=[A-Za-z0-9[])(?!(?:sha(?:1|224|256|384|512)|md5|blake[23]b?)[:-])/g;
 const QUERY_PARAM = /([?&;])([A-Za-z0-9_.%-]+)=([^&;#\s"'<>]*)/g;
 // Query parameters that sign or authorise a URL (SAS tokens, presigned S3 URLs, API keys).
 const SECRET_QUERY_KEYS: ReadonlySet<string> = new Set(['sig', 'signature', 'key', 'secret', 'password', 'token', 'x-amz-signature', 'x-amz-credential']);
@@ -98,6 +129,8 @@ function keyWords(key: string): string[] {
 function isSecretKey(words: readonly string[]): boolean {
   const last = words[words.length - 1];
   if (last === undefined || REFERENCE_SUFFIXES.has(last)) return false;
+  if (SECRET_LAST_WORDS.has(last) || PASS_SUFFIX.test(last)) return true;
+  if (SESSION_QUALIFIERS.has(last) && words.slice(0, -1).some((word) => word === 'session' || word === 'cookie')) return true;
   return SECRET_KEY_PART.test(words.join(''));
 }
 
@@ -143,12 +176,174 @@ function redactKeyed(key: string, scheme: string | undefined, space: string | un
   return keepsScheme(words) ? `${scheme}${space}${redactValue(value, false)}` : REDACTED;
 }
 
+/**
+ * Replaces the value after each secret key that `head` finds (a key and its separator). A scan, not one
+ * replace: the value of a key that is no secret is left unread, so a key inside it (error: password=x,
+ * --verbose --password x) is still found; a redacted value is skipped, so no text is read twice.
+ */
+function redactAfterKeys(text: string, head: RegExp, keep: (value: string) => boolean = () => false): string {
+  const out: string[] = [];
+  let copied = 0;
+  head.lastIndex = 0;
+  for (let match = head.exec(text); match !== null; match = head.exec(text)) {
+    const key = match[1] ?? '';
+    if (!isSecretKey(keyWords(key))) continue;
+    VALUE_AT.lastIndex = head.lastIndex;
+    const value = VALUE_AT.exec(text);
+    if (value === null || keep(value[0])) continue;
+    const replaced = redactKeyed(key, value[1], value[2], value[3] ?? '');
+    if (replaced === undefined || replaced === value[0]) continue;
+    out.push(text.slice(copied, value.index), replaced);
+    copied = VALUE_AT.lastIndex;
+    head.lastIndex = copied;
+  }
+  out.push(text.slice(copied));
+  return out.join('');
+}
+
 function redactKeyValues(text: string): string {
-  const keyed = (match: string, key: string, sep: string, scheme: string | undefined, space: string | undefined, value: string): string => {
-    const replaced = redactKeyed(key, scheme, space, value);
-    return replaced === undefined ? match : `${key}${sep}${replaced}`;
-  };
-  return text.replace(KEY_VALUE, keyed).replace(FLAG_VALUE, keyed);
+  return redactAfterKeys(redactAfterKeys(redactAfterKeys(text, KEY_HEAD), FLAG_HEAD), UPPER_HEAD, (value) => SHOUTED.test(value));
+}
+
+// --- command lines -------------------------------------------------------------------------------
+
+// Tools whose short flag takes a password (mysql -psecret, sshpass -p pw, docker login -p pw, redis-cli -a pw);
+// elsewhere -p is a port or mkdir's parents, so the flag counts only inside such a command.
+const SECRET_SHORT_FLAG: ReadonlyMap<string, string> = new Map([
+  ...['mysql', 'mysqldump', 'mysqladmin', 'mysqlsh', 'mysqlimport', 'mysqlcheck', 'mysqlshow', 'mysqlpump', 'mysqlbinlog', 'mysql_upgrade', 'mariadb', 'mariadb-dump', 'mariadb-admin', 'mariadb-check', 'mariadb-import', 'mariadb-show'].map((tool) => [tool, 'p'] as const),
+  ...['mongo', 'mongosh', 'mongodump', 'mongorestore', 'mongoexport', 'mongoimport', 'mongostat', 'mongotop', 'sshpass', 'login', '7z', '7za'].map((tool) => [tool, 'p'] as const),
+  ...['zip', 'unzip'].map((tool) => [tool, 'P'] as const),
+  ...['redis-cli', 'keydb-cli'].map((tool) => [tool, 'a'] as const),
+  ...['ldapsearch', 'ldapadd', 'ldapmodify', 'ldapdelete', 'ldapwhoami', 'ldappasswd', 'ldapcompare', 'ldapmodrdn'].map((tool) => [tool, 'w'] as const),
+]);
+// Flags whose value is user:password (curl -u, --proxy-user) in any command; a uid:gid pair stays.
+const USER_FLAGS: ReadonlySet<string> = new Set(['-u', '--user', '-U', '--proxy-user']);
+// Flags whose value is an HTTP header (curl -H, wget --header, grpcurl -H): the value after the name is free text.
+const HEADER_FLAGS: ReadonlySet<string> = new Set(['-H', '--header', '--proxy-header', '-rpc-header', '-reflect-header']);
+// A word of a command line (JSON arrays, shell strings and escaped JSON alike); the gaps hold quotes and separators.
+const WORD = /[^\s"'`,;&|()[\]{}\\]+/g;
+// Between two words, these end a shell command: the next word starts a new one.
+const COMMAND_END = /[;&|()\n]/;
+const NUMERIC = /^[0-9]+$/;
+// After a flag, its value may come after blanks, a JSON/Python array separator ("-p","pw") or in quotes ("-p 'p w'").
+const FLAG_GAP = /[ \t]*(?:(\\?["'])[ \t]*,[ \t]*(\\?["'])|(\\?["'])|=)?/y;
+const UNQUOTED_END = /[\s,;&)\]}"'\\]/;
+
+interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Where a value that starts at `start` ends: at its closing quote when `quote` opened it, else at a delimiter. */
+function valueSpan(text: string, start: number, quote: string | undefined): Span {
+  if (quote !== undefined) {
+    const close = text.indexOf(quote, start);
+    return { start, end: close < 0 ? text.length : close };
+  }
+  let end = start;
+  while (end < text.length && !UNQUOTED_END.test(text.charAt(end))) end += 1;
+  // A marker the value runs into ends with a bracket that is its own, not a delimiter.
+  if (text.startsWith(REDACTED, end - REDACTED.length + 1)) end += 1;
+  return { start, end };
+}
+
+/** The quote a word sits in ("-psecret" in a JSON array, '-u a:b' in a shell string), so a value runs to its close. */
+function quoteBefore(text: string, index: number): string | undefined {
+  const before = text.charAt(index - 1);
+  if (before === "'") return before;
+  if (before !== '"') return undefined;
+  return text.charAt(index - 2) === '\\' ? '\\"' : '"';
+}
+
+/** A value glued to its flag at `at` (-psecret, --user=a:b, -p'a b'); `open` is the quote the whole word sits in. */
+function gluedValue(text: string, at: number, open: string | undefined): Span {
+  const quote = /^\\?["']/.exec(text.slice(at, at + 2))?.[0];
+  return quote === undefined ? valueSpan(text, at, open) : valueSpan(text, at + quote.length, quote);
+}
+
+/** The value in the word after a flag that ends at `at`, quoted or not; none when a flag follows. */
+function nextValue(text: string, at: number): Span | undefined {
+  FLAG_GAP.lastIndex = at;
+  const gap = FLAG_GAP.exec(text);
+  const start = FLAG_GAP.lastIndex;
+  if (gap === null || start === at || start >= text.length) return undefined;
+  const quote = gap[2] ?? gap[3];
+  const span = valueSpan(text, start, quote);
+  // A flag next (mysql -p -h db) means the tool prompts: there is no value to hide.
+  return span.end === span.start || text.charAt(start) === '-' ? undefined : span;
+}
+
+/** What of a flag's value is secret: all of it, or for user:password and Name: value only the part after the colon. */
+function secretPart(text: string, span: Span, kind: 'whole' | 'user' | 'header'): Span | undefined {
+  if (kind === 'whole') return span;
+  const colon = text.indexOf(':', span.start);
+  if (colon < 0 || colon >= span.end) return undefined;
+  let start = colon + 1;
+  while (start < span.end && (text.charAt(start) === ' ' || text.charAt(start) === '\t')) start += 1;
+  // Authorization: Basic … keeps its scheme word, as the key=value rule does.
+  if (kind === 'header') start += SCHEME_PREFIX.exec(text.slice(start, span.end))?.[0].length ?? 0;
+  const rest = text.slice(start, span.end);
+  return kind === 'user' && NUMERIC.test(rest) ? undefined : { start, end: span.end };
+}
+
+/**
+ * Short flags and their values on command lines (container command/args, exec probes, quoted shell):
+ * mysql -psecret, sshpass -p pw, curl -u user:pw, curl -H "X-Key: v". One left-to-right scan of words;
+ * a redacted value is skipped, and a quoted value ends at the next quote of its kind, so spans do not nest.
+ */
+function redactCommands(text: string): string {
+  const out: string[] = [];
+  let copied = 0;
+  let secretFlag: string | undefined;
+  let previousEnd = 0;
+  WORD.lastIndex = 0;
+  for (let match = WORD.exec(text); match !== null; match = WORD.exec(text)) {
+    const word = match[0];
+    const wordEnd = match.index + word.length;
+    if (COMMAND_END.test(text.slice(previousEnd, match.index))) secretFlag = undefined;
+    previousEnd = wordEnd;
+    const tool = SECRET_SHORT_FLAG.get(word.slice(word.lastIndexOf('/') + 1).toLowerCase());
+    if (tool !== undefined) {
+      secretFlag = tool;
+      continue;
+    }
+    if (!word.startsWith('-')) continue;
+    const eq = word.indexOf('=');
+    const name = eq < 0 ? word : word.slice(0, eq);
+    const open = quoteBefore(text, match.index);
+    // A word cut by a bracket (-p[abc]) is a glued value, not a flag alone.
+    const cut = wordEnd < text.length && /[[({`]/.test(text.charAt(wordEnd));
+    const value = (flagLength: number): Span | undefined =>
+      flagLength < word.length || cut ? gluedValue(text, match.index + flagLength, open) : nextValue(text, wordEnd);
+    let found: { span: Span | undefined; kind: 'whole' | 'user' | 'header' } | undefined;
+    if (USER_FLAGS.has(name) || HEADER_FLAGS.has(name)) found = { span: value(eq < 0 ? word.length : eq + 1), kind: USER_FLAGS.has(name) ? 'user' : 'header' };
+    else if (/^-[uH]/.test(word)) found = { span: value(2), kind: word.charAt(1) === 'u' ? 'user' : 'header' };
+    else if (secretFlag !== undefined && word.startsWith(`-${secretFlag}`)) found = { span: value(2), kind: 'whole' };
+    if (found?.span === undefined) continue;
+    const secret = secretPart(text, found.span, found.kind);
+    if (secret === undefined || secret.start < copied) continue;
+    if (text.startsWith(REDACTED, secret.start) || carriesNothing(text.slice(secret.start, secret.end))) continue;
+    out.push(text.slice(copied, secret.start), REDACTED);
+    copied = secret.end;
+    // Only a redacted value is skipped: one left alone may hold the next command (an unclosed quote runs to the end).
+    WORD.lastIndex = Math.max(found.span.end, wordEnd);
+    previousEnd = WORD.lastIndex;
+  }
+  out.push(text.slice(copied));
+  return out.join('');
+}
+
+function redactCookies(text: string): string {
+  return text.replace(COOKIE_HEADER, (match: string, key: string, sep: string, pairs: string) => (carriesNothing(pairs) ? match : `${key}${sep}${REDACTED}`));
+}
+
+function redactHeaderLists(text: string): string {
+  return text.replace(HEADER_LIST, (_match: string, head: string, list: string) =>
+    head +
+    list.replace(HEADER_VALUE, (_m: string, lead: string, scheme: string | undefined, space: string | undefined, value: string) =>
+      scheme === undefined || space === undefined ? `${lead}${redactValue(value, false)}` : `${lead}${REDACTED}`,
+    ),
+  );
 }
 
 function redactEnvPairs(text: string): string {
@@ -162,10 +357,10 @@ function redactEnvPairs(text: string): string {
 }
 
 function redactUrls(text: string): string {
+  const credentials = (match: string, prefix: string, password: string): string => (carriesNothing(password) ? match : `${prefix}${REDACTED}@`);
   return text
-    .replace(URL_CREDENTIALS, (match: string, prefix: string, password: string) =>
-      carriesNothing(password) ? match : `${prefix}${REDACTED}@`,
-    )
+    .replace(URL_CREDENTIALS, credentials)
+    .replace(BARE_CREDENTIALS, credentials)
     .replace(QUERY_PARAM, (match: string, lead: string, name: string, value: string) => {
       const lower = name.toLowerCase();
       const secret = SECRET_QUERY_KEYS.has(lower) || isSecretKey(keyWords(name));
@@ -250,7 +445,8 @@ function redactOnce(text: string): string {
   const blocks = text.replace(PRIVATE_KEY_BLOCK, (match: string, begin: string, body: string, end: string) =>
     carriesNothing(body) ? match : `${begin}${REDACTED}${end}`,
   );
-  return redactBlobs(redactShapes(redactKeyValues(redactEnvPairs(redactUrls(redactSecretManifest(blocks))))));
+  const structured = redactHeaderLists(redactSecretManifest(blocks));
+  return redactBlobs(redactShapes(redactCommands(redactCookies(redactKeyValues(redactEnvPairs(redactUrls(structured)))))));
 }
 
 /** An end index at most `limit` that splits neither a surrogate pair nor a [REDACTED] marker. */

@@ -137,6 +137,14 @@ describe('small helpers', () => {
     expect(registryOf('bitnami/redis:7')).toBe('docker.io');
     expect(registryOf('registry.internal:5000/tools/agent:2.1')).toBe('registry.internal:5000');
     expect(registryOf('localhost/app')).toBe('localhost');
+    expect(registryOf(`nginx:1.27@sha256:${'a'.repeat(64)}`)).toBe('docker.io');
+  });
+
+  test('the registry of an image reference with credentials leaves them out', () => {
+    expect(registryOf('user:s3cret@registry.example.com/app:1')).toBe('registry.example.com');
+    expect(registryOf('https://user:s3cret@registry.example.com:5000/app:1')).toBe('registry.example.com:5000');
+    expect(registryOf('deploy:pa@ss@registry.example.com/app:1')).toBe('registry.example.com');
+    expect(registryOf('token@ghcr.io/acme/app:1')).toBe('ghcr.io');
   });
 
   test('last words: the telling lines of a log tail, timestamps and stack frames dropped', () => {
@@ -199,6 +207,21 @@ describe('pod.crashloop', () => {
     expect(candidate?.code).toBe('LivenessProbeFailing');
     expect(candidate?.message).toContain('TCP :5432, timeout 2s');
     expect(candidate?.message).toContain('connection refused');
+  });
+
+  test('a probe kill quotes the probe with its header names, never their values, and leaves the cached pod as it was', () => {
+    const httpHeaders = [{ name: 'X-Tenant', value: 'tenant-7f3a' }, { name: 'Authorization', value: 'Bearer abc123' }];
+    const subject = pod(
+      'p',
+      { phase: 'Running', conditions: notReady, containerStatuses: [{ name: 'app', restartCount: 4, state: crashLoop, lastState: { terminated: { exitCode: 137, reason: 'Error', startedAt: '2026-11-21T11:50:00Z', finishedAt: '2026-11-21T11:50:31Z' } } }] },
+      { containers: [{ name: 'app', image: 'a:1', livenessProbe: { httpGet: { path: '/healthz', port: 8080, httpHeaders } } }] },
+    );
+    const killing = event(subject, 'Killing', 'Container app failed liveness probe, will be restarted', '2026-11-21T11:50:01Z');
+    const inv = new Investigation(new MemorySnapshot([subject, killing]), NOW);
+    podCrashloop.run({ inv, follow: () => undefined }, subject, [], 'Pod');
+    const probe = inv.anchorList().find((a) => a.fieldPath === 'spec.containers[name=app].livenessProbe');
+    expect(probe?.excerpt).toBe('{"httpGet":{"path":"/healthz","port":8080,"httpHeaders":[{"name":"X-Tenant","value":"[REDACTED]"},{"name":"Authorization","value":"[REDACTED]"}]}}');
+    expect(JSON.stringify(subject)).toContain('tenant-7f3a');
   });
 
   test('an OOM kill without a Deployment owner offers no mutating action', () => {

@@ -2,7 +2,7 @@ import type { NextAction, ObjectRef, Severity } from '../../crds/envelope';
 import { refOf, type Investigation } from '../investigation';
 import type { Container, EventRecord, Pod } from '../objects';
 import { parseQuantity } from '../quantity';
-import { excerpt } from '../redact';
+import { REDACTED, excerpt } from '../redact';
 import { INDEX, type KubeObject } from '../snapshot';
 import type { Check } from './check';
 import { podSettled } from './workload';
@@ -52,6 +52,7 @@ interface ContainerSpec extends Container {
   /** `Always` on an init container makes it a sidecar: it keeps running beside the app. */
   readonly restartPolicy?: string;
   readonly livenessProbe?: unknown;
+  readonly readinessProbe?: unknown;
   readonly startupProbe?: unknown;
   readonly env?: readonly { readonly name: string; readonly valueFrom?: { readonly configMapKeyRef?: KeyRef; readonly secretKeyRef?: KeyRef } }[];
   readonly envFrom?: readonly { readonly configMapRef?: KeyRef; readonly secretRef?: KeyRef }[];
@@ -176,6 +177,29 @@ function probeSummary(probe: unknown): string {
     ? `HTTP GET :${String(p.httpGet.port ?? '')}${p.httpGet.path ?? '/'}`
     : p.tcpSocket !== undefined ? `TCP :${String(p.tcpSocket.port ?? '')}` : p.grpc !== undefined ? `gRPC :${String(p.grpc.port ?? '')}` : 'exec';
   return `${what}, timeout ${p.timeoutSeconds ?? 1}s, period ${p.periodSeconds ?? 10}s, failureThreshold ${p.failureThreshold ?? 3}`;
+}
+
+const PROBES = ['livenessProbe', 'readinessProbe', 'startupProbe'] as const;
+
+function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A probe with its HTTP header values replaced: a header value is free text (a token, a key) whatever the header's name. */
+function withoutHeaderValues(probe: unknown): unknown {
+  if (!isRecord(probe) || !isRecord(probe.httpGet) || !Array.isArray(probe.httpGet.httpHeaders)) return probe;
+  const headers: readonly unknown[] = probe.httpGet.httpHeaders;
+  return { ...probe, httpGet: { ...probe.httpGet, httpHeaders: headers.map((h) => (isRecord(h) && h.value !== undefined ? { ...h, value: REDACTED } : h)) } };
+}
+
+/** The pod as a probe anchor may quote it: same identity and paths, header values hidden. */
+function quotablePod(pod: ContainerPod): ContainerPod {
+  const hide = (specs: readonly ContainerSpec[] | undefined) =>
+    specs?.map((spec) => ({ ...spec, ...Object.fromEntries(PROBES.filter((p) => spec[p] !== undefined).map((p) => [p, withoutHeaderValues(spec[p])])) }));
+  if (pod.spec === undefined) return pod;
+  const containers = hide(pod.spec.containers);
+  const initContainers = hide(pod.spec.initContainers);
+  return { ...pod, spec: { ...pod.spec, ...(containers === undefined ? {} : { containers }), ...(initContainers === undefined ? {} : { initContainers }) } };
 }
 
 function who(view: ContainerView, ref: ObjectRef): string {
@@ -476,7 +500,7 @@ function diagnoseCrash(c: CrashContext, view: ContainerView): ContainerFinding[]
       anchors: [
         ...eventAnchors(kills.killing),
         ...eventAnchors(kills.unhealthy),
-        ...(view.spec?.[probeField] === undefined ? [] : [inv.anchorField(KIND, pod, `${view.specPath}.${probeField}`)]),
+        ...(view.spec?.[probeField] === undefined ? [] : [inv.anchorField(KIND, quotablePod(pod), `${view.specPath}.${probeField}`)]),
         ...(terminated === undefined ? [] : [inv.anchorField(KIND, pod, `${termination?.path ?? ''}.exitCode`)]),
       ],
       nextActions: [
@@ -696,10 +720,15 @@ export function classifyPull(reason: string, text: string): PullCause {
   return { code: 'ImagePullFailed', confidence: text === '' ? 0.3 : 0.4, said: '' };
 }
 
-/** The registry host of an image reference (Docker Hub when the first part is no host). */
+/** The registry host of an image reference (Docker Hub when the first part is no host); never its user:password@. */
 export function registryOf(image: string): string {
-  const first = image.split('/')[0] ?? '';
-  return image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : 'docker.io';
+  const bare = image.replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\//, '');
+  const slash = bare.indexOf('/');
+  if (slash < 0) return 'docker.io';
+  const head = bare.slice(0, slash);
+  // Credentials in a reference (user:pass@registry/app) sit before the host's @.
+  const first = head.slice(head.lastIndexOf('@') + 1);
+  return first.includes('.') || first.includes(':') || first === 'localhost' ? first : 'docker.io';
 }
 
 const BACKOFF_PREFIX = /^Back-off pulling image "[^"]*"(?::\s*)?(?:ErrImagePull:\s*)?/;
