@@ -1,4 +1,28 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { isBuiltInIntent } from './crds/intents';
+import { CHECKS } from './triage/checks/registry';
+
+// Label values come only from fixed sets: a user-written intent or finding code as a label would let
+// anyone who can create a TriageRequest or TriageTemplate grow /metrics without bound.
+const CUSTOM = 'custom';
+const INVALID = 'invalid';
+const KNOWN_REASONS: ReadonlySet<string> = new Set([
+  ...[...CHECKS.values()].flatMap((check) => check.codes),
+  'Healthy', 'RootCauseFound', 'Inconclusive', 'Failed', 'Rejected',
+  'InvalidSpec', 'InvalidTarget', 'NamespaceNotTrusted', 'TemplateNotFound', 'InvalidTemplate', 'IntentNotAvailable', 'InternalError', 'StatusTooLarge',
+]);
+
+/** The intent as a metric label: a built-in's name, `custom` for a TriageTemplate, `invalid` otherwise. */
+export function intentLabel(intent: string): string {
+  if (isBuiltInIntent(intent)) return intent;
+  // Custom intents are TriageTemplate names, which contain a dot (ADR 0002).
+  return intent.includes('.') ? CUSTOM : INVALID;
+}
+
+/** An Event or condition reason as a metric label: a catalogue code, else `custom` (a template's own code). */
+export function reasonLabel(reason: string): string {
+  return KNOWN_REASONS.has(reason) ? reason : CUSTOM;
+}
 
 /** Every metric the operator exports, named like controller-runtime's and client-go's where one exists. */
 export class Metrics {

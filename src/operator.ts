@@ -169,8 +169,8 @@ export class Operator {
   }
 
   private async drain(): Promise<void> {
+    // Events are written inside reconciles (announced from status): draining the queue drains them too.
     await this.controller.stop();
-    await this.recorder.flush();
   }
 }
 

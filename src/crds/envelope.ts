@@ -142,9 +142,13 @@ export const Envelope = z
       })
       .describe('What the diagnosis read.'),
     recurrence: z
-      .object({ count: z.number().int(), firstSeen: z.string() })
+      .object({
+        code: z.string().optional().describe('The root-cause code counted (kept while the target is healthy, so a return counts).'),
+        count: z.number().int().describe('Transitions into this root cause.'),
+        firstSeen: z.string(),
+      })
       .optional()
-      .describe('How often this root cause was seen for this target, and since when.'),
+      .describe('How often this root cause was seen for this target (transitions into it), and since when.'),
   })
   .describe('The result of a triage.');
 export type Envelope = z.infer<typeof Envelope>;

@@ -173,7 +173,8 @@ export function managerClusterRole() {
     rules: [
       ...readRules,
       { apiGroups: [GROUP], resources: ['triagerequests/status', 'triagetemplates/status'], verbs: ['patch'] },
-      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+      // One Event per transition under a name derived from it: create is all the recorder needs.
+      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
     ],
   };
 }

@@ -169,6 +169,12 @@ export const TriageRequestStatus = z
       .array(Condition)
       .optional()
       .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
+    transitions: z.number().int().optional().describe('How many times the verdict or its reason changed; each change is announced by one Event.'),
+    announcedTransitions: z
+      .number()
+      .int()
+      .optional()
+      .describe('Transitions whose Event was written; one not yet announced (after a restart or an outage) is announced once.'),
     envelope: Envelope.optional(),
   })
   .describe('The outcome of the latest triage.');

@@ -198,7 +198,7 @@ function findingOf(candidate: Candidate, suppressed: boolean): Finding {
     code: candidate.code,
     severity: suppressed ? 'Info' : candidate.severity,
     object: candidate.object,
-    message: redact(candidate.message),
+    message: candidate.message,
     anchors: candidate.anchors.slice(0, MAX_ANCHORS_PER_FINDING),
     ...(suppressed ? { suppressed: true } : {}),
   };
@@ -344,7 +344,10 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
       return explained ? { ...finding, severity: 'Info' as const } : finding;
     }),
     template.ranking,
-  ).slice(0, MAX_FINDINGS);
+  )
+    .slice(0, MAX_FINDINGS)
+    // Redacted after the cut: only what is kept is quoted, and a hostile namespace's thousands of candidates cost nothing more.
+    .map((finding) => ({ ...finding, message: redact(finding.message) }));
   const unexplained = findings.some((f) => f.suppressed !== true && f.severity !== 'Info');
   const verdict: DiagnosisVerdict =
     problem !== undefined ? 'RootCauseFound' : note === undefined && !unexplained && completeness >= input.minCompleteness ? 'Healthy' : 'Inconclusive';

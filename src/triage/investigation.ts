@@ -236,24 +236,25 @@ export class Investigation {
   /** An anchor on a field of an object, quoting what the field holds; the same field gets the same id. */
   anchorField(kind: string, object: KubeObject, fieldPath: string): string {
     const ref = refOf(kind, object);
-    return this.addAnchor(`${ref.uid ?? ref.name}#${fieldPath}`, { object: ref, fieldPath, excerpt: excerpt(fieldText(resolveField(object, fieldPath))) });
+    return this.addAnchor(`${ref.uid ?? ref.name}#${fieldPath}`, () => ({ object: ref, fieldPath, excerpt: excerpt(fieldText(resolveField(object, fieldPath))) }));
   }
 
   /** An anchor on an Event about `subject`. */
   anchorEvent(event: EventRecord): string {
-    return this.addAnchor(`event#${event.uid}`, {
+    return this.addAnchor(`event#${event.uid}`, () => ({
       object: { apiVersion: 'v1', kind: 'Event', namespace: event.namespace, name: event.name, uid: event.uid, resourceVersion: event.resourceVersion },
       event: { uid: event.uid, reason: event.reason, count: event.count, ...(event.lastSeen === undefined ? {} : { lastSeen: event.lastSeen }) },
       excerpt: excerpt(event.message),
-    });
+    }));
   }
 
-  private addAnchor(key: string, anchor: Omit<Anchor, 'id' | 'observedAt'>): string {
+  // The anchor is built (and its excerpt redacted) once per evidence, however many checks cite it.
+  private addAnchor(key: string, build: () => Omit<Anchor, 'id' | 'observedAt'>): string {
     const existing = this.anchorIds.get(key);
     if (existing !== undefined) return existing;
     const id = `a${this.anchorIds.size + 1}`;
     this.anchorIds.set(key, id);
-    this.anchors.set(id, { id, ...anchor, observedAt: this.observedAt });
+    this.anchors.set(id, { id, ...build(), observedAt: this.observedAt });
     return id;
   }
 

@@ -3,7 +3,7 @@ import type { ClusterCache } from '../../kube/cluster-cache';
 import type { KubeObject } from '../../triage/snapshot';
 import { objectKey } from '../../kube/informer';
 import { ApiError } from '../../kube/errors';
-import { WorkQueue } from '../../kube/workqueue';
+import { failureLogging, WorkQueue } from '../../kube/workqueue';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import type { TriageTemplateReconciler } from '../triagetemplate/reconciler';
@@ -36,21 +36,15 @@ export class TriageRequestController {
   private resyncTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ControllerOptions) {
-    const onFailure = (controller: string) => (key: string, kind: 'Retry' | 'Terminal', error: unknown) => {
-      // A conflict is the designed path after our own write raced the cache: not worth a warning.
-      const level = kind === 'Terminal' ? 'error' : error instanceof ApiError && error.isConflict ? 'debug' : 'warn';
-      options.logger.log(level, kind === 'Terminal' ? 'Reconcile failed, not retrying' : 'Reconcile failed, retrying', {
-        controller,
-        key,
-        error: error instanceof Error ? error.message : String(error),
-      });
-    };
+    // A conflict is the designed path after our own write raced the cache: never worth a warning.
+    const isConflict = (error: unknown) => error instanceof ApiError && error.isConflict;
     this.queue = new WorkQueue(
-      { name: CONTROLLER_NAME, metrics: options.metrics, concurrency: options.concurrency, onFailure: onFailure(CONTROLLER_NAME) },
+      { name: CONTROLLER_NAME, metrics: options.metrics, concurrency: options.concurrency, ...failureLogging(options.logger, CONTROLLER_NAME, isConflict) },
       (key) => options.reconciler.reconcile(key),
     );
-    this.templateQueue = new WorkQueue({ name: 'triagetemplate', metrics: options.metrics, concurrency: 1, onFailure: onFailure('triagetemplate') }, (name) =>
-      options.templates.reconcile(name),
+    this.templateQueue = new WorkQueue(
+      { name: 'triagetemplate', metrics: options.metrics, concurrency: 1, ...failureLogging(options.logger, 'triagetemplate', isConflict) },
+      (name) => options.templates.reconcile(name),
     );
   }
 

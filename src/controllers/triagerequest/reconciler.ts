@@ -5,16 +5,17 @@ import { GROUP, RERUN_ANNOTATION, VERSION, type Condition, type TriageRequestObj
 import type { ClusterCache } from '../../kube/cluster-cache';
 import type { KubeClient } from '../../kube/client';
 import { ApiError, isTransientError } from '../../kube/errors';
-import type { EventRecorder, EventSubject } from '../../kube/event-recorder';
+import { transitionEventName, type EventRecorder, type EventSubject } from '../../kube/event-recorder';
 import { mergePatch } from '../../kube/merge-patch';
 import { outcome, type ReconcileOutcome } from '../../kube/workqueue';
 import type { Logger } from '../../logger';
-import type { Metrics } from '../../metrics';
+import { intentLabel, type Metrics } from '../../metrics';
 import { diagnose, type Diagnosis } from '../../triage/engine';
 import type { ClusterSnapshot } from '../../triage/snapshot';
 import { builtInTemplate, compileTemplate, TemplateError, type CompiledTemplate } from '../../triage/templates';
 import { setCondition } from '../conditions';
 import { admit, authorize, describeTarget, type Rejection } from './admission';
+import { announcementOf, boundStatus, stableView, transitionKey } from './status';
 import type { WatchIndex } from './watch-index';
 
 export const CONTROLLER_NAME = 'triagerequest';
@@ -37,15 +38,10 @@ const SETTLED: ReadonlySet<Verdict> = new Set<Verdict>(['Healthy', 'RootCauseFou
 
 interface Outcome {
   readonly status: TriageRequestStatus;
-  /** A Continuous run whose inputs did not change since the last one: nothing to write. */
-  readonly unchanged?: boolean;
   /** What the run read, for Continuous requests. */
   readonly watchKeys?: readonly string[];
   /** Re-run this soon even though the generation is unchanged (a time rule may change the result). */
   readonly recheckAfterMs?: number;
-  readonly eventType: 'Normal' | 'Warning';
-  readonly eventReason: string;
-  readonly eventNote: string;
 }
 
 /**
@@ -72,34 +68,31 @@ export class TriageRequestReconciler {
     const rerunRequested = rerunToken !== undefined && rerunToken !== current.rerunToken;
     const untilRecheck = current.nextCheckAt === undefined ? undefined : Date.parse(current.nextCheckAt) - this.deps.now().getTime();
     const settled = current.observedGeneration === generation && current.verdict !== undefined && SETTLED.has(current.verdict);
+    const log = this.deps.logger.child({ controller: CONTROLLER_NAME, reconcileID: randomUUID(), request: key });
     if (!continuous && settled && !rerunRequested && !(untilRecheck !== undefined && untilRecheck <= 0)) {
       this.deps.metrics.triageSkipped.inc({ reason: 'UpToDate' });
       // A pending time-based re-check survives early wake-ups (resyncs, a requeue that fired a little early).
-      return untilRecheck === undefined ? outcome.done : outcome.requeueAfter(untilRecheck);
+      return (await this.announce(request, current, log)) ?? (untilRecheck === undefined ? outcome.done : outcome.requeueAfter(untilRecheck));
     }
 
-    const reconcileID = randomUUID();
-    const log = this.deps.logger.child({ controller: CONTROLLER_NAME, reconcileID, request: key });
     const started = this.deps.now();
     const snapshot = this.deps.snapshotFor === undefined ? this.deps.cache : await this.deps.snapshotFor(targetNamespaceOf(request.spec, namespace));
     const result = this.evaluate(namespace, request, generation, snapshot, log);
-    const intent = intentOf(request.spec);
+    const intent = intentLabel(intentOf(request.spec));
     const verdict = result.status.verdict ?? 'Failed';
     if (continuous && result.watchKeys !== undefined) this.deps.watchIndex.set(key, result.watchKeys);
     else this.deps.watchIndex.remove(key);
-    if (result.unchanged === true) {
-      this.deps.metrics.triageSkipped.inc({ reason: 'InputsUnchanged' });
-      return outcome.done;
-    }
-
-    const patch = mergePatch(current, rerunToken === undefined ? result.status : { ...result.status, rerunToken });
-    if (patch === undefined) {
+    const next = this.nextStatus(current, result, rerunToken);
+    const requeue = result.recheckAfterMs === undefined ? outcome.done : outcome.requeueAfter(result.recheckAfterMs);
+    const patch = next === undefined ? undefined : mergePatch(current, next);
+    if (next === undefined || patch === undefined) {
       this.deps.metrics.triageSkipped.inc({ reason: 'Unchanged' });
-      return outcome.done;
+      return (await this.announce(request, current, log)) ?? requeue;
     }
+    let written: TriageRequestObject;
     try {
-      await this.deps.client.mergePatch(
-        `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/triagerequests/${name}/status`,
+      written = await this.deps.client.mergePatch<TriageRequestObject>(
+        statusPath(namespace, name),
         // The resourceVersion makes the patch conditional: a stale cache gets 409, not a lost update.
         { metadata: { resourceVersion: request.metadata.resourceVersion }, status: patch },
       );
@@ -113,19 +106,76 @@ export class TriageRequestReconciler {
         return outcome.retry(error);
       }
       this.deps.metrics.reconcileErrors.inc({ controller: CONTROLLER_NAME, intent });
-      log.info('Status write failed', { error: error instanceof Error ? error.message : String(error) });
+      log.debug('Status write failed', { error: error instanceof Error ? error.message : String(error) });
+      if (isTooLarge(error)) return this.writeTooLarge(request, generation, log);
       return isTransientError(error) ? outcome.retry(error) : outcome.terminal(error);
     }
 
     const seconds = (this.deps.now().getTime() - started.getTime()) / 1000;
     this.deps.metrics.reconcileTotal.inc({ controller: CONTROLLER_NAME, result: 'success', intent, verdict });
     this.deps.metrics.reconcileTime.observe({ controller: CONTROLLER_NAME, intent, verdict }, seconds);
-    log.info('Triage written', { intent, verdict, rootCause: result.status.envelope?.rootCause?.code, generation });
+    log.info('Triage written', { intent: intentOf(request.spec), verdict, rootCause: next.envelope?.rootCause?.code, generation });
+    return (await this.announce({ ...request, metadata: { ...request.metadata, resourceVersion: written.metadata.resourceVersion } }, next, log)) ?? requeue;
+  }
 
-    const changed =
-      current.verdict !== result.status.verdict || current.envelope?.rootCause?.code !== result.status.envelope?.rootCause?.code;
-    if (changed) this.deps.recorder.record(subjectOf(request), { type: result.eventType, reason: result.eventReason, action: 'Triage', note: result.eventNote });
-    return result.recheckAfterMs === undefined ? outcome.done : outcome.requeueAfter(result.recheckAfterMs);
+  /**
+   * The status to write, or undefined when the run changed nothing a reader would see (timings,
+   * resourceVersions and Event counters move while the diagnosis stays): no write, no churn. A new
+   * verdict or reason counts as a transition, to be announced by one Event.
+   */
+  private nextStatus(current: TriageRequestStatus, result: Outcome, rerunToken: string | undefined): TriageRequestStatus | undefined {
+    const computed = boundStatus({ ...result.status, ...(rerunToken === undefined ? {} : { rerunToken }) });
+    const now = this.deps.now().getTime();
+    const recheckLapsed = current.nextCheckAt !== undefined && Date.parse(current.nextCheckAt) <= now;
+    const recheckMoved = (computed.nextCheckAt === undefined) !== (current.nextCheckAt === undefined) || (computed.nextCheckAt !== undefined && recheckLapsed);
+    if (stableView(computed) === stableView(current) && !recheckMoved) return undefined;
+    const transitions = (current.transitions ?? 0) + (transitionKey(computed) === transitionKey(current) ? 0 : 1);
+    return {
+      ...computed,
+      ...(transitions === 0 ? {} : { transitions }),
+      ...(current.announcedTransitions === undefined ? {} : { announcedTransitions: current.announcedTransitions }),
+    };
+  }
+
+  /**
+   * Writes the Event of the status's latest transition if it was not announced yet (this write, or one
+   * an earlier crash or outage cut short), then records that it was. Returns an outcome only on failure.
+   */
+  private async announce(request: TriageRequestObject, status: TriageRequestStatus, log: Logger): Promise<ReconcileOutcome | undefined> {
+    const transition = status.transitions ?? 0;
+    if (transition <= (status.announcedTransitions ?? 0)) return undefined;
+    const subject = subjectOf(request);
+    try {
+      await this.deps.recorder.announce(subject, announcementOf(status), transitionEventName(subject, transition));
+      await this.deps.client.mergePatch(statusPath(subject.namespace, subject.name), { status: { announcedTransitions: transition } });
+      return undefined;
+    } catch (error: unknown) {
+      if (error instanceof ApiError && error.isNotFound) return outcome.done;
+      log.debug('Event not announced yet', { transition, error: error instanceof Error ? error.message : String(error) });
+      return isTransientError(error) ? outcome.retry(error) : outcome.terminal(error);
+    }
+  }
+
+  /** The apiserver refused the status as too large (the object is near etcd's limit): say so in a status that fits. */
+  private async writeTooLarge(request: TriageRequestObject, generation: number, log: Logger): Promise<ReconcileOutcome> {
+    const now = this.deps.now();
+    const message = 'The apiserver refused this request\'s status as too large (the object is close to its size limit, e.g. large annotations); nothing was written';
+    const status: TriageRequestStatus = {
+      observedGeneration: generation,
+      verdict: 'Failed',
+      conditions: withConditions([], generation, now, [
+        { type: 'Complete', status: 'False', reason: 'StatusTooLarge', message },
+        { type: 'RootCauseFound', status: 'False', reason: 'StatusTooLarge', message },
+      ]),
+    };
+    try {
+      await this.deps.client.mergePatch(statusPath(request.metadata.namespace ?? '', request.metadata.name ?? ''), { status: { ...status, envelope: null } });
+      log.info('Status too large, wrote a Failed status instead', { generation });
+      return outcome.done;
+    } catch (error: unknown) {
+      // Permanent either way: retrying the same write cannot succeed.
+      return outcome.terminal(error);
+    }
   }
 
   private evaluate(namespace: string, request: TriageRequestObject, generation: number, snapshot: ClusterSnapshot, log: Logger): Outcome {
@@ -141,9 +191,6 @@ export class TriageRequestReconciler {
           { type: 'RootCauseFound', status: 'False', reason: rejection.reason, message: 'The request was rejected; nothing was diagnosed.' },
         ]),
       },
-      eventType: 'Warning',
-      eventReason: rejection.reason,
-      eventNote: rejection.message,
     });
     if (!admission.admitted) return rejected(admission);
     const { spec, target } = admission;
@@ -158,9 +205,6 @@ export class TriageRequestReconciler {
           { type: 'RootCauseFound', status: 'False', reason, message },
         ]),
       },
-      eventType: 'Warning',
-      eventReason: reason,
-      eventNote: message,
     });
 
     const resolved = this.resolveTemplate(spec.intent);
@@ -181,9 +225,6 @@ export class TriageRequestReconciler {
             { type: 'RootCauseFound', status: 'False', reason: 'IntentNotAvailable', message },
           ]),
         },
-        eventType: 'Normal',
-        eventReason: 'IntentNotAvailable',
-        eventNote: message,
       };
     }
 
@@ -207,26 +248,9 @@ export class TriageRequestReconciler {
       return failed('InternalError', `The ${spec.intent} diagnosis failed with ${kind}; the operator log has the details (search for this request)`);
     }
     const mode = modeOf(request.spec);
-    this.deps.metrics.triageRuns.inc({ intent: spec.intent, mode });
+    this.deps.metrics.triageRuns.inc({ intent: intentLabel(spec.intent), mode });
     const rootCause = diagnosis.envelope.rootCause;
-    const previous = request.status?.envelope;
-    // Same objects read is not enough: time rules (a grace period ending) change findings without any input
-    // changing, and a pending re-check must keep being scheduled.
-    const sameInputs =
-      mode === 'Continuous' &&
-      request.status?.observedGeneration === generation &&
-      request.status.verdict === diagnosis.verdict &&
-      previous?.inputs.fingerprint === diagnosis.envelope.inputs.fingerprint &&
-      previous.rootCause?.code === rootCause?.code &&
-      findingsDigest(previous) === findingsDigest(diagnosis.envelope) &&
-      diagnosis.recheckAfterMs === undefined;
-    if (sameInputs) return { status: request.status, unchanged: true, watchKeys: diagnosis.watchKeys, eventType: 'Normal', eventReason: '', eventNote: '' };
-    const recurrence =
-      rootCause === undefined
-        ? undefined
-        : previous?.rootCause?.code === rootCause.code && previous.recurrence !== undefined
-          ? { count: previous.recurrence.count + 1, firstSeen: previous.recurrence.firstSeen }
-          : { count: 1, firstSeen: now.toISOString() };
+    const recurrence = recurrenceOf(request.status?.envelope, rootCause?.code, now);
     const envelope = recurrence === undefined ? diagnosis.envelope : { ...diagnosis.envelope, recurrence };
     const recheck = diagnosis.recheckAfterMs;
     return {
@@ -245,9 +269,6 @@ export class TriageRequestReconciler {
         ]),
         envelope,
       },
-      eventType: diagnosis.verdict === 'RootCauseFound' ? 'Warning' : 'Normal',
-      eventReason: rootCause?.code ?? diagnosis.verdict,
-      eventNote: envelope.summary,
     };
   }
 
@@ -313,7 +334,23 @@ function subjectOf(request: TriageRequestObject): EventSubject {
   };
 }
 
-/** What a reader of the findings would notice changing: code, severity and object of each. */
-function findingsDigest(envelope: Envelope): string {
-  return envelope.findings.map((f) => `${f.code}:${f.severity}:${f.object.uid ?? `${f.object.namespace ?? ''}/${f.object.name}`}`).join(',');
+/**
+ * Transitions into a root cause: the count rises when the root cause becomes this code, not on every
+ * write; kept through healthy periods so a return is counted.
+ */
+function recurrenceOf(previous: Envelope | undefined, code: string | undefined, now: Date): Envelope['recurrence'] {
+  const seen = previous?.recurrence;
+  if (code === undefined) return seen;
+  if (previous?.rootCause?.code === code) return seen?.code === code ? seen : { code, count: 1, firstSeen: now.toISOString() };
+  return seen?.code === code ? { ...seen, count: seen.count + 1 } : { code, count: 1, firstSeen: now.toISOString() };
+}
+
+function statusPath(namespace: string, name: string): string {
+  return `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/triagerequests/${name}/status`;
+}
+
+/** The apiserver or etcd refused a write for its size: the same write can never succeed. */
+function isTooLarge(error: unknown): boolean {
+  if (!(error instanceof ApiError)) return false;
+  return error.statusCode === 413 || (error.statusCode === 500 && /too large/i.test(error.message)) || (error.statusCode === 422 && /too long|too large/i.test(error.message));
 }

@@ -1,0 +1,125 @@
+import type { Envelope } from '../../crds/envelope';
+import type { TriageRequestStatus } from '../../crds/triage-request';
+import { diagnose } from '../../triage/engine';
+import type { KubeObject } from '../../triage/snapshot';
+import { compileTemplate } from '../../triage/templates';
+import { MemorySnapshot } from '../../../test/golden/memory-snapshot';
+import { announcementOf, boundStatus, STATUS_BUDGET_BYTES, stableView, transitionKey } from './status';
+
+const NOW = new Date('2026-11-21T12:00:00.000Z');
+
+/** A deterministic generator: fuzzed inputs are the same on every run, so a failure reproduces. */
+function generator(seed: number): (max: number) => number {
+  let state = seed;
+  return (max) => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return state % max;
+  };
+}
+
+function text(random: (max: number) => number, length: number): string {
+  const alphabet = 'abcdefghij klmnop=:/-_.QRSTUVWXYZ0123456789€😀';
+  return Array.from({ length }, () => alphabet[random(alphabet.length)] ?? 'x').join('');
+}
+
+// The largest template the CRD admits: 10 steps, 50 matchers with 512-character messages and actions.
+function largestTemplate(random: (max: number) => number, seed: number) {
+  return compileTemplate(`fuzz-${seed}.example.com`, {
+    targetKinds: ['Pod', 'Namespace'],
+    steps: Array.from({ length: 10 }, (_, i) => ({ name: `${text(random, 50)}${i}`, checks: ['pod.crashloop', 'pod.image-pull', 'pod.scheduling'] })),
+    requiredEvidence: Array.from({ length: 32 }, (_, i) => `${text(random, 120)}${i}`),
+    matchers: Array.from({ length: 50 }, (_, i) => ({
+      event: { reason: 'Fuzz' },
+      finding: { code: `Fuzz${i}`, severity: 'Warning', message: `{name} ${text(random, 500)}` },
+      nextAction: { description: text(random, 512), command: `kubectl ${text(random, 500)}`, safety: 'ReadOnly' },
+    })),
+  });
+}
+
+function fuzzedPods(random: (max: number) => number, count: number): KubeObject[] {
+  return Array.from({ length: count }, (_, i) => {
+    const name = `pod-${i}-${text(random, 40).replace(/[^a-z0-9]/g, 'x')}`;
+    const uid = `uid-${i}`;
+    return [
+      {
+        apiVersion: 'v1', kind: 'Pod',
+        metadata: { name, namespace: 'shop', uid, resourceVersion: String(i + 1), labels: { app: text(random, 60) } },
+        spec: { containers: [{ name: 'c', image: `registry.example.com/${text(random, 200)}` }] },
+        status: {
+          phase: 'Running',
+          containerStatuses: [{ name: 'c', ready: false, restartCount: 9, state: { waiting: { reason: 'CrashLoopBackOff', message: text(random, 4000) } }, lastState: { terminated: { exitCode: 1, reason: 'Error', message: text(random, 4000) } } }],
+        },
+      },
+      {
+        apiVersion: 'v1', kind: 'Event',
+        metadata: { name: `${name}.e`, namespace: 'shop', uid: `ev-${i}`, resourceVersion: String(i + 1000) },
+        involvedObject: { kind: 'Pod', namespace: 'shop', name, uid },
+        reason: 'Fuzz', type: 'Warning', message: text(random, 8000), count: 3, lastTimestamp: NOW.toISOString(),
+      },
+    ] as unknown as KubeObject[];
+  }).flat();
+}
+
+function statusOf(envelope: Envelope, target: string): TriageRequestStatus {
+  return {
+    observedGeneration: 1,
+    verdict: envelope.rootCause === undefined ? 'Inconclusive' : 'RootCauseFound',
+    target,
+    conditions: [
+      { type: 'Complete', status: 'True', reason: 'Completed', message: envelope.summary, lastTransitionTime: NOW.toISOString(), observedGeneration: 1 },
+      { type: 'RootCauseFound', status: 'True', reason: envelope.rootCause?.code ?? 'None', message: envelope.rootCause?.message ?? '', lastTransitionTime: NOW.toISOString(), observedGeneration: 1 },
+    ],
+    envelope,
+  };
+}
+
+describe('the status budget holds for every fuzzed input', () => {
+  test.each(Array.from({ length: 12 }, (_, seed) => seed))('seed %i', (seed) => {
+    const random = generator(seed + 1);
+    const template = largestTemplate(random, seed);
+    const { envelope } = diagnose({
+      intent: template.name, template, templateSource: 'Custom',
+      target: { kind: 'Namespace', name: 'shop', namespace: 'shop' },
+      maxSteps: 10, timeoutMs: 120_000, minCompleteness: 0.8,
+      snapshot: new MemorySnapshot(fuzzedPods(random, 5 + random(40))), now: () => NOW,
+    });
+    // The selector text of a target at the CRD's limits (32 labels of 317 + 63 characters).
+    const target = `Pod/${Array.from({ length: 32 }, () => `${text(random, 317)}=${text(random, 63)}`).join(',')}`;
+    const status = boundStatus(statusOf(envelope, target));
+    expect(Buffer.byteLength(JSON.stringify(status), 'utf8')).toBeLessThanOrEqual(STATUS_BUDGET_BYTES);
+    expect(status.envelope?.summary).toBe(envelope.summary);
+  });
+
+  test('a status already within budget is left as it is', () => {
+    const status: TriageRequestStatus = { observedGeneration: 1, verdict: 'Healthy', target: 'Pod/web', conditions: [] };
+    expect(boundStatus(status)).toEqual(status);
+  });
+});
+
+describe('transitions and their Events', () => {
+  const base: TriageRequestStatus = {
+    verdict: 'RootCauseFound',
+    conditions: [{ type: 'Complete', status: 'True', reason: 'Completed', message: 'm', lastTransitionTime: 't' }],
+    envelope: { summary: 'Pod shop/web-0 is OOMKilled', rootCause: { code: 'OOMKilled', confidence: 1, message: 'm', chain: [], anchors: [] } } as unknown as Envelope,
+  };
+
+  test('a transition is a new verdict or reason; the Event is derived from status alone', () => {
+    expect(transitionKey(base)).toBe('RootCauseFound/OOMKilled');
+    expect(announcementOf(base)).toEqual({ type: 'Warning', reason: 'OOMKilled', action: 'Triage', note: 'Pod shop/web-0 is OOMKilled' });
+    const rejected: TriageRequestStatus = { verdict: 'Rejected', conditions: [{ type: 'Complete', status: 'False', reason: 'NamespaceNotTrusted', message: 'spec.target: outside', lastTransitionTime: 't' }] };
+    expect(transitionKey(rejected)).toBe('Rejected/NamespaceNotTrusted');
+    expect(announcementOf(rejected)).toMatchObject({ type: 'Warning', reason: 'NamespaceNotTrusted', note: 'spec.target: outside' });
+    const healthy: TriageRequestStatus = { verdict: 'Healthy', conditions: [{ type: 'Complete', status: 'True', reason: 'Completed', message: 'ok', lastTransitionTime: 't' }] };
+    expect(announcementOf(healthy)).toMatchObject({ type: 'Normal', reason: 'Healthy' });
+  });
+
+  test('timings, resourceVersions, observation times and Event counters are not changes', () => {
+    const anchor = { id: 'a1', object: { kind: 'Pod', name: 'web-0', resourceVersion: '1' }, event: { uid: 'e', reason: 'BackOff', count: 3, lastSeen: 't1' }, excerpt: 'x', observedAt: 't1' };
+    const before = { ...base, envelope: { ...base.envelope, anchors: [anchor], timing: { startedAt: 't1', completedAt: 't1', durationMs: 3 } } as Envelope };
+    const moved = { ...anchor, object: { ...anchor.object, resourceVersion: '9' }, event: { ...anchor.event, count: 7, lastSeen: 't2' }, observedAt: 't2' };
+    const after = { ...base, envelope: { ...base.envelope, anchors: [moved], timing: { startedAt: 't2', completedAt: 't2', durationMs: 5 } } as Envelope };
+    expect(stableView(after)).toBe(stableView(before));
+    const reworded = { ...base, envelope: { ...base.envelope, anchors: [{ ...moved, excerpt: 'y' }] } as Envelope };
+    expect(stableView(reworded)).not.toBe(stableView(before));
+  });
+});

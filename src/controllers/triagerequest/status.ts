@@ -1,0 +1,97 @@
+import type { Envelope } from '../../crds/envelope';
+import type { Condition, TriageRequestStatus } from '../../crds/triage-request';
+import type { RecordedEvent } from '../../kube/event-recorder';
+import { excerpt } from '../../triage/redact';
+
+// Pure rules about a TriageRequest's status: what counts as a change, what a transition is, what its
+// Event says, and the hard size budget. The reconciler only applies them.
+
+/** BRIEF: the whole status stays at most 16 KiB serialized. */
+export const STATUS_BUDGET_BYTES = 16 * 1024;
+const MAX_TARGET = 256;
+const MAX_CONDITION_MESSAGE = 1024;
+
+function sizeOf(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value), 'utf8');
+}
+
+/** A string cut to `max` characters (with "…"), never splitting a surrogate pair. */
+function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
+}
+
+/**
+ * The status, cut to fit STATUS_BUDGET_BYTES whatever went into it: target text and condition messages
+ * are capped; if the envelope still does not fit, it keeps its verdict-bearing parts (summary, root
+ * cause, evidence, bounds) and drops the lists, marked truncated.
+ */
+export function boundStatus(status: TriageRequestStatus): TriageRequestStatus {
+  let bounded: TriageRequestStatus = {
+    ...status,
+    ...(status.target === undefined ? {} : { target: cut(status.target, MAX_TARGET) }),
+    ...(status.conditions === undefined ? {} : { conditions: status.conditions.map((c) => ({ ...c, message: cut(c.message, MAX_CONDITION_MESSAGE) })) }),
+  };
+  if (sizeOf(bounded) <= STATUS_BUDGET_BYTES || bounded.envelope === undefined) return bounded;
+  const envelope: Envelope = bounded.envelope;
+  const cited = new Set(envelope.rootCause?.anchors ?? []);
+  const reduced: Envelope = {
+    ...envelope,
+    ...(envelope.rootCause === undefined ? {} : { rootCause: { ...envelope.rootCause, message: cut(envelope.rootCause.message, 512), chain: envelope.rootCause.chain.slice(0, 8) } }),
+    findings: [],
+    anchors: envelope.anchors.filter((a) => cited.has(a.id)),
+    nextActions: envelope.nextActions.slice(0, 2),
+    steps: envelope.steps.map((s) => ({ ...s, evidenceKeys: [] })),
+    evidence: { ...envelope.evidence, present: envelope.evidence.present.slice(0, 20), missing: envelope.evidence.missing.slice(0, 20), unavailable: envelope.evidence.unavailable.slice(0, 20) },
+    bounds: { ...envelope.bounds, truncated: true },
+  };
+  bounded = { ...bounded, envelope: reduced };
+  if (sizeOf(bounded) <= STATUS_BUDGET_BYTES) return bounded;
+  // Nothing user-sized is left but the root cause's anchors and chain: keep the code and the summary.
+  return { ...bounded, envelope: { ...reduced, anchors: [], nextActions: [], steps: [], ...(reduced.rootCause === undefined ? {} : { rootCause: { ...reduced.rootCause, anchors: [], chain: [] } }) } };
+}
+
+function condition(status: TriageRequestStatus, type: string): Condition | undefined {
+  return status.conditions?.find((c) => c.type === type);
+}
+
+/** What a transition is between: the verdict and its reason (root-cause code, or why nothing ran). */
+export function transitionKey(status: TriageRequestStatus): string | undefined {
+  if (status.verdict === undefined) return undefined;
+  return `${status.verdict}/${announcementReason(status)}`;
+}
+
+function announcementReason(status: TriageRequestStatus): string {
+  const rootCause = status.envelope?.rootCause?.code;
+  if (rootCause !== undefined) return rootCause;
+  const complete = condition(status, 'Complete');
+  // Rejected, Failed and not-available runs say why in the Complete condition; a finished run by its verdict.
+  if (complete !== undefined && (complete.status !== 'True' || complete.reason !== 'Completed')) return complete.reason;
+  return status.verdict ?? 'Unknown';
+}
+
+/** The Event that announces the status's current transition: derived from status alone, so it can be written again after a crash. */
+export function announcementOf(status: TriageRequestStatus): RecordedEvent {
+  const warning = status.verdict === 'RootCauseFound' || status.verdict === 'Rejected' || status.verdict === 'Failed';
+  const note = status.envelope?.summary ?? condition(status, 'Complete')?.message ?? status.verdict ?? '';
+  return { type: warning ? 'Warning' : 'Normal', reason: announcementReason(status), action: 'Triage', note: excerpt(note, 1024) };
+}
+
+/**
+ * The status as a reader compares it: without timings, resourceVersions, observation times and Event
+ * counters, which move while the diagnosis stays the same. Equal views mean nothing worth writing.
+ */
+export function stableView(status: TriageRequestStatus): string {
+  const { nextCheckAt: _nextCheckAt, transitions: _transitions, announcedTransitions: _announced, ...rest } = status;
+  return JSON.stringify(rest, (key, value: unknown) => {
+    if (key === 'timing' || key === 'inputs' || key === 'durationMs' || key === 'observedAt' || key === 'resourceVersion' || key === 'lastTransitionTime' || key === 'recurrence') return undefined;
+    if (key === 'event' && typeof value === 'object' && value !== null) {
+      const { count: _count, lastSeen: _lastSeen, ...event } = value as Record<string, unknown>;
+      return event;
+    }
+    return value;
+  });
+}
