@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stops or starts one component of the running local cluster, e.g. to simulate an apiserver outage:
 #   hack/component.sh stop kube-apiserver && sleep 10 && hack/component.sh start kube-apiserver
-# `start` reuses the exact command line cluster-up used.
+# `start` reuses the exact command line cluster-up used and returns once the component's health
+# endpoint answers; `stop` returns once the process has exited (a zombie counts as exited).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,18 +18,27 @@ case $action in
   stop)
     if pid_alive "$pid"; then
       kill -TERM -- "-$pid" 2>/dev/null || true
-      for _ in $(seq 1 100); do pid_alive "$pid" || break; sleep 0.1; done
-      pid_alive "$pid" && kill -KILL -- "-$pid" 2>/dev/null
+      if ! wait_gone "$pid" 10; then
+        log "$name ignored SIGTERM for 10s; killing it"
+        kill -KILL -- "-$pid" 2>/dev/null || true
+        # Stopped means really gone: a caller starts it again right after, on the same port.
+        wait_gone "$pid" 10 || die "$name (pid $pid) still running after SIGKILL"
+      fi
       log "$name stopped"
     else
       log "$name was not running"
     fi
     ;;
   start)
-    pid_alive "$pid" && { log "$name already running"; exit 0; }
-    eval "setsid $(cat "$state/cmd/$name") >>\"$state/logs/$name.log\" 2>&1 </dev/null &"
-    echo $! >"$state/pids/$name.pid"
-    log "$name started"
+    if pid_alive "$pid"; then
+      log "$name already running"
+    else
+      eval "setsid $(cat "$state/cmd/$name") >>\"$state/logs/$name.log\" 2>&1 </dev/null &"
+      echo $! >"$state/pids/$name.pid"
+      log "$name started"
+    fi
+    # Started means serving: wait_for fails (with the log tail) if it dies or never turns healthy.
+    wait_for "$name" healthy "${COMPONENT_START_TIMEOUT:-60}" component_probe "$name"
     ;;
   *) die "usage: component.sh stop|start <component>" ;;
 esac

@@ -21,7 +21,50 @@ controlplane_state_dir() {
 # Components in start order; cluster-down stops them in reverse.
 CONTROLPLANE_COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
-pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+# The process state letter (R, S, D, Z, ...), or nothing when there is no such process.
+pid_state() {
+  local stat
+  if [ -r "/proc/$1/stat" ]; then
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+    stat=${stat##*) }  # the command name may hold spaces and parentheses; the state follows the last ')'
+    printf '%s' "${stat:0:1}"
+  else
+    stat=$(ps -o stat= -p "$1" 2>/dev/null) || return 0
+    printf '%s' "${stat:0:1}"
+  fi
+}
+
+# Alive = exists and is not a zombie: `kill -0` succeeds on a zombie no one has reaped yet (a
+# container's PID 1 may reap late or never), and a zombie holds no port, so treating it as running lies.
+# A zombie gets up to 3 s to be reaped first, so whoever lists processes after us rarely still sees it.
+pid_alive() {
+  local pid=${1:-} i
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  [ "$(pid_state "$pid")" = Z ] || return 0
+  for (( i = 0; i < 30; i++ )); do [ "$(pid_state "$pid")" = Z ] || break; sleep 0.1; done
+  return 1
+}
+
+# Waits up to TIMEOUT seconds for PID to be gone (exited, or a zombie); fails if it is still running.
+wait_gone() {
+  local pid=$1 timeout=$2 i
+  for (( i = 0; i < timeout * 10; i++ )); do pid_alive "$pid" || return 0; sleep 0.1; done
+  ! pid_alive "$pid"
+}
+
+# The health probe of a running component, from the ports cluster-up recorded (needs $state).
+component_probe() {
+  # shellcheck disable=SC1091
+  source "$state/ports.env"
+  case $1 in
+    etcd) curl -fsS -m 5 "http://127.0.0.1:$ETCD_PORT/readyz" ;;
+    kube-apiserver) curl -fsS -m 5 --cacert "$state/pki/ca.crt" "https://127.0.0.1:$API_PORT/readyz" ;;
+    kube-controller-manager) curl -fsSk -m 5 "https://127.0.0.1:$KCM_PORT/healthz" ;;
+    kube-scheduler) curl -fsSk -m 5 "https://127.0.0.1:$SCHED_PORT/readyz" ;;
+    kwok) curl -fsS -m 5 "http://127.0.0.1:$KWOK_PORT/healthz" ;;
+    *) return 1 ;;
+  esac
+}
 
 # Up = every component's process alive and the apiserver ready.
 cluster_is_up() {

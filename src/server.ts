@@ -4,7 +4,7 @@ import type { Metrics } from './metrics';
 export interface Probes {
   /** Liveness: the process works (and, when leading, still renews its lease). */
   healthy(): boolean;
-  /** Readiness: every informer cache has synced. */
+  /** Readiness: every informer cache has synced once, and the one holding the requests is in sync now. */
   ready(): boolean;
 }
 

@@ -63,7 +63,13 @@ export class ClusterCache implements ClusterSnapshot {
     await Promise.all([...this.informers.values()].map((informer) => informer.stop()));
   }
 
+  /**
+   * Readiness: every cache finished its first sync (or is Forbidden), and the TriageRequest cache is
+   * Synced now: while it is Stale this replica cannot see the requests it should answer.
+   */
   synced(): boolean {
+    const requests = this.informers.get('TriageRequest');
+    if (requests !== undefined && requests.cacheState() !== 'Synced') return false;
     return [...this.informers.values()].every((informer) => informer.cacheState() !== 'Syncing');
   }
 

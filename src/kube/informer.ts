@@ -38,8 +38,12 @@ export type IndexFunction<T> = (object: T) => readonly string[];
 export type ChangeType = 'add' | 'update' | 'delete';
 export type ChangeListener<T> = (type: ChangeType, object: T) => void;
 
-/** Readiness of one cache: Forbidden is not "not synced yet", and never means "empty". */
-export type CacheState = 'Syncing' | 'Synced' | 'Forbidden';
+/**
+ * Readiness of one cache; none of the states but Synced may be read as "the object does not exist".
+ * Forbidden: refused before it ever synced. Stale: a list or watch failed after it had synced, so it
+ * may be missing changes until a relist lands.
+ */
+export type CacheState = 'Syncing' | 'Synced' | 'Forbidden' | 'Stale';
 
 export interface InformerOptions<T> {
   readonly kind: WatchedKind;
@@ -53,8 +57,8 @@ export interface InformerOptions<T> {
 }
 
 const BACKOFF_BASE_MS = 500;
-const BACKOFF_MAX_MS = 30_000;
-const FORBIDDEN_RETRY_MS = 60_000;
+// Seconds, 403s included: right after an apiserver restart its RBAC cache is cold and refuses for a moment.
+const BACKOFF_MAX_MS = 5_000;
 // A watch the server ended this fast was refused, not expired: pause before the next one.
 const MIN_WATCH_LIFETIME_MS = 1_000;
 
@@ -62,13 +66,21 @@ export function objectKey(object: KubernetesObject): string {
   return `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
 }
 
-/** Drops managedFields: they are most of an object's bytes and no check reads them. */
-function stripManagedFields(object: unknown): void {
-  if (typeof object === 'object' && object !== null && 'metadata' in object) {
-    const metadata = (object as { metadata?: { managedFields?: unknown } }).metadata;
-    if (metadata !== undefined) delete metadata.managedFields;
-  }
+/**
+ * Drops what must not be cached: managedFields (most of an object's bytes, read by no check); for a
+ * metadata-only kind, annotations (kubectl's last-applied-configuration holds a Secret's stringData in
+ * clear) and everything but metadata, should a server or proxy ignore the PartialObjectMetadata Accept.
+ */
+export function sanitize(object: unknown, metadataOnly: boolean): void {
+  if (typeof object !== 'object' || object === null) return;
+  const { metadata } = object as { metadata?: { managedFields?: unknown; annotations?: unknown } };
+  if (metadata !== undefined) delete metadata.managedFields;
+  if (!metadataOnly) return;
+  if (metadata !== undefined) delete metadata.annotations;
+  for (const key of Object.keys(object)) if (!METADATA_ONLY_KEYS.has(key)) Reflect.deleteProperty(object, key);
 }
+
+const METADATA_ONLY_KEYS: ReadonlySet<string> = new Set(['apiVersion', 'kind', 'metadata']);
 
 /** Multi-valued indexes over the cache, kept in step with every add, update and delete. */
 class Indexer<T> {
@@ -117,10 +129,29 @@ class Indexer<T> {
   }
 }
 
+/** 410 Gone: the resourceVersion a watch resumes from has been compacted away; ListWatch relists. */
+function isGone(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const { statusCode, code } = value as { statusCode?: unknown; code?: unknown };
+  return statusCode === 410 || code === 410;
+}
+
+/** What a TunedWatch reports to, and asks of, its informer. */
+interface WatchHooks {
+  stopped(): boolean;
+  /** True when the next watch must relist instead (consumes the request). */
+  takeRelist(): boolean;
+  requested(): void;
+  /** The server accepted the watch (status 200): events flow from here. */
+  established(): void;
+  expired(): void;
+  sanitize(object: unknown): void;
+}
+
 /**
  * A watch that asks for bookmarks, expires on a jittered timeout (so half-open connections are
- * noticed), strips managedFields, and pauses when the server ends watches at once (client-node
- * 1.4 would otherwise reconnect in a tight loop).
+ * noticed), sanitizes objects, pauses when the server ends watches at once (client-node 1.4 would
+ * otherwise reconnect in a tight loop), and turns itself into a relist when its informer asks.
  */
 class TunedWatch extends Watch {
   private lastStart = 0;
@@ -129,7 +160,7 @@ class TunedWatch extends Watch {
   constructor(
     config: KubeConfig,
     private readonly random: () => number,
-    private readonly onRequest: () => void,
+    private readonly hooks: WatchHooks,
   ) {
     super(config);
   }
@@ -140,25 +171,42 @@ class TunedWatch extends Watch {
     callback: (phase: string, apiObject: unknown, watchObject?: unknown) => void,
     done: (error: unknown) => void,
   ): Promise<AbortController> {
+    if (this.hooks.takeRelist()) {
+      // ListWatch relists only after a 410: hand it one, so a failed cache is rebuilt whole rather than resumed.
+      done(Object.assign(new Error('relist after a failed list or watch'), { statusCode: 410 }));
+      return new AbortController();
+    }
     if (Date.now() - this.lastStart < MIN_WATCH_LIFETIME_MS) {
       this.quickEnds += 1;
       await new Promise((resolve) => setTimeout(resolve, backoffMs(this.quickEnds, this.random)));
     } else {
       this.quickEnds = 0;
     }
+    // ListWatch opens the watch even when stopped during its list: do not.
+    if (this.hooks.stopped()) return new AbortController();
     this.lastStart = Date.now();
-    this.onRequest();
+    this.hooks.requested();
     const params = { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: 300 + Math.floor(this.random() * 300) };
+    // An object, not a boolean: TypeScript would narrow a local `let` the callback sets to `false`.
+    const request = { ended: false };
     try {
-      return await super.watch(
+      const controller = await super.watch(
         path,
         params,
         (phase, apiObject: unknown, watchObject: unknown) => {
-          stripManagedFields(apiObject);
+          if (phase === 'ERROR' && isGone(apiObject)) this.hooks.expired();
+          else if (phase !== 'ERROR') this.hooks.sanitize(apiObject);
           callback(phase, apiObject, watchObject);
         },
-        done,
+        (error: unknown) => {
+          request.ended = true;
+          if (isGone(error)) this.hooks.expired();
+          done(error);
+        },
       );
+      // Watch.watch reports a refused request through `done` before it returns.
+      if (!request.ended) this.hooks.established();
+      return controller;
     } catch (error: unknown) {
       // Credentials are applied before the request (an exec plugin can fail there); ListWatch drops this
       // promise on reconnects, so a rejection would be unhandled: report it as a failed watch instead.
@@ -168,6 +216,7 @@ class TunedWatch extends Watch {
   }
 }
 
+/** Jittered exponential backoff: attempt 1 waits 250-500 ms, doubling to at most 2.5-5 s. */
 export function backoffMs(attempt: number, random: () => number): number {
   const exponential = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempt - 1));
   return Math.round(exponential * (0.5 + random() / 2));
@@ -175,8 +224,9 @@ export function backoffMs(attempt: number, random: () => number): number {
 
 /**
  * One kind's cache: client-node's ListWatch (list, then watch from the list's resourceVersion,
- * relist on 410) made to survive errors. ListWatch stops itself on any other error; this restarts it
- * with jittered exponential backoff, from its last resourceVersion.
+ * relist on 410) made to survive errors. ListWatch stops itself on any other error; this marks the
+ * cache Stale (never Synced while it may be missing changes) and restarts it with a relist, after a
+ * jittered backoff of seconds. One warning per failure streak, one info line when it recovers.
  */
 export class Informer<T extends KubernetesObject> {
   readonly kind: WatchedKind;
@@ -186,10 +236,16 @@ export class Informer<T extends KubernetesObject> {
   private readonly random: () => number;
   private state: CacheState = 'Syncing';
   private stopped = false;
-  private attempt = 0;
+  /** Consecutive failed attempts since the cache was last synced. */
+  private failures = 0;
+  private failingSince = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private count = 0;
-  private listed = false;
+  private listedOnce = false;
+  /** A list landed since the last failure: the watch that follows it makes the cache Synced. */
+  private freshList = false;
+  private needsRelist = false;
+  private relistReason: 'Expired' | 'Recovering' = 'Expired';
   private readonly syncWaiters: (() => void)[] = [];
 
   constructor(private readonly options: InformerOptions<T>) {
@@ -197,9 +253,29 @@ export class Informer<T extends KubernetesObject> {
     this.random = options.random ?? Math.random;
     this.indexer = new Indexer(options.indexes ?? {});
     const path = collectionPath(options.kind);
-    const watchConfig = options.kind.metadataOnly === true ? metadataOnlyConfig(options.config) : options.config;
-    const watch = new TunedWatch(watchConfig, this.random, () => {
-      options.metrics.apiRequests.inc({ verb: 'WATCH', resource: options.kind.plural, code: 'started' });
+    const metadataOnly = options.kind.metadataOnly === true;
+    const watchConfig = metadataOnly ? metadataOnlyConfig(options.config) : options.config;
+    const watch = new TunedWatch(watchConfig, this.random, {
+      stopped: () => this.stopped,
+      takeRelist: () => {
+        const relist = this.needsRelist;
+        this.needsRelist = false;
+        return relist;
+      },
+      requested: () => {
+        options.metrics.apiRequests.inc({ verb: 'WATCH', resource: options.kind.plural, code: 'started' });
+      },
+      established: () => {
+        this.onWatchEstablished();
+      },
+      expired: () => {
+        this.relistReason = 'Expired';
+        // Events since the resourceVersion are lost: the cache is behind until the relist lands.
+        if (this.state === 'Synced') this.setState('Stale');
+      },
+      sanitize: (object) => {
+        sanitize(object, metadataOnly);
+      },
     });
     this.listWatch = new ListWatch<T>(path, watch, () => this.list_(path), false);
     this.listWatch.on('add', (object) => {
@@ -216,7 +292,7 @@ export class Informer<T extends KubernetesObject> {
     });
   }
 
-  /** Starts list+watch; resolves once the first list landed in the cache, or the list is Forbidden. */
+  /** Starts list+watch; resolves once the first list landed in the cache and its watch opened, or the list is Forbidden. */
   start(): Promise<void> {
     this.stopped = false;
     const ready = new Promise<void>((resolve) => {
@@ -227,17 +303,12 @@ export class Informer<T extends KubernetesObject> {
     return ready;
   }
 
-  // ListWatch.start() resolves after it filed the list's items and opened the watch, or after a
-  // failed list (reported through 'error'): only the first case makes the cache synced.
+  // ListWatch.start() resolves once a watch was requested, whatever became of it, or after a failed
+  // list: the watch hooks, not this promise, say when the cache is synced.
   private run(): void {
-    this.listWatch.start().then(
-      () => {
-        if (this.listed && !this.stopped) this.markSynced('Synced');
-      },
-      (error: unknown) => {
-        this.onError(error);
-      },
-    );
+    this.listWatch.start().catch((error: unknown) => {
+      this.onError(error);
+    });
   }
 
   async stop(): Promise<void> {
@@ -277,10 +348,17 @@ export class Informer<T extends KubernetesObject> {
     return () => this.listeners.delete(listener);
   }
 
+  // ListWatch calls this for the first list and again on every relist (after a 410, or one we asked for).
   private async list_(path: string) {
-    const result = await this.options.client.listAll<T>(path, 500, this.kind.metadataOnly === true ? PARTIAL_METADATA_LIST : 'application/json');
-    for (const item of result.items) stripManagedFields(item);
-    this.listed = true;
+    this.needsRelist = false;
+    if (this.listedOnce) {
+      this.options.logger.log(this.failures <= 1 ? 'info' : 'debug', 'Informer relisting', { kind: this.kind.key, reason: this.relistReason });
+    }
+    const metadataOnly = this.kind.metadataOnly === true;
+    const result = await this.options.client.listAll<T>(path, 500, metadataOnly ? PARTIAL_METADATA_LIST : 'application/json');
+    for (const item of result.items) sanitize(item, metadataOnly);
+    this.listedOnce = true;
+    this.freshList = true;
     return result;
   }
 
@@ -294,28 +372,50 @@ export class Informer<T extends KubernetesObject> {
       if (type === 'add') this.count += 1;
     }
     this.options.metrics.informerObjects.set({ kind: this.kind.key }, this.count);
-    this.attempt = 0;
     for (const listener of this.listeners) listener(type, object);
   }
 
-  private markSynced(state: 'Synced' | 'Forbidden'): void {
+  private onWatchEstablished(): void {
+    // A watch resumed without a list since the last failure cannot happen (failures force a relist), and a
+    // plain re-watch after a server timeout keeps whatever state the cache had.
+    if (!this.freshList || this.stopped) return;
+    this.freshList = false;
+    this.relistReason = 'Expired';
+    if (this.failures > 0) {
+      this.options.logger.info('Informer recovered', { kind: this.kind.key, failures: this.failures, downMs: Date.now() - this.failingSince });
+      this.failures = 0;
+    }
+    this.setState('Synced');
+  }
+
+  private setState(state: CacheState): void {
     if (this.state === state) return;
     this.state = state;
     this.options.metrics.informerSynced.set({ kind: this.kind.key }, state === 'Synced' ? 1 : 0);
-    for (const resolve of this.syncWaiters.splice(0)) resolve();
+    if (state !== 'Syncing') for (const resolve of this.syncWaiters.splice(0)) resolve();
   }
 
   private onError(error: unknown): void {
     // ListWatch reports its own aborts (on stop, and on restart) as errors: they are not failures.
     if (this.stopped || (error instanceof Error && error.name === 'AbortError')) return;
     const forbidden = error instanceof ApiError ? error.isForbidden : hasStatusCode(error, 403);
-    if (forbidden && this.state === 'Syncing') this.markSynced('Forbidden');
-    this.attempt += 1;
-    const delay = forbidden ? FORBIDDEN_RETRY_MS : backoffMs(this.attempt, this.random);
+    if (this.state === 'Synced') this.setState('Stale');
+    else if (this.state === 'Syncing' && forbidden) this.setState('Forbidden');
+    this.freshList = false;
+    if (this.listedOnce) {
+      // Resuming from the last resourceVersion would declare the cache whole before the missed events arrive.
+      this.needsRelist = true;
+      this.relistReason = 'Recovering';
+    }
+    this.failures += 1;
+    if (this.failures === 1) this.failingSince = Date.now();
+    const delay = backoffMs(this.failures, this.random);
     this.options.metrics.informerRestarts.inc({ kind: this.kind.key });
-    this.options.logger.warn('Informer restarting', {
+    // One warning per failure streak: an outage of a minute must not print hundreds of lines.
+    this.options.logger.log(this.failures === 1 ? 'warn' : 'debug', 'Informer restarting', {
       kind: this.kind.key,
-      attempt: this.attempt,
+      state: this.state,
+      attempt: this.failures,
       delayMs: delay,
       error: error instanceof Error ? error.message : String(error),
     });

@@ -1,5 +1,5 @@
 import { Metrics } from '../metrics';
-import { WorkQueue, outcome, type ReconcileOutcome } from './workqueue';
+import { failureLogging, WorkQueue, outcome, type QueueTimers, type ReconcileOutcome } from './workqueue';
 
 const metrics = new Metrics({ collectProcessMetrics: false });
 
@@ -66,7 +66,7 @@ describe('WorkQueue', () => {
   test('retries transient failures with growing delays and forgets them on success', async () => {
     const attempts: number[] = [];
     const results: ReconcileOutcome[] = [outcome.retry(new Error('1')), outcome.retry(new Error('2')), outcome.done];
-    const queue = new WorkQueue({ name: 't3', metrics, baseRetryDelayMs: 10 }, () => {
+    const queue = new WorkQueue({ name: 't3', metrics, baseRetryDelayMs: 10, random: () => 1 }, () => {
       attempts.push(Date.now());
       return Promise.resolve(results[attempts.length - 1] ?? outcome.done);
     });
@@ -142,7 +142,7 @@ describe('WorkQueue', () => {
     const failures: [string, string, string][] = [];
     let calls = 0;
     const queue = new WorkQueue(
-      { name: 't-failures', metrics, baseRetryDelayMs: 1, onFailure: (key, kind, error) => failures.push([key, kind, String(error)]) },
+      { name: 't-failures', metrics, baseRetryDelayMs: 1, onFailure: (key, kind, error) => void failures.push([key, kind, String(error)]) },
       (key): Promise<ReconcileOutcome> => {
         calls += 1;
         if (key === 'bad') return Promise.resolve(outcome.terminal(new Error('invalid')));
@@ -161,4 +161,77 @@ describe('WorkQueue', () => {
       ['bad', 'Terminal', 'Error: invalid'],
     ]);
   });
+
+  test('after a minute of failures a key is retried within 10 s, and the streak logs one warning and one recovery', async () => {
+    const timers = new ManualTimers();
+    const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+    const logging = failureLogging({ log: (level, message, fields) => lines.push({ level, message, fields }) }, 'test');
+    let calls = 0;
+    // The apiserver is down for the first 60 s of the clock: every reconcile before that fails.
+    const queue = new WorkQueue({ name: 't-outage', metrics, timers, random: () => 1, ...logging }, () => {
+      calls += 1;
+      return Promise.resolve(timers.now() < 60_000 ? outcome.retry(new Error('connect ECONNREFUSED')) : outcome.done);
+    });
+    queue.add('ns/request');
+    const delays: number[] = [];
+    for (;;) {
+      const expected = delays.length + 1;
+      await until(() => calls === expected);
+      await until(() => timers.pending() === 1 || lines.some((line) => line.message === 'Reconcile recovered'));
+      if (timers.pending() === 0) break;
+      delays.push(timers.fireNext());
+    }
+    await queue.shutDown();
+
+    expect(Math.max(...delays)).toBeLessThanOrEqual(10_000);
+    // Back within one capped retry of the apiserver's return.
+    expect(timers.now() - 60_000).toBeLessThanOrEqual(10_000);
+    expect(lines.filter((line) => line.level === 'warn')).toHaveLength(1);
+    expect(lines.filter((line) => line.level === 'debug')).toHaveLength(delays.length - 1);
+    expect(lines.filter((line) => line.level === 'info')).toEqual([
+      { level: 'info', message: 'Reconcile recovered', fields: { controller: 'test', key: 'ns/request', failures: delays.length, downMs: timers.now() } },
+    ]);
+  });
+
+  test('a designed-path failure (quiet) never warns, and its recovery is not news', () => {
+    const lines: string[] = [];
+    const logging = failureLogging({ log: (level, message) => lines.push(`${level} ${message}`) }, 'test', () => true);
+    logging.onFailure('k', 'Retry', new Error('conflict'), 1);
+    logging.onRecovered('k', 1, 5);
+    logging.onFailure('k', 'Terminal', new Error('invalid'), 1);
+    expect(lines).toEqual(['debug Reconcile failed, retrying', 'debug Reconcile recovered', 'error Reconcile failed, not retrying']);
+  });
 });
+
+/** A clock that moves only when a test fires the next timer. */
+class ManualTimers implements QueueTimers {
+  private clock = 0;
+  private timers: { at: number; callback: () => void }[] = [];
+
+  now(): number {
+    return this.clock;
+  }
+
+  schedule(callback: () => void, delayMs: number): () => void {
+    const timer = { at: this.clock + delayMs, callback };
+    this.timers.push(timer);
+    return () => {
+      this.timers = this.timers.filter((t) => t !== timer);
+    };
+  }
+
+  pending(): number {
+    return this.timers.length;
+  }
+
+  /** Moves the clock to the earliest timer and runs it; returns how far the clock moved. */
+  fireNext(): number {
+    const next = [...this.timers].sort((a, b) => a.at - b.at)[0];
+    if (next === undefined) throw new Error('no timer pending');
+    this.timers = this.timers.filter((t) => t !== next);
+    const moved = next.at - this.clock;
+    this.clock = next.at;
+    next.callback();
+    return moved;
+  }
+}

@@ -29,8 +29,11 @@ export interface KubeObject {
   readonly metadata?: ObjectMeta;
 }
 
-/** Forbidden and Syncing make evidence `unavailable`; they never mean "does not exist". */
-export type CacheAvailability = 'Synced' | 'Forbidden' | 'Syncing';
+/**
+ * Anything but Synced makes evidence `unavailable` (Forbidden, or NotSynced for Syncing and Stale);
+ * never "does not exist". Stale: the cache had synced, then a list or watch failed, so it may miss changes.
+ */
+export type CacheAvailability = 'Synced' | 'Forbidden' | 'Syncing' | 'Stale';
 
 /** Secondary indexes every cache keeps; see src/kube/cluster-cache.ts for what each files by. */
 export const INDEX = {

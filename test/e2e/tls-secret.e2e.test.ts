@@ -1,4 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { Watch, type KubernetesObject } from '@kubernetes/client-node';
+import { Informer, metadataOnlyConfig } from '../../src/kube/informer';
+import { PARTIAL_METADATA_LIST, SECRET_METADATA_KIND } from '../../src/kube/kinds';
+import { createLogger } from '../../src/logger';
+import { Metrics } from '../../src/metrics';
 import { verifyAnchors } from './support/anchors';
 import { eventually } from './support/eventually';
 import { kube } from './support/kube';
@@ -58,4 +63,51 @@ test('once the Secret exists the TLS finding is gone, and no key material reache
   expect(request.status?.envelope?.evidence.present).toContain('tlsSecrets');
   expect(JSON.stringify(request.status)).not.toContain(keyMaterial);
   expect(operator.log()).not.toContain(keyMaterial);
+});
+
+// The Secret cache must hold names only: ask the real apiserver what it sends for exactly the requests
+// the informer makes, and what the informer keeps of a Secret applied with kubectl (whose
+// last-applied-configuration annotation carries stringData in clear).
+test('Secret metadata: list and watch return PartialObjectMetadata, and the cache keeps no data nor annotations', async () => {
+  const secretPath = `/api/v1/namespaces/${ns.name}/secrets`;
+  const lastApplied = JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'applied-before' }, stringData: { password: keyMaterial } });
+  const secret = (name: string) => ({ metadata: { name, labels: { app: 'shop' }, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': lastApplied } }, stringData: { password: keyMaterial } });
+  await kube().core.createNamespacedSecret({ namespace: ns.name, body: secret('applied-before') });
+
+  const list = await kube().raw.get<{ kind?: string; metadata: { resourceVersion: string }; items: Record<string, unknown>[] }>(secretPath, { limit: '500' }, PARTIAL_METADATA_LIST);
+  expect(list.kind).toBe('PartialObjectMetadataList');
+  expect(list.items.map((item) => [item.kind, 'data' in item])).toContainEqual(['PartialObjectMetadata', false]);
+
+  const watched: Record<string, unknown>[] = [];
+  const watch = await new Watch(metadataOnlyConfig(kube().config)).watch(
+    secretPath,
+    { resourceVersion: list.metadata.resourceVersion },
+    (_phase, object: Record<string, unknown>) => watched.push(object),
+    () => undefined,
+  );
+  const informer = new Informer<KubernetesObject>({
+    kind: SECRET_METADATA_KIND,
+    config: kube().config,
+    client: kube().raw,
+    logger: createLogger('error', { silent: true }),
+    metrics: new Metrics({ collectProcessMetrics: false }),
+  });
+  try {
+    await informer.start();
+    expect(informer.cacheState()).toBe('Synced');
+    await kube().core.createNamespacedSecret({ namespace: ns.name, body: secret('applied-after') });
+    await eventually('the raw watch and the informer saw the new Secret', () =>
+      Promise.resolve(watched.length > 0 && informer.get('applied-after', ns.name) !== undefined ? true : undefined),
+    );
+    expect(watched.map((object) => [object.kind, 'data' in object])).toEqual([['PartialObjectMetadata', false]]);
+    for (const name of ['applied-before', 'applied-after']) {
+      const cached = informer.get(name, ns.name);
+      expect(cached?.metadata?.labels).toEqual({ app: 'shop' });
+      expect(cached?.metadata?.annotations).toBeUndefined();
+      expect(JSON.stringify(cached)).not.toContain(keyMaterial);
+    }
+  } finally {
+    watch.abort();
+    await informer.stop();
+  }
 });
