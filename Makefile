@@ -59,6 +59,10 @@ test: $(NPM_STAMP) controlplane ## Type-check, lint, then unit + e2e tests; ends
 test-unit: $(NPM_STAMP) ## Unit tests only
 	@hack/run-tests.sh --selectProjects unit
 
+.PHONY: fault-test
+fault-test: $(NPM_STAMP) controlplane ## The long fault and abuse suite: 1,000-request burst with SIGKILL, 60 s outage, Continuous at rest (~15 min)
+	@hack/run-tests.sh --selectProjects fault
+
 .PHONY: test-e2e
 test-e2e: $(NPM_STAMP) controlplane ## E2E tests only (starts a cluster unless KUBECONFIG points at a local one)
 	@hack/run-tests.sh --selectProjects e2e

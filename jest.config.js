@@ -26,5 +26,16 @@ module.exports = {
       globalTeardown: '<rootDir>/test/e2e/setup/global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/test/e2e/setup/timeouts.ts'],
     },
+    {
+      // The long part of the fault and abuse suite (`make fault-test`): bursts of 1,000, minute-long outages.
+      displayName: 'fault',
+      testEnvironment: '<rootDir>/test/e2e/setup/environment.ts',
+      transform,
+      transformIgnorePatterns,
+      testMatch: ['<rootDir>/test/fault/**/*.fault.test.ts'],
+      globalSetup: '<rootDir>/test/e2e/setup/global-setup.ts',
+      globalTeardown: '<rootDir>/test/e2e/setup/global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/e2e/setup/timeouts.ts'],
+    },
   ],
 };

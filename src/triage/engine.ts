@@ -43,6 +43,7 @@ export interface Diagnosis {
 }
 
 const MAX_FINDINGS = 20;
+const NOT_SYNCED_RECHECK_MS = 5_000;
 /** Object annotation naming finding codes accepted for that object: `triage.dev/accept: "NodeCordoned,..."`. */
 export const ACCEPT_ANNOTATION = 'triage.dev/accept';
 const MAX_ANCHORS_PER_FINDING = 3;
@@ -402,6 +403,8 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
       inputs: { fingerprint: `sha256:${hash.digest('hex').slice(0, 32)}`, objectCount: inputs.length },
   };
   const rechecks = inv.candidates.flatMap((c) => (c.recheckAfterSeconds === undefined ? [] : [c.recheckAfterSeconds * 1000]));
+  // A cache that is catching up answers in seconds: look again rather than keep an answer made without it.
+  if (evidence.unavailable.some((u) => u.reason === 'NotSynced')) rechecks.push(NOT_SYNCED_RECHECK_MS);
   return {
     verdict,
     envelope: fitToBudget(envelope),

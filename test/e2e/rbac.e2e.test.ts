@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { readClusterInfo } from './support/cluster-info';
 import { kube } from './support/kube';
+import { operatorKubeconfig } from './support/service-account';
 import { kubectl, kubectlOk } from './support/kubectl';
 import { eventually } from './support/eventually';
 import { metricSum, stopAllOperators, startOperator } from './support/operator';
@@ -18,27 +18,7 @@ let kubeconfigFile = '';
 beforeAll(async () => {
   await kubectlOk(['apply', '-f', 'config/manager/namespace.yaml']);
   await kubectlOk(['apply', '-k', 'config/rbac']);
-  const token = await kube().core.createNamespacedServiceAccountToken({
-    namespace: 'triage-system',
-    name: 'triage-operator',
-    body: { spec: { expirationSeconds: 3600, audiences: [] } },
-  });
-  const admin = kube().config;
-  const cluster = admin.getCurrentCluster();
-  if (cluster === null) throw new Error('no cluster in the admin kubeconfig');
-  kubeconfigFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'triage-rbac-')), 'kubeconfig');
-  fs.writeFileSync(
-    kubeconfigFile,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'local', cluster: { server: cluster.server, 'certificate-authority': cluster.caFile } }],
-      users: [{ name: 'triage-operator', user: { token: token.status?.token } }],
-      contexts: [{ name: 'operator', context: { cluster: 'local', user: 'triage-operator' } }],
-      'current-context': 'operator',
-    }),
-    { mode: 0o600 },
-  );
+  kubeconfigFile = await operatorKubeconfig(kube().core, kube().config, 'rbac');
 });
 
 afterAll(async () => {
@@ -57,13 +37,16 @@ describe('least-privilege RBAC from config/rbac', () => {
     expect(await can('update', 'triagerequests.triage.dev', '-n', ns.name)).toBe('no');
     expect(await can('delete', 'pods', '-n', ns.name)).toBe('no');
     expect(await can('update', 'leases.coordination.k8s.io', '-n', ns.name)).toBe('no');
-    expect(await can('update', 'leases.coordination.k8s.io', '-n', 'triage-system')).toBe('yes');
+    expect(await can('update', 'leases.coordination.k8s.io/triage-operator', '-n', 'triage-system')).toBe('yes');
+    // Only its own Lease: another controller's in the same namespace is not the operator's to renew.
+    expect(await can('update', 'leases.coordination.k8s.io/kube-scheduler', '-n', 'triage-system')).toBe('no');
+    expect(await can('patch', 'events.events.k8s.io', '-n', ns.name)).toBe('no');
   });
 
   test('the operator runs with only those permissions, leader election included', async () => {
     const operator = await startOperator({
       kubeconfig: kubeconfigFile,
-      args: ['--leader-elect=true', '--leader-election-namespace=triage-system', `--leader-election-id=rbac-${ns.name}`],
+      args: ['--leader-elect=true', '--leader-election-namespace=triage-system', '--leader-election-id=triage-operator'],
     });
     await createTriageRequest(ns.name, 'as-service-account', { intent: 'pvc-binding' });
 

@@ -34,6 +34,7 @@ export class TriageRequestController {
   private readonly templateQueue: WorkQueue;
   private readonly unsubscribe: (() => void)[] = [];
   private resyncTimer: NodeJS.Timeout | undefined;
+  private readonly nodeDigests = new Map<string, string>();
 
   constructor(private readonly options: ControllerOptions) {
     // A conflict is the designed path after our own write raced the cache: never worth a warning.
@@ -62,7 +63,8 @@ export class TriageRequestController {
         this.enqueueUsersOf(template);
       }),
       ...this.options.cache.inputInformers().map((informer) =>
-        informer.onChange((_type, object) => {
+        informer.onChange((type, object) => {
+          if (!this.nodeChanged(informer.kind.key, type, object)) return;
           if (this.options.watchIndex.size() === 0) return;
           // Cached objects are raw apiserver JSON, which is what the engine's KubeObject describes.
           for (const key of this.options.watchIndex.requestsFor(changedKeys(informer.kind.key, object as KubeObject))) this.queue.add(key);
@@ -80,6 +82,24 @@ export class TriageRequestController {
     if (this.resyncTimer !== undefined) clearInterval(this.resyncTimer);
     for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
     await Promise.all([this.queue.shutDown(), this.templateQueue.shutDown()]);
+  }
+
+  /**
+   * Whether a Node update changed anything but its heartbeat: a kubelet re-posts status (new
+   * lastHeartbeatTime, new resourceVersion) with nothing else changed, and no check reads the heartbeat
+   * time alone, so such an update wakes no Continuous request. Keyed by node name: bounded by the nodes.
+   */
+  private nodeChanged(kind: string, type: 'add' | 'update' | 'delete', object: KubernetesObject): boolean {
+    if (kind !== 'Node') return true;
+    const name = object.metadata?.name ?? '';
+    if (type === 'delete') {
+      this.nodeDigests.delete(name);
+      return true;
+    }
+    const digest = JSON.stringify(object, (key, value: unknown) => (key === 'lastHeartbeatTime' || key === 'resourceVersion' ? undefined : value));
+    const unchanged = this.nodeDigests.get(name) === digest;
+    this.nodeDigests.set(name, digest);
+    return !unchanged;
   }
 
   private enqueueAll(): void {

@@ -80,6 +80,8 @@ export function announcementOf(status: TriageRequestStatus): RecordedEvent {
   return { type: warning ? 'Warning' : 'Normal', reason: announcementReason(status), action: 'Triage', note: excerpt(note, 1024) };
 }
 
+const VOLATILE_KEYS: ReadonlySet<string> = new Set(['timing', 'inputs', 'durationMs', 'observedAt', 'resourceVersion', 'lastTransitionTime', 'recurrence']);
+
 /**
  * The status as a reader compares it: without timings, resourceVersions, observation times and Event
  * counters, which move while the diagnosis stays the same. Equal views mean nothing worth writing.
@@ -87,11 +89,13 @@ export function announcementOf(status: TriageRequestStatus): RecordedEvent {
 export function stableView(status: TriageRequestStatus): string {
   const { nextCheckAt: _nextCheckAt, transitions: _transitions, announcedTransitions: _announced, ...rest } = status;
   return JSON.stringify(rest, (key, value: unknown) => {
-    if (key === 'timing' || key === 'inputs' || key === 'durationMs' || key === 'observedAt' || key === 'resourceVersion' || key === 'lastTransitionTime' || key === 'recurrence') return undefined;
-    if (key === 'event' && typeof value === 'object' && value !== null) {
-      const { count: _count, lastSeen: _lastSeen, ...event } = value as Record<string, unknown>;
-      return event;
-    }
-    return value;
+    if (VOLATILE_KEYS.has(key)) return undefined;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+    const object = value as Record<string, unknown>;
+    // Keys sorted: the apiserver returns them in its own order, which is not a change.
+    const kept = Object.keys(object)
+      .sort()
+      .filter((k) => !(key === 'event' && (k === 'count' || k === 'lastSeen')));
+    return Object.fromEntries(kept.map((k) => [k, object[k]]));
   });
 }
