@@ -204,8 +204,8 @@ describe('an informer whose watch fails after it synced', () => {
       expect(recoveryMs).toBeLessThan(15_000);
       // An answer given while a cache caught up is checked again: the window's requests end right too.
       for (const name of during) {
-        await eventually(`${name} re-checked after the cache recovered`, async () =>
-          recorder.writes.some((write) => write.name === name && write.status.envelope?.rootCause?.code === expected) ? true : undefined, { timeoutMs: 30_000 });
+        await eventually(`${name} re-checked after the cache recovered`, () =>
+          Promise.resolve(recorder.writes.some((write) => write.name === name && write.status.envelope?.rootCause?.code === expected) ? true : undefined), { timeoutMs: 30_000 });
       }
       process.stderr.write(
         `[e2e] stale window: ${String(inWindow.length)} answers while the Ingress cache could not list, all Inconclusive (${[...new Set(inWindow.flatMap((w) => w.status.envelope?.evidence.unavailable.map((u) => `${u.key}:${u.reason}`) ?? []))].join(', ')}), 0 "not found"; ` +
