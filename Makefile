@@ -53,7 +53,7 @@ cluster-down: ## Stop the local control plane and remove its state
 
 .PHONY: test
 test: $(NPM_STAMP) controlplane ## Type-check, lint, then unit + e2e tests; ends with "tests: N passed, M failed"
-	@hack/run-tests.sh
+	@hack/run-tests.sh --selectProjects unit e2e
 
 .PHONY: test-unit
 test-unit: $(NPM_STAMP) ## Unit tests only
