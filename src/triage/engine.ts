@@ -112,7 +112,7 @@ function resolveSubjects(inv: Investigation, template: CompiledTemplate, target:
     const ns = template.scope === 'Cluster' ? undefined : (target.name ?? namespace ?? '');
     return stepZeroKinds.flatMap((kind) => {
       const objects = inv.list(kind, NAMESPACE_EVIDENCE[kind] ?? kind, CLUSTER_SCOPED_SUBJECTS.has(kind) ? undefined : ns) ?? [];
-      return (kind === 'Pod' ? objects.filter((p) => !podSettled(p as Pod)) : objects).map((object) => ({ kind, object, chain: [] }));
+      return (kind === 'Pod' ? objects.filter((p) => !podSettled(p as Pod, (t) => inv.ageSeconds(t))) : objects).map((object) => ({ kind, object, chain: [] }));
     });
   }
   if (target.kind === 'Namespace') {
@@ -121,7 +121,7 @@ function resolveSubjects(inv: Investigation, template: CompiledTemplate, target:
     const kind = kinds.find((k) => !workloadKinds.has(k)) ?? kinds[0] ?? '';
     // Cluster-scoped kinds (nodes) are listed whole: a namespace does not contain them.
     const objects = inv.list(kind, NAMESPACE_EVIDENCE[kind] ?? kind, CLUSTER_SCOPED_SUBJECTS.has(kind) ? undefined : ns) ?? [];
-    const relevant = kind === 'Pod' ? objects.filter((p) => !podSettled(p as Pod)) : objects;
+    const relevant = kind === 'Pod' ? objects.filter((p) => !podSettled(p as Pod, (t) => inv.ageSeconds(t))) : objects;
     return relevant.map((object) => ({ kind, object, chain: [] }));
   }
   const lookupKind = target.kind;

@@ -11,6 +11,7 @@ import {
   exitCodeText,
   lastWords,
   parseConfigMissing,
+  parseEviction,
   parseExecFailure,
   podCrashloop,
   podImagePull,
@@ -168,12 +169,40 @@ describe('pod.crashloop and pod.image-pull stay silent', () => {
     ['a Ready pod', pod('p', { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], ...crashed })],
     ['a Succeeded pod', pod('p', { phase: 'Succeeded', containerStatuses: [{ name: 'app', state: { terminated: { exitCode: 0, reason: 'Completed' } } }] })],
     ['a pod without a node', pod('p', { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable' }] }, { nodeName: undefined })],
-    ['an evicted pod', pod('p', { phase: 'Failed', reason: 'Evicted', containerStatuses: [{ name: 'app', state: { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown' } } }] })],
     ['a pod still creating its containers', pod('p', { phase: 'Pending', conditions: notReady, containerStatuses: [{ name: 'app', state: { waiting: { reason: 'ContainerCreating' } } }] })],
     ['a running pod that restarted long ago', pod('p', { phase: 'Running', conditions: notReady, containerStatuses: [{ name: 'app', ready: false, restartCount: 1, state: { running: {} }, lastState: { terminated: { exitCode: 1, finishedAt: '2026-11-18T09:00:00Z' } } }] })],
     ['a finished init container', pod('p', { phase: 'Pending', conditions: notReady, initContainerStatuses: [{ name: 'init', state: { terminated: { exitCode: 0, reason: 'Completed' } } }], containerStatuses: [{ name: 'app', state: { waiting: { reason: 'PodInitializing' } } }] })],
   ])('%s', (_name, subject) => {
     expect(run([podCrashloop, podImagePull], [subject])).toEqual([]);
+  });
+});
+
+describe('evictions', () => {
+  // The kubelet's messages (pkg/kubelet/eviction), as real pods carry them in status.message.
+  test.each([
+    ['Container app exceeded its local ephemeral storage limit "50Mi". ', { scope: 'Container', resource: 'ephemeral-storage', container: 'app', limit: '50Mi' }],
+    ['Usage of EmptyDir volume "scratch" exceeds the limit "10Mi". ', { scope: 'Volume', resource: 'ephemeral-storage', volume: 'scratch', limit: '10Mi' }],
+    ['Pod ephemeral local storage usage exceeds the total limit of containers 8Mi. ', { scope: 'Pod', resource: 'ephemeral-storage', limit: '8Mi' }],
+    [
+      'The node was low on resource: memory. Threshold quantity: 750Mi, available: 225800Ki. Container nginx was using 4395616Ki, request is 0, has larger consumption of memory. ',
+      { scope: 'Node', resource: 'memory', limit: '750Mi', available: '225800Ki', container: 'nginx', usage: '4395616Ki' },
+    ],
+    [
+      'The node was low on resource: ephemeral-storage. Container prometheus was using 20Ki, which exceeds its request of 0. ',
+      { scope: 'Node', resource: 'ephemeral-storage', container: 'prometheus', usage: '20Ki' },
+    ],
+    ['The node had condition: [DiskPressure]. ', { scope: 'NodeCondition', resource: 'DiskPressure', nodeCondition: 'DiskPressure' }],
+  ])('%s', (message, expected) => {
+    expect(parseEviction(message)).toEqual(expected);
+  });
+
+  test('an evicted pod is PodEvicted with the resource and the limit, not silence', () => {
+    const [candidate] = run([podCrashloop, podImagePull], [
+      pod('p', { phase: 'Failed', reason: 'Evicted', message: 'Container app exceeded its local ephemeral storage limit "50Mi". ', containerStatuses: [{ name: 'app', state: { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown' } } }] }),
+    ]);
+    expect(candidate?.code).toBe('PodEvicted');
+    expect(candidate?.message).toContain('container app used more ephemeral-storage');
+    expect(candidate?.message).toContain('50Mi');
   });
 });
 

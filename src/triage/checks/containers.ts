@@ -5,7 +5,7 @@ import { parseQuantity } from '../quantity';
 import { REDACTED, excerpt } from '../redact';
 import { INDEX, type KubeObject } from '../snapshot';
 import type { Check } from './check';
-import { podSettled } from './workload';
+import { crashedRecently, podSettled, RECENT_CRASH_SECONDS } from './workload';
 
 // Container-level checks, reading pod status the way a kubelet writes it (containerStatuses with
 // state/lastState, restartCount, waiting reasons, termination exit codes and messages) and the
@@ -109,8 +109,8 @@ function containersOf(pod: ContainerPod): ContainerView[] {
  * Whether the container checks have anything to say about the pod: it is bound to a node (a pod
  * without one is pod.scheduling's), not Ready, not finished, and did not fail as a whole (evicted).
  */
-function inScope(pod: ContainerPod): boolean {
-  if ((pod.spec?.nodeName ?? '') === '' || podSettled(pod)) return false;
+function inScope(inv: Investigation, pod: ContainerPod): boolean {
+  if ((pod.spec?.nodeName ?? '') === '' || podSettled(pod, (t) => inv.ageSeconds(t))) return false;
   return !(pod.status?.phase === 'Failed' && (pod.status.reason ?? '') !== '');
 }
 
@@ -122,8 +122,6 @@ const PULL_WAITING = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageN
 const START_WAITING = new Set(['CreateContainerError', 'RunContainerError', 'StartError', 'PreCreateHookError', 'PreStartHookError', 'PostStartHookError']);
 /** Termination reasons where the process never ran (the runtime failed to start it). */
 const START_TERMINATED = new Set(['StartError', 'ContainerCannotRun']);
-/** How long after a termination a running-but-not-ready container is still taken as crash-looping. */
-const RECENT_TERMINATION_SECONDS = 600;
 const MESSAGE_EXCERPT = 120;
 /** Room for the last line or two of a log quoted from a termination message. */
 const LAST_WORDS = 180;
@@ -345,10 +343,12 @@ function troubled(inv: Investigation, view: ContainerView, pod: ContainerPod): b
     if ((terminated.exitCode ?? 0) !== 0 || terminated.reason === 'OOMKilled') return true;
     return !view.init && (pod.spec?.restartPolicy ?? 'Always') === 'Always' && (view.status.restartCount ?? 0) > 0;
   }
-  if (state?.running !== undefined && view.status.ready !== true && (view.status.restartCount ?? 0) > 0) {
-    // Caught between crashes: running again, not ready, and the last termination is recent.
+  if (state?.running !== undefined && (view.status.restartCount ?? 0) > 0) {
+    // Caught between crashes: running again, and the last termination is recent (any end while not
+    // ready; an abnormal one even when Ready, which a crash-looping container often is between crashes).
+    if (crashedRecently(view.status, (t) => inv.ageSeconds(t))) return true;
     const age = inv.ageSeconds(view.status.lastState?.terminated?.finishedAt);
-    return age !== undefined && age < RECENT_TERMINATION_SECONDS;
+    return view.status.ready !== true && age !== undefined && age < RECENT_CRASH_SECONDS;
   }
   return false;
 }
@@ -510,6 +510,23 @@ function diagnoseCrash(c: CrashContext, view: ContainerView): ContainerFinding[]
       ],
     }];
   }
+  // No probe Events left (the kubelet's spam filter stops recording Killing on a busy pod; Events expire
+  // after an hour), but a restarted container with a liveness or startup probe ended by SIGKILL/SIGTERM:
+  // the kubelet's probe kill is by far the likeliest sender.
+  const probeField = view.spec?.livenessProbe !== undefined ? 'livenessProbe' : view.spec?.startupProbe !== undefined ? 'startupProbe' : undefined;
+  if (kills === undefined && probeField !== undefined && terminated !== undefined && (terminated.exitCode === 137 || terminated.exitCode === 143) && (view.status.restartCount ?? 0) > 0) {
+    const probe = probeSummary(view.spec?.[probeField]);
+    return [{
+      code: 'LivenessProbeFailing', severity: 'Critical', confidence: 0.6, cause: true,
+      message: `${who(view, ref)} ends with ${exitCodeText(terminated.exitCode)} and is restarted (${restarts(view)}); it has a ${probeField === 'startupProbe' ? 'startup' : 'liveness'} probe (${probe === '' ? 'probe' : probe}), so it is most likely killed by the kubelet for failing it (no probe Events remain to prove it)`,
+      anchors: [
+        inv.anchorField(KIND, pod, `${termination?.path ?? ''}.exitCode`),
+        inv.anchorField(KIND, quotablePod(pod), `${view.specPath}.${probeField}`),
+        inv.anchorField(KIND, pod, `${view.statusPath}.restartCount`),
+      ],
+      nextActions: [logs, describe],
+    }];
+  }
   // Probe kills that did not end the last run are context beside whatever did.
   const probeContext: ContainerFinding[] = kills === undefined
     ? []
@@ -605,6 +622,84 @@ function diagnoseCrash(c: CrashContext, view: ContainerView): ContainerFinding[]
   return probeContext;
 }
 
+/** What the kubelet's eviction message says was exceeded (pkg/kubelet/eviction message shapes). */
+export interface Eviction {
+  readonly resource: string;
+  /** The limit or threshold that was crossed, as the kubelet wrote it. */
+  readonly limit?: string;
+  readonly usage?: string;
+  readonly container?: string;
+  readonly volume?: string;
+  /** The node's own shortage (threshold and what was available), for a node-pressure eviction. */
+  readonly available?: string;
+  /** A node condition that made the kubelet reject the pod on arrival. */
+  readonly nodeCondition?: string;
+  readonly scope: 'Container' | 'Pod' | 'Volume' | 'Node' | 'NodeCondition';
+}
+
+/** Reads the kubelet's eviction message: which resource, which limit or threshold, whose usage. */
+export function parseEviction(message: string): Eviction | undefined {
+  const container = /Container (\S+) exceeded its local ephemeral storage limit "([^"]+)"/.exec(message);
+  if (container !== null) return { scope: 'Container', resource: 'ephemeral-storage', container: container[1] ?? '', limit: container[2] ?? '' };
+  const volume = /Usage of EmptyDir volume "([^"]+)" exceeds the limit "([^"]+)"/.exec(message);
+  if (volume !== null) return { scope: 'Volume', resource: 'ephemeral-storage', volume: volume[1] ?? '', limit: volume[2] ?? '' };
+  const pod = /Pod ephemeral local storage usage exceeds the total limit of containers (\S+?)\.?(?:\s|$)/.exec(message);
+  if (pod !== null) return { scope: 'Pod', resource: 'ephemeral-storage', limit: pod[1] ?? '' };
+  const node = /The node was low on resource: ([\w./-]+)\.(?:\s*Threshold quantity: (\S+?),\s*available: (\S+?)\.)?/.exec(message);
+  if (node !== null) {
+    const user = /Container (\S+) was using (\S+?), (?:request is|which exceeds its request of) (\S+?)[,.]/.exec(message);
+    return {
+      scope: 'Node', resource: node[1] ?? '',
+      ...(node[2] === undefined ? {} : { limit: node[2] }), ...(node[3] === undefined ? {} : { available: node[3] }),
+      ...(user === null ? {} : { container: user[1] ?? '', usage: user[2] ?? '' }),
+    };
+  }
+  const condition = /The node had condition: \[(\w+)\]/.exec(message);
+  if (condition !== null) return { scope: 'NodeCondition', resource: condition[1] ?? '', nodeCondition: condition[1] ?? '' };
+  return undefined;
+}
+
+/** A pod the kubelet evicted (phase Failed, reason Evicted): the resource, the limit or threshold, and whose usage. */
+function diagnoseEviction(inv: Investigation, pod: ContainerPod, ref: ObjectRef): ContainerFinding {
+  const message = (pod.status as { message?: string } | undefined)?.message ?? '';
+  const eviction = parseEviction(message);
+  const ns = ref.namespace ?? '';
+  const node = pod.spec?.nodeName ?? '';
+  const by = `Pod ${ns}/${ref.name} was evicted by the kubelet${node === '' ? '' : ` on node ${node}`}`;
+  let what: string;
+  switch (eviction?.scope) {
+    case 'Container':
+      what = `container ${eviction.container ?? '?'} used more ephemeral-storage (its writable layer and logs) than its limit of ${eviction.limit ?? '?'}`;
+      break;
+    case 'Volume':
+      what = `emptyDir volume ${eviction.volume ?? '?'} grew beyond its sizeLimit of ${eviction.limit ?? '?'}`;
+      break;
+    case 'Pod':
+      what = `its ephemeral-storage use exceeded the sum of its containers' limits, ${eviction.limit ?? '?'}`;
+      break;
+    case 'Node':
+      what = `the node ran low on ${eviction.resource}${eviction.available === undefined ? '' : ` (available ${eviction.available}, eviction threshold ${eviction.limit ?? '?'})`}${eviction.container === undefined ? '' : `, and container ${eviction.container} used ${eviction.usage ?? '?'}, the most beyond its request`}`;
+      break;
+    case 'NodeCondition':
+      what = `the node had condition ${eviction.nodeCondition ?? '?'} when the pod arrived, so the kubelet refused to run it`;
+      break;
+    default:
+      what = message === '' ? 'no reason recorded' : quote(message);
+  }
+  const nodeAction: NextAction[] = node === '' || (eviction?.scope !== 'Node' && eviction?.scope !== 'NodeCondition')
+    ? []
+    : [{ description: `Show node ${node}'s pressure conditions and what runs there (the node-pressure intent diagnoses it)`, command: `kubectl describe node ${node}`, safety: 'ReadOnly' }];
+  const limitsAction: NextAction[] = eviction === undefined || eviction.scope === 'Node' || eviction.scope === 'NodeCondition'
+    ? []
+    : [{ description: `Show the pod's ephemeral-storage limits and emptyDir sizeLimits, to compare with what it writes`, command: `kubectl get pod ${ref.name} -n ${ns} -o jsonpath='{range .spec.containers[*]}{.name}{"\\t"}{.resources.limits.ephemeral-storage}{"\\n"}{end}{.spec.volumes}'`, safety: 'ReadOnly' }];
+  return {
+    code: 'PodEvicted', severity: 'Critical', confidence: eviction === undefined ? 0.7 : 0.95, cause: true,
+    message: `${by}: ${what}`,
+    anchors: [inv.anchorField(KIND, pod, 'status.reason'), ...(message === '' ? [] : [inv.anchorField(KIND, pod, 'status.message')])],
+    nextActions: [...limitsAction, ...nodeAction, describeAction(ref)],
+  };
+}
+
 /** A volume the kubelet cannot mount because its ConfigMap/Secret is missing: containers stay ContainerCreating. */
 function diagnoseMount(inv: Investigation, pod: ContainerPod, ref: ObjectRef, events: readonly EventRecord[]): ContainerFinding | undefined {
   const creating = containersOf(pod).some((v) => v.status.state?.waiting?.reason === 'ContainerCreating' || v.status.state?.waiting?.reason === 'PodInitializing');
@@ -634,21 +729,26 @@ function diagnoseMount(inv: Investigation, pod: ContainerPod, ref: ObjectRef, ev
 export const podCrashloop: Check = {
   name: 'pod.crashloop',
   subject: KIND,
-  codes: ['OOMKilled', 'ApplicationError', 'LivenessProbeFailing', 'ConfigMissing', 'CommandNotFound', 'ContainerCreateFailed'],
+  codes: ['OOMKilled', 'ApplicationError', 'LivenessProbeFailing', 'ConfigMissing', 'CommandNotFound', 'ContainerCreateFailed', 'PodEvicted'],
   evidence: ['pod', 'pod.events'],
   run(ctx, subject, chain) {
     const { inv } = ctx;
     const pod = subject as ContainerPod;
     const ref = refOf(KIND, pod);
     inv.note('pod');
-    if (!inScope(pod)) return;
-    const events = inv.events(KIND, pod, 'pod.events');
     const report = (d: ContainerFinding) => {
       inv.report({
         code: d.code, severity: d.severity, object: ref, message: d.message, anchors: d.anchors, nextActions: d.nextActions,
         ...(d.cause ? { chain: [...chain, ref], confidence: d.confidence } : {}),
       });
     };
+    // Evicted pods stay as Failed objects until garbage-collected: the eviction is their whole story.
+    if (pod.status?.phase === 'Failed' && pod.status.reason === 'Evicted') {
+      report(diagnoseEviction(inv, pod, ref));
+      return;
+    }
+    if (!inScope(inv, pod)) return;
+    const events = inv.events(KIND, pod, 'pod.events');
     const mount = diagnoseMount(inv, pod, ref, events);
     if (mount !== undefined) report(mount);
     const views = containersOf(pod);
@@ -830,7 +930,7 @@ export const podImagePull: Check = {
     const pod = subject as ContainerPod;
     const ref = refOf(KIND, pod);
     inv.note('pod');
-    if (!inScope(pod)) return;
+    if (!inScope(inv, pod)) return;
     const events = inv.events(KIND, pod, 'pod.events');
     let owner: Owner | undefined | null = null;
     const ownerOnce = () => (owner === null ? (owner = ownerOf(inv, pod)) : owner);

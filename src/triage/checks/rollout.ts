@@ -238,7 +238,7 @@ function followPods(
   const pods = uid === undefined ? [] : (inv.byIndex<Pod>('Pod', 'rollout.pods', INDEX.owner, uid) ?? []);
   let waited: number | undefined;
   let longest: Pod | undefined;
-  const unsettled = pods.filter((p) => !podSettled(p));
+  const unsettled = pods.filter((p) => !podSettled(p, (t) => inv.ageSeconds(t)));
   for (const pod of unsettled) {
     ctx.follow('Pod', pod, [...chain, ref]);
     const ready = conditionOf(pod.status?.conditions, 'Ready');
@@ -420,7 +420,7 @@ export const deploymentRollout: Check = {
               safety: 'Mutating',
             }];
       // What the new pods' Ready condition says is the best the rollout itself can tell when no pod check knows more.
-      const stuck = newest?.metadata?.uid === undefined ? undefined : (inv.byIndex<Pod>('Pod', 'rollout.pods', INDEX.owner, newest.metadata.uid) ?? []).find((p) => !podSettled(p));
+      const stuck = newest?.metadata?.uid === undefined ? undefined : (inv.byIndex<Pod>('Pod', 'rollout.pods', INDEX.owner, newest.metadata.uid) ?? []).find((p) => !podSettled(p, (t) => inv.ageSeconds(t)));
       const stuckReady = stuck === undefined ? undefined : conditionOf(stuck.status?.conditions, 'Ready');
       const stuckText = stuckReady?.reason === undefined ? '' : `; e.g. Pod ${stuck?.metadata?.name ?? ''} is not Ready (${said(stuckReady)})`;
       inv.report({
