@@ -159,6 +159,7 @@ export function triageTemplateCrd() {
 export function managerClusterRole() {
   const readByGroup = new Map<string, Set<string>>();
   for (const kind of WATCHED_KINDS) {
+    if ('namespace' in kind) continue;
     const plurals = readByGroup.get(kind.group) ?? new Set<string>();
     plurals.add(kind.plural);
     readByGroup.set(kind.group, plurals);
@@ -177,4 +178,30 @@ export function managerClusterRole() {
       { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
     ],
   };
+}
+
+/**
+ * Roles for kinds watched in one namespace only (node Leases in kube-node-lease): read access there,
+ * not cluster-wide (the operator's own leader-election Lease lives elsewhere and is written by hand).
+ */
+export function namespacedReadRoles(): object[] {
+  return WATCHED_KINDS.flatMap((kind) => {
+    if (!('namespace' in kind)) return [];
+    const name = `triage-operator-read-${kind.plural}`;
+    return [
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name, namespace: kind.namespace },
+        rules: [{ apiGroups: [kind.group], resources: [kind.plural], verbs: ['get', 'list', 'watch'] }],
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name, namespace: kind.namespace },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+        subjects: [{ kind: 'ServiceAccount', name: 'triage-operator', namespace: 'triage-system' }],
+      },
+    ];
+  });
 }

@@ -14,6 +14,8 @@ export interface WatchedKind {
   readonly namespaced: boolean;
   /** Cache only metadata (PartialObjectMetadata): the apiserver never sends the content. */
   readonly metadataOnly?: boolean;
+  /** Watch this one namespace only (and hold a Role there, not a ClusterRole rule). */
+  readonly namespace?: string;
 }
 
 export const WATCHED_KINDS = [
@@ -37,6 +39,8 @@ export const WATCHED_KINDS = [
   { key: 'StatefulSet', kind: 'StatefulSet', group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true },
   { key: 'DaemonSet', kind: 'DaemonSet', group: 'apps', version: 'v1', plural: 'daemonsets', namespaced: true },
   { key: 'Job', kind: 'Job', group: 'batch', version: 'v1', plural: 'jobs', namespaced: true },
+  // Node heartbeats: the kubelet renews its Lease every 10 s; node status is posted on change or every 5 min.
+  { key: 'Lease', kind: 'Lease', group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespaced: true, namespace: 'kube-node-lease' },
   { key: 'TriageRequest', kind: 'TriageRequest', group: 'triage.dev', version: 'v1alpha1', plural: 'triagerequests', namespaced: true },
   { key: 'TriageTemplate', kind: 'TriageTemplate', group: 'triage.dev', version: 'v1alpha1', plural: 'triagetemplates', namespaced: false },
 ] as const satisfies readonly WatchedKind[];
@@ -52,8 +56,8 @@ export const SECRET_METADATA_KIND: WatchedKind = { key: 'Secret', kind: 'Secret'
 export const PARTIAL_METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
 export const PARTIAL_METADATA = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
 
-/** The collection path, e.g. /api/v1/pods or /apis/apps/v1/deployments (all namespaces). */
+/** The collection path, e.g. /api/v1/pods or /apis/apps/v1/deployments (all namespaces, unless the kind names one). */
 export function collectionPath(kind: WatchedKind): string {
   const prefix = kind.group === '' ? `/api/${kind.version}` : `/apis/${kind.group}/${kind.version}`;
-  return `${prefix}/${kind.plural}`;
+  return kind.namespace === undefined ? `${prefix}/${kind.plural}` : `${prefix}/namespaces/${kind.namespace}/${kind.plural}`;
 }

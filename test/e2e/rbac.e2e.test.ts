@@ -41,6 +41,9 @@ describe('least-privilege RBAC from config/rbac', () => {
     // Only its own Lease: another controller's in the same namespace is not the operator's to renew.
     expect(await can('update', 'leases.coordination.k8s.io/kube-scheduler', '-n', 'triage-system')).toBe('no');
     expect(await can('patch', 'events.events.k8s.io', '-n', ns.name)).toBe('no');
+    // Node Leases (the kubelet's heartbeat) are read in kube-node-lease only.
+    expect(await can('watch', 'leases.coordination.k8s.io', '-n', 'kube-node-lease')).toBe('yes');
+    expect(await can('watch', 'leases.coordination.k8s.io', '--all-namespaces')).toBe('no');
   });
 
   test('the operator runs with only those permissions, leader election included', async () => {

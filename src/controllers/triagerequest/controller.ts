@@ -85,11 +85,13 @@ export class TriageRequestController {
   }
 
   /**
-   * Whether a Node update changed anything but its heartbeat: a kubelet re-posts status (new
+   * Whether a Node update changed anything but its heartbeat (node Lease renewals never count): a kubelet re-posts status (new
    * lastHeartbeatTime, new resourceVersion) with nothing else changed, and no check reads the heartbeat
    * time alone, so such an update wakes no Continuous request. Keyed by node name: bounded by the nodes.
    */
   private nodeChanged(kind: string, type: 'add' | 'update' | 'delete', object: KubernetesObject): boolean {
+    // A node Lease changes every 10 s by design; a kubelet that stops shows up as the Node going Unknown.
+    if (kind === 'Lease') return type !== 'update';
     if (kind !== 'Node') return true;
     const name = object.metadata?.name ?? '';
     if (type === 'delete') {

@@ -1,7 +1,7 @@
 import type { NextAction, Severity } from '../../crds/envelope';
 import { refOf } from '../investigation';
 import { conditionOf, type Condition, type Node, type Pod } from '../objects';
-import { INDEX } from '../snapshot';
+import { INDEX, type KubeObject } from '../snapshot';
 import type { Check } from './check';
 
 // Node checks: node conditions as the kubelet and node lifecycle controller write them, taints,
@@ -14,6 +14,15 @@ const PRESSURE: readonly { readonly type: string; readonly taint: string; readon
   { type: 'PIDPressure', taint: 'node.kubernetes.io/pid-pressure', what: 'is running out of process IDs: the kubelet evicts pods and new pods are not scheduled there', severity: 'Warning' },
   { type: 'NetworkUnavailable', taint: 'node.kubernetes.io/network-unavailable', what: 'reports its pod network unavailable: pods there may not reach other nodes and new pods are not scheduled there', severity: 'Critical' },
 ];
+/** Node Leases live here, one per node, named like the node. */
+const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+/** The controller-manager's --node-monitor-grace-period default (1.32+): a Lease older than this is a silent kubelet. */
+const NODE_MONITOR_GRACE_SECONDS = 50;
+
+interface Lease extends KubeObject {
+  readonly spec?: { readonly renewTime?: string | null; readonly holderIdentity?: string };
+}
+
 /** Taints the node lifecycle controller puts on a node that is not Ready. */
 const NOT_READY_TAINTS = new Set(['node.kubernetes.io/unreachable', 'node.kubernetes.io/not-ready']);
 
@@ -53,6 +62,24 @@ export const nodeHealth: Check = {
     const podsOnNode: NextAction = { description: `List the pods on ${name}`, command: `kubectl get pods -A -o wide --field-selector spec.nodeName=${name}`, safety: 'ReadOnly' };
 
     const ready = conditions.find((c) => c.type === 'Ready');
+    // The node's heartbeat is its Lease (renewed every 10 s), not the Ready condition's lastHeartbeatTime
+    // (status is posted on change or every 5 min). A node still Ready whose Lease went stale has a
+    // stopped or cut-off kubelet that the node lifecycle controller has not marked Unknown yet.
+    const lease = ready === undefined ? undefined : inv.get<Lease>('Lease', 'node.lease', name, NODE_LEASE_NAMESPACE);
+    const renewed = lease?.state === 'Found' ? (lease.object.spec?.renewTime ?? undefined) : undefined;
+    const silentFor = inv.ageSeconds(renewed);
+    if (ready?.status === 'True' && lease?.state === 'Found' && silentFor !== undefined && silentFor > NODE_MONITOR_GRACE_SECONDS) {
+      inv.report({
+        code: 'NodeNotReady', severity: 'Critical', object: ref, confidence: 0.8,
+        message: `Node ${name} still reports Ready, but its kubelet has not renewed its Lease since ${renewed ?? '?'} (more than ${NODE_MONITOR_GRACE_SECONDS}s): the kubelet stopped or lost the apiserver, and the node lifecycle controller will mark it Unknown`,
+        anchors: [inv.anchorField('Lease', lease.object, 'spec.renewTime'), inv.anchorField('Node', node, 'status.conditions[type=Ready].status')],
+        chain: [...chain, ref],
+        nextActions: [
+          { description: `Check whether ${name} is reachable and its kubelet runs (on the node: systemctl status kubelet; journalctl -u kubelet)`, command: `kubectl get lease ${name} -n ${NODE_LEASE_NAMESPACE} -o yaml`, safety: 'ReadOnly' },
+          describe,
+        ],
+      });
+    }
     if (ready !== undefined && ready.status !== 'True') {
       const lifecycle = taints.filter((t) => NOT_READY_TAINTS.has(t.key));
       const pods = (inv.byIndex<Pod>('Pod', 'node.pods', INDEX.node, name) ?? []).filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
@@ -63,6 +90,7 @@ export const nodeHealth: Check = {
       const parts = [
         `Node ${name} is NotReady (Ready=${ready.status ?? '?'}: ${ready.message?.trim() || ready.reason || 'no reason given'})${since(ready.lastTransitionTime)}`,
         ...(unknown && ready.lastHeartbeatTime !== undefined ? [`last status at ${ready.lastHeartbeatTime}`] : []),
+        ...(unknown && renewed !== undefined ? [`Lease last renewed at ${renewed}`] : []),
         `${pods.length} pod(s) bound to it${evicting ? ' are evicted once their tolerations expire' : ''}`,
         ...(taintKeys.length === 0 ? [] : [`tainted ${taintKeys.join(', ')}`]),
       ];
