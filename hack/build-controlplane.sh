@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the local control plane (etcd, kube-apiserver, kube-controller-manager,
-# kube-scheduler, kubectl, kwok) from the wrapper modules under hack/controlplane/
+# kube-scheduler, kubectl, kwok, and the real node's kubelet) from the wrapper modules under hack/controlplane/
 # into a cache outside the repo, keyed by the wrappers' go.mod/go.sum. A warm cache
 # returns in well under a second. Prints the binaries' directory on its last line.
 set -euo pipefail
@@ -64,14 +64,16 @@ done
   -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=$etcd_version" -o "$tmp_dir/etcd" go.etcd.io/etcd/server/v3)
 (cd "$here/controlplane/kwok" && build_with_progress "kwok $kwok_version" 900 -p 2 -trimpath \
   -ldflags "-s -w" -o "$tmp_dir/kwok" sigs.k8s.io/kwok/cmd/kwok)
-(cd "$here/controlplane/k8s" && build_with_progress "kubernetes $k8s_version" 2600 -p 2 -trimpath -tags=notest \
+(cd "$here/controlplane/k8s" && build_with_progress "kubernetes $k8s_version" 2900 -p 2 -trimpath -tags=notest \
   -ldflags "$ldflags" -o "$tmp_dir/" \
   k8s.io/kubernetes/cmd/kube-apiserver \
   k8s.io/kubernetes/cmd/kube-controller-manager \
   k8s.io/kubernetes/cmd/kube-scheduler \
-  k8s.io/kubernetes/cmd/kubectl)
+  k8s.io/kubernetes/cmd/kubectl \
+  k8s.io/kubernetes/cmd/kubelet)
 
 "$tmp_dir/kube-apiserver" --version >/dev/null
+"$tmp_dir/kubelet" --version >/dev/null
 "$tmp_dir/etcd" --version >/dev/null
 date -u +%Y-%m-%dT%H:%M:%SZ > "$tmp_dir/.complete"
 rm -rf "$bin_dir"

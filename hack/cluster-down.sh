@@ -14,6 +14,12 @@ if [ ! -d "$state" ]; then
   exit 0
 fi
 
+# The real node first (containerd, shims, containers, kubelet, registries; its cgroups and bridge): its
+# processes are not all in one process group.
+if [ -d "$state/real-node" ]; then
+  "$here/real-node.sh" down
+fi
+
 pids=()
 # Processes started beside the cluster (the demo's operator) first, then the components in reverse.
 extra=()

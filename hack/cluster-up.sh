@@ -8,6 +8,8 @@
 #   NODE_LABELS="k=v,k2=v2"           extra labels on every node
 #   NODE_TAINTS="k=v:NoSchedule,..."  taints on every node
 #   KUBE_APISERVER_EXTRA_FLAGS        more kube-apiserver flags (feature gates, audit, ...)
+#   REAL_NODES=0|1                    1: also a real node (containerd + kubelet, `real-node-1`) and two
+#                                     local registries; see hack/real-node.sh
 #   TRIAGE_CLUSTER_DIR                state dir (default ~/.cache/triage-operator/cluster)
 #   TRIAGE_CACHE_DIR                  binary cache (default ~/.cache/triage-operator)
 set -euo pipefail
@@ -22,7 +24,9 @@ NODE_MEMORY=${NODE_MEMORY:-16Gi}
 NODE_PODS=${NODE_PODS:-110}
 NODE_LABELS=${NODE_LABELS:-}
 NODE_TAINTS=${NODE_TAINTS:-}
+REAL_NODES=${REAL_NODES:-0}
 [[ $NODES =~ ^[0-9]+$ ]] || die "NODES must be a whole number, got '$NODES'"
+[[ $REAL_NODES =~ ^[01]$ ]] || die "REAL_NODES must be 0 or 1, got '$REAL_NODES'"
 
 state=$(controlplane_state_dir)
 kubeconfig="$state/admin.kubeconfig"
@@ -38,13 +42,16 @@ if [ -d "$state/pids" ]; then
   "$here/cluster-down.sh" >/dev/null
 fi
 
-bin=$("$here/build-controlplane.sh")
 started_at=$(date +%s)
+# The real node's packages and images first: a missing package fails here, before anything runs.
+[ "$REAL_NODES" = 1 ] && "$here/real-node.sh" prepare
+bin=$("$here/build-controlplane.sh")
 mkdir -p "$state"/{pki,logs,pids,etcd}
 chmod 700 "$state/etcd"
 
 # --- ports: free ones, picked once and kept in the state dir -------------------------------------
-read -r ETCD_PORT PEER_PORT API_PORT KCM_PORT SCHED_PORT KWOK_PORT < <(free_ports 6)
+read -r ETCD_PORT PEER_PORT API_PORT KCM_PORT SCHED_PORT KWOK_PORT \
+  KUBELET_PORT KUBELET_HEALTHZ_PORT REGISTRY_OPEN_PORT REGISTRY_AUTH_PORT < <(free_ports 10)
 cat > "$state/ports.env" <<EOF
 ETCD_PORT=$ETCD_PORT
 PEER_PORT=$PEER_PORT
@@ -52,6 +59,10 @@ API_PORT=$API_PORT
 KCM_PORT=$KCM_PORT
 SCHED_PORT=$SCHED_PORT
 KWOK_PORT=$KWOK_PORT
+KUBELET_PORT=$KUBELET_PORT
+KUBELET_HEALTHZ_PORT=$KUBELET_HEALTHZ_PORT
+REGISTRY_OPEN_PORT=$REGISTRY_OPEN_PORT
+REGISTRY_AUTH_PORT=$REGISTRY_AUTH_PORT
 EOF
 
 # --- PKI ----------------------------------------------------------------------------------------
@@ -72,6 +83,9 @@ EOF
   printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n' > client.ext
   openssl req -newkey rsa:2048 -nodes -subj "/O=system:masters/CN=triage-local-admin" -keyout admin.key -out admin.csr
   openssl x509 -req -in admin.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 365 -extfile client.ext -out admin.crt
+  # The apiserver's client cert towards kubelets (kubectl logs/exec on the real node).
+  openssl req -newkey rsa:2048 -nodes -subj "/O=system:masters/CN=kube-apiserver-kubelet-client" -keyout apiserver-kubelet-client.key -out apiserver-kubelet-client.csr
+  openssl x509 -req -in apiserver-kubelet-client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 365 -extfile client.ext -out apiserver-kubelet-client.crt
   openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out sa.key
   openssl pkey -in sa.key -pubout -out sa.pub
 ) >"$state/logs/pki.log" 2>&1 || { tail -n 20 "$state/logs/pki.log" >&2; die "certificate generation failed (openssl)"; }
@@ -120,6 +134,8 @@ start_component kube-apiserver "$bin/kube-apiserver" \
   --service-account-signing-key-file="$pki/sa.key" \
   --service-cluster-ip-range=10.0.0.0/16 \
   --authorization-mode=RBAC \
+  --kubelet-client-certificate="$pki/apiserver-kubelet-client.crt" --kubelet-client-key="$pki/apiserver-kubelet-client.key" \
+  --kubelet-preferred-address-types=InternalIP,Hostname \
   --allow-privileged=true \
   --profiling=false --v=1 \
   ${KUBE_APISERVER_EXTRA_FLAGS:-}
@@ -170,6 +186,10 @@ if [ "$NODES" -gt 0 ]; then
   wait_for kube-controller-manager "lifting the not-ready taint" 60 nodes_schedulable
 fi
 
-log "cluster up in $(( $(date +%s) - started_at ))s: $("$bin/kube-apiserver" --version), $NODES node(s); logs in $state/logs"
+if [ "$REAL_NODES" = 1 ]; then
+  "$here/real-node.sh" up
+fi
+
+log "cluster up in $(( $(date +%s) - started_at ))s: $("$bin/kube-apiserver" --version), $NODES node(s)$([ "$REAL_NODES" = 1 ] && echo " + real-node-1"); logs in $state/logs"
 log "a matching kubectl: $bin/kubectl"
 echo "export KUBECONFIG=$kubeconfig"

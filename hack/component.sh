@@ -3,6 +3,8 @@
 #   hack/component.sh stop kube-apiserver && sleep 10 && hack/component.sh start kube-apiserver
 # `start` reuses the exact command line cluster-up used and returns once the component's health
 # endpoint answers; `stop` returns once the process has exited (a zombie counts as exited).
+# `kubelet` is the real node's kubelet alone (REAL_NODES=1): stopped, the node goes NotReady while
+# containerd and its containers keep running (hack/real-node.sh kubelet stop|start).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -11,6 +13,9 @@ source "$here/lib.sh"
 
 action=${1:-}; name=${2:-}
 state=$(controlplane_state_dir)
+if [ "$name" = kubelet ]; then
+  exec "$here/real-node.sh" kubelet "$action"
+fi
 [ -f "$state/cmd/$name" ] || die "usage: component.sh stop|start <component>; no component '$name' in $state"
 pid=$(cat "$state/pids/$name.pid" 2>/dev/null || true)
 

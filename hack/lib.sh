@@ -62,15 +62,22 @@ component_probe() {
     kube-controller-manager) curl -fsSk -m 5 "https://127.0.0.1:$KCM_PORT/healthz" ;;
     kube-scheduler) curl -fsSk -m 5 "https://127.0.0.1:$SCHED_PORT/readyz" ;;
     kwok) curl -fsS -m 5 "http://127.0.0.1:$KWOK_PORT/healthz" ;;
+    real-node) curl -fsS -m 5 "http://127.0.0.1:$KUBELET_HEALTHZ_PORT/healthz" ;;
+    registry-open) curl -fsS -m 5 "http://127.0.0.1:$REGISTRY_OPEN_PORT/v2/" ;;
+    registry-auth) [ "$(curl -sS -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$REGISTRY_AUTH_PORT/v2/")" = 401 ] ;;
     *) return 1 ;;
   esac
 }
 
-# Up = every component's process alive and the apiserver ready.
+# The real node's components (hack/real-node.sh), present when the cluster was started with REAL_NODES=1.
+REAL_NODE_COMPONENTS=(registry-open registry-auth real-node)
+
+# Up = every component's process alive (the real node's too, when it has one) and the apiserver ready.
 cluster_is_up() {
-  local state=$1 c pid
+  local state=$1 c pid components=("${CONTROLPLANE_COMPONENTS[@]}")
   [ -f "$state/ports.env" ] || return 1
-  for c in "${CONTROLPLANE_COMPONENTS[@]}"; do
+  [ -f "$state/real-node/enabled" ] && components+=("${REAL_NODE_COMPONENTS[@]}")
+  for c in "${components[@]}"; do
     pid=$(cat "$state/pids/$c.pid" 2>/dev/null) || return 1
     pid_alive "$pid" || return 1
   done

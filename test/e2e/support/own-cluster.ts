@@ -16,15 +16,27 @@ export interface OwnCluster {
   readonly env: NodeJS.ProcessEnv;
   /** Admin clients for this cluster (call inside a test, after it started). */
   readonly clients: () => { readonly core: CoreV1Api; readonly custom: CustomObjectsApi };
+  /** When cluster-up was started and when it returned (epoch ms), for start-up cost measurements. */
+  readonly timing: () => { readonly upStartedAt: number; readonly upFinishedAt: number };
 }
 
-export function useOwnCluster(prefix: string, nodes: number): OwnCluster {
+export interface OwnClusterOptions {
+  /** true: start it with REAL_NODES=1 (a real kubelet node `real-node-1` and local registries); false: REAL_NODES=0; unset: the environment decides. */
+  readonly realNodes?: boolean;
+}
+
+export function useOwnCluster(prefix: string, nodes: number, options: OwnClusterOptions = {}): OwnCluster {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), `triage-${prefix}-`));
-  const env = { TRIAGE_CLUSTER_DIR: stateDir, NODES: String(nodes) };
+  const env: NodeJS.ProcessEnv = { TRIAGE_CLUSTER_DIR: stateDir, NODES: String(nodes) };
+  if (options.realNodes !== undefined) env.REAL_NODES = options.realNodes ? '1' : '0';
   let kubeconfig = '';
+  let upStartedAt = 0;
+  let upFinishedAt = 0;
 
   beforeAll(async () => {
+    upStartedAt = Date.now();
     const up = await runHackScript('cluster-up.sh', env);
+    upFinishedAt = Date.now();
     if (up.code !== 0) throw new Error(`cluster-up failed:\n${up.stderr}`);
     kubeconfig = kubeconfigFromClusterUp(up.stdout);
     await kubectlOk(['apply', '-k', 'config/crd'], undefined, kubeconfig);
@@ -42,5 +54,5 @@ export function useOwnCluster(prefix: string, nodes: number): OwnCluster {
     config.loadFromFile(kubeconfig);
     return { core: config.makeApiClient(CoreV1Api), custom: config.makeApiClient(CustomObjectsApi) };
   };
-  return { kubeconfig: () => kubeconfig, env, clients };
+  return { kubeconfig: () => kubeconfig, env, clients, timing: () => ({ upStartedAt, upFinishedAt }) };
 }
