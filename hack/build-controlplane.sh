@@ -42,6 +42,7 @@ mkdir -p "$tmp_dir"
 started=$(date +%s)
 
 # go build -v names each package as it compiles: count them so a 20-minute cold build shows life.
+# Progress goes to stderr: callers capture stdout, whose last line is the binaries' directory.
 build_with_progress() {
   local label=$1; shift
   local total_hint=$1; shift
@@ -49,7 +50,7 @@ build_with_progress() {
   go build -v "$@" 2>&1 | awk -v label="$label" -v hint="$total_hint" -v start="$started" '
     /^(#|go: |.*\.go:[0-9]+)/ { print; fflush(); next }
     { n++; if (n % 100 == 0) { printf "[controlplane] %s: %d/~%d packages compiled (%ds elapsed)\n", label, n, hint, systime() - start; fflush() } }
-    END { printf "[controlplane] %s: %d packages compiled\n", label, n }'
+    END { printf "[controlplane] %s: %d packages compiled\n", label, n }' >&2
   return "${PIPESTATUS[0]}"
 }
 

@@ -9,6 +9,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 cd "$repo_root"
 
+# A real node (containerd + kubelet) beside the fake ones, so one diagnosis is of a real crash loop.
+export REAL_NODES=${REAL_NODES:-1}
 bin=$("$here/build-controlplane.sh")
 export_line=$("$here/cluster-up.sh" | tail -n 1)
 export KUBECONFIG=${export_line#export KUBECONFIG=}
@@ -36,11 +38,24 @@ kubectl wait --for=condition=PodScheduled=false --timeout=60s -n triage-demo pod
 kubectl wait --for=condition=Available --timeout=60s -n triage-demo deployment/storefront >/dev/null
 log "applying the TriageRequests"
 kubectl apply -f config/samples/demo/triage-requests.yaml >/dev/null
+expected=5
+if [ "$REAL_NODES" = 1 ]; then
+  log "applying a crash-looping Deployment on the real node, and its Continuous TriageRequest"
+  kubectl apply -f config/samples/demo/real-node.yaml >/dev/null
+  expected=6
+fi
 for _ in $(seq 1 120); do
-  pending=$(kubectl get tr -n triage-demo -o jsonpath='{range .items[?(@.status.verdict)]}{.metadata.name}{"\n"}{end}' | wc -l)
-  [ "$pending" -ge 5 ] && break
+  done_count=$(kubectl get tr -n triage-demo -o jsonpath='{range .items[?(@.status.verdict)]}{.metadata.name}{"\n"}{end}' | wc -l)
+  [ "$done_count" -ge "$expected" ] && break
   sleep 0.5
 done
+if [ "$REAL_NODES" = 1 ]; then
+  # The real container needs a few seconds to crash for the first time.
+  for _ in $(seq 1 120); do
+    [ "$(kubectl get tr why-checkout-restarts -n triage-demo -o jsonpath='{.status.verdict}')" = RootCauseFound ] && break
+    sleep 0.5
+  done
+fi
 
 echo
 echo "== kubectl get triagerequests -n triage-demo"
@@ -48,6 +63,11 @@ kubectl get tr -n triage-demo
 echo
 echo "== one envelope in full: why-orders-db-pending"
 kubectl get tr why-orders-db-pending -n triage-demo -o json | node dist/cli/show.js
+if [ "$REAL_NODES" = 1 ]; then
+  echo
+  echo "== a real kubelet's crash loop: why-checkout-restarts"
+  kubectl get tr why-checkout-restarts -n triage-demo -o json | node dist/cli/show.js
+fi
 cat <<EOF
 
 Look further:

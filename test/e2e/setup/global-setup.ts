@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { writeClusterInfo } from '../support/cluster-info';
-import { kubeconfigFromClusterUp, repoRoot, runHackScript } from '../support/scripts';
+import { e2eClusterEnv, kubeconfigFromClusterUp, repoRoot, runHackScript } from '../support/scripts';
 
 /** The context name hack/cluster-up.sh writes: only such a cluster is reused, never a real one. */
 const localContext = 'triage-local';
@@ -37,9 +37,9 @@ export default async function globalSetup(): Promise<void> {
     return;
   }
   process.stderr.write('\n[e2e] starting the local control plane\n');
-  const up = await runHackScript('cluster-up.sh', {}, { echoProgress: true });
+  const up = await runHackScript('cluster-up.sh', e2eClusterEnv(), { echoProgress: true });
   if (up.code !== 0) throw new Error(`cluster-up failed (exit ${up.code}):\n${up.stderr.split('\n').slice(-30).join('\n')}`);
-  // "already up" means someone else's cluster in the default state dir: use it, leave it running.
+  // "already up" means a cluster left in the e2e state dir (an interrupted run): use it, leave it running.
   const startedBySetup = !up.stderr.includes('cluster already up');
   const kubeconfig = kubeconfigFromClusterUp(up.stdout);
   writeClusterInfo({ kubeconfig, binDir, startedBySetup });

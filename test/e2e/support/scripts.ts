@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 
 export const repoRoot = path.resolve(__dirname, '../../..');
@@ -41,6 +42,18 @@ export function runHackScript(
   options: { echoProgress?: boolean; args?: readonly string[] } = {},
 ): Promise<ScriptResult> {
   return runProgram(path.join(repoRoot, 'hack', script), options.args ?? [], { env, ...(options.echoProgress === undefined ? {} : { echoProgress: options.echoProgress }) });
+}
+
+/**
+ * The state dir of the shared e2e cluster: TRIAGE_CLUSTER_DIR when set, else a dir of its own beside
+ * the binary cache, never the default one `make demo` and `make cluster-up` use (an operator left
+ * running there by the demo would race the tests' own operators on every request).
+ */
+export function e2eClusterEnv(): NodeJS.ProcessEnv {
+  const explicit = process.env.TRIAGE_CLUSTER_DIR;
+  if (explicit !== undefined && explicit !== '') return {};
+  const cache = process.env.TRIAGE_CACHE_DIR !== undefined && process.env.TRIAGE_CACHE_DIR !== '' ? process.env.TRIAGE_CACHE_DIR : path.join(os.homedir(), '.cache', 'triage-operator');
+  return { TRIAGE_CLUSTER_DIR: path.join(cache, 'e2e-cluster') };
 }
 
 /** The KUBECONFIG path from the `export KUBECONFIG=<path>` line cluster-up prints last. */
