@@ -156,9 +156,17 @@ function resolveSubjects(inv: Investigation, template: CompiledTemplate, target:
 }
 
 /**
- * The root cause: a fault before any known-benign state; then the candidate furthest down a chain
- * (it explains those above it); then the most specific, surest, most severe, widest.
+ * The root cause: a fault before any known-benign state; a fault that blocks the symptom by itself
+ * before the rest; then the candidate furthest down a chain (it explains those above it); then the
+ * most specific, surest, most severe, widest.
  */
+/** Between two causes of the same symptom (same chain head), the one that blocks it by itself first. */
+function blocksFirst(a: Candidate, b: Candidate): number {
+  const head = (c: Candidate) => (c.chain?.[0] === undefined ? refKey(c.object) : refKey(c.chain[0]));
+  if (head(a) !== head(b)) return 0;
+  return Number(b.blocksAlone === true) - Number(a.blocksAlone === true);
+}
+
 function chooseRootCause(candidates: readonly Candidate[], ranking: 'Chain' | 'BlastRadius'): Candidate | undefined {
   const causes = candidates.filter((c) => c.chain !== undefined);
   // Counted once: a comparator that filters all candidates made ranking O(n² log n) on a large namespace.
@@ -170,6 +178,7 @@ function chooseRootCause(candidates: readonly Candidate[], ranking: 'Chain' | 'B
     .sort(
       (a, b) =>
         Number(a.candidate.benign === true) - Number(b.candidate.benign === true) ||
+        blocksFirst(a.candidate, b.candidate) ||
         (ranking === 'BlastRadius' ? SEVERITY_RANK[b.candidate.severity] - SEVERITY_RANK[a.candidate.severity] || blastRadius(b.candidate.code) - blastRadius(a.candidate.code) : 0) ||
         (b.candidate.chain?.length ?? 0) - (a.candidate.chain?.length ?? 0) ||
         Number(SYMPTOM_CODES.has(a.candidate.code)) - Number(SYMPTOM_CODES.has(b.candidate.code)) ||
@@ -354,8 +363,13 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
     // Redacted after the cut: only what is kept is quoted, and a hostile namespace's thousands of candidates cost nothing more.
     .map((finding) => ({ ...finding, message: redact(finding.message) }));
   const unexplained = findings.some((f) => f.suppressed !== true && f.severity !== 'Info');
+  // A benign state with a deadline (a provisioner's grace period, a rollout within its progress
+  // deadline) is not decidable yet: it must not read Healthy before the deadline passes.
+  const awaited = problem === undefined ? active.find((c) => c.benign === true && c.recheckAfterSeconds !== undefined) : undefined;
   const verdict: DiagnosisVerdict =
-    problem !== undefined ? 'RootCauseFound' : note === undefined && !unexplained && completeness >= input.minCompleteness ? 'Healthy' : 'Inconclusive';
+    problem !== undefined ? 'RootCauseFound' : awaited === undefined && note === undefined && !unexplained && completeness >= input.minCompleteness ? 'Healthy' : 'Inconclusive';
+  const undecided =
+    awaited?.recheckAfterSeconds === undefined ? undefined : `${awaited.message}; not decidable before ${new Date(startedAt.getTime() + awaited.recheckAfterSeconds * 1000).toISOString()}`;
 
   const actions: NextAction[] = [];
   for (const candidate of [...(root === undefined ? [] : [root]), ...active]) {
@@ -379,7 +393,7 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
         ...(input.target.name === undefined ? {} : { name: input.target.name }),
         ...(targetObject?.metadata?.uid === undefined ? {} : { uid: targetObject.metadata.uid }),
       },
-      summary: summarise(input.target, root, verdict, findings, note, evidence.unavailable),
+      summary: undecided === undefined ? summarise(input.target, root, verdict, findings, note, evidence.unavailable) : excerpt(undecided, 256),
       ...(problem === undefined
         ? {}
         : {

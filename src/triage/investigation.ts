@@ -49,6 +49,11 @@ export interface Candidate {
   readonly benign?: boolean;
   /** Seconds until this finding's time rule may change it (e.g. a grace period ends): re-check then. */
   readonly recheckAfterSeconds?: number;
+  /**
+   * The symptom cannot resolve while this holds, whatever else is fixed (nothing will ever serve an
+   * Ingress without a usable class): it outranks causes further down the chain.
+   */
+  readonly blocksAlone?: boolean;
 }
 
 export function refOf(kind: string, object: KubeObject | undefined, fallback?: { name: string; namespace?: string }): ObjectRef {

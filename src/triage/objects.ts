@@ -34,7 +34,7 @@ export interface Container {
   readonly name: string;
   readonly image?: string;
   readonly resources?: { readonly requests?: Quantities; readonly limits?: Quantities };
-  readonly ports?: readonly { readonly containerPort?: number; readonly hostPort?: number; readonly name?: string }[];
+  readonly ports?: readonly { readonly containerPort?: number; readonly hostPort?: number; readonly name?: string; readonly protocol?: string }[];
 }
 
 export interface NodeSelectorRequirement {

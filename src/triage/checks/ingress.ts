@@ -51,7 +51,8 @@ export const ingressRouting: Check = {
         } else {
           sound = false;
           inv.report({
-            code: 'NoIngressClass', severity: 'Critical', object: ref, confidence: 0.95,
+            // No controller picks up a classless Ingress without a default class: a backend fix changes nothing.
+            code: 'NoIngressClass', severity: 'Critical', object: ref, confidence: 0.95, blocksAlone: true,
             message: `${message}, so no controller will serve it`, anchors, chain: [...chain, ref], nextActions,
           });
         }
@@ -80,7 +81,8 @@ export const ingressRouting: Check = {
         } else {
           sound = false;
           inv.report({
-            code: 'IngressClassNotFound', severity: 'Critical', object: ref, confidence: 1, message, anchors,
+            // A class nothing defines is a class no controller serves: the backend's state is moot until it exists.
+            code: 'IngressClassNotFound', severity: 'Critical', object: ref, confidence: 1, blocksAlone: true, message, anchors,
             chain: [...chain, ref, refOf('IngressClass', undefined, { name: className })], nextActions,
           });
         }

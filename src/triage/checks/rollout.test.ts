@@ -23,6 +23,17 @@ describe('parseCreateFailure', () => {
     });
   });
 
+  test.each([
+    [
+      'Error creating: pods "api-5d8f7b9c6-x7k2p" is forbidden: failed quota: compute: must specify limits.cpu for: api; limits.memory for: api, sidecar',
+      ['limits.cpu for: api', 'limits.memory for: api, sidecar'],
+    ],
+    ['pods "a" is forbidden: failed quota: compute: must specify limits.cpu for: nginx; must specify limits.memory for: nginx', ['limits.cpu for: nginx', 'limits.memory for: nginx']],
+    ['Error creating: pods "a" is forbidden: failed quota: compute: must specify limits.cpu,limits.memory', ['limits.cpu', 'limits.memory']],
+  ])('a quota on resources the pods do not set: %s', (message, missing) => {
+    expect(parseCreateFailure(message)).toEqual({ kind: 'QuotaUnset', quota: 'compute', missing });
+  });
+
   test('quota, StatefulSet controller wording', () => {
     const message = 'create Pod db-3 in StatefulSet db failed error: pods "db-3" is forbidden: exceeded quota: pod-count, requested: pods=1, used: pods=3, limited: pods=3';
     expect(parseCreateFailure(message)).toEqual({ kind: 'Quota', quota: 'pod-count', items: [{ resource: 'pods', requested: '1', used: '3', limited: '3' }] });

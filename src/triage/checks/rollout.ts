@@ -83,6 +83,8 @@ interface PodSecurityControl {
 /** What a FailedCreate message says stopped the controller from creating pods. */
 export type CreateFailure =
   | { readonly kind: 'Quota'; readonly quota: string; readonly items: readonly QuotaItem[] }
+  /** The quota tracks a resource the pods do not set (a quota on limits.cpu needs every pod to set one). */
+  | { readonly kind: 'QuotaUnset'; readonly quota: string; readonly missing: readonly string[] }
   | { readonly kind: 'PodSecurity'; readonly policy: string; readonly controls: readonly PodSecurityControl[] }
   | { readonly kind: 'Other'; readonly text: string };
 
@@ -127,6 +129,13 @@ export function parseCreateFailure(message: string): CreateFailure {
     const limited = resourceList(limitedText);
     const items = [...requested.entries()].map(([resource, value]) => ({ resource, requested: value, used: used.get(resource) ?? '?', limited: limited.get(resource) ?? '?' }));
     return { kind: 'Quota', quota: name, items };
+  }
+  // 1.35: `failed quota: q: must specify limits.cpu for: app; limits.memory for: app`; older: `must specify limits.cpu,limits.memory`.
+  const unset = /failed quota: ([^:\s]+): must specify (.+)$/s.exec(message);
+  if (unset !== null) {
+    const [, name = '', rest = ''] = unset;
+    const missing = rest.split(/;\s*|,(?=[a-z.\-/]+(?:\s+for:|,|$))/).map((part) => part.trim().replace(/^must specify\s+/, '').replace(/\.$/, '')).filter((part) => part !== '');
+    return { kind: 'QuotaUnset', quota: name, missing };
   }
   const security = /violates PodSecurity "([^"]+)": (.*)$/s.exec(message);
   if (security !== null) {
@@ -175,6 +184,21 @@ function reportCreateFailure(inv: Investigation, evidence: CreateEvidence): void
         chain: [...evidence.chain, refOf('ResourceQuota', quota, { name: failure.quota, namespace: ns })],
         nextActions: [
           { description: `Compare ResourceQuota ${failure.quota}'s hard limits with what is used`, command: `kubectl describe resourcequota ${failure.quota} -n ${ns}`, safety: 'ReadOnly' },
+          ...evidence.actions,
+        ],
+      });
+      return;
+    }
+    case 'QuotaUnset': {
+      const lookup = inv.get<ResourceQuota>('ResourceQuota', 'rollout.quota', failure.quota, ns);
+      const quota = lookup.state === 'Found' ? lookup.object : undefined;
+      inv.report({
+        code: 'QuotaExceeded', severity: 'Critical', object: creatorRef, confidence: 0.9,
+        message: `${who} cannot create pods: ResourceQuota ${failure.quota} tracks resources the pod template does not set, and the quota admission refuses pods without them: must specify ${failure.missing.join('; ')}`,
+        anchors: [...evidence.anchors, ...(quota === undefined ? [] : [inv.anchorField('ResourceQuota', quota, 'spec.hard')])].slice(0, 3),
+        chain: [...evidence.chain, refOf('ResourceQuota', quota, { name: failure.quota, namespace: ns })],
+        nextActions: [
+          { description: `Show which resources ResourceQuota ${failure.quota} tracks; set them in the pod template (or a LimitRange default)`, command: `kubectl describe resourcequota ${failure.quota} -n ${ns}`, safety: 'ReadOnly' },
           ...evidence.actions,
         ],
       });

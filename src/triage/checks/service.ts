@@ -2,7 +2,7 @@ import type { ObjectRef } from '../../crds/envelope';
 import { refOf } from '../investigation';
 import { conditionOf, type EndpointSlice, type Pod, type Service } from '../objects';
 import { INDEX } from '../snapshot';
-import type { Check } from './check';
+import type { Check, CheckContext } from './check';
 
 function selectorMatches(selector: Readonly<Record<string, string>>, pod: Pod): boolean {
   return Object.entries(selector).every(([key, value]) => pod.metadata?.labels?.[key] === value);
@@ -34,7 +34,10 @@ export const serviceEndpoints: Check = {
     const declaresPorts = (service.spec?.ports ?? []).length > 0;
     const serving = declaresPorts ? slices.filter((s) => (s.ports ?? []).length > 0) : slices;
     const ready = serving.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready === true);
-    if (ready.length > 0) return;
+    if (ready.length > 0) {
+      if (!selectorless) undeclaredNumericTarget(ctx, service, chain);
+      return;
+    }
     const portless = slices.find((s) => (s.ports ?? []).length === 0 && (s.endpoints ?? []).some((e) => e.conditions?.ready === true));
     if (portless !== undefined && declaresPorts) {
       const targets = (service.spec?.ports ?? []).map((p) => String(p.targetPort ?? p.port));
@@ -109,3 +112,35 @@ export const serviceEndpoints: Check = {
     for (const pod of notReady.slice(0, 3)) ctx.follow('Pod', pod, [...chain, ref]);
   },
 };
+
+/**
+ * A numeric targetPort is used as is, so the EndpointSlice lists ready endpoints even when nothing
+ * listens there; containerPort is informational, but when every selected pod declares its ports and
+ * none declares this one, traffic most likely lands on a closed port.
+ */
+function undeclaredNumericTarget(ctx: CheckContext, service: Service, chain: readonly ObjectRef[]): void {
+  const { inv } = ctx;
+  const ref = refOf('Service', service);
+  const ns = ref.namespace ?? '';
+  const numeric = (service.spec?.ports ?? []).filter((p) => typeof p.targetPort === 'number' || (p.targetPort === undefined && typeof p.port === 'number'));
+  if (numeric.length === 0) return;
+  const pods = (inv.list<Pod>('Pod', 'service.pods', ns) ?? []).filter((pod) => selectorMatches(service.spec?.selector ?? {}, pod));
+  const declared = pods.map((pod) => (pod.spec?.containers ?? []).flatMap((c) => (c.ports ?? []).map((port) => `${port.containerPort}/${port.protocol ?? 'TCP'}`)));
+  if (pods.length === 0 || declared.some((ports) => ports.length === 0)) return;
+  const missing = numeric.filter((p) => {
+    const target = `${String(p.targetPort ?? p.port)}/${p.protocol ?? 'TCP'}`;
+    return declared.every((ports) => !ports.includes(target));
+  });
+  if (missing.length === 0) return;
+  const podPorts = [...new Set(declared.flat())].sort().join(', ');
+  inv.report({
+    code: 'TargetPortMismatch', severity: 'Critical', object: ref, confidence: 0.7,
+    message: `Service ${ns}/${ref.name} sends traffic to targetPort ${missing.map((p) => String(p.targetPort ?? p.port)).join(', ')}, which none of its ${pods.length} pod(s) declares (they declare ${podPorts}): connections most likely reach a closed port`,
+    anchors: [inv.anchorField('Service', service, 'spec.ports'), ...(pods[0] === undefined ? [] : [inv.anchorField('Pod', pods[0], 'spec.containers')])],
+    chain: [...chain, ref],
+    nextActions: [
+      { description: 'Compare the Service targetPort with the container ports', command: `kubectl get svc ${ref.name} -n ${ns} -o jsonpath='{.spec.ports}'`, safety: 'ReadOnly' },
+      { description: 'List the pods and their declared ports', command: `kubectl get pods -n ${ns} -o custom-columns=NAME:.metadata.name,PORTS:.spec.containers[*].ports`, safety: 'ReadOnly' },
+    ],
+  });
+}
