@@ -107,7 +107,9 @@ describe('pvc-binding on the real PV controller', () => {
     const uid = await claim('data-external', { storageClassName: className });
     await claimEvent(uid, 'ExternalProvisioning');
     const early = await triage('pvc-external-early', { intent: 'pvc-binding', target: { kind: 'PersistentVolumeClaim', name: 'data-external' } });
-    expect(early.verdict).toBe('Healthy');
+    // Not decidable while the grace period runs: Inconclusive, saying until when, never Healthy.
+    expect(early.verdict).toBe('Inconclusive');
+    expect(early.envelope.summary).toContain('not decidable before');
     expect(early.envelope.findings.map((f) => [f.code, f.severity])).toEqual([['ProvisioningInProgress', 'Info']]);
 
     expect(early.envelope.evidence.present).toContain('claim.events');
