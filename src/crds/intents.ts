@@ -11,6 +11,7 @@ export const TARGET_KINDS = [
   'Job',
   'Node',
   'Namespace',
+  'HorizontalPodAutoscaler',
 ] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
@@ -58,6 +59,10 @@ export const BUILT_IN_INTENTS = {
   'node-pressure': {
     targetKinds: ['Node'],
     description: 'Why nodes are NotReady, under pressure or cordoned.',
+  },
+  autoscaling: {
+    targetKinds: ['HorizontalPodAutoscaler', 'Deployment', 'StatefulSet', 'ReplicaSet', 'Namespace'],
+    description: 'Why a HorizontalPodAutoscaler does not scale.',
   },
   'namespace-health': {
     targetKinds: ['Namespace'],

@@ -69,6 +69,7 @@ const NAMESPACE_EVIDENCE: Readonly<Record<string, string>> = {
   Deployment: 'deployments',
   StatefulSet: 'statefulsets',
   DaemonSet: 'daemonsets',
+  HorizontalPodAutoscaler: 'autoscalers',
 };
 
 interface Subject {

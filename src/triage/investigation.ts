@@ -21,6 +21,8 @@ const API_VERSIONS: Readonly<Record<string, string>> = {
   StatefulSet: 'apps/v1',
   DaemonSet: 'apps/v1',
   Job: 'batch/v1',
+  HorizontalPodAutoscaler: 'autoscaling/v2',
+  Lease: 'coordination.k8s.io/v1',
 };
 
 const CLUSTER_SCOPED = new Set(['Node', 'Namespace', 'PersistentVolume', 'StorageClass', 'IngressClass']);

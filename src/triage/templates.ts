@@ -14,7 +14,7 @@ const WORKLOAD_CHECKS = ['deployment.pods', 'statefulset.pods', 'replicaset.pods
 const POD_CHECKS = ['pod.scheduling', 'pod.image-pull', 'pod.crashloop'];
 const ROLLOUT_CHECKS = ['deployment.rollout', 'statefulset.rollout', 'daemonset.rollout'];
 /** What namespace-health looks at first: every symptom-level object of a namespace. */
-const NAMESPACE_CHECKS = ['claim.binding', ...POD_CHECKS, 'ingress.routing', 'service.endpoints', ...ROLLOUT_CHECKS];
+const NAMESPACE_CHECKS = ['claim.binding', ...POD_CHECKS, 'ingress.routing', 'service.endpoints', ...ROLLOUT_CHECKS, 'hpa.scaling'];
 
 /** The built-in intents, written in the TriageTemplate format: steps are hops along the causal chain. */
 export const BUILT_IN_TEMPLATES: Readonly<Record<string, unknown>> = {
@@ -85,6 +85,15 @@ export const BUILT_IN_TEMPLATES: Readonly<Record<string, unknown>> = {
       { name: 'replicaset', checks: ['replicaset.pods'] },
       { name: 'pod', checks: POD_CHECKS },
       { name: 'claim', checks: ['claim.binding'] },
+    ],
+  },
+  autoscaling: {
+    version: '1',
+    description: 'Why a HorizontalPodAutoscaler does not scale.',
+    targetKinds: ['HorizontalPodAutoscaler', 'Deployment', 'StatefulSet', 'ReplicaSet', 'Namespace'],
+    steps: [
+      { name: 'workload', checks: ['deployment.autoscalers', 'statefulset.autoscalers', 'replicaset.autoscalers'] },
+      { name: 'autoscaler', checks: ['hpa.scaling'] },
     ],
   },
   'namespace-health': {

@@ -1,3 +1,4 @@
+import { autoscalerFollowers, hpaScaling } from './autoscaling';
 import type { Check } from './check';
 import { claimBinding } from './claim';
 import { podCrashloop, podImagePull } from './containers';
@@ -10,7 +11,7 @@ import { workloadChecks } from './workload';
 
 /** Every built-in check, by name: registered once; templates refer to them by name. */
 export const CHECKS: ReadonlyMap<string, Check> = new Map(
-  [claimBinding, podScheduling, ingressRouting, serviceEndpoints, podCrashloop, podImagePull, nodeHealth, ...rolloutChecks, ...workloadChecks].map(
+  [claimBinding, podScheduling, ingressRouting, serviceEndpoints, podCrashloop, podImagePull, nodeHealth, ...rolloutChecks, ...workloadChecks, hpaScaling, ...autoscalerFollowers].map(
     (check) => [check.name, check],
   ),
 );
