@@ -12,6 +12,7 @@ export const TARGET_KINDS = [
   'Node',
   'Namespace',
   'HorizontalPodAutoscaler',
+  'CronJob',
 ] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
@@ -59,6 +60,10 @@ export const BUILT_IN_INTENTS = {
   'node-pressure': {
     targetKinds: ['Node'],
     description: 'Why nodes are NotReady, under pressure or cordoned.',
+  },
+  'job-failures': {
+    targetKinds: ['Job', 'CronJob', 'Namespace'],
+    description: 'Why a Job failed or does not run, and why a CronJob does not start Jobs.',
   },
   autoscaling: {
     targetKinds: ['HorizontalPodAutoscaler', 'Deployment', 'StatefulSet', 'ReplicaSet', 'Namespace'],

@@ -70,6 +70,8 @@ const NAMESPACE_EVIDENCE: Readonly<Record<string, string>> = {
   StatefulSet: 'statefulsets',
   DaemonSet: 'daemonsets',
   HorizontalPodAutoscaler: 'autoscalers',
+  Job: 'jobs',
+  CronJob: 'cronjobs',
 };
 
 interface Subject {

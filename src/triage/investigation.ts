@@ -22,6 +22,7 @@ const API_VERSIONS: Readonly<Record<string, string>> = {
   DaemonSet: 'apps/v1',
   Job: 'batch/v1',
   HorizontalPodAutoscaler: 'autoscaling/v2',
+  CronJob: 'batch/v1',
   Lease: 'coordination.k8s.io/v1',
 };
 

@@ -87,6 +87,18 @@ export const BUILT_IN_TEMPLATES: Readonly<Record<string, unknown>> = {
       { name: 'claim', checks: ['claim.binding'] },
     ],
   },
+  'job-failures': {
+    version: '1',
+    description: 'Why a Job failed or does not run, and why a CronJob does not start Jobs.',
+    targetKinds: ['Job', 'CronJob', 'Namespace'],
+    // A step examines only what the previous one reached: pods a Job leads to are examined one hop on,
+    // whether the Job was the target (step 1) or reached from its CronJob (step 2).
+    steps: [
+      { name: 'objects', checks: ['cronjob.status', 'job.status', 'job.pods'] },
+      { name: 'job', checks: ['job.status', 'job.pods', 'pod.crashloop', 'pod.image-pull', 'pod.scheduling'] },
+      { name: 'pod', checks: ['pod.crashloop', 'pod.image-pull', 'pod.scheduling'] },
+    ],
+  },
   autoscaling: {
     version: '1',
     description: 'Why a HorizontalPodAutoscaler does not scale.',

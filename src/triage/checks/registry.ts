@@ -1,5 +1,6 @@
 import { autoscalerFollowers, hpaScaling } from './autoscaling';
 import type { Check } from './check';
+import { cronJobStatus, jobStatus } from './jobs';
 import { claimBinding } from './claim';
 import { podCrashloop, podImagePull } from './containers';
 import { nodeHealth } from './node';
@@ -11,7 +12,7 @@ import { workloadChecks } from './workload';
 
 /** Every built-in check, by name: registered once; templates refer to them by name. */
 export const CHECKS: ReadonlyMap<string, Check> = new Map(
-  [claimBinding, podScheduling, ingressRouting, serviceEndpoints, podCrashloop, podImagePull, nodeHealth, ...rolloutChecks, ...workloadChecks, hpaScaling, ...autoscalerFollowers].map(
+  [claimBinding, podScheduling, ingressRouting, serviceEndpoints, podCrashloop, podImagePull, nodeHealth, ...rolloutChecks, ...workloadChecks, hpaScaling, ...autoscalerFollowers, jobStatus, cronJobStatus].map(
     (check) => [check.name, check],
   ),
 );

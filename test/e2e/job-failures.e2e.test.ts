@@ -1,0 +1,52 @@
+import type { Envelope } from '../../src/crds/envelope';
+import { verifyAnchors } from './support/anchors';
+import { eventually } from './support/eventually';
+import { kube } from './support/kube';
+import { startOperator, stopAllOperators } from './support/operator';
+import { useTestNamespace } from './support/test-namespace';
+import { createTriageRequest, triaged } from './support/triage';
+
+// job-failures on the real job controller. Failing Job pods need a real kubelet (see kubelet-real);
+// here the states the controllers produce by themselves: a suspended Job and a suspended CronJob.
+const ns = useTestNamespace('e2e-jobs');
+const image = 'registry.k8s.io/pause:3.10';
+
+beforeAll(async () => {
+  await startOperator();
+});
+
+afterAll(async () => {
+  await stopAllOperators();
+});
+
+async function triage(name: string, spec: Record<string, unknown>): Promise<{ verdict: string | undefined; envelope: Envelope }> {
+  await createTriageRequest(ns.name, name, spec);
+  const request = await triaged(ns.name, name);
+  const envelope = request.status?.envelope;
+  if (envelope === undefined) throw new Error(`no envelope for ${name}: ${JSON.stringify(request.status)}`);
+  expect(await verifyAnchors(envelope)).toEqual([]);
+  return { verdict: request.status?.verdict, envelope };
+}
+
+test('JobSuspended: the job controller marks the Job Suspended and creates no pods', async () => {
+  await kube().raw.create(`/apis/batch/v1/namespaces/${ns.name}/jobs`, {
+    apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'reindex' },
+    spec: { suspend: true, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'reindex', image }] } } },
+  });
+  await eventually('the job controller marked it Suspended', async () => {
+    const job = await kube().raw.get<{ status?: { conditions?: { type: string; status: string }[] } }>(`/apis/batch/v1/namespaces/${ns.name}/jobs/reindex`);
+    return job.status?.conditions?.some((c) => c.type === 'Suspended' && c.status === 'True') === true ? true : undefined;
+  });
+  const { verdict, envelope } = await triage('why-reindex', { intent: 'job-failures', target: { kind: 'Job', name: 'reindex' } });
+  expect([verdict, envelope.rootCause?.code]).toEqual(['RootCauseFound', 'JobSuspended']);
+});
+
+test('CronJobSuspended, found by a namespace sweep', async () => {
+  await kube().raw.create(`/apis/batch/v1/namespaces/${ns.name}/cronjobs`, {
+    apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'nightly' },
+    spec: { schedule: '0 2 * * *', suspend: true, jobTemplate: { spec: { template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'report', image }] } } } } },
+  });
+  const { verdict, envelope } = await triage('why-nightly', { intent: 'job-failures' });
+  expect(verdict).toBe('RootCauseFound');
+  expect(envelope.findings.map((f) => f.code).concat(envelope.rootCause?.code ?? '').sort()).toEqual(['CronJobSuspended', 'JobSuspended']);
+});
