@@ -61,6 +61,10 @@ export const BUILT_IN_INTENTS = {
     targetKinds: ['Node'],
     description: 'Why nodes are NotReady, under pressure or cordoned.',
   },
+  'admission-webhooks': {
+    targetKinds: ['Namespace'],
+    description: 'Which admission webhooks the apiserver cannot call, cluster-wide.',
+  },
   'job-failures': {
     targetKinds: ['Job', 'CronJob', 'Namespace'],
     description: 'Why a Job failed or does not run, and why a CronJob does not start Jobs.',

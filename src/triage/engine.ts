@@ -57,7 +57,7 @@ const SYMPTOM_CODES = new Set([
   'ProgressDeadlineExceeded', 'RolloutStalled', 'ReplicasUnavailable',
 ]);
 
-const CLUSTER_SCOPED_SUBJECTS = new Set(['Node']);
+const CLUSTER_SCOPED_SUBJECTS = new Set(['Node', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
 
 /** Evidence key of a namespace-wide read of each kind. */
 const NAMESPACE_EVIDENCE: Readonly<Record<string, string>> = {
@@ -72,6 +72,8 @@ const NAMESPACE_EVIDENCE: Readonly<Record<string, string>> = {
   HorizontalPodAutoscaler: 'autoscalers',
   Job: 'jobs',
   CronJob: 'cronjobs',
+  ValidatingWebhookConfiguration: 'webhooks',
+  MutatingWebhookConfiguration: 'webhooks',
 };
 
 interface Subject {

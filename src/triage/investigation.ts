@@ -23,10 +23,12 @@ const API_VERSIONS: Readonly<Record<string, string>> = {
   Job: 'batch/v1',
   HorizontalPodAutoscaler: 'autoscaling/v2',
   CronJob: 'batch/v1',
+  ValidatingWebhookConfiguration: 'admissionregistration.k8s.io/v1',
+  MutatingWebhookConfiguration: 'admissionregistration.k8s.io/v1',
   Lease: 'coordination.k8s.io/v1',
 };
 
-const CLUSTER_SCOPED = new Set(['Node', 'Namespace', 'PersistentVolume', 'StorageClass', 'IngressClass']);
+const CLUSTER_SCOPED = new Set(['Node', 'Namespace', 'PersistentVolume', 'StorageClass', 'IngressClass', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
 
 // Watch keys: how a run's reads are matched against later changes (src/kube watch index).
 export const uidKey = (uid: string): string => `uid:${uid}`;

@@ -87,6 +87,15 @@ export const BUILT_IN_TEMPLATES: Readonly<Record<string, unknown>> = {
       { name: 'claim', checks: ['claim.binding'] },
     ],
   },
+  'admission-webhooks': {
+    version: '1',
+    description: 'Which admission webhooks the apiserver cannot call, cluster-wide.',
+    targetKinds: ['Namespace'],
+    // Webhook configurations are cluster-scoped and affect every namespace: a trusted namespace's question.
+    scope: 'Cluster',
+    ranking: 'BlastRadius',
+    steps: [{ name: 'webhooks', checks: ['validatingwebhook.backend', 'mutatingwebhook.backend'] }],
+  },
   'job-failures': {
     version: '1',
     description: 'Why a Job failed or does not run, and why a CronJob does not start Jobs.',

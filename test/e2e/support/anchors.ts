@@ -1,4 +1,5 @@
 import type { Anchor, Envelope } from '../../../src/crds/envelope';
+import type { KubeClient } from '../../../src/kube/client';
 import { kube } from './kube';
 
 const PLURALS: Readonly<Record<string, string>> = {
@@ -6,6 +7,8 @@ const PLURALS: Readonly<Record<string, string>> = {
   Service: 'services', StorageClass: 'storageclasses', Ingress: 'ingresses', IngressClass: 'ingressclasses',
   EndpointSlice: 'endpointslices', Event: 'events', Deployment: 'deployments', ReplicaSet: 'replicasets',
   StatefulSet: 'statefulsets', DaemonSet: 'daemonsets', Job: 'jobs', Secret: 'secrets', ResourceQuota: 'resourcequotas', Namespace: 'namespaces',
+  Lease: 'leases', HorizontalPodAutoscaler: 'horizontalpodautoscalers', CronJob: 'cronjobs',
+  ValidatingWebhookConfiguration: 'validatingwebhookconfigurations', MutatingWebhookConfiguration: 'mutatingwebhookconfigurations',
 };
 
 function collectionPath(anchor: Anchor): string {
@@ -21,11 +24,11 @@ function collectionPath(anchor: Anchor): string {
  * resourceVersionMatch=Exact returns that version even when the object changed since (a pod that
  * became Ready after the triage). Without a resourceVersion, or once etcd compacted it, the live object.
  */
-async function readAnchored(anchor: Anchor): Promise<Record<string, unknown>> {
+async function readAnchored(anchor: Anchor, raw: KubeClient): Promise<Record<string, unknown>> {
   const { name, resourceVersion } = anchor.object;
   if (resourceVersion !== undefined && resourceVersion !== '') {
     try {
-      const list = await kube().raw.get<{ items?: Record<string, unknown>[] }>(collectionPath(anchor), {
+      const list = await raw.get<{ items?: Record<string, unknown>[] }>(collectionPath(anchor), {
         fieldSelector: `metadata.name=${name}`,
         resourceVersion,
         resourceVersionMatch: 'Exact',
@@ -36,7 +39,7 @@ async function readAnchored(anchor: Anchor): Promise<Record<string, unknown>> {
       if (!String(error).includes('410')) throw error;
     }
   }
-  return kube().raw.get<Record<string, unknown>>(`${collectionPath(anchor)}/${name}`);
+  return raw.get<Record<string, unknown>>(`${collectionPath(anchor)}/${name}`);
 }
 
 // Written apart from src/triage/field-path.ts on purpose: the check must not share the engine's bugs.
@@ -70,12 +73,12 @@ function asText(value: unknown): string {
  * names, and the excerpt must be what the field or Event message said at the anchored resourceVersion (modulo redaction and the
  * 240-character cut, which end in "[REDACTED]" / "…").
  */
-export async function verifyAnchors(envelope: Envelope): Promise<string[]> {
+export async function verifyAnchors(envelope: Envelope, raw: KubeClient = kube().raw): Promise<string[]> {
   const problems: string[] = [];
   for (const anchor of envelope.anchors) {
     let live: Record<string, unknown>;
     try {
-      live = await readAnchored(anchor);
+      live = await readAnchored(anchor, raw);
     } catch (error: unknown) {
       problems.push(`${anchor.id}: ${anchor.object.kind} ${anchor.object.name} not readable: ${String(error)}`);
       continue;
