@@ -61,6 +61,10 @@ export const BUILT_IN_INTENTS = {
     targetKinds: ['Node'],
     description: 'Why nodes are NotReady, under pressure or cordoned.',
   },
+  'drain-blocked': {
+    targetKinds: ['Node', 'Namespace'],
+    description: 'Why a cordoned node does not empty: disruption budgets that allow no eviction.',
+  },
   'admission-webhooks': {
     targetKinds: ['Namespace'],
     description: 'Which admission webhooks the apiserver cannot call, cluster-wide.',

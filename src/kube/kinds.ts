@@ -41,6 +41,7 @@ export const WATCHED_KINDS = [
   { key: 'Job', kind: 'Job', group: 'batch', version: 'v1', plural: 'jobs', namespaced: true },
   { key: 'ValidatingWebhookConfiguration', kind: 'ValidatingWebhookConfiguration', group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingwebhookconfigurations', namespaced: false },
   { key: 'MutatingWebhookConfiguration', kind: 'MutatingWebhookConfiguration', group: 'admissionregistration.k8s.io', version: 'v1', plural: 'mutatingwebhookconfigurations', namespaced: false },
+  { key: 'PodDisruptionBudget', kind: 'PodDisruptionBudget', group: 'policy', version: 'v1', plural: 'poddisruptionbudgets', namespaced: true },
   { key: 'CronJob', kind: 'CronJob', group: 'batch', version: 'v1', plural: 'cronjobs', namespaced: true },
   { key: 'HorizontalPodAutoscaler', kind: 'HorizontalPodAutoscaler', group: 'autoscaling', version: 'v2', plural: 'horizontalpodautoscalers', namespaced: true },
   // Node heartbeats: the kubelet renews its Lease every 10 s; node status is posted on change or every 5 min.

@@ -72,6 +72,7 @@ const NAMESPACE_EVIDENCE: Readonly<Record<string, string>> = {
   HorizontalPodAutoscaler: 'autoscalers',
   Job: 'jobs',
   CronJob: 'cronjobs',
+  PodDisruptionBudget: 'budgets',
   ValidatingWebhookConfiguration: 'webhooks',
   MutatingWebhookConfiguration: 'webhooks',
 };

@@ -87,6 +87,12 @@ export const BUILT_IN_TEMPLATES: Readonly<Record<string, unknown>> = {
       { name: 'claim', checks: ['claim.binding'] },
     ],
   },
+  'drain-blocked': {
+    version: '1',
+    description: 'Why a cordoned node does not empty: disruption budgets that allow no eviction.',
+    targetKinds: ['Node', 'Namespace'],
+    steps: [{ name: 'drain', checks: ['node.drain', 'pdb.blocking'] }],
+  },
   'admission-webhooks': {
     version: '1',
     description: 'Which admission webhooks the apiserver cannot call, cluster-wide.',
