@@ -7,6 +7,8 @@
 #   real-node.sh up        registries, containerd + kubelet, image pushes; waits for the node Ready
 #   real-node.sh down      stops all of it: processes, cgroups, bridge; idempotent
 #   real-node.sh kubelet stop|start   only the kubelet (NotReady node; containers keep running)
+#   real-node.sh kubelet pressure disk|memory|pid|off   restarts the kubelet with an eviction threshold
+#                          the node always crosses (<signal>.available<99%: Disk/Memory/PIDPressure), or without
 #   real-node.sh run       (internal) the node itself, inside its private mount namespace
 #
 # Isolation: containerd and the kubelet run in a private mount namespace (unshare) where /var/log,
@@ -60,7 +62,7 @@ write_configs() {
   local bin=$1 images=$2 pki="$state/pki" cg_fs
   # shellcheck disable=SC1091
   source "$state/ports.env"
-  mkdir -p "$rn"/{pki,containerd,run,netns,log,cni-lib,cni-conf,kubelet,sysctl,certs.d,registry-open,registry-auth}
+  mkdir -p "$rn"/{pki,containerd,run,netns,log,cni-lib,cni-conf,kubelet,kubelet.conf.d,sysctl,certs.d,registry-open,registry-auth}
   : >"$rn/enabled"
   echo "$images" >"$rn/images"
 
@@ -228,6 +230,15 @@ serializeImagePulls: false
 maxPods: 30
 podPidsLimit: 1024
 shutdownGracePeriod: 0s
+# Only pods meant for the real node land here (a toleration and the triage.dev/real-node nodeSelector):
+# other tests' pods must not run real containers by accident. Applied when the node registers.
+registerWithTaints:
+- {key: triage.dev/real-node, value: "true", effect: NoSchedule}
+# Eviction tests should not wait minutes: emptyDir usage is measured every 10 s (default 1 m) and a
+# pressure condition clears 10 s after the signal does (default 5 m). Ephemeral-storage limits are enforced.
+localStorageCapacityIsolation: true
+volumeStatsAggPeriod: 10s
+evictionPressureTransitionPeriod: 10s
 EOF
     # 1.35 refuses cgroup v1 unless told otherwise (tmpfs at /sys/fs/cgroup = v1 or hybrid).
     [ "$cg_fs" = cgroup2fs ] || echo "failCgroupV1: false"
@@ -236,7 +247,7 @@ EOF
   printf 'nameserver 10.0.0.10\n' >"$rn/resolv.conf"
 
   cat >"$rn/kubelet.args" <<EOF
-$bin/kubelet --config=$rn/kubelet.yaml --kubeconfig=$rn/kubelet.kubeconfig --hostname-override=$REAL_NODE_NAME --node-ip=$pod_gateway --node-labels=triage.dev/real-node=true,type=real --v=1
+$bin/kubelet --config=$rn/kubelet.yaml --config-dir=$rn/kubelet.conf.d --kubeconfig=$rn/kubelet.kubeconfig --hostname-override=$REAL_NODE_NAME --node-ip=$pod_gateway --node-labels=triage.dev/real-node=true,type=real --v=1
 EOF
 }
 
@@ -349,7 +360,26 @@ kubelet_ctl() {
       rm -f "$rn/kubelet.stopped"
       wait_for real-node "kubelet healthy" "${COMPONENT_START_TIMEOUT:-60}" component_probe real-node
       ;;
-    *) die "usage: real-node.sh kubelet stop|start" ;;
+    pressure)
+      # An eviction threshold the node always crosses, in a config drop-in of its own (the kubelet merges
+      # --config-dir over --config), so "off" is removing it; the kubelet restarts to read it. A kubelet
+      # restarted under pressure rejects the pods already bound to it ("The node had condition: [...]").
+      local threshold
+      case ${2:-} in
+        disk) threshold='nodefs.available: "99%"' ;;
+        memory) threshold='memory.available: "99%"' ;;
+        # Free PIDs are pid_max minus the processes running, always over 99 %: a count no node has instead.
+        pid) threshold='pid.available: "1G"' ;;
+        off) threshold="" ;;
+        *) die "usage: real-node.sh kubelet pressure disk|memory|pid|off" ;;
+      esac
+      mkdir -p "$rn/kubelet.conf.d"
+      rm -f "$rn/kubelet.conf.d/50-pressure.conf"
+      [ -z "$threshold" ] || printf 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nevictionHard: {%s}\n' "$threshold" >"$rn/kubelet.conf.d/50-pressure.conf"
+      kubelet_ctl stop
+      kubelet_ctl start
+      ;;
+    *) die "usage: real-node.sh kubelet stop|start|pressure disk|memory|pid|off" ;;
   esac
 }
 
@@ -479,10 +509,10 @@ case ${1:-} in
   prepare) prepare ;;
   up) up ;;
   down) down ;;
-  kubelet) kubelet_ctl "${2:-}" ;;
+  kubelet) kubelet_ctl "${2:-}" "${3:-}" ;;
   run)
     # Output goes to the real-node component log.
     run_node
     ;;
-  *) die "usage: real-node.sh prepare|up|down|kubelet stop|start" ;;
+  *) die "usage: real-node.sh prepare|up|down|kubelet stop|start|pressure disk|memory|pid|off" ;;
 esac

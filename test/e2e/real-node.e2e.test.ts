@@ -37,9 +37,12 @@ async function realNodeInfo(kubeconfig: string): Promise<RealNodeInfo> {
 
 type Container = NonNullable<V1Pod['spec']>['containers'][number];
 
-/** A pod pinned to the real node by its label (it has no taint, so nothing else is needed). */
+/** The real node's taint keeps every other pod off it: a pod meant for it tolerates the taint and selects the label. */
+const REAL_NODE_TAINT = { key: 'triage.dev/real-node', value: 'true', effect: 'NoSchedule' } as const;
+const onRealNode = { nodeSelector: { 'triage.dev/real-node': 'true' }, tolerations: [{ key: REAL_NODE_TAINT.key, operator: 'Equal', value: 'true', effect: 'NoSchedule' }] };
+
 function podOnRealNode(name: string, container: Container, extra: Partial<NonNullable<V1Pod['spec']>> = {}): V1Pod {
-  return { metadata: { name }, spec: { nodeSelector: { 'triage.dev/real-node': 'true' }, containers: [container], terminationGracePeriodSeconds: 1, ...extra } };
+  return { metadata: { name }, spec: { ...onRealNode, containers: [container], terminationGracePeriodSeconds: 1, ...extra } };
 }
 
 async function running(core: CoreV1Api, namespace: string, name: string, timeoutMs = 60_000): Promise<V1Pod> {
@@ -68,7 +71,7 @@ test('the real node joins Ready within 30 s of cluster-up (from cached binaries)
   const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
   expect(ready?.status).toBe('True');
   expect(node.metadata?.labels?.['triage.dev/real-node']).toBe('true');
-  expect(node.spec?.taints ?? []).toEqual([]);
+  expect((node.spec?.taints ?? []).map((t) => ({ key: t.key, value: t.value, effect: t.effect }))).toEqual([REAL_NODE_TAINT]);
   expect(node.status?.nodeInfo?.kubeletVersion).toMatch(/^v1\.35\./);
   expect(node.status?.nodeInfo?.containerRuntimeVersion).toMatch(/^containerd:\/\//);
   // kwok nodes stay as they are, beside it.
@@ -237,7 +240,7 @@ test('make cluster-down leaves no process, mount, link, iptables rule, cgroup or
       kind: 'Pod',
       metadata: { name: 'busy', namespace: 'default' },
       spec: {
-        nodeSelector: { 'triage.dev/real-node': 'true' },
+        ...onRealNode,
         containers: [{ name: 'main', image: info.busyboxImage, imagePullPolicy: 'Never', command: ['sh', '-c', 'sleep 3600 & sleep 3600'], volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }] }],
         volumes: [{ name: 'scratch', emptyDir: { medium: 'Memory' } }],
       },

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { KubeConfig, NetworkingV1Api, RbacAuthorizationV1Api, Watch, type V1ClusterRole } from '@kubernetes/client-node';
-import type { TriageRequestStatus } from '../../src/crds/triage-request';
+import { KubeConfig, NetworkingV1Api, RbacAuthorizationV1Api, type V1ClusterRole } from '@kubernetes/client-node';
 import { eventually } from './support/eventually';
 import { operatorKubeconfig } from './support/service-account';
 import { kubectl, kubectlOk } from './support/kubectl';
 import { startOperator } from './support/operator';
 import { useOwnCluster } from './support/own-cluster';
 import { runHackScript } from './support/scripts';
+import { StatusRecorder } from './support/status-recorder';
 import { createTriageRequest, triaged } from './support/triage';
 
 // A cluster of its own: this test restarts its apiserver and edits the operator's ClusterRole.
@@ -17,72 +17,6 @@ const serviceAccount = 'system:serviceaccount:triage-system:triage-operator';
 const role = 'triage-operator-manager';
 let saKubeconfig = '';
 let admin: KubeConfig;
-
-/** Every status the operator wrote, as a watch delivered it (a poll could miss a short-lived one). */
-interface Write {
-  readonly name: string;
-  readonly at: number;
-  readonly status: TriageRequestStatus;
-}
-
-/** Watches the namespace's TriageRequests and records each distinct status write; resumes when the watch ends. */
-class StatusRecorder {
-  readonly writes: Write[] = [];
-  private readonly seen = new Map<string, string>();
-  private controller: AbortController | undefined;
-  private resourceVersion = '';
-  private stopped = false;
-
-  constructor(private readonly config: KubeConfig) {}
-
-  async start(): Promise<void> {
-    const list = (await cluster.clients().custom.listNamespacedCustomObject({ group: 'triage.dev', version: 'v1alpha1', namespace, plural: 'triagerequests' })) as {
-      metadata: { resourceVersion: string };
-      items: RequestObject[];
-    };
-    for (const item of list.items) this.record(item);
-    this.resourceVersion = list.metadata.resourceVersion;
-    await this.watch();
-  }
-
-  stop(): void {
-    this.stopped = true;
-    this.controller?.abort();
-  }
-
-  private async watch(): Promise<void> {
-    if (this.stopped) return;
-    this.controller = await new Watch(this.config).watch(
-      `/apis/triage.dev/v1alpha1/namespaces/${namespace}/triagerequests`,
-      { resourceVersion: this.resourceVersion, allowWatchBookmarks: true },
-      (phase, object: RequestObject) => {
-        if (phase === 'ERROR') return;
-        this.resourceVersion = object.metadata.resourceVersion;
-        if (phase !== 'BOOKMARK') this.record(object);
-      },
-      (error: unknown) => {
-        if (this.stopped) return;
-        // The test never restarts the apiserver while recording: an end is a timeout, or a 410 worth a fresh list.
-        const gone = typeof error === 'object' && error !== null && 'statusCode' in error && error.statusCode === 410;
-        setTimeout(() => void (gone ? this.start() : this.watch()), 200);
-      },
-    );
-  }
-
-  private record(object: RequestObject): void {
-    const status = object.status;
-    if (status?.verdict === undefined) return;
-    const key = JSON.stringify(status);
-    if (this.seen.get(object.metadata.name) === key) return;
-    this.seen.set(object.metadata.name, key);
-    this.writes.push({ name: object.metadata.name, at: Date.now(), status });
-  }
-}
-
-interface RequestObject {
-  readonly metadata: { name: string; resourceVersion: string };
-  readonly status?: TriageRequestStatus;
-}
 
 beforeAll(async () => {
   admin = new KubeConfig();
@@ -157,7 +91,7 @@ describe('an informer whose watch fails after it synced', () => {
     await eventually('readyz true again', async () => ((await probe()) === 200 ? true : undefined), { timeoutMs: 30_000, intervalMs: 100 });
     process.stderr.write(`[e2e] apiserver down ${up - down} ms; the operator was ready again ${Date.now() - up} ms after it was back\n`);
 
-    const recorder = new StatusRecorder(admin);
+    const recorder = new StatusRecorder(admin, namespace);
     await recorder.start();
     try {
       // The window: the Ingress exists, the operator's Ingress cache cannot list it.

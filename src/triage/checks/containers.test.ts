@@ -13,6 +13,7 @@ import {
   parseConfigMissing,
   parseEviction,
   parseExecFailure,
+  parseMissingVolumeKey,
   podCrashloop,
   podImagePull,
   registryOf,
@@ -90,6 +91,19 @@ describe('parseConfigMissing (kubelet_pods.go and the configmap/secret managers)
 
   test('other config errors name nothing missing', () => {
     expect(parseConfigMissing('container has runAsNonRoot and image will run as root (pod: "p_shop(uid)", container: app)')).toBeUndefined();
+  });
+});
+
+describe('parseMissingVolumeKey (the configmap/secret volume plugins)', () => {
+  test.each([
+    ['MountVolume.SetUp failed for volume "cfg" : configmap references non-existent config key: absent-key', { configMap: { name: 'app-config' } }, { kind: 'ConfigMap', name: 'app-config', key: 'absent-key' }],
+    ['MountVolume.SetUp failed for volume "tls" : secret references non-existent secret key: tls.key', { secret: { secretName: 'tls' } }, { kind: 'Secret', name: 'tls', key: 'tls.key' }],
+  ])('%s', (text, volume, expected) => {
+    expect(parseMissingVolumeKey(text, volume)).toEqual(expected);
+  });
+
+  test('a missing object is not a missing key', () => {
+    expect(parseMissingVolumeKey('MountVolume.SetUp failed for volume "cfg" : configmap "app-config" not found', { configMap: { name: 'app-config' } })).toBeUndefined();
   });
 });
 

@@ -304,6 +304,21 @@ export function parseConfigMissing(text: string): { kind: 'ConfigMap' | 'Secret'
   return undefined;
 }
 
+/**
+ * A volume's `items` naming a key its ConfigMap/Secret lacks: the kubelet's volume plugins say only
+ * "configmap references non-existent config key: K" (or "secret ... secret key: K"); the object is the volume's.
+ */
+export function parseMissingVolumeKey(
+  text: string,
+  volume: { readonly name?: string; readonly configMap?: KeyRef; readonly secret?: { readonly secretName?: string } } | undefined,
+): { kind: 'ConfigMap' | 'Secret'; name: string; key: string } | undefined {
+  const match = /\b(configmap|secret) references non-existent (?:config|secret) key: (\S+)/i.exec(text);
+  if (match === null) return undefined;
+  const kind = match[1]?.toLowerCase() === 'secret' ? 'Secret' : 'ConfigMap';
+  const name = (kind === 'Secret' ? volume?.secret?.secretName : volume?.configMap?.name) ?? '?';
+  return { kind, name, key: match[2] ?? '' };
+}
+
 interface ContainerFinding {
   readonly code: string;
   readonly severity: Severity;
@@ -706,18 +721,21 @@ function diagnoseMount(inv: Investigation, pod: ContainerPod, ref: ObjectRef, ev
   const statuses = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])];
   if (!creating && statuses.length > 0) return undefined;
   for (const event of events.filter((e) => e.reason === 'FailedMount')) {
-    const missing = parseConfigMissing(event.message);
-    if (missing === undefined) continue;
     const volumeName = /for volume "([^"]+)"/.exec(event.message)?.[1];
     const volume = pod.spec?.volumes?.find((v) => v.name === volumeName);
+    const missing = parseConfigMissing(event.message) ?? parseMissingVolumeKey(event.message, volume);
+    if (missing === undefined) continue;
     const ns = ref.namespace ?? '';
     const kindWord = missing.kind === 'Secret' ? 'secret' : 'configmap';
+    const what = missing.key === undefined ? `${missing.kind} "${missing.name}" not found` : `${missing.kind} "${missing.name}" has no key ${missing.key}`;
     return {
       code: 'ConfigMissing', severity: 'Critical', confidence: 0.9, cause: true,
-      message: `Pod ${ns}/${ref.name} cannot start its containers: volume ${volumeName ?? '?'} cannot be mounted, the kubelet reports ${missing.kind} "${missing.name}" not found`,
+      message: `Pod ${ns}/${ref.name} cannot start its containers: volume ${volumeName ?? '?'} cannot be mounted, the kubelet reports ${what}`,
       anchors: [inv.anchorEvent(event), ...(volume === undefined ? [] : [inv.anchorField(KIND, pod, `spec.volumes[name=${volume.name}]`)])],
       nextActions: [
-        { description: `Check whether ${missing.kind} ${missing.name} exists in ${ns} (create it, fix the volume's reference, or mark it optional)`, command: `kubectl get ${kindWord} ${missing.name} -n ${ns}`, safety: 'ReadOnly' },
+        missing.key === undefined
+          ? { description: `Check whether ${missing.kind} ${missing.name} exists in ${ns} (create it, fix the volume's reference, or mark it optional)`, command: `kubectl get ${kindWord} ${missing.name} -n ${ns}`, safety: 'ReadOnly' }
+          : { description: `List the keys of ${missing.kind} ${missing.name} (names only, no values), to add ${missing.key} or fix the volume's items`, command: `kubectl get ${kindWord} ${missing.name} -n ${ns} -o go-template='{{range $k, $v := .data}}{{println $k}}{{end}}'`, safety: 'ReadOnly' },
         describeAction(ref),
       ],
     };
