@@ -138,7 +138,8 @@ export function exitCodeText(code: number): string {
 
 function restarts(view: ContainerView): string {
   const count = view.status.restartCount ?? 0;
-  return count === 1 ? 'restarted once' : `restarted ${count} times`;
+  // A first failure is caught before the kubelet restarted it (terminated, or a Job pod that never restarts).
+  return count === 0 ? 'not restarted yet' : count === 1 ? 'restarted once' : `restarted ${count} times`;
 }
 
 /** A short one-line quote of kubelet or runtime text, placed last in a message (it may hold quotes of its own). */
