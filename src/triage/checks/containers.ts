@@ -895,6 +895,21 @@ function diagnosePull(inv: Investigation, pod: ContainerPod, ref: ObjectRef, eve
         nextActions: [showImage, describe, ...rollbackAction(owner(), ns, 'the image change')],
       };
     case 'ImagePullUnauthorized': {
+      // The kubelet says when a named pull secret is missing (FailedToRetrieveImagePullSecret): the pull then
+      // goes without it, and the registry's refusal follows from that.
+      const missingSecret = events.find((e) => e.reason === 'FailedToRetrieveImagePullSecret');
+      const named = missingSecret === undefined ? undefined : /image pull secrets \(([^)]+)\)/.exec(missingSecret.message)?.[1];
+      if (missingSecret !== undefined) {
+        return {
+          ...base, code: 'PullSecretNotFound', confidence: 0.9,
+          anchors: [inv.anchorEvent(missingSecret), ...anchors.slice(0, 1), ...(secrets.length === 0 ? [] : [inv.anchorField(KIND, pod, 'spec.imagePullSecrets')])],
+          message: `${subject}: imagePullSecret ${named ?? secrets.join(', ')} does not exist in ${ns} (the kubelet could not retrieve it), so registry ${registry} got no credentials (${cause.said})`,
+          nextActions: [
+            { description: `Check whether Secret ${named ?? secrets[0] ?? ''} exists in ${ns} (names only)`, command: `kubectl get secrets -n ${ns} --field-selector type=kubernetes.io/dockerconfigjson`, safety: 'ReadOnly' },
+            describe,
+          ],
+        };
+      }
       const secretsText = secrets.length === 0 ? 'the pod has no imagePullSecrets' : `the pod pulls with imagePullSecrets ${secrets.join(', ')}`;
       return {
         ...base, code: cause.code,
@@ -942,7 +957,7 @@ function diagnosePull(inv: Investigation, pod: ContainerPod, ref: ObjectRef, eve
 export const podImagePull: Check = {
   name: 'pod.image-pull',
   subject: KIND,
-  codes: ['ImageNotFound', 'ImagePullUnauthorized', 'RegistryUnreachable', 'InvalidImageName', 'ImagePullRateLimited', 'ImagePullFailed'],
+  codes: ['ImageNotFound', 'ImagePullUnauthorized', 'RegistryUnreachable', 'InvalidImageName', 'ImagePullRateLimited', 'ImagePullFailed', 'PullSecretNotFound'],
   evidence: ['pod', 'pod.events'],
   run(ctx, subject, chain) {
     const { inv } = ctx;
