@@ -23,9 +23,14 @@ describe('node.health', () => {
     expect(codes({ kind: 'Node', metadata: { name: 'n1' }, status: { conditions: healthy } })).toEqual([]);
   });
 
-  test('custom conditions are benign, whatever their status', () => {
-    const conditions = [...healthy, { type: 'KernelDeadlock', status: 'True' }, { type: 'FrequentKubeletRestart', status: 'True' }, { type: 'GPUHealthy', status: 'False' }];
+  test('vendor custom conditions are benign, whatever their status', () => {
+    const conditions = [...healthy, { type: 'GPUHealthy', status: 'False' }, { type: 'ExampleVendorMaintenance', status: 'True' }];
     expect(codes({ kind: 'Node', metadata: { name: 'n1' }, status: { conditions } })).toEqual([]);
+  });
+
+  test("node-problem-detector's problem conditions are findings: a hung kernel a fault, restart counters a note", () => {
+    const conditions = [...healthy, { type: 'KernelDeadlock', status: 'True', reason: 'DockerHung' }, { type: 'FrequentKubeletRestart', status: 'True' }, { type: 'ReadonlyFilesystem', status: 'False' }];
+    expect(codes({ kind: 'Node', metadata: { name: 'n1' }, status: { conditions } })).toEqual(['NodeProblemDetected', 'NodeProblemDetected']);
   });
 
   test('Unknown pressure conditions of a silent kubelet are the NotReady finding, not pressure', () => {

@@ -42,13 +42,29 @@ function said(condition: Condition): string {
 }
 
 /**
- * Proves why a node is NotReady, under pressure, without a pod network or cordoned. Only the five
- * standard conditions count: custom ones (node-problem-detector and the like) are benign.
+ * Problem conditions of node-problem-detector's default monitors (True = the problem is present): a
+ * hung kernel or a read-only root filesystem breaks pods on the node whatever the kubelet reports.
+ * Other custom conditions (vendors' own) are informational and stay benign.
+ */
+const PROBLEM_DETECTOR: Readonly<Record<string, 'Critical' | 'Info'>> = {
+  KernelDeadlock: 'Critical',
+  ReadonlyFilesystem: 'Critical',
+  CorruptDockerOverlay2: 'Critical',
+  // Restart counters flag a component that restarted often; the node may be fine now: noted, not a fault.
+  FrequentKubeletRestart: 'Info',
+  FrequentDockerRestart: 'Info',
+  FrequentContainerdRestart: 'Info',
+  FrequentUnregisterNetDevice: 'Info',
+};
+
+/**
+ * Proves why a node is NotReady, under pressure, without a pod network, cordoned, or reported broken by
+ * node-problem-detector. Other custom conditions are benign.
  */
 export const nodeHealth: Check = {
   name: 'node.health',
   subject: 'Node',
-  codes: ['NodeNotReady', 'MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable', 'NodeCordoned'],
+  codes: ['NodeNotReady', 'MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable', 'NodeCordoned', 'NodeProblemDetected'],
   evidence: ['node'],
   run(ctx, subject, chain) {
     const { inv } = ctx;
@@ -109,6 +125,19 @@ export const nodeHealth: Check = {
             ? { description: `Check whether ${name} is reachable and its kubelet runs (on the node: systemctl status kubelet; journalctl -u kubelet)`, command: `kubectl get node ${name} -o wide`, safety: 'ReadOnly' }
             : podsOnNode,
         ],
+      });
+    }
+
+    for (const condition of conditions) {
+      const type = condition.type ?? '';
+      const severity = Object.hasOwn(PROBLEM_DETECTOR, type) ? PROBLEM_DETECTOR[type] : undefined;
+      if (severity === undefined || condition.status !== 'True') continue;
+      inv.report({
+        code: 'NodeProblemDetected', severity, object: ref, confidence: 0.9, ...(severity === 'Info' ? { benign: true } : {}),
+        message: `Node ${name} has node-problem-detector condition ${condition.type}=True${said(condition) === '' ? '' : ` (${said(condition)})`}${since(condition.lastTransitionTime)}`,
+        anchors: [inv.anchorField('Node', node, `status.conditions[type=${condition.type}].message`)],
+        chain: [...chain, ref],
+        nextActions: [describe, podsOnNode],
       });
     }
 
