@@ -96,6 +96,11 @@ const CASES: readonly Case[] = [
     name: 'pull-wrong-secret', intent: 'image-pull', code: 'ImagePullUnauthorized', names: /refused the pull credentials.*wrong-credentials/,
     spec: (info) => pull(`${info.authRegistry}/${info.registryImage}`, { imagePullSecrets: [{ name: 'wrong-credentials' }] })(), caught: pullFailed,
   },
+  {
+    // The kubelet records FailedToRetrieveImagePullSecret and pulls without credentials: the registry's 401 follows.
+    name: 'pull-secret-missing', intent: 'image-pull', code: 'PullSecretNotFound', names: /no-such-pull-secret/,
+    spec: (info) => pull(`${info.authRegistry}/${info.registryImage}`, { imagePullSecrets: [{ name: 'no-such-pull-secret' }] })(), caught: pullFailed,
+  },
   { name: 'pull-closed-port', intent: 'image-pull', code: 'RegistryUnreachable', names: /127\.0\.0\.1:1\b.*connection refused/, spec: pull('127.0.0.1:1/triage/busybox:1'), caught: pullFailed },
   { name: 'pull-invalid-name', intent: 'image-pull', code: 'InvalidImageName', names: /UPPER/, spec: pull('localhost/UPPER:tag'), caught: pullFailed },
   {
@@ -351,6 +356,18 @@ describe('node-pressure on the real node (real kubelet)', () => {
     // Restored: the condition clears once the threshold is gone (evictionPressureTransitionPeriod 10 s).
     await eventually(`${code}=False`, async () => ((await nodeCondition(code)) === 'False' ? true : undefined), { timeoutMs: 90_000, intervalMs: 1_000 });
   }, 240_000);
+
+  test('NodeProblemDetected: a KernelDeadlock condition, posted the way node-problem-detector posts it (a status patch)', async () => {
+    const condition = { type: 'KernelDeadlock', status: 'True', reason: 'DockerHung', message: 'kernel: INFO: task docker:20744 blocked for more than 120 seconds.', lastHeartbeatTime: new Date().toISOString(), lastTransitionTime: new Date().toISOString() };
+    const patch = (conditions: unknown) => kubectlOk(['patch', 'node', NODE, '--subresource=status', '--type=strategic', '-p', JSON.stringify({ status: { conditions } })], undefined, cluster.kubeconfig());
+    await patch([condition]);
+    try {
+      const { verdict, envelope } = await triage('node-problem-detected', { intent: 'node-pressure', target: { kind: 'Node', name: NODE } });
+      expect([verdict, envelope.rootCause?.code]).toEqual(['RootCauseFound', 'NodeProblemDetected']);
+    } finally {
+      await patch([{ ...condition, status: 'False', reason: 'KernelHasNoDeadlock', message: 'kernel has no deadlock' }]);
+    }
+  });
 
   test('NodeNotReady: the kubelet stopped (real kubelet)', async () => {
     const stop = await runHackScript('component.sh', cluster.env, { args: ['stop', 'kubelet'] });
