@@ -374,8 +374,8 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   const awaited = problem === undefined ? active.find((c) => c.benign === true && c.recheckAfterSeconds !== undefined) : undefined;
   const verdict: DiagnosisVerdict =
     problem !== undefined ? 'RootCauseFound' : awaited === undefined && note === undefined && !unexplained && completeness >= input.minCompleteness ? 'Healthy' : 'Inconclusive';
-  const undecided =
-    awaited?.recheckAfterSeconds === undefined ? undefined : `${awaited.message}; not decidable before ${new Date(startedAt.getTime() + awaited.recheckAfterSeconds * 1000).toISOString()}`;
+  // The time itself is status.nextCheckAt: one computed from now would change the summary on every run.
+  const undecided = awaited === undefined ? undefined : `${awaited.message}; not decidable yet, checked again when the wait ends (status.nextCheckAt)`;
 
   const actions: NextAction[] = [];
   for (const candidate of [...(root === undefined ? [] : [root]), ...active]) {

@@ -109,7 +109,7 @@ describe('pvc-binding on the real PV controller', () => {
     const early = await triage('pvc-external-early', { intent: 'pvc-binding', target: { kind: 'PersistentVolumeClaim', name: 'data-external' } });
     // Not decidable while the grace period runs: Inconclusive, saying until when, never Healthy.
     expect(early.verdict).toBe('Inconclusive');
-    expect(early.envelope.summary).toContain('not decidable before');
+    expect(early.envelope.summary).toContain('not decidable yet');
     expect(early.envelope.findings.map((f) => [f.code, f.severity])).toEqual([['ProvisioningInProgress', 'Info']]);
 
     expect(early.envelope.evidence.present).toContain('claim.events');

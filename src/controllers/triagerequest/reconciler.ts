@@ -67,7 +67,9 @@ export class TriageRequestReconciler {
     const rerunToken = request.metadata.annotations?.[RERUN_ANNOTATION];
     const rerunRequested = rerunToken !== undefined && rerunToken !== current.rerunToken;
     const untilRecheck = current.nextCheckAt === undefined ? undefined : Date.parse(current.nextCheckAt) - this.deps.now().getTime();
-    const settled = current.observedGeneration === generation && current.verdict !== undefined && SETTLED.has(current.verdict);
+    // A status the apiserver refused as too large is final for this generation: re-running cannot make it fit.
+    const tooLarge = current.verdict === 'Failed' && current.conditions?.some((c) => c.type === 'Complete' && c.reason === 'StatusTooLarge') === true;
+    const settled = current.observedGeneration === generation && current.verdict !== undefined && (SETTLED.has(current.verdict) || tooLarge);
     const log = this.deps.logger.child({ controller: CONTROLLER_NAME, reconcileID: randomUUID(), request: key });
     if (!continuous && settled && !rerunRequested && !(untilRecheck !== undefined && untilRecheck <= 0)) {
       this.deps.metrics.triageSkipped.inc({ reason: 'UpToDate' });
@@ -352,5 +354,5 @@ function statusPath(namespace: string, name: string): string {
 /** The apiserver or etcd refused a write for its size: the same write can never succeed. */
 function isTooLarge(error: unknown): boolean {
   if (!(error instanceof ApiError)) return false;
-  return error.statusCode === 413 || (error.statusCode === 500 && /too large/i.test(error.message)) || (error.statusCode === 422 && /too long|too large/i.test(error.message));
+  return error.statusCode === 413 || (error.statusCode === 500 && /too large/i.test(error.message));
 }

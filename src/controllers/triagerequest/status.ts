@@ -33,6 +33,8 @@ export function boundStatus(status: TriageRequestStatus): TriageRequestStatus {
   let bounded: TriageRequestStatus = {
     ...status,
     ...(status.target === undefined ? {} : { target: cut(status.target, MAX_TARGET) }),
+    // Copied from an annotation, which may be up to 256 KiB: only a token's identity matters.
+    ...(status.rerunToken === undefined ? {} : { rerunToken: cut(status.rerunToken, MAX_TARGET) }),
     ...(status.conditions === undefined ? {} : { conditions: status.conditions.map((c) => ({ ...c, message: cut(c.message, MAX_CONDITION_MESSAGE) })) }),
   };
   if (sizeOf(bounded) <= STATUS_BUDGET_BYTES || bounded.envelope === undefined) return bounded;

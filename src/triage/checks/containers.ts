@@ -5,7 +5,7 @@ import { parseQuantity } from '../quantity';
 import { REDACTED, excerpt } from '../redact';
 import { INDEX, type KubeObject } from '../snapshot';
 import type { Check } from './check';
-import { crashedRecently, podSettled, RECENT_CRASH_SECONDS } from './workload';
+import { crashedRecently, crashWindowLeft, podSettled, RECENT_CRASH_SECONDS } from './workload';
 
 // Container-level checks, reading pod status the way a kubelet writes it (containerStatuses with
 // state/lastState, restartCount, waiting reasons, termination exit codes and messages) and the
@@ -329,6 +329,8 @@ interface ContainerFinding {
   readonly nextActions: readonly NextAction[];
   /** Whether it can explain the pod (a root-cause candidate) or is context beside it. */
   readonly cause: boolean;
+  /** Seconds until the finding may no longer hold (a recent crash leaving its window): re-check then. */
+  readonly recheckAfterSeconds?: number;
 }
 
 interface CrashContext {
@@ -759,6 +761,7 @@ export const podCrashloop: Check = {
       inv.report({
         code: d.code, severity: d.severity, object: ref, message: d.message, anchors: d.anchors, nextActions: d.nextActions,
         ...(d.cause ? { chain: [...chain, ref], confidence: d.confidence } : {}),
+        ...(d.recheckAfterSeconds === undefined ? {} : { recheckAfterSeconds: d.recheckAfterSeconds }),
       });
     };
     // Evicted pods stay as Failed objects until garbage-collected: the eviction is their whole story.
@@ -780,11 +783,14 @@ export const podCrashloop: Check = {
       owner: () => (owner === null ? (owner = ownerOf(inv, pod)) : owner),
     };
     for (const view of failing) {
+      // Caught running between crashes: the diagnosis holds only while the crash is recent; look again after.
+      const window = view.status.state?.running === undefined ? undefined : crashWindowLeft(view.status, (t) => inv.ageSeconds(t));
       for (const d of diagnoseCrash(c, view)) {
         const beside = unpulled[0];
-        report(d.cause && beside !== undefined
+        const finding = d.cause && beside !== undefined
           ? { ...d, confidence: Math.max(0.3, d.confidence - 0.1), message: `${d.message} (container ${beside.name} cannot start either: its image is not pulled)` }
-          : d);
+          : d;
+        report(window === undefined || !d.cause ? finding : { ...finding, recheckAfterSeconds: window });
       }
     }
   },

@@ -23,12 +23,35 @@ export function crashedRecently(status: RestartedStatus, ageSeconds: (timestamp:
   if (last === undefined || restarts === 0 || last.reason === 'Unknown') return false;
   const age = ageSeconds(last.finishedAt);
   if (age === undefined || age >= RECENT_CRASH_SECONDS) return false;
-  return (last.exitCode ?? 0) !== 0 || last.reason === 'OOMKilled' || restarts >= 2;
+  // One early exit then steady (a dependency not up yet at start) is a race, not a loop; an OOM kill is a limit hit.
+  return last.reason === 'OOMKilled' || ((last.exitCode ?? 0) !== 0 && restarts >= 2) || restarts >= 3;
 }
 
-/** A pod that is finished, or Ready with no container crashed recently, needs no diagnosis. */
+/** Seconds until a recent crash leaves the RECENT_CRASH_SECONDS window (when the pod counts as settled again). */
+export function crashWindowLeft(status: RestartedStatus, ageSeconds: (timestamp: string | undefined) => number | undefined): number | undefined {
+  const age = ageSeconds(status.lastState?.terminated?.finishedAt);
+  return age === undefined || age >= RECENT_CRASH_SECONDS ? undefined : Math.ceil(RECENT_CRASH_SECONDS - age) + 1;
+}
+
+/** How long a Failed, Evicted pod is news: older ones are history kept until pod garbage collection. */
+const RECENT_EVICTION_SECONDS = 3600;
+
+interface EvictablePod {
+  readonly status?: { readonly phase?: string; readonly reason?: string; readonly conditions?: readonly { readonly type?: string; readonly lastTransitionTime?: string }[] };
+}
+
+/** An eviction older than an hour: workloads have replaced the pod, and the object only awaits garbage collection. */
+export function evictedLongAgo(pod: EvictablePod, ageSeconds: (timestamp: string | undefined) => number | undefined): boolean {
+  if (pod.status?.phase !== 'Failed' || pod.status.reason !== 'Evicted') return false;
+  const conditions = pod.status.conditions ?? [];
+  const at = conditions.find((c) => c.type === 'DisruptionTarget')?.lastTransitionTime ?? conditions.find((c) => c.type === 'Ready')?.lastTransitionTime;
+  const age = ageSeconds(at);
+  return age !== undefined && age > RECENT_EVICTION_SECONDS;
+}
+
+/** A pod that is finished (or evicted long ago), or Ready with no container crashed recently, needs no diagnosis. */
 export function podSettled(pod: Pod, ageSeconds: (timestamp: string | undefined) => number | undefined): boolean {
-  if (pod.status?.phase === 'Succeeded') return true;
+  if (pod.status?.phase === 'Succeeded' || evictedLongAgo(pod, ageSeconds)) return true;
   if (conditionOf(pod.status?.conditions, 'Ready')?.status !== 'True') return false;
   const statuses = (pod.status as { containerStatuses?: readonly RestartedStatus[] } | undefined)?.containerStatuses ?? [];
   return !statuses.some((status) => crashedRecently(status, ageSeconds));
