@@ -57,7 +57,8 @@ const SYMPTOM_CODES = new Set([
   'ProgressDeadlineExceeded', 'RolloutStalled', 'ReplicasUnavailable',
 ]);
 
-const CLUSTER_SCOPED_SUBJECTS = new Set(['Node', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
+/** Kinds a check can examine that live outside namespaces: a template examining one reads cluster-wide. */
+export const CLUSTER_SCOPED_SUBJECTS: ReadonlySet<string> = new Set(['Node', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
 
 /** Evidence key of a namespace-wide read of each kind. */
 const NAMESPACE_EVIDENCE: Readonly<Record<string, string>> = {

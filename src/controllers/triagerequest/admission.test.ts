@@ -54,6 +54,7 @@ const TEMPLATES: Readonly<Record<string, () => CompiledTemplate>> = {
   'custom over Nodes (targetKinds)': () => custom('nodes.example.com', { targetKinds: ['Node', 'Namespace'], steps: [], matchers: [{ condition: { type: 'Ready', status: 'False' }, finding: { code: 'NodeDown', severity: 'Critical', message: 'down' } }] }),
   'custom over Nodes (a node check)': () => custom('nodecheck.example.com', { steps: [{ name: 's', checks: ['node.health'] }] }),
   'override of a built-in with scope Cluster': () => custom('crashloop', { scope: 'Cluster' }),
+  'custom over webhook configurations, scope left Namespace': () => custom('hooks.example.com', { targetKinds: ['Namespace'], steps: [{ name: 's', checks: ['validatingwebhook.backend'] }] }),
 };
 
 // Every way a request can name what it reads, as [description, spec.target].
@@ -70,7 +71,10 @@ const TARGETS: readonly (readonly [string, Record<string, unknown> | undefined])
 ];
 
 const READS_OTHER_NAMESPACE = new Set(['Pod in another namespace', 'Pods by selector in another namespace', 'another Namespace by name', 'another Namespace by namespace field']);
-const WIDE_TEMPLATES = new Set(['built-in cluster-health (scope Cluster)', 'built-in node-pressure (Nodes)', 'custom, scope Cluster', 'custom over Nodes (targetKinds)', 'custom over Nodes (a node check)', 'override of a built-in with scope Cluster']);
+const WIDE_TEMPLATES = new Set([
+  'built-in cluster-health (scope Cluster)', 'built-in node-pressure (Nodes)', 'custom, scope Cluster', 'custom over Nodes (targetKinds)',
+  'custom over Nodes (a node check)', 'override of a built-in with scope Cluster', 'custom over webhook configurations, scope left Namespace',
+]);
 
 const matrix = Object.keys(TEMPLATES).flatMap((template) => TARGETS.flatMap(([target]) => [true, false].map((trusted) => [template, target, trusted] as const)));
 

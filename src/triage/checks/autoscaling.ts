@@ -24,7 +24,17 @@ interface HorizontalPodAutoscaler extends KubeObject {
 }
 
 interface ScaleTarget extends KubeObject {
-  readonly spec?: { readonly template?: { readonly spec?: { readonly containers?: readonly { readonly name: string; readonly resources?: { readonly requests?: Readonly<Record<string, string>> } }[] } } };
+  readonly spec?: {
+    readonly template?: {
+      readonly spec?: {
+        readonly containers?: readonly { readonly name: string; readonly resources?: { readonly requests?: Readonly<Record<string, string>>; readonly limits?: Readonly<Record<string, string>> } }[];
+      };
+    };
+  };
+}
+
+interface LimitRange extends KubeObject {
+  readonly spec?: { readonly limits?: readonly { readonly type?: string; readonly default?: Readonly<Record<string, string>>; readonly defaultRequest?: Readonly<Record<string, string>> }[] };
 }
 
 /** Kinds whose scale subresource the operator can follow to a pod template (the built-in workloads). */
@@ -36,14 +46,24 @@ function describe(ref: ObjectRef): NextAction {
   return { description: 'Show the autoscaler, its conditions and recent events', command: `kubectl describe hpa ${ref.name} -n ${ref.namespace ?? ''}`, safety: 'ReadOnly' };
 }
 
-/** Utilization targets are a percentage of the request: a container without one gives the HPA nothing to divide by. */
-function missingRequests(hpa: HorizontalPodAutoscaler, target: ScaleTarget): { resource: string; containers: string[] }[] {
+/**
+ * Utilization targets are a percentage of the request: a container without one gives the HPA nothing to
+ * divide by. Pods get a request the template lacks from its limit (defaulting) or a LimitRange default,
+ * both applied at pod admission only: those containers are not missing one.
+ */
+function missingRequests(inv: Investigation, hpa: HorizontalPodAutoscaler, target: ScaleTarget): { resource: string; containers: string[] }[] {
   const containers = target.spec?.template?.spec?.containers ?? [];
+  const ranges = inv.list<LimitRange>('LimitRange', 'hpa.limitranges', hpa.metadata?.namespace);
+  if (ranges === undefined) return [];
+  const defaulted = (resource: string) =>
+    ranges.some((r) => (r.spec?.limits ?? []).some((l) => l.type === 'Container' && (l.defaultRequest?.[resource] !== undefined || l.default?.[resource] !== undefined)));
   return (hpa.spec?.metrics ?? []).flatMap((metric) => {
     const resource = metric.type === 'Resource' ? metric.resource : metric.type === 'ContainerResource' ? metric.containerResource : undefined;
     if (resource?.name === undefined || resource.target?.type !== 'Utilization') return [];
     const scoped = metric.type === 'ContainerResource' ? containers.filter((c) => c.name === metric.containerResource?.container) : containers;
-    const lacking = scoped.filter((c) => c.resources?.requests?.[resource.name ?? ''] === undefined).map((c) => c.name);
+    const name = resource.name;
+    if (defaulted(name)) return [];
+    const lacking = scoped.filter((c) => c.resources?.requests?.[name] === undefined && c.resources?.limits?.[name] === undefined).map((c) => c.name);
     return lacking.length === 0 ? [] : [{ resource: resource.name, containers: lacking }];
   });
 }
@@ -86,7 +106,9 @@ export const hpaScaling: Check = {
       });
       return;
     }
-    const lacking = target?.object === undefined ? [] : missingRequests(hpa, target.object);
+    // A controller that computes a replica count (ScalingActive=True) has found the requests it needs.
+    const computing = conditionOf(conditions, 'ScalingActive')?.status === 'True';
+    const lacking = target?.object === undefined || computing ? [] : missingRequests(inv, hpa, target.object);
     if (target?.object !== undefined && lacking.length > 0) {
       const what = lacking.map((l) => `${l.resource} (container${l.containers.length === 1 ? '' : 's'} ${l.containers.join(', ')})`).join('; ');
       inv.report({

@@ -1,5 +1,5 @@
 import type { NextAction, ObjectRef } from '../../crds/envelope';
-import { refOf } from '../investigation';
+import { refOf, type Investigation } from '../investigation';
 import { conditionOf, type Condition } from '../objects';
 import { INDEX, type KubeObject } from '../snapshot';
 import type { Check } from './check';
@@ -25,6 +25,15 @@ function describeJob(ref: ObjectRef): NextAction {
   return { description: 'Show the Job, its conditions, its pods and recent events', command: `kubectl describe job ${ref.name} -n ${ref.namespace ?? ''}`, safety: 'ReadOnly' };
 }
 
+/** A CronJob's failed run that a later run of the same CronJob superseded by succeeding: history, not a fault. */
+function supersededRun(inv: Investigation, job: Job, failed: Condition): boolean {
+  const owner = job.metadata?.ownerReferences?.find((o) => o.kind === 'CronJob');
+  if (owner?.name === undefined) return false;
+  const lookup = inv.get<CronJob>('CronJob', 'job.cronjob', owner.name, job.metadata?.namespace);
+  if (lookup.state !== 'Found') return false;
+  return Date.parse(failed.lastTransitionTime ?? '') < Date.parse(lookup.object.status?.lastSuccessfulTime ?? '');
+}
+
 /** Proves why a Job did not complete: it failed (backoff limit, deadline, pod failure policy) or is suspended; its failed pods say why they failed. */
 export const jobStatus: Check = {
   name: 'job.status',
@@ -38,6 +47,7 @@ export const jobStatus: Check = {
     const ns = ref.namespace ?? '';
     inv.note('job');
     const failed = conditionOf(job.status?.conditions, 'Failed');
+    if (failed?.status === 'True' && supersededRun(inv, job, failed)) return;
     if (failed?.status === 'True') {
       // JobFailed names how the Job gave up; its pods (followed by job.pods) carry why each attempt failed.
       inv.report({
@@ -119,8 +129,13 @@ export const cronJobStatus: Check = {
       });
     }
     // The Jobs it started say whether runs fail: follow the ones that did not succeed.
+    // A failed Job the CronJob's history keeps (failedJobsHistoryLimit) is news only if no run succeeded since.
+    const succeeded = Date.parse(cronJob.status?.lastSuccessfulTime ?? '');
     const jobs = (cronJob.metadata?.uid === undefined ? [] : (inv.byIndex<Job>('Job', 'cronjob.jobs', INDEX.owner, cronJob.metadata.uid) ?? []))
-      .filter((job) => conditionOf(job.status?.conditions, 'Failed')?.status === 'True');
+      .filter((job) => {
+        const failed = conditionOf(job.status?.conditions, 'Failed');
+        return failed?.status === 'True' && !(Date.parse(failed.lastTransitionTime ?? '') < succeeded);
+      });
     for (const job of jobs) ctx.follow('Job', job, [...chain, ref]);
   },
 };

@@ -125,7 +125,9 @@ function undeclaredNumericTarget(ctx: CheckContext, service: Service, chain: rea
   const numeric = (service.spec?.ports ?? []).filter((p) => typeof p.targetPort === 'number' || (p.targetPort === undefined && typeof p.port === 'number'));
   if (numeric.length === 0) return;
   const pods = (inv.list<Pod>('Pod', 'service.pods', ns) ?? []).filter((pod) => selectorMatches(service.spec?.selector ?? {}, pod));
-  const declared = pods.map((pod) => (pod.spec?.containers ?? []).flatMap((c) => (c.ports ?? []).map((port) => `${port.containerPort}/${port.protocol ?? 'TCP'}`)));
+  // Native sidecars (restartable init containers) serve ports too.
+  const serving = (pod: Pod) => [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? []).filter((c) => (c as { restartPolicy?: string }).restartPolicy === 'Always')];
+  const declared = pods.map((pod) => serving(pod).flatMap((c) => (c.ports ?? []).map((port) => `${port.containerPort}/${port.protocol ?? 'TCP'}`)));
   if (pods.length === 0 || declared.some((ports) => ports.length === 0)) return;
   const missing = numeric.filter((p) => {
     const target = `${String(p.targetPort ?? p.port)}/${p.protocol ?? 'TCP'}`;
@@ -134,7 +136,8 @@ function undeclaredNumericTarget(ctx: CheckContext, service: Service, chain: rea
   if (missing.length === 0) return;
   const podPorts = [...new Set(declared.flat())].sort().join(', ');
   inv.report({
-    code: 'TargetPortMismatch', severity: 'Critical', object: ref, confidence: 0.7,
+    // containerPort is informational (an app may serve a port it does not declare): a Warning, not Critical.
+    code: 'TargetPortMismatch', severity: 'Warning', object: ref, confidence: 0.7,
     message: `Service ${ns}/${ref.name} sends traffic to targetPort ${missing.map((p) => String(p.targetPort ?? p.port)).join(', ')}, which none of its ${pods.length} pod(s) declares (they declare ${podPorts}): connections most likely reach a closed port`,
     anchors: [inv.anchorField('Service', service, 'spec.ports'), ...(pods[0] === undefined ? [] : [inv.anchorField('Pod', pods[0], 'spec.containers')])],
     chain: [...chain, ref],
