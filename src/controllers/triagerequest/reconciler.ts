@@ -15,6 +15,7 @@ import type { ClusterSnapshot } from '../../triage/snapshot';
 import { builtInTemplate, compileTemplate, TemplateError, type CompiledTemplate } from '../../triage/templates';
 import { setCondition } from '../conditions';
 import { admit, authorize, describeTarget, type Rejection } from './admission';
+import { AnnounceBudget } from './announce-budget';
 import { announcementOf, boundStatus, stableView, transitionKey } from './status';
 import type { WatchIndex } from './watch-index';
 
@@ -49,6 +50,8 @@ interface Outcome {
  * merge patch of /status when it changed. Reads only from informer caches.
  */
 export class TriageRequestReconciler {
+  private readonly announceBudget = new AnnounceBudget();
+
   constructor(private readonly deps: ReconcilerDeps) {}
 
   async reconcile(key: string): Promise<ReconcileOutcome> {
@@ -147,9 +150,15 @@ export class TriageRequestReconciler {
     const transition = status.transitions ?? 0;
     if (transition <= (status.announcedTransitions ?? 0)) return undefined;
     const subject = subjectOf(request);
+    const wait = this.announceBudget.take(subject.uid, this.deps.now().getTime());
+    if (wait > 0) return outcome.requeueAfter(wait);
     try {
       await this.deps.recorder.announce(subject, announcementOf(status), transitionEventName(subject, transition));
-      await this.deps.client.mergePatch(statusPath(subject.namespace, subject.name), { status: { announcedTransitions: transition } });
+      // Conditional on the version just read or written: a stale copy must not move the record backwards.
+      await this.deps.client.mergePatch(statusPath(subject.namespace, subject.name), {
+        metadata: { resourceVersion: request.metadata.resourceVersion },
+        status: { announcedTransitions: transition },
+      });
       return undefined;
     } catch (error: unknown) {
       if (error instanceof ApiError && error.isNotFound) return outcome.done;

@@ -1,5 +1,5 @@
 import type { NextAction, Severity } from '../../crds/envelope';
-import { refOf } from '../investigation';
+import { refOf, type Investigation } from '../investigation';
 import { conditionOf, type Condition, type Node, type Pod } from '../objects';
 import { INDEX, type KubeObject } from '../snapshot';
 import type { Check } from './check';
@@ -21,6 +21,18 @@ const NODE_MONITOR_GRACE_SECONDS = 50;
 
 interface Lease extends KubeObject {
   readonly spec?: { readonly renewTime?: string | null; readonly holderIdentity?: string };
+}
+
+/**
+ * How far a node's Lease trails: behind the newest node Lease when there are others (their renewals come
+ * from kubelet clocks, and a watch that stalled stalls them all alike), else behind the operator's clock.
+ */
+function leaseLag(inv: Investigation, renewed: string | undefined): number | undefined {
+  if (renewed === undefined) return undefined;
+  const renewals = (inv.list<Lease>('Lease', 'node.lease', NODE_LEASE_NAMESPACE) ?? []).map((l) => Date.parse(l.spec?.renewTime ?? '')).filter((t) => !Number.isNaN(t));
+  const at = Date.parse(renewed);
+  if (Number.isNaN(at)) return undefined;
+  return renewals.length >= 2 ? Math.max(0, Math.max(...renewals) - at) / 1000 : inv.ageSeconds(renewed);
 }
 
 /** Taints the node lifecycle controller puts on a node that is not Ready. */
@@ -83,7 +95,7 @@ export const nodeHealth: Check = {
     // stopped or cut-off kubelet that the node lifecycle controller has not marked Unknown yet.
     const lease = ready === undefined ? undefined : inv.get<Lease>('Lease', 'node.lease', name, NODE_LEASE_NAMESPACE);
     const renewed = lease?.state === 'Found' ? (lease.object.spec?.renewTime ?? undefined) : undefined;
-    const silentFor = inv.ageSeconds(renewed);
+    const silentFor = leaseLag(inv, renewed);
     if (ready?.status === 'True' && lease?.state === 'Found' && silentFor !== undefined && silentFor > NODE_MONITOR_GRACE_SECONDS) {
       inv.report({
         code: 'NodeNotReady', severity: 'Critical', object: ref, confidence: 0.8,
