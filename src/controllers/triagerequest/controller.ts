@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ClusterCache } from '../../kube/cluster-cache';
 import type { KubeObject } from '../../triage/snapshot';
@@ -98,7 +99,10 @@ export class TriageRequestController {
       this.nodeDigests.delete(name);
       return true;
     }
-    const digest = JSON.stringify(object, (key, value: unknown) => (key === 'lastHeartbeatTime' || key === 'resourceVersion' ? undefined : value));
+    // A hash, not the JSON: a Node with its image list is tens of KB, and clusters have thousands.
+    const digest = createHash('sha256')
+      .update(JSON.stringify(object, (key, value: unknown) => (key === 'lastHeartbeatTime' || key === 'resourceVersion' ? undefined : value)))
+      .digest('base64');
     const unchanged = this.nodeDigests.get(name) === digest;
     this.nodeDigests.set(name, digest);
     return !unchanged;
