@@ -24,6 +24,7 @@ const API_VERSIONS: Readonly<Record<string, string>> = {
   HorizontalPodAutoscaler: 'autoscaling/v2',
   CronJob: 'batch/v1',
   PodDisruptionBudget: 'policy/v1',
+  NetworkPolicy: 'networking.k8s.io/v1',
   ValidatingWebhookConfiguration: 'admissionregistration.k8s.io/v1',
   MutatingWebhookConfiguration: 'admissionregistration.k8s.io/v1',
   Lease: 'coordination.k8s.io/v1',

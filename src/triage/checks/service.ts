@@ -1,7 +1,8 @@
 import type { ObjectRef } from '../../crds/envelope';
 import { refOf } from '../investigation';
 import { conditionOf, type EndpointSlice, type Pod, type Service } from '../objects';
-import { INDEX } from '../snapshot';
+import { selectorMatches as labelSelectorMatches, type LabelSelectorSpec } from '../label-selector';
+import { INDEX, type KubeObject } from '../snapshot';
 import type { Check, CheckContext } from './check';
 
 function selectorMatches(selector: Readonly<Record<string, string>>, pod: Pod): boolean {
@@ -12,7 +13,7 @@ function selectorMatches(selector: Readonly<Record<string, string>>, pod: Pod): 
 export const serviceEndpoints: Check = {
   name: 'service.endpoints',
   subject: 'Service',
-  codes: ['NoReadyEndpoints', 'NoSelector', 'SelectorMatchesNoPods', 'TargetPortMismatch', 'PodsNotReady'],
+  codes: ['NoReadyEndpoints', 'NoSelector', 'SelectorMatchesNoPods', 'TargetPortMismatch', 'PodsNotReady', 'TrafficDeniedByNetworkPolicy'],
   evidence: ['service', 'endpointSlices'],
   run(ctx, subject, chain) {
     const { inv } = ctx;
@@ -35,7 +36,10 @@ export const serviceEndpoints: Check = {
     const serving = declaresPorts ? slices.filter((s) => (s.ports ?? []).length > 0) : slices;
     const ready = serving.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready === true);
     if (ready.length > 0) {
-      if (!selectorless) undeclaredNumericTarget(ctx, service, chain);
+      if (!selectorless) {
+        undeclaredNumericTarget(ctx, service, chain);
+        deniedByNetworkPolicy(ctx, service, chain);
+      }
       return;
     }
     const portless = slices.find((s) => (s.ports ?? []).length === 0 && (s.endpoints ?? []).some((e) => e.conditions?.ready === true));
@@ -145,5 +149,43 @@ function undeclaredNumericTarget(ctx: CheckContext, service: Service, chain: rea
       { description: 'Compare the Service targetPort with the container ports', command: `kubectl get svc ${ref.name} -n ${ns} -o jsonpath='{.spec.ports}'`, safety: 'ReadOnly' },
       { description: 'List the pods and their declared ports', command: `kubectl get pods -n ${ns} -o custom-columns=NAME:.metadata.name,PORTS:.spec.containers[*].ports`, safety: 'ReadOnly' },
     ],
+  });
+}
+
+interface NetworkPolicy extends KubeObject {
+  readonly spec?: { readonly podSelector?: LabelSelectorSpec; readonly policyTypes?: readonly string[]; readonly ingress?: readonly unknown[] };
+}
+
+/** Whether a policy isolates its pods for ingress: policyTypes says Ingress, or (unset) it is implied. */
+function isolatesIngress(policy: NetworkPolicy): boolean {
+  const types = policy.spec?.policyTypes;
+  return types === undefined || types.length === 0 || types.includes('Ingress');
+}
+
+/**
+ * NetworkPolicies are additive: a pod selected by an ingress policy accepts only what some selecting
+ * policy's rules allow. When every selected pod is isolated and no rule of any policy selecting it
+ * allows anything, the Service's ready endpoints accept no connection (where the network plugin
+ * enforces NetworkPolicy).
+ */
+function deniedByNetworkPolicy(ctx: CheckContext, service: Service, chain: readonly ObjectRef[]): void {
+  const { inv } = ctx;
+  const ref = refOf('Service', service);
+  const ns = ref.namespace ?? '';
+  const policies = (inv.list<NetworkPolicy>('NetworkPolicy', 'service.networkpolicies', ns) ?? []).filter(isolatesIngress);
+  if (policies.length === 0) return;
+  const pods = (inv.list<Pod>('Pod', 'service.pods', ns) ?? []).filter((pod) => selectorMatches(service.spec?.selector ?? {}, pod));
+  if (pods.length === 0) return;
+  const selecting = pods.map((pod) => policies.filter((p) => labelSelectorMatches(p.spec?.podSelector ?? {}, pod.metadata?.labels ?? {})));
+  const deniedEverywhere = selecting.every((list) => list.length > 0 && list.every((p) => (p.spec?.ingress ?? []).length === 0));
+  if (!deniedEverywhere) return;
+  const names = [...new Set(selecting.flat().map((p) => p.metadata?.name ?? ''))].sort();
+  const first = selecting[0]?.[0];
+  inv.report({
+    code: 'TrafficDeniedByNetworkPolicy', severity: 'Warning', object: ref, confidence: 0.8,
+    message: `Service ${ns}/${ref.name} has ready endpoints, but NetworkPolicy ${names.join(', ')} isolates all ${pods.length} of its pod(s) for ingress with no rule that allows any source: connections are dropped wherever the network plugin enforces NetworkPolicy`,
+    anchors: [...(first === undefined ? [] : [inv.anchorField('NetworkPolicy', first, 'spec')]), inv.anchorField('Service', service, 'spec.selector')],
+    chain: [...chain, ref, ...(first === undefined ? [] : [refOf('NetworkPolicy', first)])],
+    nextActions: [{ description: `Show the NetworkPolicies of ${ns} and which pods they select`, command: `kubectl describe networkpolicy -n ${ns}`, safety: 'ReadOnly' }],
   });
 }

@@ -7,7 +7,7 @@ const PLURALS: Readonly<Record<string, string>> = {
   Service: 'services', StorageClass: 'storageclasses', Ingress: 'ingresses', IngressClass: 'ingressclasses',
   EndpointSlice: 'endpointslices', Event: 'events', Deployment: 'deployments', ReplicaSet: 'replicasets',
   StatefulSet: 'statefulsets', DaemonSet: 'daemonsets', Job: 'jobs', Secret: 'secrets', ResourceQuota: 'resourcequotas', Namespace: 'namespaces',
-  Lease: 'leases', HorizontalPodAutoscaler: 'horizontalpodautoscalers', CronJob: 'cronjobs', PodDisruptionBudget: 'poddisruptionbudgets',
+  Lease: 'leases', HorizontalPodAutoscaler: 'horizontalpodautoscalers', CronJob: 'cronjobs', PodDisruptionBudget: 'poddisruptionbudgets', NetworkPolicy: 'networkpolicies',
   ValidatingWebhookConfiguration: 'validatingwebhookconfigurations', MutatingWebhookConfiguration: 'mutatingwebhookconfigurations',
 };
 
