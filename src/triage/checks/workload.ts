@@ -8,6 +8,7 @@ export const RECENT_CRASH_SECONDS = 600;
 
 interface RestartedStatus {
   readonly restartCount?: number;
+  readonly state?: { readonly running?: { readonly startedAt?: string } };
   readonly lastState?: { readonly terminated?: { readonly exitCode?: number; readonly reason?: string; readonly finishedAt?: string } };
 }
 
@@ -23,9 +24,19 @@ export function crashedRecently(status: RestartedStatus, ageSeconds: (timestamp:
   if (last === undefined || restarts === 0 || last.reason === 'Unknown') return false;
   const age = ageSeconds(last.finishedAt);
   if (age === undefined || age >= RECENT_CRASH_SECONDS) return false;
-  // One early exit then steady (a dependency not up yet at start) is a race, not a loop; an OOM kill is a limit hit.
-  return last.reason === 'OOMKilled' || ((last.exitCode ?? 0) !== 0 && restarts >= 2) || restarts >= 3;
+  const code = last.exitCode ?? 0;
+  // Killed from outside (an OOM kill, a probe's SIGKILL/SIGTERM): a fault from the first time.
+  if (last.reason === 'OOMKilled' || code === 137 || code === 143) return true;
+  if (code !== 0 && restarts >= 2) return true;
+  // One early exit is a crash loop's first turn while the new run is young, a start-up race once it has
+  // stayed up a while (a dependency that was not ready yet): only the young run counts.
+  const runningFor = ageSeconds(status.state?.running?.startedAt);
+  if (code !== 0 && runningFor !== undefined && runningFor < YOUNG_RUN_SECONDS) return true;
+  return restarts >= 3;
 }
+
+/** A run younger than this after an abnormal exit may well be the next turn of a loop. */
+const YOUNG_RUN_SECONDS = 60;
 
 /** Seconds until a recent crash leaves the RECENT_CRASH_SECONDS window (when the pod counts as settled again). */
 export function crashWindowLeft(status: RestartedStatus, ageSeconds: (timestamp: string | undefined) => number | undefined): number | undefined {
