@@ -1,10 +1,8 @@
-import type { Envelope } from '../../src/crds/envelope';
-import { verifyAnchors } from './support/anchors';
 import { eventually } from './support/eventually';
 import { kube } from './support/kube';
 import { startOperator, stopAllOperators } from './support/operator';
 import { useTestNamespace } from './support/test-namespace';
-import { createTriageRequest, triaged } from './support/triage';
+import { triageVerified } from './support/triage';
 
 // The autoscaling intent on the controller-manager's real HPA controller. The local cluster serves no
 // metrics API, which is itself one of the states: the controller's own conditions are the evidence.
@@ -55,14 +53,7 @@ async function controllerCondition(name: string, type: string, status: string): 
   }, { timeoutMs: 90_000, intervalMs: 1000 });
 }
 
-async function triage(name: string, spec: Record<string, unknown>): Promise<{ verdict: string | undefined; envelope: Envelope }> {
-  await createTriageRequest(ns.name, name, spec);
-  const request = await triaged(ns.name, name);
-  const envelope = request.status?.envelope;
-  if (envelope === undefined) throw new Error(`no envelope for ${name}: ${JSON.stringify(request.status)}`);
-  expect(await verifyAnchors(envelope)).toEqual([]);
-  return { verdict: request.status?.verdict, envelope };
-}
+const triage = (name: string, spec: Record<string, unknown>) => triageVerified(ns.name, name, spec);
 
 test('ScaleTargetNotFound: the autoscaler names a Deployment that does not exist', async () => {
   await hpa('orphan', 'no-such-deployment');

@@ -1,10 +1,8 @@
-import type { Envelope } from '../../src/crds/envelope';
-import { verifyAnchors } from './support/anchors';
 import { eventually } from './support/eventually';
 import { kube } from './support/kube';
 import { startOperator, stopAllOperators } from './support/operator';
 import { useTestNamespace } from './support/test-namespace';
-import { createTriageRequest, triaged } from './support/triage';
+import { triageVerified } from './support/triage';
 
 // job-failures on the real job controller. Failing Job pods need a real kubelet (see kubelet-real);
 // here the states the controllers produce by themselves: a suspended Job and a suspended CronJob.
@@ -19,14 +17,7 @@ afterAll(async () => {
   await stopAllOperators();
 });
 
-async function triage(name: string, spec: Record<string, unknown>): Promise<{ verdict: string | undefined; envelope: Envelope }> {
-  await createTriageRequest(ns.name, name, spec);
-  const request = await triaged(ns.name, name);
-  const envelope = request.status?.envelope;
-  if (envelope === undefined) throw new Error(`no envelope for ${name}: ${JSON.stringify(request.status)}`);
-  expect(await verifyAnchors(envelope)).toEqual([]);
-  return { verdict: request.status?.verdict, envelope };
-}
+const triage = (name: string, spec: Record<string, unknown>) => triageVerified(ns.name, name, spec);
 
 test('JobSuspended: the job controller marks the Job Suspended and creates no pods', async () => {
   await kube().raw.create(`/apis/batch/v1/namespaces/${ns.name}/jobs`, {

@@ -1,5 +1,7 @@
 import type { CustomObjectsApi } from '@kubernetes/client-node';
+import type { Envelope } from '../../../src/crds/envelope';
 import type { TriageRequestStatus } from '../../../src/crds/triage-request';
+import { verifyAnchors } from './anchors';
 import { eventually } from './eventually';
 import { kube } from './kube';
 
@@ -46,4 +48,18 @@ export function triaged(
     },
     { timeoutMs, intervalMs: 100 },
   );
+}
+
+/** Creates a request, waits for its status, checks every anchor against the API, and returns the verdict and envelope. */
+export async function triageVerified(
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+): Promise<{ verdict: string | undefined; envelope: Envelope }> {
+  await createTriageRequest(namespace, name, spec);
+  const request = await triaged(namespace, name);
+  const envelope = request.status?.envelope;
+  if (envelope === undefined) throw new Error(`no envelope for ${name}: ${JSON.stringify(request.status)}`);
+  expect(await verifyAnchors(envelope)).toEqual([]);
+  return { verdict: request.status?.verdict, envelope };
 }
