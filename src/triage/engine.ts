@@ -49,6 +49,8 @@ export const ACCEPT_ANNOTATION = 'triage.dev/accept';
 const MAX_ANCHORS_PER_FINDING = 3;
 /** The whole status stays under 16 KiB; conditions and the rest of status need the remainder. */
 export const ENVELOPE_BUDGET_BYTES = 12 * 1024;
+/** Room for what the reconciler adds to the envelope after diagnosis (recurrence: code, count, first seen). */
+const RECURRENCE_RESERVE_BYTES = 256;
 const MAX_NEXT_ACTIONS = 6;
 const SEVERITY_RANK: Readonly<Record<Severity, number>> = { Critical: 3, Warning: 2, Info: 1 };
 /** Codes that name a symptom further up the chain: a concrete cause beside them explains them. */
@@ -444,7 +446,7 @@ function fitToBudget(envelope: Envelope): Envelope {
   for (;;) {
     const cited = new Set([...(fitted.rootCause?.anchors ?? []), ...fitted.findings.flatMap((f) => f.anchors)]);
     fitted = { ...fitted, anchors: envelope.anchors.filter((a) => cited.has(a.id)) };
-    if (JSON.stringify(fitted).length <= ENVELOPE_BUDGET_BYTES || fitted.findings.length === 0) return fitted;
+    if (JSON.stringify(fitted).length <= ENVELOPE_BUDGET_BYTES - RECURRENCE_RESERVE_BYTES || fitted.findings.length === 0) return fitted;
     fitted = { ...fitted, findings: fitted.findings.slice(0, -1), bounds: { ...fitted.bounds, truncated: true } };
   }
 }
