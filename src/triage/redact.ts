@@ -75,7 +75,7 @@ const ENV_PAIR = new RegExp(
   'gi',
 );
 // Cookie and Set-Cookie headers hold every pair as a secret: the whole a=b; c=d list goes, attributes included.
-// Only Set-Cookie's own flags may stand without a value: any other bare word (PASSWD x) is the next key, not a pair.
+// Only Set-Cookie's own flags may stand without a value; every other bare word (PASSWD x) is the next key, not a pair.
 const COOKIE_HEADER = /(?<![A-Za-z0-9_.-])((?:set-)?cookie2?)(\\?["']?[ \t]*[:=\uFF1A\uFF1D][ \t]*\\?["']?)([^\s;"'\\=,]+(?:=[^\s;"'\\]*)?(?:;[ \t]*(?:[^\s;"'\\=,]+=[^\s;"'\\]*|HttpOnly|Secure|Partitioned))*)/gi;
 // A probe's httpHeaders list: every value is free text (tokens, keys) whatever the header is called.
 const HEADER_LIST = /(\\?["']?httpHeaders\\?["']?[ \t]*:[ \t]*)(\[(?:[^\]"\\]|\\[\s\S]|"(?:[^"\\]|\\[\s\S])*(?:"|$))*\]?)/gi;
