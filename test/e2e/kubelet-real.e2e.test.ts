@@ -4,6 +4,7 @@ import { KubeClient } from '../../src/kube/client';
 import { verifyAnchors } from './support/anchors';
 import { eventually } from './support/eventually';
 import { kubectlOk } from './support/kubectl';
+import { onRealNode, realNodeInfo, type RealNodeInfo } from './support/real-node';
 import { startOperator } from './support/operator';
 import { useOwnCluster } from './support/own-cluster';
 import { runHackScript } from './support/scripts';
@@ -18,19 +19,7 @@ import { createTriageRequest, triaged } from './support/triage';
 const cluster = useOwnCluster('kreal', 1, { realNodes: true });
 const ns = 'kreal';
 const NODE = 'real-node-1';
-const onRealNode: Pick<V1PodSpec, 'nodeSelector' | 'tolerations'> = {
-  nodeSelector: { 'triage.dev/real-node': 'true' },
-  tolerations: [{ key: 'triage.dev/real-node', operator: 'Equal', value: 'true', effect: 'NoSchedule' }],
-};
 
-interface RealNodeInfo {
-  readonly busyboxImage: string;
-  readonly openRegistry: string;
-  readonly authRegistry: string;
-  readonly authUsername: string;
-  readonly authPassword: string;
-  readonly registryImage: string;
-}
 
 type Intent = 'crashloop' | 'image-pull';
 
@@ -129,10 +118,6 @@ let admin: KubeConfig;
 let recorder: StatusRecorder;
 const createdAt = new Map<string, number>();
 
-async function realNodeInfo(): Promise<RealNodeInfo> {
-  const out = await kubectlOk(['get', 'configmap', '-n', 'kube-public', 'triage-real-node', '-o', 'jsonpath={.data}'], undefined, cluster.kubeconfig());
-  return JSON.parse(out) as RealNodeInfo;
-}
 
 function dockerConfig(registry: string, username: string, password: string): string {
   return JSON.stringify({ auths: { [registry]: { username, password, auth: Buffer.from(`${username}:${password}`).toString('base64') } } });
@@ -154,7 +139,7 @@ beforeAll(async () => {
   raw = new KubeClient(admin);
   await core.createNamespace({ body: { metadata: { name: ns } } });
   await eventually('serviceaccount default', async () => (await core.readNamespacedServiceAccount({ name: 'default', namespace: ns })).metadata?.name);
-  const info = await realNodeInfo();
+  const info = await realNodeInfo(cluster.kubeconfig());
   await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'present-cm' }, data: { other: 'value' } } });
   await core.createNamespacedSecret({
     namespace: ns,

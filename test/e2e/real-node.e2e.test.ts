@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { eventually } from './support/eventually';
 import { kubectlOk } from './support/kubectl';
+import { onRealNode, realNodeInfo } from './support/real-node';
 import { useOwnCluster } from './support/own-cluster';
 import { kubeconfigFromClusterUp, runHackScript } from './support/scripts';
 
@@ -17,29 +18,12 @@ beforeAll(async () => {
 }, 600_000);
 const cluster = useOwnCluster('realnode', 1, { realNodes: true });
 
-interface RealNodeInfo {
-  readonly nodeName: string;
-  readonly busyboxImage: string;
-  readonly openRegistry: string;
-  readonly authRegistry: string;
-  readonly authUsername: string;
-  readonly authPassword: string;
-  readonly registryImage: string;
-  readonly bridge: string;
-  readonly cgroupRoot: string;
-}
 
-/** What cluster-up published about the real node (kube-public/triage-real-node). */
-async function realNodeInfo(kubeconfig: string): Promise<RealNodeInfo> {
-  const out = await kubectlOk(['get', 'configmap', '-n', 'kube-public', 'triage-real-node', '-o', 'jsonpath={.data}'], undefined, kubeconfig);
-  return JSON.parse(out) as RealNodeInfo;
-}
 
 type Container = NonNullable<V1Pod['spec']>['containers'][number];
 
 /** The real node's taint keeps every other pod off it: a pod meant for it tolerates the taint and selects the label. */
 const REAL_NODE_TAINT = { key: 'triage.dev/real-node', value: 'true', effect: 'NoSchedule' } as const;
-const onRealNode = { nodeSelector: { 'triage.dev/real-node': 'true' }, tolerations: [{ key: REAL_NODE_TAINT.key, operator: 'Equal', value: 'true', effect: 'NoSchedule' }] };
 
 function podOnRealNode(name: string, container: Container, extra: Partial<NonNullable<V1Pod['spec']>> = {}): V1Pod {
   return { metadata: { name }, spec: { ...onRealNode, containers: [container], terminationGracePeriodSeconds: 1, ...extra } };
