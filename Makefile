@@ -43,6 +43,18 @@ verify-generated: $(NPM_STAMP) ## Fail when generated manifests drift from their
 controlplane: ## Build (or reuse) the local control plane binaries
 	@hack/build-controlplane.sh >/dev/null
 
+.PHONY: tools
+tools: ## Build (or reuse) Helm and manifest-check, the offline schema validator
+	@hack/build-tools.sh >/dev/null
+
+.PHONY: image
+image: $(NPM_STAMP) ## Build the operator's image without a daemon (OCI layout + docker-archive + SBOM); prints its directory
+	@hack/build-image.sh
+
+.PHONY: install-yaml
+install-yaml: tools ## Render config/install.yaml from the chart (make test fails when it drifts)
+	@hack/render-install.sh --write
+
 .PHONY: cluster-up
 cluster-up: ## Start the local control plane on 127.0.0.1 (NODES=3 NODE_CPU=4 NODE_MEMORY=16Gi ...)
 	@hack/cluster-up.sh
@@ -52,7 +64,7 @@ cluster-down: ## Stop the local control plane and remove its state
 	@hack/cluster-down.sh
 
 .PHONY: test
-test: $(NPM_STAMP) controlplane ## Type-check, lint, then unit + e2e tests; ends with "tests: N passed, M failed"
+test: $(NPM_STAMP) controlplane tools ## Type-check, lint, then unit + e2e tests; ends with "tests: N passed, M failed"
 	@hack/run-tests.sh --selectProjects unit e2e
 
 .PHONY: test-unit
@@ -64,7 +76,7 @@ fault-test: $(NPM_STAMP) controlplane ## The long fault and abuse suite: 1,000-r
 	@hack/run-tests.sh --selectProjects fault
 
 .PHONY: test-e2e
-test-e2e: $(NPM_STAMP) controlplane ## E2E tests only (starts a cluster unless KUBECONFIG points at a local one)
+test-e2e: $(NPM_STAMP) controlplane tools ## E2E tests only (starts a cluster unless KUBECONFIG points at a local one)
 	@hack/run-tests.sh --selectProjects e2e
 
 KUBECTL = $$(hack/build-controlplane.sh 2>/dev/null)/kubectl

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the real node needs from Debian packages: containerd, runc, the CNI plugins, a
 # registry (docker-registry), image tools (umoci, skopeo), busybox-static for the test image,
-# htpasswd (apache2-utils) for the auth registry, and iptables (only so a test can read iptables-save
+# htpasswd (apache2-utils) for the auth registry, socat (the pods' way to the loopback apiserver), and iptables (only so a test can read iptables-save
 # before and after: the node itself writes no rule). Idempotent: when every package is installed it
 # returns at once without touching apt. Needs root and apt-get; fails with a clear message otherwise.
 set -euo pipefail
@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=hack/lib.sh
 source "$here/lib.sh"
 
-REAL_NODE_PACKAGES=(containerd runc containernetworking-plugins docker-registry umoci skopeo busybox-static apache2-utils iptables)
+REAL_NODE_PACKAGES=(containerd runc containernetworking-plugins docker-registry umoci skopeo busybox-static apache2-utils iptables socat)
 
 missing=()
 for p in "${REAL_NODE_PACKAGES[@]}"; do

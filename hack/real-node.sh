@@ -6,6 +6,7 @@
 #   real-node.sh prepare   packages and images (before the control plane starts; no output)
 #   real-node.sh up        registries, containerd + kubelet, image pushes; waits for the node Ready
 #   real-node.sh down      stops all of it: processes, cgroups, bridge; idempotent
+#   real-node.sh load-image IMAGE.tar   a docker-archive into the node's containerd (preloaded image)
 #   real-node.sh kubelet stop|start   only the kubelet (NotReady node; containers keep running)
 #   real-node.sh kubelet pressure disk|memory|pid|off   restarts the kubelet with an eviction threshold
 #                          the node always crosses (<signal>.available<99%: Disk/Memory/PIDPressure), or without
@@ -409,12 +410,17 @@ subjects:
 - {apiGroup: rbac.authorization.k8s.io, kind: Group, name: system:nodes}
 EOF
 
+  # Pods reach the apiserver at the node's address: the apiserver listens on loopback only and no
+  # kube-proxy runs, so this forwarder on the pod bridge stands in for the `kubernetes` Service (pods
+  # set KUBERNETES_SERVICE_HOST/PORT to it, e.g. the chart's kubernetesService values).
+  start_component apiserver-proxy socat "TCP-LISTEN:$API_PORT,bind=$pod_gateway,fork,reuseaddr" "TCP:127.0.0.1:$API_PORT"
   start_component registry-open /usr/bin/docker-registry serve "$rn/registry-open.yml"
   start_component registry-auth /usr/bin/docker-registry serve "$rn/registry-auth.yml"
   # The node: unshare's child is the supervisor (run_node); it joins the node cgroup first thing so
   # everything it starts (containerd, shims, kubelet) is found by `down`.
   start_component real-node unshare --mount --propagation private -- "$here/real-node.sh" run
 
+  wait_for apiserver-proxy serving 20 curl -fsS -m 5 --cacert "$state/pki/ca.crt" --resolve "kubernetes.default.svc:$API_PORT:$pod_gateway" "https://kubernetes.default.svc:$API_PORT/readyz"
   wait_for registry-open serving 20 curl -fsS "http://127.0.0.1:$REGISTRY_OPEN_PORT/v2/"
   wait_for registry-auth serving 20 bash -c "curl -sS -o /dev/null -w '%{http_code}' http://127.0.0.1:$REGISTRY_AUTH_PORT/v2/ | grep -q 401"
   (
@@ -439,6 +445,8 @@ data:
   authPassword: $REGISTRY_PASSWORD
   registryImage: triage/busybox:1
   podSubnet: $pod_subnet
+  apiServerAddressForPods: "$pod_gateway"
+  apiServerPortForPods: "$API_PORT"
   bridge: $bridge
   cgroupRoot: /$cgroup_name
 EOF
@@ -451,7 +459,7 @@ EOF
 # Stops everything `up` started and removes what it made on the host. Safe to run any number of times.
 down() {
   local c pid i pids d
-  for c in real-node registry-auth registry-open; do
+  for c in real-node registry-auth registry-open apiserver-proxy; do
     pid=$(cat "$state/pids/$c.pid" 2>/dev/null) || continue
     if pid_alive "$pid"; then
       log "stopping $c (process group $pid)"
@@ -471,7 +479,7 @@ down() {
     sleep 0.1
   done
   [ -z "$(cgroup_pids)" ] || log "warning: processes left in cgroup $cgroup_name: $(cgroup_pids | tr '\n' ' ')"
-  for c in real-node registry-auth registry-open; do
+  for c in real-node registry-auth registry-open apiserver-proxy; do
     pid=$(cat "$state/pids/$c.pid" 2>/dev/null) || continue
     wait_gone "$pid" 5 || { kill -KILL -- "-$pid" 2>/dev/null || true; wait_gone "$pid" 5 || true; }
   done
@@ -510,9 +518,15 @@ case ${1:-} in
   up) up ;;
   down) down ;;
   kubelet) kubelet_ctl "${2:-}" "${3:-}" ;;
+  load-image)
+    # An image (docker-archive) into the node's containerd, as a preloaded image: pods use it with
+    # imagePullPolicy IfNotPresent or Never.
+    [ -f "${2:-}" ] || die "usage: real-node.sh load-image IMAGE.tar"
+    ctr --address "$rn/containerd.sock" -n k8s.io images import --snapshotter overlayfs "$2" >/dev/null
+    ;;
   run)
     # Output goes to the real-node component log.
     run_node
     ;;
-  *) die "usage: real-node.sh prepare|up|down|kubelet stop|start|pressure disk|memory|pid|off" ;;
+  *) die "usage: real-node.sh prepare|up|down|load-image IMAGE.tar|kubelet stop|start|pressure disk|memory|pid|off" ;;
 esac

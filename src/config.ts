@@ -3,35 +3,35 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { LOG_LEVELS } from './logger';
 
-const bindAddress = z
-  .string()
-  .regex(/^[^:]*:\d{1,5}$/, 'must be host:port, e.g. :8080 or 127.0.0.1:8080')
-  .describe('host:port');
+const bindAddress = z.string().regex(/^[^:]*:\d{1,5}$/, 'must be host:port, e.g. :8080 or 127.0.0.1:8080');
 
 const commaList = z
   .string()
   .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item !== ''));
 
+/** A boolean setting: `true` or `false` in the environment; on the command line also a bare `--flag` or `--no-flag`. */
 const boolString = z.enum(['true', 'false']).transform((value) => value === 'true');
 
 /** Operator settings. Each comes from a flag, else its environment variable, else the default. */
 export const OperatorConfig = z.object({
-  kubeconfig: z.string().optional().describe('Path to a kubeconfig; default: KUBECONFIG, then in-cluster.'),
+  kubeconfig: z.string().optional().describe('Path to a kubeconfig (several, colon-separated, from the environment).'),
   leaderElect: boolString.default(false).describe('Take a Lease before reconciling (needed with more than one replica).'),
-  leaderElectionNamespace: z.string().min(1).default('triage-system'),
-  leaderElectionId: z.string().min(1).default('triage-operator'),
+  leaderElectionNamespace: z.string().min(1).default('triage-system').describe('Namespace of the Lease.'),
+  leaderElectionId: z.string().min(1).default('triage-operator').describe('Name of the Lease.'),
   identity: z.string().min(1).describe('This process in the Lease and in Events: the pod name in a cluster.'),
-  trustedNamespaces: commaList.default([]).describe('Namespaces whose requests may target other namespaces or the cluster.'),
-  metricsBindAddress: bindAddress.default(':8080'),
-  healthProbeBindAddress: bindAddress.default(':8081'),
-  concurrency: z.coerce.number().int().min(1).max(64).default(2).describe('Reconciles in parallel.'),
-  resyncSeconds: z.coerce.number().int().min(1).max(86_400).default(600).describe('Re-queue every request this often.'),
-  logLevel: z.enum(LOG_LEVELS).default('info'),
+  trustedNamespaces: commaList.default([]).describe('Comma-separated namespaces whose requests may target other namespaces, nodes or the cluster.'),
+  metricsBindAddress: bindAddress.default(':8080').describe('host:port of the Prometheus /metrics endpoint.'),
+  healthProbeBindAddress: bindAddress.default(':8081').describe('host:port of the /healthz and /readyz probes.'),
+  concurrency: z.coerce.number().int().min(1).max(64).default(2).describe('Reconciles in parallel (1 to 64).'),
+  resyncSeconds: z.coerce.number().int().min(1).max(86_400).default(600).describe('Re-check every request this often; nothing is rewritten unless it changed.'),
+  logLevel: z.enum(LOG_LEVELS).default('info').describe('Log verbosity.'),
   snapshotSource: z
     .enum(['cache', 'list'])
     .default('cache')
     .describe('cache: informer caches (zero LIST per triage); list: LIST per triage, the benchmark baseline.'),
-  watchSecretMetadata: boolString.default(false).describe('Cache Secret metadata (never content) to prove TLSSecretNotFound; needs config/rbac/secret-metadata.'),
+  watchSecretMetadata: boolString
+    .default(false)
+    .describe('Cache Secret metadata (never content) to prove TLSSecretNotFound; needs config/rbac/secret-metadata.'),
 });
 export type OperatorConfig = z.infer<typeof OperatorConfig>;
 
@@ -42,29 +42,149 @@ export class ConfigError extends Error {
   }
 }
 
-const FLAGS = {
-  kubeconfig: { flag: 'kubeconfig', env: 'KUBECONFIG' },
-  leaderElect: { flag: 'leader-elect', env: 'LEADER_ELECT' },
-  leaderElectionNamespace: { flag: 'leader-election-namespace', env: 'POD_NAMESPACE' },
-  leaderElectionId: { flag: 'leader-election-id', env: 'LEADER_ELECTION_ID' },
-  identity: { flag: 'identity', env: 'POD_NAME' },
-  trustedNamespaces: { flag: 'trusted-namespaces', env: 'TRUSTED_NAMESPACES' },
-  metricsBindAddress: { flag: 'metrics-bind-address', env: 'METRICS_BIND_ADDRESS' },
-  healthProbeBindAddress: { flag: 'health-probe-bind-address', env: 'HEALTH_PROBE_BIND_ADDRESS' },
-  concurrency: { flag: 'concurrency', env: 'CONCURRENCY' },
-  resyncSeconds: { flag: 'resync-seconds', env: 'RESYNC_SECONDS' },
-  logLevel: { flag: 'log-level', env: 'LOG_LEVEL' },
-  watchSecretMetadata: { flag: 'watch-secret-metadata', env: 'WATCH_SECRET_METADATA' },
-  snapshotSource: { flag: 'snapshot-source', env: 'SNAPSHOT_SOURCE' },
-} as const satisfies Record<keyof OperatorConfig, { flag: string; env: string }>;
+interface SettingFlag {
+  /** `--flag` on the command line. */
+  readonly flag: string;
+  /** The environment variable read when the flag is absent. */
+  readonly env: string;
+  /** What the value is, in `--help` (an enum lists its choices instead, a boolean takes none). */
+  readonly value: string;
+  /** The default in words, for a setting whose schema has none to show (it is computed at start). */
+  readonly defaultText?: string;
+}
 
-/** Reads flags (`--name=value` or `--name value`) and environment; errors name the flag at fault. */
-export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): OperatorConfig {
-  let values: Record<string, string | undefined>;
+/** The one flag table: `--help`, the README's table (checked by a test) and parsing all come from it and the schema above. */
+export const FLAGS = {
+  kubeconfig: { flag: 'kubeconfig', env: 'KUBECONFIG', value: 'path', defaultText: '~/.kube/config, else in-cluster' },
+  leaderElect: { flag: 'leader-elect', env: 'LEADER_ELECT', value: 'bool' },
+  leaderElectionNamespace: { flag: 'leader-election-namespace', env: 'POD_NAMESPACE', value: 'namespace' },
+  leaderElectionId: { flag: 'leader-election-id', env: 'LEADER_ELECTION_ID', value: 'name' },
+  identity: { flag: 'identity', env: 'POD_NAME', value: 'name', defaultText: '<hostname>-<pid>' },
+  trustedNamespaces: { flag: 'trusted-namespaces', env: 'TRUSTED_NAMESPACES', value: 'ns1,ns2' },
+  metricsBindAddress: { flag: 'metrics-bind-address', env: 'METRICS_BIND_ADDRESS', value: 'host:port' },
+  healthProbeBindAddress: { flag: 'health-probe-bind-address', env: 'HEALTH_PROBE_BIND_ADDRESS', value: 'host:port' },
+  concurrency: { flag: 'concurrency', env: 'CONCURRENCY', value: 'n' },
+  resyncSeconds: { flag: 'resync-seconds', env: 'RESYNC_SECONDS', value: 'seconds' },
+  logLevel: { flag: 'log-level', env: 'LOG_LEVEL', value: 'level' },
+  snapshotSource: { flag: 'snapshot-source', env: 'SNAPSHOT_SOURCE', value: 'source' },
+  watchSecretMetadata: { flag: 'watch-secret-metadata', env: 'WATCH_SECRET_METADATA', value: 'bool' },
+} as const satisfies Record<keyof OperatorConfig, SettingFlag>;
+
+/** Flags that do something else instead of running the operator; they have no environment variable. */
+export const ACTIONS = {
+  help: { flag: 'help', short: 'h', description: 'Print this help and exit.' },
+  version: { flag: 'version', description: 'Print the name and version and exit.' },
+} as const satisfies Record<string, { flag: string; short?: string; description: string }>;
+export type Action = keyof typeof ACTIONS;
+
+/** What the command line asks for: run with these settings, or one of the ACTIONS. */
+export type Command = { readonly action: 'run'; readonly config: OperatorConfig } | { readonly [A in Action]: { readonly action: A } }[Action];
+
+/** One row of the flag table, as `--help` and the README show it. */
+export interface FlagRow {
+  readonly flag: string;
+  readonly short?: string;
+  /** Absent for action flags. */
+  readonly env?: string;
+  /** Absent for action flags; `none` for an empty list. */
+  readonly default?: string;
+  /** `<value>` after `--flag=`; absent for action flags; `[=true|false]` for booleans. */
+  readonly value?: string;
+  readonly boolean: boolean;
+  readonly description: string;
+}
+
+type Field = keyof typeof FLAGS;
+const FIELDS = Object.keys(FLAGS) as Field[];
+
+/** The schema under `.default()` / `.optional()`. */
+function unwrap(schema: z.ZodType): z.ZodType {
+  if (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional) return unwrap(schema.unwrap() as z.ZodType);
+  return schema;
+}
+
+function isBoolean(field: Field): boolean {
+  return unwrap(OperatorConfig.shape[field]) === boolString;
+}
+
+function defaultOf(field: Field): string {
+  const spec: SettingFlag = FLAGS[field];
+  if (spec.defaultText !== undefined) return spec.defaultText;
+  const schema = OperatorConfig.shape[field];
+  if (!(schema instanceof z.ZodDefault)) return 'none';
+  const value: unknown = schema.def.defaultValue;
+  if (Array.isArray(value)) return value.length === 0 ? 'none' : value.join(',');
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
+}
+
+function valueOf(field: Field): string {
+  if (isBoolean(field)) return 'true|false';
+  const inner = unwrap(OperatorConfig.shape[field]);
+  if (inner instanceof z.ZodEnum) return inner.options.join('|');
+  return FLAGS[field].value;
+}
+
+/** Every flag, in table order: settings first, then actions. */
+export function flagTable(): FlagRow[] {
+  const settings = FIELDS.map((field): FlagRow => {
+    const description = OperatorConfig.shape[field].description;
+    // A setting without a description is a bug the unit tests catch; never print "undefined".
+    return { flag: FLAGS[field].flag, env: FLAGS[field].env, default: defaultOf(field), value: valueOf(field), boolean: isBoolean(field), description: description ?? '' };
+  });
+  const actions = Object.values(ACTIONS).map(
+    (action): FlagRow => ({ flag: action.flag, ...('short' in action ? { short: action.short } : {}), boolean: false, description: action.description }),
+  );
+  return [...settings, ...actions];
+}
+
+/** `--help`: generated from the flag table, so it cannot disagree with what is parsed. */
+export function usage(program: { readonly name: string; readonly description: string }): string {
+  const lines = [
+    `Usage: ${program.name} [flags]`,
+    '',
+    program.description,
+    '',
+    'Each setting comes from its flag, else its environment variable, else the default.',
+    'A boolean flag alone means true (--leader-elect); --no-leader-elect means false.',
+    '',
+    'Flags:',
+  ];
+  for (const row of flagTable()) {
+    const name = `${row.short === undefined ? '' : `-${row.short}, `}--${row.flag}`;
+    const value = row.value === undefined ? '' : row.boolean ? `[=${row.value}]` : `=<${row.value}>`;
+    lines.push(`  ${name}${value}`);
+    if (row.env !== undefined) lines.push(`        env ${row.env}; default: ${row.default ?? 'none'}`);
+    lines.push(`        ${row.description}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** `--flag` alone → `--flag=true`, `--no-flag` → `--flag=false`, for boolean settings; stops at `--`. */
+function expandBooleans(argv: readonly string[]): string[] {
+  const booleans = new Set<string>(FIELDS.filter(isBoolean).map((field) => FLAGS[field].flag));
+  const end = argv.indexOf('--');
+  return argv.map((arg, index) => {
+    if ((end !== -1 && index >= end) || !arg.startsWith('--')) return arg;
+    if (booleans.has(arg.slice(2))) return `${arg}=true`;
+    if (arg.startsWith('--no-') && booleans.has(arg.slice(5))) return `--${arg.slice(5)}=false`;
+    return arg;
+  });
+}
+
+/**
+ * Reads flags (`--name=value` or `--name value`; a boolean also alone) and environment; errors name the
+ * flag at fault and its variable. An action flag (`--help`, `--version`) wins over everything else.
+ */
+export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv): Command {
+  let values: Record<string, string | boolean | undefined>;
   try {
     const parsed = parseArgs({
-      args: [...argv],
-      options: Object.fromEntries(Object.values(FLAGS).map(({ flag }) => [flag, { type: 'string' as const }])),
+      args: expandBooleans(argv),
+      options: {
+        ...Object.fromEntries(Object.values(FLAGS).map(({ flag }) => [flag, { type: 'string' as const }])),
+        [ACTIONS.help.flag]: { type: 'boolean', short: ACTIONS.help.short },
+        [ACTIONS.version.flag]: { type: 'boolean' },
+      },
       strict: true,
       allowPositionals: false,
     });
@@ -72,9 +192,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ope
   } catch (error: unknown) {
     throw new ConfigError([error instanceof Error ? error.message : String(error)]);
   }
+  if (values[ACTIONS.help.flag] === true) return { action: 'help' };
+  if (values[ACTIONS.version.flag] === true) return { action: 'version' };
   const raw: Record<string, string | undefined> = {};
-  for (const [field, { flag, env: variable }] of Object.entries(FLAGS)) {
-    const value = values[flag] ?? env[variable];
+  for (const field of FIELDS) {
+    const { flag, env: variable } = FLAGS[field];
+    const fromFlag = values[flag];
+    const value = typeof fromFlag === 'string' ? fromFlag : env[variable];
     if (value !== undefined && value !== '') raw[field] = value;
   }
   raw.identity ??= `${os.hostname()}-${process.pid}`;
@@ -82,11 +206,17 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ope
   if (!result.success) {
     throw new ConfigError(
       result.error.issues.map((issue) => {
-        const field = String(issue.path[0]) as keyof typeof FLAGS;
-        const source = FLAGS[field];
+        const source = FLAGS[String(issue.path[0]) as Field];
         return `--${source.flag} (env ${source.env}): ${issue.message}`;
       }),
     );
   }
-  return result.data;
+  return { action: 'run', config: result.data };
+}
+
+/** The settings alone; an action flag is an error here (main() handles those through parseCommandLine). */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): OperatorConfig {
+  const command = parseCommandLine(argv, env);
+  if (command.action !== 'run') throw new ConfigError([`--${command.action} is an action, not a setting`]);
+  return command.config;
 }

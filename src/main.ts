@@ -4,26 +4,31 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import packageJson from '../package.json';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, parseCommandLine, usage } from './config';
 import { createLogger } from './logger';
 import { Operator } from './operator';
 import { enableLinearRegExp } from './triage/linear-regex';
 
 async function main(argv: readonly string[]): Promise<number> {
-  if (argv.includes('--version')) {
-    process.stdout.write(`${packageJson.name} ${packageJson.version}\n`);
-    return 0;
-  }
-  let config;
+  let command;
   try {
-    config = loadConfig(argv, process.env);
+    command = parseCommandLine(argv, process.env);
   } catch (error: unknown) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`${packageJson.name}: ${error.message}\n`);
+      process.stderr.write(`${packageJson.name}: ${error.message}\nRun ${packageJson.name} --help for the flags.\n`);
       return 2;
     }
     throw error;
   }
+  if (command.action === 'help') {
+    process.stdout.write(usage(packageJson));
+    return 0;
+  }
+  if (command.action === 'version') {
+    process.stdout.write(`${packageJson.name} ${packageJson.version}\n`);
+    return 0;
+  }
+  const config = command.config;
   // Every regex in the process falls back to the linear-time engine when it backtracks excessively.
   enableLinearRegExp();
   const logger = createLogger(config.logLevel);

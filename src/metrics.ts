@@ -1,13 +1,16 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { isBuiltInIntent } from './crds/intents';
+import { Verdict, type TriageRequestObject } from './crds/triage-request';
 import { CHECKS } from './triage/checks/registry';
 
 // Label values come only from fixed sets: a user-written intent or finding code as a label would let
 // anyone who can create a TriageRequest or TriageTemplate grow /metrics without bound.
 const CUSTOM = 'custom';
 const INVALID = 'invalid';
+const NONE = 'none';
+const CATALOGUE_CODES: ReadonlySet<string> = new Set([...CHECKS.values()].flatMap((check) => check.codes));
 const KNOWN_REASONS: ReadonlySet<string> = new Set([
-  ...[...CHECKS.values()].flatMap((check) => check.codes),
+  ...CATALOGUE_CODES,
   'Healthy', 'RootCauseFound', 'Inconclusive', 'Failed', 'Rejected',
   'InvalidSpec', 'InvalidTarget', 'NamespaceNotTrusted', 'TemplateNotFound', 'InvalidTemplate', 'IntentNotAvailable', 'InternalError', 'StatusTooLarge',
 ]);
@@ -23,6 +26,82 @@ export function intentLabel(intent: string): string {
 export function reasonLabel(reason: string): string {
   return KNOWN_REASONS.has(reason) ? reason : CUSTOM;
 }
+
+/** A root-cause code as a metric label: a catalogue code, `custom` for a template's own, `none` without one. */
+export function rootCauseLabel(code: string | undefined): string {
+  if (code === undefined || code === '') return NONE;
+  return CATALOGUE_CODES.has(code) ? code : CUSTOM;
+}
+
+/** The labels of `triage_requests`. */
+export interface RequestLabels {
+  readonly namespace: string;
+  readonly intent: string;
+  readonly mode: string;
+  /** The status's verdict; `Pending` before the first answer. */
+  readonly verdict: string;
+  readonly root_cause: string;
+}
+
+/** The labels of `triage_request_oldest_root_cause_timestamp_seconds`. */
+export interface RootCauseAgeLabels {
+  readonly namespace: string;
+  readonly intent: string;
+  readonly mode: string;
+}
+
+export interface Sample<L> {
+  readonly labels: L;
+  readonly value: number;
+}
+
+/** What the request gauges show, from the requests that exist now. */
+export interface RequestGauges {
+  /** How many requests per label set. */
+  readonly requests: readonly Sample<RequestLabels>[];
+  /** Per namespace, intent and mode: the earliest time a request still at RootCauseFound found it (Unix seconds). */
+  readonly oldestRootCause: readonly Sample<RootCauseAgeLabels>[];
+}
+
+function specField(spec: unknown, field: string): unknown {
+  return typeof spec === 'object' && spec !== null && field in spec ? (spec as Record<string, unknown>)[field] : undefined;
+}
+
+/**
+ * The request gauges from a list of TriageRequests (the informer cache's content at scrape time), every
+ * label from a bounded set: intents fold as intentLabel, codes as rootCauseLabel, a verdict the schema
+ * does not know becomes `invalid`. A deleted request is simply absent: nothing accumulates.
+ */
+export function requestGauges(requests: Iterable<TriageRequestObject>): RequestGauges {
+  const counts = new Map<string, Sample<RequestLabels>>();
+  const oldest = new Map<string, Sample<RootCauseAgeLabels>>();
+  for (const request of requests) {
+    const intent = specField(request.spec, 'intent');
+    const mode = specField(request.spec, 'mode');
+    const status = request.status;
+    const verdict = status?.verdict === undefined ? 'Pending' : Verdict.safeParse(status.verdict).success ? status.verdict : INVALID;
+    const group: RootCauseAgeLabels = {
+      namespace: request.metadata.namespace ?? '',
+      intent: intentLabel(typeof intent === 'string' ? intent : ''),
+      mode: mode === undefined || mode === 'Once' ? 'Once' : mode === 'Continuous' ? 'Continuous' : INVALID,
+    };
+    const labels: RequestLabels = { ...group, verdict, root_cause: rootCauseLabel(status?.envelope?.rootCause?.code) };
+    const key = JSON.stringify(labels);
+    counts.set(key, { labels, value: (counts.get(key)?.value ?? 0) + 1 });
+    if (verdict !== 'RootCauseFound') continue;
+    // The condition flips to True when a root cause is first found and stays put while one is (even another code).
+    const found = status?.conditions?.find((c) => c.type === 'RootCauseFound' && c.status === 'True');
+    const since = found === undefined ? NaN : Date.parse(found.lastTransitionTime) / 1000;
+    if (!Number.isFinite(since)) continue;
+    const groupKey = JSON.stringify(group);
+    const previous = oldest.get(groupKey);
+    if (previous === undefined || since < previous.value) oldest.set(groupKey, { labels: group, value: since });
+  }
+  return { requests: [...counts.values()], oldestRootCause: [...oldest.values()] };
+}
+
+/** The TriageRequests the request gauges describe, read at each scrape. */
+export type RequestSource = () => Iterable<TriageRequestObject>;
 
 /** Every metric the operator exports, named like controller-runtime's and client-go's where one exists. */
 export class Metrics {
@@ -131,7 +210,45 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Set while this replica reconciles (the leader): a standby exports no request gauges, so sums count each request once. */
+  private requestSource: RequestSource | undefined;
+
+  readonly requests: Gauge<keyof RequestLabels> = new Gauge({
+    name: 'triage_requests',
+    help: 'TriageRequests that exist now, by namespace, intent, mode, verdict and root-cause code (exported by the leader only).',
+    labelNames: ['namespace', 'intent', 'mode', 'verdict', 'root_cause'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.requests.reset();
+      for (const { labels, value } of this.currentGauges()?.requests ?? []) this.requests.set(labels, value);
+    },
+  });
+
+  readonly oldestRootCause: Gauge<keyof RootCauseAgeLabels> = new Gauge({
+    name: 'triage_request_oldest_root_cause_timestamp_seconds',
+    help: 'Earliest time (Unix seconds) a TriageRequest still at verdict RootCauseFound found its root cause, by namespace, intent and mode (exported by the leader only).',
+    labelNames: ['namespace', 'intent', 'mode'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.oldestRootCause.reset();
+      for (const { labels, value } of this.currentGauges()?.oldestRootCause ?? []) this.oldestRootCause.set(labels, value);
+    },
+  });
+
   constructor(options: { collectProcessMetrics?: boolean } = {}) {
     if (options.collectProcessMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * Starts (a source) or stops (undefined) exporting the request gauges. The controller sets it while it
+   * runs, i.e. on the leader: the standby's cache holds the same requests, and exporting from both would
+   * double every sum.
+   */
+  exportRequests(source: RequestSource | undefined): void {
+    this.requestSource = source;
+  }
+
+  private currentGauges(): RequestGauges | undefined {
+    return this.requestSource === undefined ? undefined : requestGauges(this.requestSource());
   }
 }

@@ -130,6 +130,8 @@ export class Operator {
 
   private async runElected(elector: LeaderElector, stop: AbortSignal): Promise<OperatorExit> {
     const name = this.config.leaderElectionId;
+    // A standby reports 0 from the start: with no replica at 1, "no leader" is visible (sum == 0), not an absent series.
+    this.metrics.leader.set({ name }, 0);
     // The elector gets its own signal so it releases the Lease only after work has drained.
     const electorStop = new AbortController();
     let drained: Promise<void> = Promise.resolve();
@@ -151,6 +153,8 @@ export class Operator {
         },
         onStoppedLeading: () => {
           this.metrics.leader.set({ name }, 0);
+          // The next leader exports the request gauges now; this replica drains and stops.
+          this.metrics.exportRequests(undefined);
           this.logger.info('Stopped leading', { identity: this.config.identity });
         },
         onNewLeader: (identity) => {

@@ -156,7 +156,7 @@ export function triageTemplateCrd() {
  * The operator's ClusterRole: read-only on every watched kind, and writes only where it must: its
  * requests' and templates' status, and Events. No Secret access at all.
  */
-export function managerClusterRole() {
+function managerRules() {
   const readByGroup = new Map<string, Set<string>>();
   for (const kind of WATCHED_KINDS) {
     if ('namespace' in kind) continue;
@@ -167,16 +167,27 @@ export function managerClusterRole() {
   const readRules = [...readByGroup.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([group, plurals]) => ({ apiGroups: [group], resources: [...plurals].sort(), verbs: ['get', 'list', 'watch'] }));
+  return [
+    ...readRules,
+    { apiGroups: [GROUP], resources: ['triagerequests/status', 'triagetemplates/status'], verbs: ['patch'] },
+    // One Event per transition under a name derived from it: create is all the recorder needs.
+    { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
+  ];
+}
+
+export function managerClusterRole() {
+  return { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'triage-operator-manager' }, rules: managerRules() };
+}
+
+/** The chart's RBAC rules: the manager's ClusterRole rules and, per namespace, the namespaced read rules. */
+export function chartRbacRules() {
   return {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRole',
-    metadata: { name: 'triage-operator-manager' },
-    rules: [
-      ...readRules,
-      { apiGroups: [GROUP], resources: ['triagerequests/status', 'triagetemplates/status'], verbs: ['patch'] },
-      // One Event per transition under a name derived from it: create is all the recorder needs.
-      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
-    ],
+    clusterRules: managerRules(),
+    namespacedReads: WATCHED_KINDS.flatMap((kind) =>
+      'namespace' in kind
+        ? [{ name: `read-${kind.plural}`, namespace: kind.namespace, rules: [{ apiGroups: [kind.group], resources: [kind.plural], verbs: ['get', 'list', 'watch'] }] }]
+        : [],
+    ),
   };
 }
 
@@ -185,20 +196,14 @@ export function managerClusterRole() {
  * not cluster-wide (the operator's own leader-election Lease lives elsewhere and is written by hand).
  */
 export function namespacedReadRoles(): object[] {
-  return WATCHED_KINDS.flatMap((kind) => {
-    if (!('namespace' in kind)) return [];
-    const name = `triage-operator-read-${kind.plural}`;
+  return chartRbacRules().namespacedReads.flatMap(({ name: suffix, namespace, rules }) => {
+    const name = `triage-operator-${suffix}`;
     return [
-      {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'Role',
-        metadata: { name, namespace: kind.namespace },
-        rules: [{ apiGroups: [kind.group], resources: [kind.plural], verbs: ['get', 'list', 'watch'] }],
-      },
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name, namespace }, rules },
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'RoleBinding',
-        metadata: { name, namespace: kind.namespace },
+        metadata: { name, namespace },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
         subjects: [{ kind: 'ServiceAccount', name: 'triage-operator', namespace: 'triage-system' }],
       },

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
+import type { TriageRequestObject } from '../../crds/triage-request';
 import type { ClusterCache } from '../../kube/cluster-cache';
 import type { KubeObject } from '../../triage/snapshot';
 import { objectKey } from '../../kube/informer';
@@ -53,6 +54,8 @@ export class TriageRequestController {
   /** Call after the caches synced, on the leader only. */
   start(): void {
     const requests = this.options.cache.informer('TriageRequest');
+    // The request gauges come from the leader alone, computed from the cache at each scrape.
+    this.options.metrics.exportRequests(() => requests.list() as readonly TriageRequestObject[]);
     this.unsubscribe.push(
       requests.onChange((type, object) => {
         // A deleted request is never reconciled again: forget what it watched here.
@@ -80,6 +83,7 @@ export class TriageRequestController {
 
   /** Stops taking work and waits for in-flight reconciles. */
   async stop(): Promise<void> {
+    this.options.metrics.exportRequests(undefined);
     if (this.resyncTimer !== undefined) clearInterval(this.resyncTimer);
     for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
     await Promise.all([this.queue.shutDown(), this.templateQueue.shutDown()]);

@@ -23,6 +23,8 @@ export interface OwnCluster {
 export interface OwnClusterOptions {
   /** true: start it with REAL_NODES=1 (a real kubelet node `real-node-1` and local registries); false: REAL_NODES=0; unset: the environment decides. */
   readonly realNodes?: boolean;
+  /** false: leave the CRDs out (a test that installs them itself, e.g. with the Helm chart). @default true */
+  readonly installCrds?: boolean;
 }
 
 export function useOwnCluster(prefix: string, nodes: number, options: OwnClusterOptions = {}): OwnCluster {
@@ -39,6 +41,7 @@ export function useOwnCluster(prefix: string, nodes: number, options: OwnCluster
     upFinishedAt = Date.now();
     if (up.code !== 0) throw new Error(`cluster-up failed:\n${up.stderr}`);
     kubeconfig = kubeconfigFromClusterUp(up.stdout);
+    if (options.installCrds === false) return;
     await kubectlOk(['apply', '-k', 'config/crd'], undefined, kubeconfig);
     await kubectlOk(['wait', '--for=condition=Established', 'crd/triagerequests.triage.dev', 'crd/triagetemplates.triage.dev'], undefined, kubeconfig);
   });

@@ -12,6 +12,9 @@ export interface RealNodeInfo {
   readonly registryImage: string;
   readonly bridge: string;
   readonly cgroupRoot: string;
+  /** Where the node's pods reach the apiserver (it listens on loopback; a forwarder on the pod bridge stands in for the `kubernetes` Service). */
+  readonly apiServerAddressForPods: string;
+  readonly apiServerPortForPods: string;
 }
 
 export async function realNodeInfo(kubeconfig: string): Promise<RealNodeInfo> {

@@ -1,0 +1,61 @@
+{{/* Name of the chart, overridable. */}}
+{{- define "triage-operator.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Fully qualified name: the release name when it already contains the chart's name. */}}
+{{- define "triage-operator.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "triage-operator.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "triage-operator.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: triage-operator
+{{- end }}
+
+{{- define "triage-operator.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "triage-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "triage-operator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "triage-operator.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* The image reference: a digest pins it; otherwise the tag, defaulting to the chart's appVersion. */}}
+{{- define "triage-operator.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* The Lease the replicas compete for; the leader-election Role is limited to this name. */}}
+{{- define "triage-operator.leaseName" -}}
+{{- include "triage-operator.fullname" . }}
+{{- end }}
+
+{{/* Namespaces whose requests may target other namespaces or the cluster: the release's, then the listed. */}}
+{{- define "triage-operator.trustedNamespaces" -}}
+{{- $namespaces := list }}
+{{- if .Values.trust.releaseNamespace }}{{ $namespaces = append $namespaces .Release.Namespace }}{{ end }}
+{{- range .Values.trust.namespaces }}{{ $namespaces = append $namespaces . }}{{ end }}
+{{- $namespaces | uniq | join "," }}
+{{- end }}
