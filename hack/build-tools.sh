@@ -12,7 +12,7 @@ export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-modcacherw -buildvcs=false"
 # The checksum database is unreachable here; the committed go.sum files pin every hash.
 export GOSUMDB=off
 
-key=$(cat "$here"/tools/*/go.mod "$here"/tools/*/go.sum "$0" | sha256sum | cut -c1-16)
+key=$( { find "$here/tools" -type f | LC_ALL=C sort | xargs cat; cat "$here/build-tools.sh"; go version; } | sha256sum | cut -c1-16)
 bin_dir="${TRIAGE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/triage-operator}/tools-$key"
 mkdir -p "$(dirname "$bin_dir")"
 exec 9>"$bin_dir.lock"

@@ -63,6 +63,7 @@ component_probe() {
     kube-scheduler) curl -fsSk -m 5 "https://127.0.0.1:$SCHED_PORT/readyz" ;;
     kwok) curl -fsS -m 5 "http://127.0.0.1:$KWOK_PORT/healthz" ;;
     real-node) curl -fsS -m 5 "http://127.0.0.1:$KUBELET_HEALTHZ_PORT/healthz" ;;
+    apiserver-proxy) curl -fsS -m 5 --cacert "$state/pki/ca.crt" --resolve "kubernetes.default.svc:$API_PORT:$(cat "$state/real-node/apiserver-address" 2>/dev/null)" "https://kubernetes.default.svc:$API_PORT/readyz" ;;
     registry-open) curl -fsS -m 5 "http://127.0.0.1:$REGISTRY_OPEN_PORT/v2/" ;;
     registry-auth) [ "$(curl -sS -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$REGISTRY_AUTH_PORT/v2/")" = 401 ] ;;
     *) return 1 ;;
@@ -70,7 +71,7 @@ component_probe() {
 }
 
 # The real node's components (hack/real-node.sh), present when the cluster was started with REAL_NODES=1.
-REAL_NODE_COMPONENTS=(registry-open registry-auth real-node)
+REAL_NODE_COMPONENTS=(apiserver-proxy registry-open registry-auth real-node)
 
 # Up = every component's process alive (the real node's too, when it has one) and the apiserver ready.
 cluster_is_up() {

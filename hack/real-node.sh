@@ -413,14 +413,16 @@ EOF
   # Pods reach the apiserver at the node's address: the apiserver listens on loopback only and no
   # kube-proxy runs, so this forwarder on the pod bridge stands in for the `kubernetes` Service (pods
   # set KUBERNETES_SERVICE_HOST/PORT to it, e.g. the chart's kubernetesService values).
-  start_component apiserver-proxy socat "TCP-LISTEN:$API_PORT,bind=$pod_gateway,fork,reuseaddr" "TCP:127.0.0.1:$API_PORT"
+  # range: only the node's pods may connect (a bound address alone is reachable from any interface).
+  echo "$pod_gateway" >"$rn/apiserver-address"
+  start_component apiserver-proxy socat "TCP-LISTEN:$API_PORT,bind=$pod_gateway,range=$pod_subnet,fork,max-children=64,reuseaddr" "TCP:127.0.0.1:$API_PORT"
   start_component registry-open /usr/bin/docker-registry serve "$rn/registry-open.yml"
   start_component registry-auth /usr/bin/docker-registry serve "$rn/registry-auth.yml"
   # The node: unshare's child is the supervisor (run_node); it joins the node cgroup first thing so
   # everything it starts (containerd, shims, kubelet) is found by `down`.
   start_component real-node unshare --mount --propagation private -- "$here/real-node.sh" run
 
-  wait_for apiserver-proxy serving 20 curl -fsS -m 5 --cacert "$state/pki/ca.crt" --resolve "kubernetes.default.svc:$API_PORT:$pod_gateway" "https://kubernetes.default.svc:$API_PORT/readyz"
+  wait_for apiserver-proxy serving 20 component_probe apiserver-proxy
   wait_for registry-open serving 20 curl -fsS "http://127.0.0.1:$REGISTRY_OPEN_PORT/v2/"
   wait_for registry-auth serving 20 bash -c "curl -sS -o /dev/null -w '%{http_code}' http://127.0.0.1:$REGISTRY_AUTH_PORT/v2/ | grep -q 401"
   (

@@ -100,6 +100,9 @@ describe('the Helm chart', () => {
     [['--set', 'trust.namespaces={Not_A_Namespace}'], 'namespaces'],
     [['--set', 'metrics.port=70000'], 'port'],
     [['--set', 'replicas=3'], 'replicas'],
+    [['--set', 'leaderElection.enabled=false'], 'leaderElection.enabled'],
+    [['--set', 'kubernetesService.host=api.internal'], 'kubernetesService.port'],
+    [['--set', 'networkPolicy.egress.enabled=true'], 'networkPolicy.egress.apiServer'],
   ])('values.schema.json refuses %j, naming %s', async (values, key) => {
     const result = await helm(['template', 'triage-operator', CHART, ...values]);
     expect(result.code).not.toBe(0);

@@ -37,7 +37,7 @@ function sampleResults(): SampleResults {
 }
 
 beforeAll(async () => {
-  // What the install creates (make install / config/default); the samples' cluster-scoped requests live there.
+  // What the install creates (make install, the chart, config/install.yaml); the samples' cluster-scoped requests live there.
   await kubectlOk(['apply', '-f', 'config/manager/namespace.yaml']);
   await startOperator({ args: ['--trusted-namespaces=triage-system'] });
   const reporter: FailureReporter = async (testName) => {

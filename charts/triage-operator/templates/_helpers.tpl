@@ -59,3 +59,16 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- range .Values.trust.namespaces }}{{ $namespaces = append $namespaces . }}{{ end }}
 {{- $namespaces | uniq | join "," }}
 {{- end }}
+
+{{/* Combinations the schema cannot express: refused with the values to change. */}}
+{{- define "triage-operator.validate" -}}
+{{- if and (gt (int .Values.replicaCount) 1) (not .Values.leaderElection.enabled) }}
+{{- fail "replicaCount > 1 needs leaderElection.enabled: without a Lease every replica reconciles every request" }}
+{{- end }}
+{{- if and .Values.networkPolicy.enabled .Values.networkPolicy.egress.enabled (not .Values.networkPolicy.egress.apiServer) }}
+{{- fail "networkPolicy.egress.enabled needs networkPolicy.egress.apiServer (the apiserver's endpoints): without it the operator cannot reach the apiserver" }}
+{{- end }}
+{{- if ne (toString .Values.kubernetesService.host | empty) (toString .Values.kubernetesService.port | empty) }}
+{{- fail "kubernetesService.host and kubernetesService.port go together" }}
+{{- end }}
+{{- end }}
