@@ -414,8 +414,10 @@ EOF
   # kube-proxy runs, so this forwarder on the pod bridge stands in for the `kubernetes` Service (pods
   # set KUBERNETES_SERVICE_HOST/PORT to it, e.g. the chart's kubernetesService values).
   # range: only the node's pods may connect (a bound address alone is reachable from any interface).
+  # max-children: each watch is its own connection (client-node has no HTTP/2), ~32 per operator pod;
+  # at the cap socat stops accepting, so it must sit well above a rolling update's three pods.
   echo "$pod_gateway" >"$rn/apiserver-address"
-  start_component apiserver-proxy socat "TCP-LISTEN:$API_PORT,bind=$pod_gateway,range=$pod_subnet,fork,max-children=64,reuseaddr" "TCP:127.0.0.1:$API_PORT"
+  start_component apiserver-proxy socat "TCP-LISTEN:$API_PORT,bind=$pod_gateway,range=$pod_subnet,fork,max-children=1024,reuseaddr" "TCP:127.0.0.1:$API_PORT"
   start_component registry-open /usr/bin/docker-registry serve "$rn/registry-open.yml"
   start_component registry-auth /usr/bin/docker-registry serve "$rn/registry-auth.yml"
   # The node: unshare's child is the supervisor (run_node); it joins the node cgroup first thing so
