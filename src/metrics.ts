@@ -188,6 +188,12 @@ export class Metrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+  readonly informerApiInstalled = new Gauge({
+    name: 'informer_api_installed',
+    help: '0 when the kind\'s API is not served (optional CRDs such as the Gateway API absent), else 1.',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
 
   readonly apiRequests = new Counter({
     name: 'rest_client_requests_total',

@@ -76,12 +76,12 @@ export const RootCause = z
   .describe('The one cause that explains the symptom.');
 export type RootCause = z.infer<typeof RootCause>;
 
-export const UnavailableReason = z.enum(['Forbidden', 'NotFound', 'Timeout', 'NotSynced']);
+export const UnavailableReason = z.enum(['Forbidden', 'NotFound', 'Timeout', 'NotSynced', 'NotInstalled']);
 export type UnavailableReason = z.infer<typeof UnavailableReason>;
 
 export const Evidence = z
   .object({
-    completeness: z.number().min(0).max(1).describe('Share of the required evidence that was gathered.'),
+    completeness: z.number().min(0).max(1).describe('Share of the required evidence that was gathered (an API that is not installed counts as gathered: nothing of it can exist).'),
     threshold: z.number().min(0).max(1).describe('The minCompleteness the request asked for.'),
     present: z.array(z.string()).describe('Evidence keys gathered.'),
     missing: z.array(z.string()).describe('Required evidence keys not gathered.'),

@@ -13,6 +13,8 @@ export const TARGET_KINDS = [
   'Namespace',
   'HorizontalPodAutoscaler',
   'CronJob',
+  'Gateway',
+  'HTTPRoute',
 ] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
@@ -68,6 +70,10 @@ export const BUILT_IN_INTENTS = {
   'admission-webhooks': {
     targetKinds: ['Namespace'],
     description: 'Which admission webhooks the apiserver cannot call, cluster-wide.',
+  },
+  'gateway-pending': {
+    targetKinds: ['Gateway', 'HTTPRoute', 'Namespace'],
+    description: 'Why a Gateway API Gateway or HTTPRoute does not serve traffic.',
   },
   'job-failures': {
     targetKinds: ['Job', 'CronJob', 'Namespace'],

@@ -41,9 +41,10 @@ export type ChangeListener<T> = (type: ChangeType, object: T) => void;
 /**
  * Readiness of one cache; none of the states but Synced may be read as "the object does not exist".
  * Forbidden: refused before it ever synced. Stale: a list or watch failed after it had synced, so it
- * may be missing changes until a relist lands.
+ * may be missing changes until a relist lands. NotInstalled: an optional kind's API is not served
+ * (its CRDs are absent); retried slowly, so installing them later is picked up.
  */
-export type CacheState = 'Syncing' | 'Synced' | 'Forbidden' | 'Stale';
+export type CacheState = 'Syncing' | 'Synced' | 'Forbidden' | 'Stale' | 'NotInstalled';
 
 export interface InformerOptions<T> {
   readonly kind: WatchedKind;
@@ -59,6 +60,8 @@ export interface InformerOptions<T> {
 const BACKOFF_BASE_MS = 500;
 // Seconds, 403s included: right after an apiserver restart its RBAC cache is cold and refuses for a moment.
 const BACKOFF_MAX_MS = 5_000;
+// An API that is not installed stays so for hours or forever: one list a half-minute notices its CRDs arriving.
+const NOT_INSTALLED_RETRY_MS = 30_000;
 // A watch the server ended this fast was refused, not expired: pause before the next one.
 const MIN_WATCH_LIFETIME_MS = 1_000;
 
@@ -322,11 +325,11 @@ export class Informer<T extends KubernetesObject> {
   }
 
   get(name: string, namespace?: string): T | undefined {
-    return this.listWatch.get(name, namespace);
+    return this.state === 'NotInstalled' ? undefined : this.listWatch.get(name, namespace);
   }
 
   list(namespace?: string): readonly T[] {
-    return this.listWatch.list(namespace);
+    return this.state === 'NotInstalled' ? [] : this.listWatch.list(namespace);
   }
 
   byIndex(index: string, value: string): T[] {
@@ -392,6 +395,7 @@ export class Informer<T extends KubernetesObject> {
     if (this.state === state) return;
     this.state = state;
     this.options.metrics.informerSynced.set({ kind: this.kind.key }, state === 'Synced' ? 1 : 0);
+    this.options.metrics.informerApiInstalled.set({ kind: this.kind.key }, state === 'NotInstalled' ? 0 : 1);
     if (state !== 'Syncing') for (const resolve of this.syncWaiters.splice(0)) resolve();
   }
 
@@ -399,7 +403,10 @@ export class Informer<T extends KubernetesObject> {
     // ListWatch reports its own aborts (on stop, and on restart) as errors: they are not failures.
     if (this.stopped || (error instanceof Error && error.name === 'AbortError')) return;
     const forbidden = error instanceof ApiError ? error.isForbidden : hasStatusCode(error, 403);
-    if (this.state === 'Synced') this.setState('Stale');
+    // A 404 on a collection means the API is not served: for an optional kind that is an answer, not a failure.
+    const notInstalled = this.kind.optional === true && (error instanceof ApiError ? error.isNotFound : hasStatusCode(error, 404));
+    if (notInstalled) this.setState('NotInstalled');
+    else if (this.state === 'Synced') this.setState('Stale');
     else if (this.state === 'Syncing' && forbidden) this.setState('Forbidden');
     this.freshList = false;
     if (this.listedOnce) {
@@ -409,10 +416,15 @@ export class Informer<T extends KubernetesObject> {
     }
     this.failures += 1;
     if (this.failures === 1) this.failingSince = Date.now();
-    const delay = backoffMs(this.failures, this.random);
-    this.options.metrics.informerRestarts.inc({ kind: this.kind.key });
+    const delay = notInstalled ? NOT_INSTALLED_RETRY_MS : backoffMs(this.failures, this.random);
+    if (notInstalled) {
+      // Normal on most clusters: one info line, no restart counted (alerts watch that counter).
+      if (this.failures === 1) this.options.logger.info('API not installed; checking again periodically', { kind: this.kind.key, group: this.kind.group, retryMs: delay });
+    } else {
+      this.options.metrics.informerRestarts.inc({ kind: this.kind.key });
+    }
     // One warning per failure streak: an outage of a minute must not print hundreds of lines.
-    this.options.logger.log(this.failures === 1 ? 'warn' : 'debug', 'Informer restarting', {
+    this.options.logger.log(this.failures === 1 && !notInstalled ? 'warn' : 'debug', 'Informer restarting', {
       kind: this.kind.key,
       state: this.state,
       attempt: this.failures,

@@ -16,6 +16,8 @@ export interface WatchedKind {
   readonly metadataOnly?: boolean;
   /** Watch this one namespace only (and hold a Role there, not a ClusterRole rule). */
   readonly namespace?: string;
+  /** Served by CRDs a cluster may not have (Gateway API): absent is a state (NotInstalled), not an error. */
+  readonly optional?: boolean;
 }
 
 export const WATCHED_KINDS = [
@@ -47,6 +49,10 @@ export const WATCHED_KINDS = [
   { key: 'HorizontalPodAutoscaler', kind: 'HorizontalPodAutoscaler', group: 'autoscaling', version: 'v2', plural: 'horizontalpodautoscalers', namespaced: true },
   // Node heartbeats: the kubelet renews its Lease every 10 s; node status is posted on change or every 5 min.
   { key: 'Lease', kind: 'Lease', group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespaced: true, namespace: 'kube-node-lease' },
+  // Gateway API: installed by the admin (or a gateway controller's chart), so often absent.
+  { key: 'GatewayClass', kind: 'GatewayClass', group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gatewayclasses', namespaced: false, optional: true },
+  { key: 'Gateway', kind: 'Gateway', group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gateways', namespaced: true, optional: true },
+  { key: 'HTTPRoute', kind: 'HTTPRoute', group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes', namespaced: true, optional: true },
   { key: 'TriageRequest', kind: 'TriageRequest', group: 'triage.dev', version: 'v1alpha1', plural: 'triagerequests', namespaced: true },
   { key: 'TriageTemplate', kind: 'TriageTemplate', group: 'triage.dev', version: 'v1alpha1', plural: 'triagetemplates', namespaced: false },
 ] as const satisfies readonly WatchedKind[];

@@ -26,7 +26,8 @@ export class ListingSnapshot implements ClusterSnapshot {
           objects.set(kind.key, (await client.listAll<KubeObject>(path)).items);
           states.set(kind.key, 'Synced');
         } catch (error: unknown) {
-          states.set(kind.key, error instanceof ApiError && error.isForbidden ? 'Forbidden' : 'Syncing');
+          const notInstalled = kind.optional === true && error instanceof ApiError && error.isNotFound;
+          states.set(kind.key, error instanceof ApiError && error.isForbidden ? 'Forbidden' : notInstalled ? 'NotInstalled' : 'Syncing');
         }
       }),
     );

@@ -56,7 +56,7 @@ const SEVERITY_RANK: Readonly<Record<Severity, number>> = { Critical: 3, Warning
 /** Codes that name a symptom further up the chain: a concrete cause beside them explains them. */
 const SYMPTOM_CODES = new Set([
   'UnboundPersistentVolumeClaim', 'NoReadyEndpoints', 'PodsNotReady', 'IngressControllerNotReporting', 'Unschedulable',
-  'ProgressDeadlineExceeded', 'RolloutStalled', 'ReplicasUnavailable',
+  'ProgressDeadlineExceeded', 'RolloutStalled', 'ReplicasUnavailable', 'RouteNotAccepted',
 ]);
 
 /** Kinds a check can examine that live outside namespaces: a template examining one reads cluster-wide. */
@@ -75,6 +75,8 @@ const NAMESPACE_EVIDENCE: Readonly<Record<string, string>> = {
   HorizontalPodAutoscaler: 'autoscalers',
   Job: 'jobs',
   CronJob: 'cronjobs',
+  Gateway: 'gateways',
+  HTTPRoute: 'httproutes',
   PodDisruptionBudget: 'budgets',
   ValidatingWebhookConfiguration: 'webhooks',
   MutatingWebhookConfiguration: 'webhooks',
@@ -119,6 +121,12 @@ function resolveSubjects(inv: Investigation, template: CompiledTemplate, target:
   if (target.kind === 'Namespace' && (stepZeroKinds.filter((k) => !workloadKinds.has(k)).length > 1 || !stepZeroFollowsOnly)) {
     // A health sweep examines every kind its first step names, in the namespace or across the cluster.
     const ns = template.scope === 'Cluster' ? undefined : (target.name ?? namespace ?? '');
+    // An intent whose every kind has no API here (Gateway API without its CRDs) has nothing to examine: say so, not Healthy.
+    const served = stepZeroKinds.filter((kind) => inv.snapshot.availability(kind) !== 'NotInstalled');
+    if (served.length === 0 && stepZeroKinds.length > 0) {
+      for (const kind of stepZeroKinds) inv.list(kind, NAMESPACE_EVIDENCE[kind] ?? kind, ns);
+      return `the ${stepZeroKinds.join(' and ')} APIs are not installed in this cluster (no CRD serves them)`;
+    }
     return stepZeroKinds.flatMap((kind) => {
       const objects = inv.list(kind, NAMESPACE_EVIDENCE[kind] ?? kind, CLUSTER_SCOPED_SUBJECTS.has(kind) ? undefined : ns) ?? [];
       return (kind === 'Pod' ? objects.filter((p) => !podSettled(p as Pod, (t) => inv.ageSeconds(t))) : objects).map((object) => ({ kind, object, chain: [] }));
@@ -138,7 +146,7 @@ function resolveSubjects(inv: Investigation, template: CompiledTemplate, target:
   if (target.name !== undefined) {
     const found = inv.get(lookupKind, 'target', target.name, namespace);
     if (found.state === 'Absent') return 'was not found';
-    if (found.state === 'Unavailable') return `could not be read (${found.reason})`;
+    if (found.state === 'Unavailable') return found.reason === 'NotInstalled' ? `cannot exist: the ${lookupKind} API is not installed (no CRD serves it)` : `could not be read (${found.reason})`;
     objects.push(found.object);
   } else {
     const listed = inv.list(lookupKind, 'target', CLUSTER_SCOPED_SUBJECTS.has(lookupKind) ? undefined : namespace);
@@ -344,7 +352,9 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   for (const key of evidence.present) missing.delete(key);
   for (const { key } of evidence.unavailable) missing.delete(key);
   const required = evidence.present.length + evidence.unavailable.length + missing.size;
-  const completeness = required === 0 ? 0 : Math.round((evidence.present.length / required) * 100) / 100;
+  // An API that is not installed is known, not missing: nothing of that kind can exist to be read.
+  const known = evidence.present.length + evidence.unavailable.filter((u) => u.reason === 'NotInstalled').length;
+  const completeness = required === 0 ? 0 : Math.round((known / required) * 100) / 100;
 
   // Accepted codes, by the template or by the object itself (annotation), are reported as suppressed.
   const acceptedByObject = (c: Candidate) =>

@@ -1,4 +1,5 @@
 import { INDEX, type KubeObject } from './snapshot';
+import { parseWebhookFailure } from './webhook-message';
 
 // Secondary indexes over cached objects, by cache key. Pure: the informer cache and the in-memory
 // snapshot of the golden tests file objects with these same functions.
@@ -11,6 +12,10 @@ interface Indexed {
   metadata?: { namespace?: string; ownerReferences?: { uid?: string }[] };
   involvedObject?: { kind?: string; uid?: string };
   regarding?: { kind?: string; uid?: string };
+  reason?: string;
+  message?: string;
+  /** events.k8s.io/v1's name for message. */
+  note?: string;
   spec?: {
     nodeName?: string;
     volumes?: { persistentVolumeClaim?: { claimName?: string } }[];
@@ -22,6 +27,14 @@ interface Indexed {
 const asIndexed = (object: KubeObject): Indexed => object as Indexed;
 const namespaced = (object: Indexed, name: string | undefined): string[] =>
   name === undefined || name === '' ? [] : [`${object.metadata?.namespace ?? ''}/${name}`];
+
+/** A controller's FailedCreate names the webhook that refused it: the admission-webhooks intent finds what a webhook blocks. */
+const failedWebhookIndex = (text: (event: Indexed) => string | undefined): IndexFunction => (object) => {
+  const event = asIndexed(object);
+  if (event.reason !== 'FailedCreate') return [];
+  const failure = parseWebhookFailure(text(event) ?? '');
+  return failure === undefined ? [] : [failure.webhook];
+};
 
 const ownerIndex: IndexFunction = (object) =>
   (asIndexed(object).metadata?.ownerReferences ?? []).flatMap((ref) => (ref.uid === undefined ? [] : [ref.uid]));
@@ -43,12 +56,14 @@ const EXTRA_INDEXES: Partial<Record<string, Record<string, IndexFunction>>> = {
       const subject = asIndexed(object).involvedObject;
       return subject?.uid === undefined ? [] : [`${subject.kind ?? ''}/${subject.uid}`];
     },
+    [INDEX.failedWebhook]: failedWebhookIndex((event) => event.message),
   },
   'Event.events.k8s.io': {
     [INDEX.subject]: (object) => {
       const subject = asIndexed(object).regarding;
       return subject?.uid === undefined ? [] : [`${subject.kind ?? ''}/${subject.uid}`];
     },
+    [INDEX.failedWebhook]: failedWebhookIndex((event) => event.note),
   },
   Ingress: {
     [INDEX.backendService]: (object) => {

@@ -28,9 +28,12 @@ const API_VERSIONS: Readonly<Record<string, string>> = {
   ValidatingWebhookConfiguration: 'admissionregistration.k8s.io/v1',
   MutatingWebhookConfiguration: 'admissionregistration.k8s.io/v1',
   Lease: 'coordination.k8s.io/v1',
+  GatewayClass: 'gateway.networking.k8s.io/v1',
+  Gateway: 'gateway.networking.k8s.io/v1',
+  HTTPRoute: 'gateway.networking.k8s.io/v1',
 };
 
-const CLUSTER_SCOPED = new Set(['Node', 'Namespace', 'PersistentVolume', 'StorageClass', 'IngressClass', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
+const CLUSTER_SCOPED = new Set(['Node', 'Namespace', 'PersistentVolume', 'StorageClass', 'IngressClass', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'GatewayClass']);
 
 // Watch keys: how a run's reads are matched against later changes (src/kube watch index).
 export const uidKey = (uid: string): string => `uid:${uid}`;
@@ -82,8 +85,8 @@ export type Lookup<T> =
   | { readonly state: 'Unavailable'; readonly reason: UnavailableReason };
 
 interface RawEvent extends KubeObject {
-  readonly involvedObject?: { readonly kind?: string; readonly uid?: string; readonly fieldPath?: string };
-  readonly regarding?: { readonly fieldPath?: string };
+  readonly involvedObject?: { readonly kind?: string; readonly name?: string; readonly uid?: string; readonly fieldPath?: string };
+  readonly regarding?: { readonly kind?: string; readonly name?: string; readonly uid?: string; readonly fieldPath?: string };
   readonly reason?: string;
   readonly message?: string;
   readonly note?: string;
@@ -104,6 +107,7 @@ interface RawEvent extends KubeObject {
 function normaliseEvent(raw: RawEvent): EventRecord {
   const count = raw.series?.count ?? raw.count ?? raw.deprecatedCount ?? 1;
   const lastSeen = raw.series?.lastObservedTime ?? raw.lastTimestamp ?? raw.deprecatedLastTimestamp ?? raw.eventTime ?? raw.metadata?.creationTimestamp;
+  const about = raw.involvedObject ?? raw.regarding;
   return {
     uid: raw.metadata?.uid ?? '',
     resourceVersion: raw.metadata?.resourceVersion ?? '',
@@ -117,6 +121,7 @@ function normaliseEvent(raw: RawEvent): EventRecord {
     firstSeen: raw.firstTimestamp ?? raw.deprecatedFirstTimestamp ?? raw.eventTime ?? raw.metadata?.creationTimestamp ?? undefined,
     source: raw.reportingController ?? raw.reportingComponent ?? raw.source?.component ?? '',
     fieldPath: raw.involvedObject?.fieldPath ?? raw.regarding?.fieldPath ?? undefined,
+    ...(about?.uid === undefined ? {} : { subject: { kind: about.kind ?? '', name: about.name ?? '', uid: about.uid } }),
   };
 }
 
@@ -156,7 +161,7 @@ export class Investigation {
   private availability(kind: string, evidenceKey: string): UnavailableReason | undefined {
     const state = this.snapshot.availability(kind);
     if (state === 'Synced') return undefined;
-    const reason: UnavailableReason = state === 'Forbidden' ? 'Forbidden' : 'NotSynced';
+    const reason: UnavailableReason = state === 'Forbidden' || state === 'NotInstalled' ? state : 'NotSynced';
     if (!this.present.has(evidenceKey)) this.unavailable.set(evidenceKey, reason);
     return reason;
   }
@@ -210,7 +215,6 @@ export class Investigation {
     const uid = object.metadata?.uid;
     if (uid === undefined) return [];
     this.looked.add(subjectKey(uid));
-    const byUid = new Map<string, EventRecord>();
     // Recorders file an Event in its subject's namespace (cluster-scoped subjects: default). Anyone can
     // write an Event in their own namespace naming any uid: one filed elsewhere is not evidence.
     const home = object.metadata?.namespace ?? '';
@@ -218,12 +222,28 @@ export class Investigation {
       const at = raw.metadata?.namespace ?? '';
       return home === '' ? at === 'default' || at === '' : at === home;
     };
+    return this.readEvents(INDEX.subject, `${kind}/${uid}`, evidenceKey, filedAtHome);
+  }
+
+  /**
+   * Events from both Event APIs filed under one index value (e.g. the webhook a FailedCreate names),
+   * in every namespace, newest first. Who they are about is the writer's claim: callers look the
+   * subject up by uid in the Event's own namespace before trusting it.
+   */
+  indexedEvents(index: string, value: string, evidenceKey: string): readonly EventRecord[] {
+    for (const cache of ['Event', 'Event.events.k8s.io']) this.looked.add(indexKey(cache, index, value));
+    return this.readEvents(index, value, evidenceKey, () => true);
+  }
+
+  /** Both Event caches' entries under one index value that `keep` accepts, deduplicated by uid, newest first. */
+  private readEvents(index: string, value: string, evidenceKey: string, keep: (raw: KubeObject) => boolean): readonly EventRecord[] {
+    const byUid = new Map<string, EventRecord>();
     let readable = false;
     for (const cache of ['Event', 'Event.events.k8s.io']) {
       if (this.snapshot.availability(cache) !== 'Synced') continue;
       readable = true;
-      for (const raw of this.snapshot.byIndex(cache, INDEX.subject, `${kind}/${uid}`)) {
-        if (!filedAtHome(raw)) continue;
+      for (const raw of this.snapshot.byIndex(cache, index, value)) {
+        if (!keep(raw)) continue;
         const event = normaliseEvent(raw);
         byUid.set(event.uid, event);
       }

@@ -156,6 +156,8 @@ export interface EventRecord {
   readonly source: string;
   /** The part of the object the Event is about, e.g. spec.containers{web} for a kubelet probe Event. */
   readonly fieldPath: string | undefined;
+  /** The object the Event is about (involvedObject / regarding), as its writer named it: unverified until looked up by uid. */
+  readonly subject?: { readonly kind: string; readonly name: string; readonly uid: string };
 }
 
 export function conditionOf(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {

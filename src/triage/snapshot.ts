@@ -30,10 +30,11 @@ export interface KubeObject {
 }
 
 /**
- * Anything but Synced makes evidence `unavailable` (Forbidden, or NotSynced for Syncing and Stale);
- * never "does not exist". Stale: the cache had synced, then a list or watch failed, so it may miss changes.
+ * Anything but Synced makes evidence `unavailable` (Forbidden, NotInstalled, or NotSynced for Syncing
+ * and Stale); never "does not exist". Stale: the cache had synced, then a list or watch failed, so it
+ * may miss changes. NotInstalled: the kind's API (CRDs) is not served, so no such object can exist.
  */
-export type CacheAvailability = 'Synced' | 'Forbidden' | 'Syncing' | 'Stale';
+export type CacheAvailability = 'Synced' | 'Forbidden' | 'Syncing' | 'Stale' | 'NotInstalled';
 
 /** Secondary indexes every cache keeps; see src/kube/cluster-cache.ts for what each files by. */
 export const INDEX = {
@@ -49,6 +50,8 @@ export const INDEX = {
   backendService: 'backendService',
   /** EndpointSlice → `${namespace}/${serviceName}`. */
   service: 'service',
+  /** FailedCreate Event → the name of the admission webhook the apiserver could not call (its message says which). */
+  failedWebhook: 'failedWebhook',
 } as const;
 
 export interface ClusterSnapshot {

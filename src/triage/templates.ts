@@ -14,7 +14,7 @@ const WORKLOAD_CHECKS = ['deployment.pods', 'statefulset.pods', 'replicaset.pods
 const POD_CHECKS = ['pod.scheduling', 'pod.image-pull', 'pod.crashloop'];
 const ROLLOUT_CHECKS = ['deployment.rollout', 'statefulset.rollout', 'daemonset.rollout'];
 /** What namespace-health looks at first: every symptom-level object of a namespace. */
-const NAMESPACE_CHECKS = ['claim.binding', ...POD_CHECKS, 'ingress.routing', 'service.endpoints', ...ROLLOUT_CHECKS, 'hpa.scaling'];
+const NAMESPACE_CHECKS = ['claim.binding', ...POD_CHECKS, 'ingress.routing', 'httproute.routing', 'gateway.status', 'service.endpoints', ...ROLLOUT_CHECKS, 'hpa.scaling'];
 
 /** The built-in intents, written in the TriageTemplate format: steps are hops along the causal chain. */
 export const BUILT_IN_TEMPLATES: Readonly<Record<string, unknown>> = {
@@ -44,6 +44,18 @@ export const BUILT_IN_TEMPLATES: Readonly<Record<string, unknown>> = {
     steps: [
       { name: 'ingress', checks: ['ingress.routing'] },
       { name: 'service', checks: ['service.endpoints'] },
+      { name: 'pod', checks: POD_CHECKS },
+      { name: 'claim', checks: ['claim.binding'] },
+    ],
+  },
+  'gateway-pending': {
+    version: '1',
+    description: 'Why a Gateway API Gateway or HTTPRoute does not serve traffic.',
+    targetKinds: ['Gateway', 'HTTPRoute', 'Namespace'],
+    // A route leads to its Gateways (then their class) and its backend Services (then their pods).
+    steps: [
+      { name: 'objects', checks: ['httproute.routing', 'gateway.status'] },
+      { name: 'parents-and-backends', checks: ['gateway.status', 'service.endpoints'] },
       { name: 'pod', checks: POD_CHECKS },
       { name: 'claim', checks: ['claim.binding'] },
     ],
@@ -130,7 +142,7 @@ export const BUILT_IN_TEMPLATES: Readonly<Record<string, unknown>> = {
     ranking: 'BlastRadius',
     steps: [
       { name: 'objects', checks: NAMESPACE_CHECKS },
-      { name: 'related', checks: ['replicaset.pods', 'service.endpoints', 'claim.binding', ...POD_CHECKS] },
+      { name: 'related', checks: ['replicaset.pods', 'service.endpoints', 'gateway.status', 'claim.binding', ...POD_CHECKS] },
       { name: 'deeper', checks: [...POD_CHECKS, 'claim.binding'] },
     ],
   },
@@ -142,7 +154,7 @@ export const BUILT_IN_TEMPLATES: Readonly<Record<string, unknown>> = {
     scope: 'Cluster',
     steps: [
       { name: 'objects', checks: ['node.health', ...NAMESPACE_CHECKS] },
-      { name: 'related', checks: ['replicaset.pods', 'service.endpoints', 'claim.binding', ...POD_CHECKS] },
+      { name: 'related', checks: ['replicaset.pods', 'service.endpoints', 'gateway.status', 'claim.binding', ...POD_CHECKS] },
       { name: 'deeper', checks: [...POD_CHECKS, 'claim.binding'] },
     ],
   },

@@ -4,13 +4,15 @@ import { kube } from './support/kube';
 import { kubectl } from './support/kubectl';
 import { startOperator, stopAllOperators } from './support/operator';
 import { useTestNamespace } from './support/test-namespace';
-import { createTriageRequest, triaged } from './support/triage';
+import { eventually } from './support/eventually';
+import { createTriageRequest, triaged, triageVerified } from './support/triage';
 
 // admission-webhooks on the real apiserver. The webhooks are made harmless for the shared cluster:
-// failurePolicy Ignore and an objectSelector no object carries, so nothing is ever sent to them.
+// failurePolicy Ignore and an objectSelector no object carries, so nothing is ever sent to them; the
+// one that fails closed matches only pod creates in this file's own namespace (namespaceSelector).
 const ns = useTestNamespace('e2e-webhooks');
 const suffix = randomBytes(3).toString('hex');
-const configs = { missing: `missing-backend-${suffix}`, empty: `empty-backend-${suffix}` };
+const configs = { missing: `missing-backend-${suffix}`, empty: `empty-backend-${suffix}`, blocking: `blocking-${suffix}` };
 const path = '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations';
 
 beforeAll(async () => {
@@ -65,4 +67,51 @@ test('an untrusted namespace cannot look at the cluster webhooks', async () => {
   } finally {
     await kube().core.deleteNamespace({ name: other });
   }
+});
+
+test('WebhookFailing: a Fail webhook whose Service is gone blocks a Deployment, and admission-webhooks names it', async () => {
+  const webhook = `pods.${suffix}.example.com`;
+  await kube().raw.create(path, {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    metadata: { name: configs.blocking },
+    webhooks: [{
+      name: webhook,
+      failurePolicy: 'Fail',
+      sideEffects: 'None',
+      admissionReviewVersions: ['v1'],
+      timeoutSeconds: 5,
+      // Only pods created in this namespace: nothing else in the shared cluster is sent to it.
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns.name } },
+      clientConfig: { service: { namespace: ns.name, name: 'policy-gone', port: 443, path: '/validate' } },
+      rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
+    }],
+  });
+  await kube().apps.createNamespacedDeployment({
+    namespace: ns.name,
+    body: {
+      metadata: { name: 'guarded' },
+      spec: { replicas: 1, selector: { matchLabels: { app: 'guarded' } }, template: { metadata: { labels: { app: 'guarded' } }, spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] } } },
+    },
+  });
+  // The real ReplicaSet controller is refused by the real apiserver, which cannot resolve the Service.
+  const message = await eventually('FailedCreate naming the webhook', async () => {
+    const events = await kube().core.listNamespacedEvent({ namespace: ns.name });
+    return events.items.find((e) => e.reason === 'FailedCreate' && (e.message ?? '').includes(`failed calling webhook "${webhook}"`))?.message;
+  });
+  process.stderr.write(`\n[e2e] FailedCreate from the real controller: ${message}\n`);
+  expect(message).toContain('service "policy-gone" not found');
+
+  const { verdict, envelope } = await triageVerified(ns.name, 'why-guarded', { intent: 'rollout-stuck', target: { kind: 'Deployment', name: 'guarded' } });
+  expect(verdict).toBe('RootCauseFound');
+  expect(envelope.rootCause?.code).toBe('WebhookFailing');
+  expect(envelope.rootCause?.chain.map((r) => r.kind)).toEqual(['Deployment', 'ReplicaSet', 'ValidatingWebhookConfiguration', 'Service']);
+  expect(envelope.rootCause?.chain.at(-1)).toMatchObject({ kind: 'Service', namespace: ns.name, name: 'policy-gone' });
+  expect(envelope.rootCause?.message).toContain(`Service ${ns.name}/policy-gone does not exist`);
+
+  // The cluster-wide view names what the webhook blocks.
+  const cluster = await triageVerified(ns.name, 'webhooks-blocking', { intent: 'admission-webhooks' });
+  const ours = [cluster.envelope.rootCause, ...cluster.envelope.findings].find((f) => f?.message.includes(configs.blocking) === true);
+  expect(ours?.code).toBe('WebhookServiceNotFound');
+  expect(ours?.message).toContain(`it blocks pod creation for Deployment ${ns.name}/guarded`);
 });

@@ -22,6 +22,8 @@ interface CaseSettings {
   readonly trustedNamespaces?: readonly string[];
   /** The operator runs with --watch-secret-metadata. */
   readonly secretMetadata?: boolean;
+  /** Kinds whose API (CRDs) the cluster does not serve. */
+  readonly notInstalled?: readonly string[];
 }
 
 /** Fills what every stored object has, so fixtures stay short: uid and resourceVersion. */
@@ -56,7 +58,7 @@ function runCase(dir: string) {
     maxSteps: admission.spec.bounds.maxSteps,
     timeoutMs: admission.spec.bounds.timeoutSeconds * 1000,
     minCompleteness: admission.spec.minCompleteness,
-    snapshot: new MemorySnapshot(objects, new Set(settings?.forbidden ?? []), settings?.secretMetadata ?? false),
+    snapshot: new MemorySnapshot(objects, new Set(settings?.forbidden ?? []), settings?.secretMetadata ?? false, new Set(settings?.notInstalled ?? [])),
     now: () => NOW,
   });
   const { timing: _timing, ...stable } = envelope;

@@ -17,6 +17,7 @@ export class MemorySnapshot implements ClusterSnapshot {
     objects: readonly KubeObject[],
     private readonly forbidden: ReadonlySet<string> = new Set(),
     private readonly secretMetadata = false,
+    private readonly notInstalled: ReadonlySet<string> = new Set(),
   ) {
     for (const object of objects) {
       const key = cacheKey(object);
@@ -27,6 +28,7 @@ export class MemorySnapshot implements ClusterSnapshot {
   availability(kind: string): CacheAvailability {
     // Secrets are cached only when a case opts in (the operator's --watch-secret-metadata).
     if (this.forbidden.has(kind) || (kind === 'Secret' && !this.secretMetadata)) return 'Forbidden';
+    if (this.notInstalled.has(kind)) return 'NotInstalled';
     return 'Synced';
   }
 

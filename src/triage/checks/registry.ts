@@ -2,6 +2,7 @@ import { autoscalerFollowers, hpaScaling } from './autoscaling';
 import type { Check } from './check';
 import { budgetBlocking, nodeDrain } from './disruption';
 import { webhookChecks } from './webhooks';
+import { gatewayChecks } from './gateway';
 import { cronJobStatus, jobStatus } from './jobs';
 import { claimBinding } from './claim';
 import { podCrashloop, podImagePull } from './containers';
@@ -14,7 +15,7 @@ import { workloadChecks } from './workload';
 
 /** Every built-in check, by name: registered once; templates refer to them by name. */
 export const CHECKS: ReadonlyMap<string, Check> = new Map(
-  [claimBinding, podScheduling, ingressRouting, serviceEndpoints, podCrashloop, podImagePull, nodeHealth, ...rolloutChecks, ...workloadChecks, hpaScaling, ...autoscalerFollowers, jobStatus, cronJobStatus, ...webhookChecks, nodeDrain, budgetBlocking].map(
+  [claimBinding, podScheduling, ingressRouting, serviceEndpoints, podCrashloop, podImagePull, nodeHealth, ...rolloutChecks, ...workloadChecks, hpaScaling, ...autoscalerFollowers, jobStatus, cronJobStatus, ...webhookChecks, nodeDrain, budgetBlocking, ...gatewayChecks].map(
     (check) => [check.name, check],
   ),
 );

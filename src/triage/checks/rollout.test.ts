@@ -52,6 +52,11 @@ describe('parseCreateFailure', () => {
     });
   });
 
+  test('a webhook the apiserver cannot call comes first, whatever its tail quotes', () => {
+    const message = 'Error creating: Internal error occurred: failed calling webhook "quota.example.com": failed to call webhook: Post "https://q.ops.svc:443/?timeout=10s": context deadline exceeded';
+    expect(parseCreateFailure(message)).toMatchObject({ kind: 'Webhook', call: { webhook: 'quota.example.com', problem: 'Timeout', service: { name: 'q', namespace: 'ops' } } });
+  });
+
   test('anything else is quoted as it is', () => {
     expect(parseCreateFailure('Error creating: pods "web-1" is forbidden: error looking up service account shop/web: serviceaccount "web" not found')).toEqual({
       kind: 'Other',

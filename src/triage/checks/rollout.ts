@@ -2,7 +2,10 @@ import type { NextAction, ObjectRef } from '../../crds/envelope';
 import { refOf, type Investigation } from '../investigation';
 import { compareStrings, conditionOf, type Condition, type EventRecord, type Node, type Pod, type Quantities } from '../objects';
 import { INDEX, type KubeObject } from '../snapshot';
+import { parseWebhookFailure, type WebhookCallFailure } from '../webhook-message';
 import type { Check, CheckContext } from './check';
+import { newestFailedCreate, type CreateEvidence } from './creators';
+import { reportWebhookFailing } from './webhooks';
 import { podSettled } from './workload';
 
 // Rollout checks: Deployment / StatefulSet / DaemonSet status conditions and the controllers' Events
@@ -82,6 +85,8 @@ interface PodSecurityControl {
 
 /** What a FailedCreate message says stopped the controller from creating pods. */
 export type CreateFailure =
+  /** The apiserver could not call an admission webhook (failurePolicy Fail), so it refused the pod. */
+  | { readonly kind: 'Webhook'; readonly call: WebhookCallFailure }
   | { readonly kind: 'Quota'; readonly quota: string; readonly items: readonly QuotaItem[] }
   /** The quota tracks a resource the pods do not set (a quota on limits.cpu needs every pod to set one). */
   | { readonly kind: 'QuotaUnset'; readonly quota: string; readonly missing: readonly string[] }
@@ -116,11 +121,15 @@ function topLevelParts(text: string): string[] {
 }
 
 /**
- * Reads a FailedCreate message (Event or ReplicaFailure condition): the quota admission plugin's
+ * Reads a FailedCreate message (Event or ReplicaFailure condition): the webhook admission's
+ * `failed calling webhook "<name>": ...`, the quota admission plugin's
  * `exceeded quota: <name>, requested: r=q, used: r=q, limited: r=q`, or the PodSecurity admission's
  * `violates PodSecurity "<level>:<version>": <control> (<detail>), ...`.
  */
 export function parseCreateFailure(message: string): CreateFailure {
+  // First: the apiserver's error wraps whatever the webhook said, which may quote other admission text.
+  const call = parseWebhookFailure(message);
+  if (call !== undefined) return { kind: 'Webhook', call };
   const quota = /exceeded quota: ([^,\s]+), requested: (\S+), used: (\S+), limited: (\S+)/.exec(message);
   if (quota !== null) {
     const [, name = '', requestedText = '', usedText = '', limitedText = ''] = quota;
@@ -149,25 +158,16 @@ export function parseCreateFailure(message: string): CreateFailure {
   return { kind: 'Other', text: message.replace(/^Error creating: /, '') };
 }
 
-interface CreateEvidence {
-  /** The object whose controller failed to create pods: ReplicaSet, StatefulSet or DaemonSet. */
-  readonly creatorKind: string;
-  readonly creator: KubeObject;
-  /** From symptom to the creator, inclusive. */
-  readonly chain: readonly ObjectRef[];
-  readonly message: string;
-  readonly anchors: readonly string[];
-  /** Actions about the workload (rollout status, describe rs) that fit every failure. */
-  readonly actions: readonly NextAction[];
-}
-
-/** Reports why the controller could not create pods: QuotaExceeded, PodSecurityRejected, or PodCreationFailed. */
+/** Reports why the controller could not create pods: WebhookFailing, QuotaExceeded, PodSecurityRejected, or PodCreationFailed. */
 function reportCreateFailure(inv: Investigation, evidence: CreateEvidence): void {
   const creatorRef = refOf(evidence.creatorKind, evidence.creator);
   const ns = creatorRef.namespace ?? '';
   const who = `${evidence.creatorKind} ${ns}/${creatorRef.name}`;
   const failure = parseCreateFailure(evidence.message);
   switch (failure.kind) {
+    case 'Webhook':
+      reportWebhookFailing(inv, evidence, failure.call);
+      return;
     case 'Quota': {
       const lookup = inv.get<ResourceQuota>('ResourceQuota', 'rollout.quota', failure.quota, ns);
       const quota = lookup.state === 'Found' ? lookup.object : undefined;
@@ -239,7 +239,7 @@ function reportCreateFailure(inv: Investigation, evidence: CreateEvidence): void
 
 /** The newest Warning FailedCreate Event about `creator`, if any. */
 function failedCreate(inv: Investigation, kind: string, creator: KubeObject): EventRecord | undefined {
-  return inv.events(kind, creator, 'rollout.events').find((e) => e.reason === 'FailedCreate' && e.type !== 'Normal');
+  return newestFailedCreate(inv, kind, creator, 'rollout.events');
 }
 
 // --- pods of StatefulSets and DaemonSets -------------------------------------------------------
@@ -371,7 +371,7 @@ function revision(rs: KubeObject): number {
 export const deploymentRollout: Check = {
   name: 'deployment.rollout',
   subject: 'Deployment',
-  codes: ['ProgressDeadlineExceeded', 'QuotaExceeded', 'PodSecurityRejected', 'PodCreationFailed', 'RolloutPaused', 'RolloutInProgress', 'ReplicasUnavailable'],
+  codes: ['ProgressDeadlineExceeded', 'WebhookFailing', 'QuotaExceeded', 'PodSecurityRejected', 'PodCreationFailed', 'RolloutPaused', 'RolloutInProgress', 'ReplicasUnavailable'],
   evidence: ['rollout'],
   run(ctx, subject, chain) {
     const { inv } = ctx;
@@ -488,7 +488,7 @@ export const deploymentRollout: Check = {
 export const statefulSetRollout: Check = {
   name: 'statefulset.rollout',
   subject: 'StatefulSet',
-  codes: ['StatefulSetServiceMissing', 'QuotaExceeded', 'PodSecurityRejected', 'PodCreationFailed', 'NodeNotReady', 'RolloutStalled', 'RolloutInProgress'],
+  codes: ['StatefulSetServiceMissing', 'WebhookFailing', 'QuotaExceeded', 'PodSecurityRejected', 'PodCreationFailed', 'NodeNotReady', 'RolloutStalled', 'RolloutInProgress'],
   evidence: ['rollout'],
   run(ctx, subject, chain) {
     const { inv } = ctx;
@@ -545,7 +545,7 @@ export const statefulSetRollout: Check = {
 export const daemonSetRollout: Check = {
   name: 'daemonset.rollout',
   subject: 'DaemonSet',
-  codes: ['QuotaExceeded', 'PodSecurityRejected', 'PodCreationFailed', 'NodeNotReady', 'RolloutStalled', 'RolloutInProgress'],
+  codes: ['WebhookFailing', 'QuotaExceeded', 'PodSecurityRejected', 'PodCreationFailed', 'NodeNotReady', 'RolloutStalled', 'RolloutInProgress'],
   evidence: ['rollout'],
   run(ctx, subject, chain) {
     const { inv } = ctx;

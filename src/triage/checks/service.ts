@@ -23,7 +23,8 @@ export const serviceEndpoints: Check = {
     inv.note('service');
     const selector = service.spec?.selector;
     const selectorless = selector === undefined || Object.keys(selector).length === 0;
-    const viaIngress = chain.some((c) => c.kind === 'Ingress');
+    // Routed to by an Ingress or an HTTPRoute: traffic is expected, so even a selectorless Service is examined.
+    const viaIngress = chain.some((c) => c.kind === 'Ingress' || c.kind === 'HTTPRoute');
     // ExternalName and headless Services without selectors are known-benign: nothing to prove, unless an Ingress routes to them.
     if (service.spec?.type === 'ExternalName') return;
     if (service.spec?.clusterIP === 'None' && selectorless && !viaIngress) return;
@@ -64,7 +65,7 @@ export const serviceEndpoints: Check = {
     if (viaIngress) {
       inv.report({
         code: 'NoReadyEndpoints', severity: 'Critical', object: ref, confidence: 0.7,
-        message: `Service ${ns}/${ref.name} behind the ingress has no ready endpoints`,
+        message: `Service ${ns}/${ref.name} behind the ${chain.some((c) => c.kind === 'Ingress') ? 'ingress' : 'route'} has no ready endpoints`,
         anchors: [endpointsAnchor], chain: [...chain, ref],
         nextActions: [describe, { description: 'List its EndpointSlices', command: `kubectl get endpointslices -n ${ns} -l kubernetes.io/service-name=${ref.name}`, safety: 'ReadOnly' }],
       });

@@ -1,12 +1,24 @@
-import type { NextAction } from '../../crds/envelope';
-import { refOf } from '../investigation';
-import type { EndpointSlice, Service } from '../objects';
+import type { NextAction, ObjectRef } from '../../crds/envelope';
+import { refOf, type Investigation } from '../investigation';
+import { compareStrings, type EndpointSlice, type EventRecord, type Service } from '../objects';
 import { INDEX, type KubeObject } from '../snapshot';
+import { parseWebhookFailure, type WebhookCallFailure } from '../webhook-message';
 import type { Check } from './check';
+import { lacksPods, newestFailedCreate, POD_CREATORS, type CreateEvidence } from './creators';
 
 // Admission webhooks, read from their configurations and the Services they call. A webhook whose
 // backend is gone blocks (failurePolicy Fail) or silently skips (Ignore) every matching API request,
-// cluster-wide: one of the widest outages a single object can cause.
+// cluster-wide: one of the widest outages a single object can cause. What it blocks shows in the
+// refused controllers' FailedCreate Events, which name the webhook.
+
+type WebhookKind = 'ValidatingWebhookConfiguration' | 'MutatingWebhookConfiguration';
+const WEBHOOK_KINDS: readonly WebhookKind[] = ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'];
+const PLURAL: Readonly<Record<WebhookKind, string>> = {
+  ValidatingWebhookConfiguration: 'validatingwebhookconfigurations',
+  MutatingWebhookConfiguration: 'mutatingwebhookconfigurations',
+};
+/** Blocked workloads named in one finding; the rest are counted. */
+const MAX_BLOCKED_LISTED = 5;
 
 interface Webhook {
   readonly name?: string;
@@ -18,52 +30,308 @@ interface WebhookConfiguration extends KubeObject {
   readonly webhooks?: readonly Webhook[];
 }
 
-function webhookCheck(kind: 'ValidatingWebhookConfiguration' | 'MutatingWebhookConfiguration'): Check {
-  const plural = kind === 'ValidatingWebhookConfiguration' ? 'validatingwebhookconfigurations' : 'mutatingwebhookconfigurations';
+/** failurePolicy defaults to Fail in admissionregistration/v1: an unreachable webhook rejects requests. */
+function failsClosed(webhook: Webhook): boolean {
+  return (webhook.failurePolicy ?? 'Fail') === 'Fail';
+}
+
+function configAction(kind: WebhookKind, name: string): NextAction {
+  return { description: `Show ${kind} ${name}`, command: `kubectl get ${PLURAL[kind]} ${name} -o yaml`, safety: 'ReadOnly' };
+}
+
+function serviceAction(service: ObjectRef): NextAction {
+  return { description: `Show the webhook's Service and its endpoints`, command: `kubectl describe svc ${service.name} -n ${service.namespace ?? ''}`, safety: 'ReadOnly' };
+}
+
+function configAnchor(inv: Investigation, kind: WebhookKind, config: WebhookConfiguration, webhook: Webhook): string {
+  const field = webhook.clientConfig?.service === undefined ? 'url' : 'service';
+  return inv.anchorField(kind, config, `webhooks[name=${webhook.name ?? ''}].clientConfig.${field}`);
+}
+
+// --- the backend, as the cache shows it --------------------------------------------------------
+
+/** A webhook's Service backend: what the apiserver resolves on every call. */
+type Backend =
+  /** A url clientConfig: nothing in the cluster to look at. */
+  | { readonly state: 'NoService' }
+  | { readonly state: 'Unreadable'; readonly service: ObjectRef }
+  | { readonly state: 'Sound'; readonly service: ObjectRef }
+  | {
+      readonly state: 'Broken';
+      readonly code: 'WebhookServiceNotFound' | 'WebhookNoReadyEndpoints';
+      readonly service: ObjectRef;
+      /** What is wrong with it: "does not exist", "has no ready endpoint". */
+      readonly fault: string;
+      readonly anchors: readonly string[];
+    };
+
+/** Looks up a webhook's Service and its EndpointSlices: the apiserver cannot call a Service that is missing or has no ready endpoint. */
+function webhookBackend(inv: Investigation, webhook: Webhook): Backend {
+  const service = webhook.clientConfig?.service;
+  if (service?.name === undefined || service.namespace === undefined) return { state: 'NoService' };
+  const named = refOf('Service', undefined, { name: service.name, namespace: service.namespace });
+  const lookup = inv.get<Service>('Service', 'webhook.service', service.name, service.namespace);
+  if (lookup.state === 'Absent') return { state: 'Broken', code: 'WebhookServiceNotFound', service: named, fault: 'does not exist', anchors: [] };
+  if (lookup.state !== 'Found') return { state: 'Unreadable', service: named };
+  const found = refOf('Service', lookup.object);
+  const slices = inv.byIndex<EndpointSlice>('EndpointSlice', 'webhook.endpoints', INDEX.service, `${service.namespace}/${service.name}`);
+  if (slices === undefined) return { state: 'Unreadable', service: found };
+  if (slices.flatMap((s) => s.endpoints ?? []).some((e) => e.conditions?.ready === true)) return { state: 'Sound', service: found };
+  const anchor = slices[0] === undefined ? inv.anchorField('Service', lookup.object, 'spec.selector') : inv.anchorField('EndpointSlice', slices[0], 'endpoints');
+  return { state: 'Broken', code: 'WebhookNoReadyEndpoints', service: found, fault: 'has no ready endpoint', anchors: [anchor] };
+}
+
+/** What the apiserver's error says went wrong, in a few words. */
+function callText(call: WebhookCallFailure): string {
+  const service = call.service === undefined ? 'its Service' : `its Service ${call.service.namespace === undefined ? '' : `${call.service.namespace}/`}${call.service.name}`;
+  switch (call.problem) {
+    case 'ServiceNotFound':
+      return `${service} does not exist`;
+    case 'NoEndpoints':
+      return `${service} has no ready endpoint`;
+    case 'ServicePortNotFound':
+      return `${service} has no such port (${call.detail})`;
+    case 'ConnectionRefused':
+      return 'the connection was refused (nothing listens at its address)';
+    case 'Timeout':
+      return `the call timed out (${call.detail})`;
+    case 'TLS':
+      // crypto/x509's own words say what is wrong with the certificate; "tls: failed to verify certificate: " adds nothing.
+      return `TLS failed (${/x509: .*/.exec(call.detail)?.[0] ?? call.detail})`;
+    case 'HostNotFound':
+      return 'its host name does not resolve';
+    case 'InvalidResponse':
+      return `its answer was not a valid AdmissionReview (${call.detail})`;
+    case 'Other':
+      return call.detail === '' ? 'the apiserver gave no reason' : call.detail;
+  }
+}
+
+/**
+ * Why a webhook call fails, from the backend the cache shows and the apiserver's own error. `settled`:
+ * the cache shows the cause the error names gone (the Service exists now, with ready endpoints), and
+ * the apiserver resolves the Service on every call, so the next retry should pass.
+ */
+function failureText(backend: Backend, call: WebhookCallFailure): { readonly text: string; readonly settled: boolean } {
+  const service = (ref: ObjectRef) => `${ref.namespace ?? ''}/${ref.name}`;
+  if (backend.state === 'Broken') return { text: `its Service ${service(backend.service)} ${backend.fault}`, settled: false };
+  const said = callText(call);
+  if (backend.state === 'Sound' && (call.problem === 'ServiceNotFound' || call.problem === 'NoEndpoints')) {
+    return { text: `${said}, but Service ${service(backend.service)} has ready endpoints now, so the next retry should pass`, settled: true };
+  }
+  return { text: said, settled: false };
+}
+
+// --- finding a webhook by name -----------------------------------------------------------------
+
+interface WebhookLocation {
+  readonly kind: WebhookKind;
+  readonly config: WebhookConfiguration;
+  readonly webhook: Webhook;
+}
+
+type WebhookLookup =
+  | { readonly state: 'Found'; readonly location: WebhookLocation }
+  | { readonly state: 'Absent' }
+  | { readonly state: 'Unavailable'; readonly reason: string };
+
+/**
+ * The configuration holding a webhook of this name (names are unique only within a configuration):
+ * one that fails closed first, since only those refuse requests, then by kind and name.
+ */
+function findWebhook(inv: Investigation, name: string): WebhookLookup {
+  const found: WebhookLocation[] = [];
+  let unreadable: string | undefined;
+  for (const kind of WEBHOOK_KINDS) {
+    const configs = inv.list<WebhookConfiguration>(kind, 'webhook.configurations');
+    if (configs === undefined) {
+      unreadable ??= inv.snapshot.availability(kind) === 'Forbidden' ? 'Forbidden' : 'NotSynced';
+      continue;
+    }
+    for (const config of configs) for (const webhook of config.webhooks ?? []) if (webhook.name === name) found.push({ kind, config, webhook });
+  }
+  found.sort(
+    (a, b) =>
+      Number(failsClosed(b.webhook)) - Number(failsClosed(a.webhook)) ||
+      compareStrings(a.kind, b.kind) ||
+      compareStrings(a.config.metadata?.name ?? '', b.config.metadata?.name ?? ''),
+  );
+  const [first] = found;
+  if (first !== undefined) return { state: 'Found', location: first };
+  // A configuration we could not read may hold it: that is not "it no longer exists".
+  return unreadable === undefined ? { state: 'Absent' } : { state: 'Unavailable', reason: unreadable };
+}
+
+// --- WebhookFailing on the workload ------------------------------------------------------------
+
+/**
+ * Reports WebhookFailing on a pod creator whose FailedCreate names a webhook the apiserver could not
+ * call: it refuses every pod the creator would create (failurePolicy Fail), so it blocks the rollout
+ * alone. Chain: symptom → creator → the webhook's configuration → its Service.
+ */
+export function reportWebhookFailing(inv: Investigation, evidence: CreateEvidence, call: WebhookCallFailure): void {
+  const creatorRef = refOf(evidence.creatorKind, evidence.creator);
+  const who = `${evidence.creatorKind} ${creatorRef.namespace ?? ''}/${creatorRef.name}`;
+  const [first, ...rest] = evidence.anchors;
+  const lookup = findWebhook(inv, call.webhook);
+  if (lookup.state !== 'Found') {
+    // Only the Event's text is left: the configuration was deleted since (the next retry should pass), or is unreadable.
+    const gone = lookup.state === 'Absent';
+    inv.report({
+      code: 'WebhookFailing', severity: 'Critical', object: creatorRef, confidence: gone ? 0.6 : 0.7, blocksAlone: !gone,
+      message: gone
+        ? `${who} cannot create pods: the apiserver could not call webhook ${call.webhook} (${callText(call)}); no configuration holds it now, so the next retry should pass`
+        : `${who} cannot create pods: the apiserver cannot call webhook ${call.webhook}: ${callText(call)} (its configuration could not be read: ${lookup.reason})`,
+      anchors: evidence.anchors.slice(0, 3),
+      chain: evidence.chain,
+      nextActions: [
+        { description: 'List the admission webhook configurations', command: 'kubectl get validatingwebhookconfigurations,mutatingwebhookconfigurations', safety: 'ReadOnly' },
+        ...evidence.actions,
+      ],
+    });
+    return;
+  }
+  const { kind, config, webhook } = lookup.location;
+  const configRef = refOf(kind, config);
+  const anchor = configAnchor(inv, kind, config, webhook);
+  const backend = webhookBackend(inv, webhook);
+  const serviceRef = backend.state === 'NoService' ? undefined : backend.service;
+  const { text, settled } = failureText(backend, call);
+  // An Ignore webhook is skipped when it fails: the policy was changed since the Event, and the next retry passes.
+  const ignored = !failsClosed(webhook);
+  const passes = settled || ignored;
+  inv.report({
+    code: 'WebhookFailing', severity: 'Critical', object: creatorRef,
+    confidence: passes ? 0.6 : backend.state === 'Broken' ? 0.95 : 0.85,
+    blocksAlone: !passes,
+    message: `${who} cannot create pods: the apiserver cannot call webhook ${call.webhook} (${kind} ${configRef.name}): ${text}${ignored ? '; its failurePolicy is Ignore now, so the next retry should pass' : ''}`,
+    anchors: [...(first === undefined ? [] : [first]), anchor, ...(backend.state === 'Broken' ? backend.anchors : []), ...rest].slice(0, 3),
+    chain: [...evidence.chain, configRef, ...(serviceRef === undefined ? [] : [serviceRef])],
+    nextActions: [configAction(kind, configRef.name), ...(serviceRef === undefined ? [] : [serviceAction(serviceRef)]), ...evidence.actions],
+  });
+}
+
+/** For the workload checks: a creator still short of pods whose newest FailedCreate names a webhook reports WebhookFailing. */
+export function reportWebhookBlocking(inv: Investigation, creatorKind: string, creator: KubeObject, chain: readonly ObjectRef[]): void {
+  if (!POD_CREATORS.has(creatorKind) || !lacksPods(creatorKind, creator)) return;
+  const event = newestFailedCreate(inv, creatorKind, creator, 'workload.events');
+  const call = event === undefined ? undefined : parseWebhookFailure(event.message);
+  if (event === undefined || call === undefined) return;
+  const ref = refOf(creatorKind, creator);
+  reportWebhookFailing(inv, {
+    creatorKind, creator, chain, message: event.message, anchors: [inv.anchorEvent(event)],
+    actions: [{ description: `Show the ${creatorKind} and its events`, command: `kubectl describe ${creatorKind.toLowerCase()} ${ref.name} -n ${ref.namespace ?? ''}`, safety: 'ReadOnly' }],
+  }, call);
+}
+
+// --- what a webhook blocks ---------------------------------------------------------------------
+
+interface Blocked {
+  /** The workload to the creator: Deployment → ReplicaSet, or the creator alone. */
+  readonly chain: readonly ObjectRef[];
+  readonly event: EventRecord;
+  readonly call: WebhookCallFailure;
+}
+
+/** The creator's owning Deployment (a ReplicaSet's controller), matched by uid, with the creator. */
+function workloadChain(inv: Investigation, kind: string, creator: KubeObject): ObjectRef[] {
+  const ref = refOf(kind, creator);
+  const owner = creator.metadata?.ownerReferences?.find((o) => o.controller === true && o.kind === 'Deployment');
+  if (kind !== 'ReplicaSet' || owner === undefined) return [ref];
+  const lookup = inv.get('Deployment', 'webhook.blocked', owner.name, ref.namespace);
+  return lookup.state === 'Found' && lookup.object.metadata?.uid === owner.uid ? [refOf('Deployment', lookup.object), ref] : [ref];
+}
+
+/**
+ * Pod creators the webhook blocks now, in a stable order: a FailedCreate Event names it, its subject
+ * (looked up by uid in the Event's own namespace) still lacks pods, and its newest FailedCreate still
+ * names this webhook.
+ */
+function blockedBy(inv: Investigation, name: string): Blocked[] {
+  const seen = new Set<string>();
+  const blocked: Blocked[] = [];
+  for (const event of inv.indexedEvents(INDEX.failedWebhook, name, 'webhook.events')) {
+    const subject = event.subject;
+    if (subject === undefined || !POD_CREATORS.has(subject.kind) || seen.has(subject.uid)) continue;
+    // Anyone can file an Event naming any object in their own namespace: only the object it names there, by uid, counts.
+    const lookup = inv.get(subject.kind, 'webhook.blocked', subject.name, event.namespace);
+    if (lookup.state !== 'Found' || lookup.object.metadata?.uid !== subject.uid) continue;
+    // Marked only once found: a spoofed Event filed elsewhere must not hide the real one.
+    seen.add(subject.uid);
+    if (!lacksPods(subject.kind, lookup.object)) continue;
+    // A later FailedCreate for another reason (the webhook was fixed, a quota is hit now) supersedes this one.
+    const newest = newestFailedCreate(inv, subject.kind, lookup.object, 'webhook.events');
+    const call = newest === undefined ? undefined : parseWebhookFailure(newest.message);
+    if (newest === undefined || call?.webhook !== name) continue;
+    blocked.push({ chain: workloadChain(inv, subject.kind, lookup.object), event: newest, call });
+  }
+  const label = (b: Blocked) => b.chain.map((r) => `${r.kind}/${r.namespace ?? ''}/${r.name}`).join('>');
+  return blocked.sort((a, b) => compareStrings(label(a), label(b)));
+}
+
+/** "Deployment shop/api", "3 workloads: A, B, C", "9 workloads: A, B, C, D, E and 4 more". */
+function blockedText(blocked: readonly Blocked[]): string {
+  const names = blocked.slice(0, MAX_BLOCKED_LISTED).map((b) => {
+    const head = b.chain[0];
+    return head === undefined ? '' : `${head.kind} ${head.namespace ?? ''}/${head.name}`;
+  });
+  if (blocked.length === 1) return names[0] ?? '';
+  const more = blocked.length - names.length;
+  return `${blocked.length} workloads: ${names.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+}
+
+// --- the admission-webhooks checks -------------------------------------------------------------
+
+function webhookCheck(kind: WebhookKind): Check {
   return {
     name: `${kind === 'ValidatingWebhookConfiguration' ? 'validating' : 'mutating'}webhook.backend`,
     subject: kind,
-    codes: ['WebhookServiceNotFound', 'WebhookNoReadyEndpoints'],
+    codes: ['WebhookServiceNotFound', 'WebhookNoReadyEndpoints', 'WebhookFailing'],
     evidence: ['webhook', 'webhook.service'],
-    /** Proves that a webhook's Service is missing or has no ready endpoint, so the apiserver cannot call it. */
+    /** Proves that a webhook's Service is missing or has no ready endpoint, so the apiserver cannot call it, and which pod creations that blocks. */
     run(ctx, subject, chain) {
       const { inv } = ctx;
       const config = subject as WebhookConfiguration;
       const ref = refOf(kind, config);
       inv.note('webhook');
       (config.webhooks ?? []).forEach((webhook, index) => {
-        const service = webhook.clientConfig?.service;
-        if (service?.name === undefined || service.namespace === undefined) return;
-        // failurePolicy defaults to Fail in admissionregistration/v1: an unreachable webhook rejects requests.
-        const blocking = (webhook.failurePolicy ?? 'Fail') === 'Fail';
+        const blocking = failsClosed(webhook);
         const effect = blocking
           ? 'the apiserver rejects every request it matches (failurePolicy Fail)'
           : 'the apiserver skips it for every request it matches (failurePolicy Ignore), so its policy is not applied';
         const who = `Webhook ${webhook.name ?? `#${index}`} of ${kind} ${ref.name}`;
-        const serviceRef = refOf('Service', undefined, { name: service.name, namespace: service.namespace });
-        const describe: NextAction = { description: `Show the webhook's Service and its endpoints`, command: `kubectl describe svc ${service.name} -n ${service.namespace}`, safety: 'ReadOnly' };
-        const configAction: NextAction = { description: `Show ${kind} ${ref.name}`, command: `kubectl get ${plural} ${ref.name} -o yaml`, safety: 'ReadOnly' };
-        const anchor = inv.anchorField(kind, config, `webhooks[name=${webhook.name ?? ''}].clientConfig.service`);
-        const lookup = inv.get<Service>('Service', 'webhook.service', service.name, service.namespace);
-        if (lookup.state === 'Absent') {
+        const isService = webhook.clientConfig?.service?.name !== undefined && webhook.clientConfig.service.namespace !== undefined;
+        const anchor = isService ? configAnchor(inv, kind, config, webhook) : undefined;
+        const backend = isService ? webhookBackend(inv, webhook) : ({ state: 'NoService' } as const);
+        // Only a webhook that fails closed refuses creates; an Ignore one never shows in a FailedCreate.
+        const blocked = blocking && webhook.name !== undefined ? blockedBy(inv, webhook.name) : [];
+        const [firstBlocked] = blocked;
+        // Chained into the workloads it blocks: the first of them heads the chain, the rest are named.
+        const head = chain.length > 0 || firstBlocked === undefined ? chain : firstBlocked.chain;
+        const blocks = firstBlocked === undefined ? undefined : `blocks pod creation for ${blockedText(blocked)}`;
+        const blockedAnchor = firstBlocked === undefined ? [] : [inv.anchorEvent(firstBlocked.event)];
+        if (backend.state === 'Broken') {
+          const actions = [configAction(kind, ref.name), serviceAction(backend.service)];
           inv.report({
-            code: 'WebhookServiceNotFound', severity: blocking ? 'Critical' : 'Warning', object: ref, confidence: 0.95,
-            message: `${who} calls Service ${service.namespace}/${service.name}, which does not exist: ${effect}`,
-            anchors: [anchor], chain: [...chain, ref, serviceRef], nextActions: [configAction, describe],
+            code: backend.code, severity: blocking ? 'Critical' : 'Warning', object: ref, confidence: backend.code === 'WebhookServiceNotFound' ? 0.95 : 0.9,
+            // What it blocks says more than what it would reject: it replaces the general effect.
+            message: `${who} calls Service ${backend.service.namespace ?? ''}/${backend.service.name}, which ${backend.fault}${blocks === undefined ? `: ${effect}` : `; failing closed, it ${blocks}`}`,
+            anchors: [...(anchor === undefined ? [] : [anchor]), ...backend.anchors, ...blockedAnchor],
+            chain: [...head, ref, backend.service],
+            nextActions: backend.code === 'WebhookServiceNotFound' ? actions : [...actions].reverse(),
           });
           return;
         }
-        if (lookup.state !== 'Found') return;
-        const slices = inv.byIndex<EndpointSlice>('EndpointSlice', 'webhook.endpoints', INDEX.service, `${service.namespace}/${service.name}`);
-        if (slices === undefined) return;
-        const ready = slices.flatMap((s) => s.endpoints ?? []).some((e) => e.conditions?.ready === true);
-        if (ready) return;
+        if (firstBlocked === undefined || blocks === undefined) return;
+        // The cache shows nothing wrong (TLS, timeouts, a url backend): the refused creates say it fails.
+        const { text, settled } = failureText(backend, firstBlocked.call);
+        const serviceRef = backend.state === 'NoService' ? undefined : backend.service;
         inv.report({
-          code: 'WebhookNoReadyEndpoints', severity: blocking ? 'Critical' : 'Warning', object: ref, confidence: 0.9,
-          message: `${who} calls Service ${service.namespace}/${service.name}, which has no ready endpoint: ${effect}`,
-          anchors: [anchor, ...(slices[0] === undefined ? [inv.anchorField('Service', lookup.object, 'spec.selector')] : [inv.anchorField('EndpointSlice', slices[0], 'endpoints')])],
-          chain: [...chain, ref, refOf('Service', lookup.object)],
-          nextActions: [describe, configAction],
+          code: 'WebhookFailing', severity: 'Critical', object: ref, confidence: settled ? 0.6 : 0.85,
+          message: `${who} ${blocks}: the apiserver cannot call it: ${text}`,
+          anchors: [...blockedAnchor, anchor ?? configAnchor(inv, kind, config, webhook)],
+          chain: [...head, ref, ...(serviceRef === undefined ? [] : [serviceRef])],
+          nextActions: [configAction(kind, ref.name), ...(serviceRef === undefined ? [] : [serviceAction(serviceRef)])],
         });
       });
     },

@@ -2,6 +2,7 @@ import { refOf } from '../investigation';
 import { conditionOf, type Pod } from '../objects';
 import { INDEX, type KubeObject } from '../snapshot';
 import type { Check } from './check';
+import { reportWebhookBlocking } from './webhooks';
 
 /** How long after a container's abnormal end a running (even Ready) pod is still taken as crash-looping. */
 export const RECENT_CRASH_SECONDS = 600;
@@ -68,12 +69,15 @@ export function podSettled(pod: Pod, ageSeconds: (timestamp: string | undefined)
   return !statuses.some((status) => crashedRecently(status, ageSeconds));
 }
 
-/** Follows a workload to the pods it owns that are not Ready (Deployment → ReplicaSet → Pod), for the pod checks. */
+/**
+ * Follows a workload to the pods it owns that are not Ready (Deployment → ReplicaSet → Pod), for the pod
+ * checks; a workload with no pod to follow because an admission webhook refuses them reports that.
+ */
 function workloadPods(kind: string): Check {
   return {
     name: `${kind.toLowerCase()}.pods`,
     subject: kind,
-    codes: [],
+    codes: ['WebhookFailing'],
     evidence: ['workload.pods'],
     run(ctx, subject, chain) {
       const ref = refOf(kind, subject);
@@ -86,6 +90,8 @@ function workloadPods(kind: string): Check {
         for (const pod of owned(owner.metadata?.uid, 'Pod') as readonly Pod[]) {
           if (!podSettled(pod, (t) => ctx.inv.ageSeconds(t))) ctx.follow('Pod', pod, ownerChain);
         }
+        // Pods that were never created have no cause of their own to follow: the refused create is the cause.
+        reportWebhookBlocking(ctx.inv, viaReplicaSets ? 'ReplicaSet' : kind, owner, ownerChain);
       }
     },
   };

@@ -9,6 +9,7 @@ const PLURALS: Readonly<Record<string, string>> = {
   StatefulSet: 'statefulsets', DaemonSet: 'daemonsets', Job: 'jobs', Secret: 'secrets', ResourceQuota: 'resourcequotas', Namespace: 'namespaces',
   Lease: 'leases', HorizontalPodAutoscaler: 'horizontalpodautoscalers', CronJob: 'cronjobs', PodDisruptionBudget: 'poddisruptionbudgets', NetworkPolicy: 'networkpolicies',
   ValidatingWebhookConfiguration: 'validatingwebhookconfigurations', MutatingWebhookConfiguration: 'mutatingwebhookconfigurations',
+  GatewayClass: 'gatewayclasses', Gateway: 'gateways', HTTPRoute: 'httproutes',
 };
 
 function collectionPath(anchor: Anchor): string {

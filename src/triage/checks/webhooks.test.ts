@@ -1,0 +1,161 @@
+import { MemorySnapshot } from '../../../test/golden/memory-snapshot';
+import { changedKeys } from '../../controllers/triagerequest/watch-index';
+import { diagnose } from '../engine';
+import { indexKey } from '../investigation';
+import type { KubeObject } from '../snapshot';
+import { builtInTemplate } from '../templates';
+import { lacksPods } from './creators';
+
+// WebhookFailing from both sides: the workload a webhook refuses (rollout-stuck, crashloop) and the
+// webhook itself (admission-webhooks). Messages as Kubernetes 1.35.4 prints them (see webhook-message.test.ts).
+const NOW = new Date('2026-11-21T12:00:00.000Z');
+const WEBHOOK = 'pods.policy.example.com';
+const failed = (tail: string, host = 'policy-svc.policy.svc') =>
+  `Error creating: Internal error occurred: failed calling webhook "${WEBHOOK}": failed to call webhook: Post "https://${host}:443/validate?timeout=10s": ${tail}`;
+
+function config(kind: string, name: string, failurePolicy: string, clientConfig: Record<string, unknown>): KubeObject {
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1', kind,
+    metadata: { name, uid: `uid-${name}`, resourceVersion: '1' },
+    webhooks: [{ name: WEBHOOK, failurePolicy, sideEffects: 'None', admissionReviewVersions: ['v1'], clientConfig }],
+  } as KubeObject;
+}
+const toService = { service: { namespace: 'policy', name: 'policy-svc', port: 443, path: '/validate' } };
+
+/** A ReplicaSet of `namespace` short of its pods (or not), with its FailedCreate Event. */
+function refusedReplicaSet(name: string, namespace = 'shop', message = failed('service "policy-svc" not found'), replicas = 0): KubeObject[] {
+  return [
+    { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name, namespace, uid: `uid-rs-${namespace}-${name}`, resourceVersion: '1' }, spec: { replicas: 2 }, status: { replicas } } as KubeObject,
+    {
+      apiVersion: 'v1', kind: 'Event',
+      metadata: { name: `${name}.failedcreate`, namespace, uid: `ev-${namespace}-${name}`, resourceVersion: '1' },
+      involvedObject: { apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace, name, uid: `uid-rs-${namespace}-${name}` },
+      reason: 'FailedCreate', type: 'Warning', message, count: 3, lastTimestamp: '2026-11-21T11:59:00Z',
+    } as KubeObject,
+  ];
+}
+
+function run(intent: string, target: { kind: 'Namespace' | 'ReplicaSet'; name: string; namespace?: string }, objects: readonly KubeObject[]) {
+  const template = builtInTemplate(intent);
+  if (template === undefined) throw new Error(`no template ${intent}`);
+  return diagnose({
+    intent, template, templateSource: 'BuiltIn', target, maxSteps: 3, timeoutMs: 15_000, minCompleteness: 0.8,
+    snapshot: new MemorySnapshot(objects), now: () => NOW,
+  });
+}
+
+describe('WebhookFailing on the refused workload', () => {
+  const target = { kind: 'ReplicaSet', name: 'api-1', namespace: 'shop' } as const;
+
+  test('a webhook name held by an Ignore and a Fail configuration: the Fail one refused the pods', () => {
+    const objects = [
+      ...refusedReplicaSet('api-1'),
+      config('ValidatingWebhookConfiguration', 'a-audit', 'Ignore', toService),
+      config('MutatingWebhookConfiguration', 'z-enforce', 'Fail', toService),
+    ];
+    const { envelope } = run('scheduling-failures', target, objects);
+    expect(envelope.rootCause?.code).toBe('WebhookFailing');
+    expect(envelope.rootCause?.chain.map((r) => `${r.kind}/${r.name}`)).toEqual(['ReplicaSet/api-1', 'MutatingWebhookConfiguration/z-enforce', 'Service/policy-svc']);
+  });
+
+  test('a url clientConfig: the chain ends at the configuration, the reason comes from the Event', () => {
+    const objects = [
+      ...refusedReplicaSet('api-1', 'shop', failed('dial tcp 203.0.113.7:443: connect: connection refused', 'policy.example.com')),
+      config('ValidatingWebhookConfiguration', 'external', 'Fail', { url: 'https://policy.example.com/validate' }),
+    ];
+    const { envelope } = run('crashloop', target, objects);
+    expect(envelope.rootCause).toMatchObject({ code: 'WebhookFailing', confidence: 0.85 });
+    expect(envelope.rootCause?.message).toContain('the connection was refused');
+    expect(envelope.rootCause?.chain.at(-1)).toMatchObject({ kind: 'ValidatingWebhookConfiguration', name: 'external' });
+  });
+
+  test.each([
+    ['the Service exists with a ready endpoint now', 'Fail', 'has ready endpoints now, so the next retry should pass'],
+    ['the webhook fails open now', 'Ignore', 'its failurePolicy is Ignore now'],
+  ])('what the Event names is fixed (%s): still the cause, with lower confidence', (_, failurePolicy, says) => {
+    const objects = [
+      ...refusedReplicaSet('api-1'),
+      config('ValidatingWebhookConfiguration', 'pod-policy', failurePolicy, toService),
+      ...(failurePolicy === 'Fail'
+        ? [
+            { apiVersion: 'v1', kind: 'Service', metadata: { name: 'policy-svc', namespace: 'policy', uid: 'uid-svc', resourceVersion: '1' }, spec: { ports: [{ port: 443 }] } } as KubeObject,
+            {
+              apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+              metadata: { name: 'policy-svc-1', namespace: 'policy', uid: 'uid-slice', resourceVersion: '1', labels: { 'kubernetes.io/service-name': 'policy-svc' } },
+              endpoints: [{ addresses: ['10.0.0.9'], conditions: { ready: true } }],
+            } as KubeObject,
+          ]
+        : []),
+    ];
+    const { envelope } = run('crashloop', target, objects);
+    expect(envelope.rootCause).toMatchObject({ code: 'WebhookFailing', confidence: 0.6 });
+    expect(envelope.rootCause?.message).toContain(says);
+  });
+
+  test.each(['crashloop', 'image-pull', 'scheduling-failures'])('%s on the Deployment: its ReplicaSet has no pod to follow, the refused create is the cause', (intent) => {
+    const [rs, event] = refusedReplicaSet('api-1');
+    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api', namespace: 'shop', uid: 'uid-deploy-api', resourceVersion: '1' }, spec: { replicas: 2 } } as KubeObject;
+    const owned = { ...rs, metadata: { ...rs?.metadata, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', uid: 'uid-deploy-api', controller: true }] } } as KubeObject;
+    const objects = [deployment, owned, ...(event === undefined ? [] : [event]), config('ValidatingWebhookConfiguration', 'pod-policy', 'Fail', toService)];
+    const template = builtInTemplate(intent);
+    if (template === undefined) throw new Error(`no template ${intent}`);
+    const { verdict, envelope } = diagnose({
+      intent, template, templateSource: 'BuiltIn', target: { kind: 'Deployment', name: 'api', namespace: 'shop' }, maxSteps: 3, timeoutMs: 15_000, minCompleteness: 0.8,
+      snapshot: new MemorySnapshot(objects), now: () => NOW,
+    });
+    expect(verdict).toBe('RootCauseFound');
+    expect(envelope.rootCause?.code).toBe('WebhookFailing');
+    expect(envelope.rootCause?.chain.map((r) => r.kind)).toEqual(['Deployment', 'ReplicaSet', 'ValidatingWebhookConfiguration', 'Service']);
+  });
+
+  test('a FailedCreate for another reason is not WebhookFailing', () => {
+    const objects = refusedReplicaSet('api-1', 'shop', 'Error creating: pods "api-1-x" is forbidden: exceeded quota: compute, requested: pods=1, used: pods=3, limited: pods=3');
+    expect(run('crashloop', target, objects).envelope.findings.map((f) => f.code)).not.toContain('WebhookFailing');
+  });
+});
+
+describe('admission-webhooks: what a webhook blocks', () => {
+  const target = { kind: 'Namespace', name: 'ops', namespace: 'ops' } as const;
+  const blocked = ['api', 'batch', 'cart', 'db', 'edge', 'feed', 'gate'].flatMap((name, i) => refusedReplicaSet(`${name}-1`, `team-${i % 3}`));
+  const objects = [config('ValidatingWebhookConfiguration', 'pod-policy', 'Fail', toService), ...blocked, ...refusedReplicaSet('full-1', 'team-0', undefined, 2)];
+
+  test('bounded: five named in a stable order, the rest counted; a creator with all its pods is not listed', () => {
+    const { envelope } = run('admission-webhooks', target, objects);
+    expect(envelope.rootCause?.code).toBe('WebhookServiceNotFound');
+    expect(envelope.rootCause?.message).toContain(
+      'it blocks pod creation for 7 workloads: ReplicaSet team-0/api-1, ReplicaSet team-0/db-1, ReplicaSet team-0/gate-1, ReplicaSet team-1/batch-1, ReplicaSet team-1/edge-1 and 2 more',
+    );
+    expect(envelope.rootCause?.chain.map((r) => `${r.kind}/${r.name}`)).toEqual(['ReplicaSet/api-1', 'ValidatingWebhookConfiguration/pod-policy', 'Service/policy-svc']);
+  });
+
+  test('a new FailedCreate naming the webhook wakes a Continuous request that read what it blocks', () => {
+    const [, event] = refusedReplicaSet('new-1');
+    if (event === undefined) throw new Error('no event');
+    const read = run('admission-webhooks', target, objects).watchKeys;
+    expect(read).toContain(indexKey('Event', 'failedWebhook', WEBHOOK));
+    expect(changedKeys('Event', event)).toContain(indexKey('Event', 'failedWebhook', WEBHOOK));
+  });
+
+  test('the same whatever order the objects arrive in', () => {
+    const forward = run('admission-webhooks', target, objects).envelope;
+    const backward = run('admission-webhooks', target, [...objects].reverse()).envelope;
+    expect(backward).toEqual({ ...forward, timing: backward.timing });
+  });
+});
+
+describe('lacksPods: whether a FailedCreate is still news', () => {
+  test.each([
+    ['ReplicaSet', { spec: { replicas: 3 }, status: { replicas: 2 } }, true],
+    ['ReplicaSet', { spec: { replicas: 3 }, status: { replicas: 3 } }, false],
+    ['StatefulSet', { spec: {}, status: { replicas: 0 } }, true],
+    ['DaemonSet', { status: { desiredNumberScheduled: 3, currentNumberScheduled: 3 } }, false],
+    ['DaemonSet', { status: { desiredNumberScheduled: 3, currentNumberScheduled: 1 } }, true],
+    ['Job', { spec: { parallelism: 2, completions: 5 }, status: { active: 0, succeeded: 1 } }, true],
+    ['Job', { spec: { parallelism: 2, completions: 5 }, status: { active: 1, succeeded: 4 } }, false],
+    ['Job', { spec: { suspend: true }, status: {} }, false],
+    ['Job', { spec: {}, status: { conditions: [{ type: 'Failed', status: 'True' }] } }, false],
+    ['Deployment', { spec: { replicas: 3 }, status: { replicas: 0 } }, false],
+  ])('%s %j: %s', (kind, object, expected) => {
+    expect(lacksPods(kind, object as KubeObject)).toBe(expected);
+  });
+});
