@@ -35,10 +35,17 @@ interface FakeObject {
 class FakeApiserver {
   objects: FakeObject[] = [];
   refuse: number | undefined;
+  /** Status of the discovery document of the collection's group/version. */
+  discovery = 200;
   lists = 0;
   readonly accepts: string[] = [];
   private readonly watches = new Set<http.ServerResponse>();
   private readonly server = http.createServer((request, response) => {
+    if (request.url === '/apis/networking.k8s.io/v1') {
+      response.writeHead(this.discovery, { 'Content-Type': 'application/json' });
+      response.end(JSON.stringify(this.discovery === 200 ? { kind: 'APIResourceList', groupVersion: 'networking.k8s.io/v1', resources: [] } : { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: this.discovery }));
+      return;
+    }
     this.accepts.push(`${request.url?.includes('watch=true') === true ? 'watch' : 'list'} ${request.headers.accept ?? ''}`);
     if (this.refuse !== undefined) {
       response.writeHead(this.refuse, { 'Content-Type': 'application/json' });
@@ -105,7 +112,7 @@ interface LogLine {
   failures?: number;
 }
 
-function setUp(server: FakeApiserver, url: string, kind: WatchedKind = INGRESS) {
+function setUp(server: FakeApiserver, url: string, kind: WatchedKind = INGRESS, notInstalledRetryMs?: number) {
   const lines: LogLine[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -122,8 +129,9 @@ function setUp(server: FakeApiserver, url: string, kind: WatchedKind = INGRESS) 
     contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
     currentContext: 'x',
   });
-  const informer = new Informer<KubernetesObject>({ kind, config, client: new KubeClient(config), logger, metrics: new Metrics({ collectProcessMetrics: false }), random: () => 0 });
-  return { informer, lines };
+  const metrics = new Metrics({ collectProcessMetrics: false });
+  const informer = new Informer<KubernetesObject>({ kind, config, client: new KubeClient(config), logger, metrics, random: () => 0, ...(notInstalledRetryMs === undefined ? {} : { notInstalledRetryMs }) });
+  return { informer, lines, metrics };
 }
 
 const INGRESS = WATCHED_KINDS.find((kind) => kind.key === 'Ingress') as WatchedKind;
@@ -142,6 +150,68 @@ describe('Informer', () => {
     await stop?.();
     stop = undefined;
     await server.close();
+  });
+
+  describe('an optional kind (CRDs a cluster may not have)', () => {
+    const OPTIONAL: WatchedKind = { ...INGRESS, optional: true };
+
+    test('is NotInstalled when its list and its group/version are both 404, with no warning or restart, and Synced once served', async () => {
+      server.refuse = 404;
+      server.discovery = 404;
+      const { informer, lines, metrics } = setUp(server, url, OPTIONAL, 20);
+      stop = () => informer.stop();
+      const states: string[] = [];
+      informer.onStateChange((previous, next) => states.push(`${previous}->${next}`));
+      await informer.start();
+      expect(informer.cacheState()).toBe('NotInstalled');
+      expect(informer.list()).toEqual([]);
+      expect(lines.filter((line) => line.level === 'warn')).toEqual([]);
+      expect(lines.filter((line) => line.message === 'API not installed; checking again periodically')).toHaveLength(1);
+      expect(await metrics.registry.getSingleMetricAsString('informer_restarts_total')).not.toMatch(/kind="Ingress"/);
+
+      server.objects = [ingress('a', '1')];
+      server.discovery = 200;
+      server.refuse = undefined;
+      await until(() => informer.cacheState() === 'Synced', 'Synced once served');
+      expect(informer.get('a', 'shop')?.metadata?.uid).toBe('uid-a');
+      expect(states).toEqual(['Syncing->NotInstalled', 'NotInstalled->Synced']);
+    });
+
+    test('a 404 while discovery still serves the group/version is a failure, not NotInstalled', async () => {
+      server.refuse = 404;
+      const { informer } = setUp(server, url, OPTIONAL, 20);
+      stop = () => informer.stop();
+      void informer.start();
+      await until(() => server.accepts.length >= 2, 'a retry');
+      expect(informer.cacheState()).toBe('Syncing');
+    });
+
+    test('NotInstalled, then another error: unknown (Stale), never still "not installed"', async () => {
+      server.refuse = 404;
+      server.discovery = 404;
+      const { informer } = setUp(server, url, OPTIONAL, 20);
+      stop = () => informer.stop();
+      await informer.start();
+      expect(informer.cacheState()).toBe('NotInstalled');
+      server.refuse = 500;
+      await until(() => informer.cacheState() === 'Stale', 'Stale after a 500');
+    });
+
+    test('a synced cache meeting a 404 goes Stale first and keeps its objects', async () => {
+      server.objects = [ingress('a', '1')];
+      const { informer } = setUp(server, url, OPTIONAL, 20);
+      stop = () => informer.stop();
+      await informer.start();
+      await until(() => server.openWatches() === 1, 'watch open');
+      server.refuse = 404;
+      server.discovery = 404;
+      server.endWatches();
+      await until(() => informer.cacheState() !== 'Synced', 'left Synced');
+      expect(informer.cacheState()).toBe('Stale');
+      // The next 404 with discovery agreeing: now it is not installed, and nothing of it is listed.
+      await until(() => informer.cacheState() === 'NotInstalled', 'NotInstalled on the relist');
+      expect(informer.list()).toEqual([]);
+    });
   });
 
   test('a watch refused after sync leaves the cache Stale, never Synced-but-behind, until a relist lands', async () => {

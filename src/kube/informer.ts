@@ -55,6 +55,8 @@ export interface InformerOptions<T> {
   readonly metrics: Metrics;
   /** @default Math.random */
   readonly random?: () => number;
+  /** How often an optional kind's missing API is looked for again. @default 30 s */
+  readonly notInstalledRetryMs?: number;
 }
 
 const BACKOFF_BASE_MS = 500;
@@ -250,6 +252,7 @@ export class Informer<T extends KubernetesObject> {
   private needsRelist = false;
   private relistReason: 'Expired' | 'Recovering' = 'Expired';
   private readonly syncWaiters: (() => void)[] = [];
+  private readonly stateListeners = new Set<(previous: CacheState, next: CacheState) => void>();
 
   constructor(private readonly options: InformerOptions<T>) {
     this.kind = options.kind;
@@ -334,6 +337,7 @@ export class Informer<T extends KubernetesObject> {
 
   byIndex(index: string, value: string): T[] {
     const found: T[] = [];
+    if (this.state === 'NotInstalled') return found;
     for (const key of this.indexer.keys(index, value)) {
       const slash = key.indexOf('/');
       const object = this.listWatch.get(key.slice(slash + 1), key.slice(0, slash) || undefined);
@@ -393,21 +397,23 @@ export class Informer<T extends KubernetesObject> {
 
   private setState(state: CacheState): void {
     if (this.state === state) return;
+    const previous = this.state;
     this.state = state;
     this.options.metrics.informerSynced.set({ kind: this.kind.key }, state === 'Synced' ? 1 : 0);
     this.options.metrics.informerApiInstalled.set({ kind: this.kind.key }, state === 'NotInstalled' ? 0 : 1);
     if (state !== 'Syncing') for (const resolve of this.syncWaiters.splice(0)) resolve();
+    for (const listener of this.stateListeners) listener(previous, state);
+  }
+
+  /** Called on every state change: an API appearing or going away changes answers without any object event. */
+  onStateChange(listener: (previous: CacheState, next: CacheState) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
   }
 
   private onError(error: unknown): void {
     // ListWatch reports its own aborts (on stop, and on restart) as errors: they are not failures.
     if (this.stopped || (error instanceof Error && error.name === 'AbortError')) return;
-    const forbidden = error instanceof ApiError ? error.isForbidden : hasStatusCode(error, 403);
-    // A 404 on a collection means the API is not served: for an optional kind that is an answer, not a failure.
-    const notInstalled = this.kind.optional === true && (error instanceof ApiError ? error.isNotFound : hasStatusCode(error, 404));
-    if (notInstalled) this.setState('NotInstalled');
-    else if (this.state === 'Synced') this.setState('Stale');
-    else if (this.state === 'Syncing' && forbidden) this.setState('Forbidden');
     this.freshList = false;
     if (this.listedOnce) {
       // Resuming from the last resourceVersion would declare the cache whole before the missed events arrive.
@@ -416,21 +422,52 @@ export class Informer<T extends KubernetesObject> {
     }
     this.failures += 1;
     if (this.failures === 1) this.failingSince = Date.now();
-    const delay = notInstalled ? NOT_INSTALLED_RETRY_MS : backoffMs(this.failures, this.random);
-    if (notInstalled) {
-      // Normal on most clusters: one info line, no restart counted (alerts watch that counter).
-      if (this.failures === 1) this.options.logger.info('API not installed; checking again periodically', { kind: this.kind.key, group: this.kind.group, retryMs: delay });
-    } else {
-      this.options.metrics.informerRestarts.inc({ kind: this.kind.key });
+    const notFound = error instanceof ApiError ? error.isNotFound : hasStatusCode(error, 404);
+    // A synced cache that meets a 404 goes Stale first: an apiserver still loading its CRDs answers 404 for a moment.
+    if (this.kind.optional === true && notFound && this.state !== 'Synced') {
+      void this.checkInstalled(error);
+      return;
     }
+    this.fail(error, error instanceof ApiError ? error.isForbidden : hasStatusCode(error, 403));
+  }
+
+  /** A 404 on an optional kind: NotInstalled only when discovery agrees its group/version is not served. */
+  private async checkInstalled(error: unknown): Promise<void> {
+    const served = await this.options.client.get(`/apis/${this.kind.group}/${this.kind.version}`).then(
+      () => true,
+      (probe: unknown) => !(probe instanceof ApiError && probe.isNotFound),
+    );
+    if (this.stopped) return;
+    if (served) {
+      this.fail(error, false);
+      return;
+    }
+    this.setState('NotInstalled');
+    // Normal on most clusters: one info line, no restart counted (alerts watch that counter).
+    const retryMs = this.options.notInstalledRetryMs ?? NOT_INSTALLED_RETRY_MS;
+    if (this.failures === 1) this.options.logger.info('API not installed; checking again periodically', { kind: this.kind.key, api: `${this.kind.group}/${this.kind.version}`, retryMs });
+    this.retryIn(retryMs);
+  }
+
+  private fail(error: unknown, forbidden: boolean): void {
+    if (this.state === 'Synced') this.setState('Stale');
+    else if (this.state === 'Syncing' && forbidden) this.setState('Forbidden');
+    // It was not installed; now the answer is another error: unknown, not "not installed".
+    else if (this.state === 'NotInstalled') this.setState(forbidden ? 'Forbidden' : 'Stale');
+    const delay = backoffMs(this.failures, this.random);
+    this.options.metrics.informerRestarts.inc({ kind: this.kind.key });
     // One warning per failure streak: an outage of a minute must not print hundreds of lines.
-    this.options.logger.log(this.failures === 1 && !notInstalled ? 'warn' : 'debug', 'Informer restarting', {
+    this.options.logger.log(this.failures === 1 ? 'warn' : 'debug', 'Informer restarting', {
       kind: this.kind.key,
       state: this.state,
       attempt: this.failures,
       delayMs: delay,
       error: error instanceof Error ? error.message : String(error),
     });
+    this.retryIn(delay);
+  }
+
+  private retryIn(delay: number): void {
     if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;

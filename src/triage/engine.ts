@@ -31,6 +31,8 @@ export interface DiagnosisInput {
   readonly snapshot: ClusterSnapshot;
   /** Injected clock: the engine never reads the system time itself. */
   readonly now: () => Date;
+  /** The request's namespace when it is not trusted: reads by name stop at it (see Investigation). */
+  readonly fence?: string;
 }
 
 export interface Diagnosis {
@@ -281,7 +283,7 @@ function summarise(
 export function diagnose(input: DiagnosisInput): Diagnosis {
   const startedAt = input.now();
   const deadline = startedAt.getTime() + input.timeoutMs;
-  const inv = new Investigation(input.snapshot, startedAt);
+  const inv = new Investigation(input.snapshot, startedAt, input.fence);
   const { template } = input;
   const resolved = resolveSubjects(inv, template, input.target);
   const note = typeof resolved === 'string' ? resolved : undefined;

@@ -33,6 +33,9 @@ const API_VERSIONS: Readonly<Record<string, string>> = {
   HTTPRoute: 'gateway.networking.k8s.io/v1',
 };
 
+/** Cluster-scoped kinds only a trusted namespace may read (admission-webhooks has scope Cluster for them). */
+const BEYOND_FENCE: ReadonlySet<string> = new Set(['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
+
 const CLUSTER_SCOPED = new Set(['Node', 'Namespace', 'PersistentVolume', 'StorageClass', 'IngressClass', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'GatewayClass']);
 
 // Watch keys: how a run's reads are matched against later changes (src/kube watch index).
@@ -145,6 +148,8 @@ export class Investigation {
     readonly snapshot: ClusterSnapshot,
     /** The injected time of the run: age rules ("waiting for more than a minute") read it. */
     readonly now: Date,
+    /** The one namespace an untrusted request may read by name; undefined for a trusted one. */
+    readonly fence?: string,
   ) {
     this.observedAt = now.toISOString();
   }
@@ -179,9 +184,30 @@ export class Investigation {
     }
   }
 
+  /**
+   * The namespace boundary, for reads by name: an untrusted request reads objects of its own namespace
+   * and cluster-wide configuration (nodes, classes), never another tenant's objects or the cluster's
+   * webhook configurations (an admission-webhooks question, trusted namespaces only).
+   */
+  private fenced(kind: string, namespace: string | undefined): boolean {
+    if (this.fence === undefined) return false;
+    if (BEYOND_FENCE.has(kind)) return true;
+    return !CLUSTER_SCOPED.has(kind) && namespace !== undefined && namespace !== this.fence;
+  }
+
+  /** Whether a read by name would cross the namespace boundary (checks skip such reads or say so). */
+  mayRead(kind: string, namespace?: string): boolean {
+    return !this.fenced(kind, namespace);
+  }
+
   get<T extends KubeObject>(kind: string, evidenceKey: string, name: string, namespace?: string): Lookup<T> {
     // Looked up by name, found or not: creating the missing object must wake a Continuous request.
     this.looked.add(nameKey(kind, CLUSTER_SCOPED.has(kind) ? '' : (namespace ?? ''), name));
+    if (this.fenced(kind, namespace)) {
+      // Beyond the boundary is evidence we may not read, as if RBAC refused it: never "absent".
+      if (!this.present.has(evidenceKey)) this.unavailable.set(evidenceKey, 'Forbidden');
+      return { state: 'Unavailable', reason: 'Forbidden' };
+    }
     const reason = this.availability(kind, evidenceKey);
     if (reason !== undefined) return { state: 'Unavailable', reason };
     this.gathered(evidenceKey);
@@ -194,6 +220,10 @@ export class Investigation {
   /** Lists a kind; undefined when the list could not be read. */
   list<T extends KubeObject>(kind: string, evidenceKey: string, namespace?: string): readonly T[] | undefined {
     this.looked.add(listKey(kind, namespace ?? ''));
+    if (this.fenced(kind, namespace)) {
+      if (!this.present.has(evidenceKey)) this.unavailable.set(evidenceKey, 'Forbidden');
+      return undefined;
+    }
     if (this.availability(kind, evidenceKey) !== undefined) return undefined;
     this.gathered(evidenceKey);
     const objects = this.snapshot.list(kind, namespace) as readonly T[];
@@ -232,7 +262,8 @@ export class Investigation {
    */
   indexedEvents(index: string, value: string, evidenceKey: string): readonly EventRecord[] {
     for (const cache of ['Event', 'Event.events.k8s.io']) this.looked.add(indexKey(cache, index, value));
-    return this.readEvents(index, value, evidenceKey, () => true);
+    // Behind the boundary only the request's own namespace's Events count.
+    return this.readEvents(index, value, evidenceKey, (raw) => this.fence === undefined || raw.metadata?.namespace === this.fence);
   }
 
   /** Both Event caches' entries under one index value that `keep` accepts, deduplicated by uid, newest first. */

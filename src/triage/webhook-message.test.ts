@@ -66,4 +66,31 @@ describe('parseWebhookFailure', () => {
   ])('not a failed call: %s', (message) => {
     expect(parseWebhookFailure(message)).toBeUndefined();
   });
+
+  // A denial's reason is whatever its webhook wrote: it may quote another webhook's failure, verbatim or not.
+  test.each([
+    'Error creating: admission webhook "a.example.com" denied the request: failed calling webhook "b.example.com": x',
+    'Error creating: admission webhook "a.example.com" denied the request: Internal error occurred: failed calling webhook "b.example.com": failed to call webhook: Post "https://b.policy.svc:443/": service "b" not found',
+    'create Pod db-0 in StatefulSet db failed error: admission webhook "a.example.com" denied the request: Error creating: Internal error occurred: failed calling webhook "b.example.com": x',
+    'admission webhook "a.example.com" denied the request: failed calling webhook "b.example.com": x',
+  ])('a denial quoting a failed call is not a failure of the quoted webhook: %s', (message) => {
+    expect(parseWebhookFailure(message)).toBeUndefined();
+  });
+
+  test.each([
+    // Only the known frames may precede the apiserver's words; anything else quotes them.
+    'Error creating: pods "api-1" is forbidden: see failed calling webhook "b.example.com": x',
+    'Error creating: Internal error occurred: the policy says: failed calling webhook "b.example.com": x',
+    'create Pod db-0 in StatefulSet db failed error: Internal error occurred: note failed calling webhook "b.example.com": x',
+  ])('text before the failure that is not a known frame: %s', (message) => {
+    expect(parseWebhookFailure(message)).toBeUndefined();
+  });
+
+  test.each([
+    ['the message start', 'failed calling webhook "b.example.com": x'],
+    ['Error creating: without Internal error occurred', 'Error creating: failed calling webhook "b.example.com": x'],
+    ['the StatefulSet wording alone', 'create Pod db-0 in StatefulSet db failed error: failed calling webhook "b.example.com": x'],
+  ])('anchored at %s', (_, message) => {
+    expect(parseWebhookFailure(message)).toEqual({ webhook: 'b.example.com', problem: 'Other', detail: 'x' });
+  });
 });

@@ -28,7 +28,16 @@ export interface WebhookCallFailure {
 
 // util/webhook/error.go ErrCallingWebhook.Error(): `failed calling webhook %q: %v` (1.11 on), `...; no further
 // details available` without a reason; 1.9–1.10 admission/plugin/webhook/errors: `failed calling admission webhook %q: %v`.
-const CALLING = /failed calling (?:admission )?webhook "([^"]+)"(?:: ([\s\S]*)|; no further details available)/;
+// Only at the start of what is left once the known frames are taken off (FRAMES): anywhere else it is
+// text someone quoted, e.g. inside another webhook's denial, which its author writes freely.
+const CALLING = /^failed calling (?:admission )?webhook "([^"]+)"(?:: ([\s\S]*)|; no further details available)/;
+// The frames around the apiserver's error, outermost first, each optional: the pod creators' FailedCreate
+// (controller_utils.go `Error creating: %v`; stateful_pod_control.go `create Pod %s in StatefulSet %s failed
+// error: %s`), then the dispatcher failing closed (apierrors.NewInternalError: `Internal error occurred: %v`).
+// A ReplicaFailure condition holds the error itself, so it starts at the second frame.
+const FRAMES = /^(?:Error creating: |create Pod \S+ in StatefulSet \S+ failed error: )?(?:Internal error occurred: )?/;
+// webhook/errors/statuserror.go ToStatusErr: a webhook that answered and said no. Its reason is the webhook's own text.
+const DENIED = 'denied the request';
 // validating|mutating/dispatcher.go (1.21 on) wraps the transport error: `failed to call webhook: %w`.
 const CALL_PREFIX = /^failed to call webhook: /;
 // net/url.Error: `Post "<url>": <err>` (Go 1.14 on), `Post <url>: <err>` before.
@@ -54,9 +63,15 @@ const PROBLEMS: readonly (readonly [WebhookCallProblem, RegExp])[] = [
   ['InvalidResponse', /^received (?:invalid webhook response|undecodable patch)/],
 ];
 
-/** Reads `failed calling webhook "<name>": <reason>` anywhere in a message (Event, or a ReplicaFailure condition); undefined when it is not there. */
+/**
+ * Reads `failed calling webhook "<name>": <reason>` from a FailedCreate message (Event, or a ReplicaFailure
+ * condition): only right after the known frames, never quoted further in; undefined when it is not there.
+ */
 export function parseWebhookFailure(message: string): WebhookCallFailure | undefined {
-  const match = CALLING.exec(message);
+  const start = FRAMES.exec(message)?.[0].length ?? 0;
+  // Whatever follows a denial is the denying webhook's own text (kept should FRAMES ever be widened).
+  if (message.slice(0, start).includes(DENIED)) return undefined;
+  const match = CALLING.exec(message.slice(start));
   if (match === null) return undefined;
   const [, webhook = '', reason] = match;
   let detail = (reason ?? '').trim().replace(CALL_PREFIX, '');

@@ -60,6 +60,7 @@ function runCase(dir: string) {
     minCompleteness: admission.spec.minCompleteness,
     snapshot: new MemorySnapshot(objects, new Set(settings?.forbidden ?? []), settings?.secretMetadata ?? false, new Set(settings?.notInstalled ?? [])),
     now: () => NOW,
+    ...((settings?.trustedNamespaces ?? []).includes(request.metadata.namespace) ? {} : { fence: request.metadata.namespace }),
   });
   const { timing: _timing, ...stable } = envelope;
   return { verdict, envelope: stable };

@@ -74,6 +74,12 @@ export class TriageRequestController {
           for (const key of this.options.watchIndex.requestsFor(changedKeys(informer.kind.key, object as KubeObject))) this.queue.add(key);
         }),
       ),
+      // An API installed or removed (Gateway API CRDs) changes answers with no object event of its own: rare, so everything re-runs.
+      ...this.options.cache.inputInformers().map((informer) =>
+        informer.onStateChange((previous, next) => {
+          if (previous === 'NotInstalled' || next === 'NotInstalled') this.enqueueAll();
+        }),
+      ),
     );
     this.enqueueAll();
     this.resyncTimer = setInterval(() => {

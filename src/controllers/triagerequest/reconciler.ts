@@ -251,6 +251,7 @@ export class TriageRequestReconciler {
         minCompleteness: spec.minCompleteness,
         snapshot,
         now: this.deps.now,
+        ...(this.deps.trustedNamespaces.includes(namespace) ? {} : { fence: namespace }),
       });
     } catch (error: unknown) {
       // An engine bug must end as a Failed status the admin can see, not a key retried forever in silence.

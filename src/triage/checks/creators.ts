@@ -1,7 +1,7 @@
 import type { NextAction, ObjectRef } from '../../crds/envelope';
 import type { Investigation } from '../investigation';
 import { conditionOf, type Condition, type EventRecord } from '../objects';
-import type { KubeObject } from '../snapshot';
+import { INDEX, type KubeObject } from '../snapshot';
 
 // Pod creators: the controllers that create pods themselves (ReplicaSet, StatefulSet, DaemonSet, Job).
 // When the apiserver refuses a create, the controller records a FailedCreate Warning Event on itself
@@ -65,4 +65,28 @@ export function lacksPods(kind: string, object: KubeObject): boolean {
 /** The newest Warning FailedCreate Event about `creator`, if any. */
 export function newestFailedCreate(inv: Investigation, kind: string, creator: KubeObject, evidenceKey: string): EventRecord | undefined {
   return inv.events(kind, creator, evidenceKey).find((e) => e.reason === 'FailedCreate' && e.type !== 'Normal');
+}
+
+/**
+ * The create failure a creator's own controller wrote in its status: a ReplicaSet's ReplicaFailure
+ * condition (reason FailedCreate). Unlike an Event, which anyone who may write Events in the namespace
+ * can file about any object, status is written by the controller alone. undefined for kinds whose
+ * controller records no such condition (StatefulSet, DaemonSet, Job) and when there is none now.
+ */
+export function statusFailure(kind: string, creator: KubeObject): string | undefined {
+  if (kind !== 'ReplicaSet') return undefined;
+  const failure = conditionOf((creator as Creator).status?.conditions, 'ReplicaFailure');
+  return failure?.status === 'True' && failure.reason === 'FailedCreate' ? failure.message : undefined;
+}
+
+/**
+ * What `owner` owns, from the owner index (keyed by uid alone): only objects in the owner's own
+ * namespace, where the garbage collector honours a namespaced owner, and which the request may read.
+ * Anyone may name any uid as their owner: an object elsewhere claiming this one is another tenant's.
+ */
+export function ownedBy<T extends KubeObject>(inv: Investigation, kind: string, evidenceKey: string, owner: KubeObject): readonly T[] {
+  const uid = owner.metadata?.uid;
+  const namespace = owner.metadata?.namespace;
+  if (uid === undefined || namespace === undefined || !inv.mayRead(kind, namespace)) return [];
+  return (inv.byIndex<T>(kind, evidenceKey, INDEX.owner, uid) ?? []).filter((o) => o.metadata?.namespace === namespace);
 }

@@ -35,6 +35,7 @@ interface Listener {
 
 interface ListenerStatus {
   readonly name?: string;
+  readonly supportedKinds?: readonly { readonly group?: string; readonly kind?: string }[];
   readonly conditions?: readonly GatewayCondition[];
 }
 
@@ -70,15 +71,17 @@ interface HTTPRoute extends KubeObject {
   readonly status?: { readonly parents?: readonly { readonly parentRef?: ParentRef; readonly controllerName?: string; readonly conditions?: readonly GatewayCondition[] }[] };
 }
 
-type Answer = { readonly state: 'True' | 'False'; readonly condition: GatewayCondition } | { readonly state: 'Pending' };
+type Answer = { readonly state: 'True' | 'False'; readonly condition: GatewayCondition; readonly stale: boolean } | { readonly state: 'Pending' };
 
-/** A controller's answer in one condition; Unknown, absent, or about an older generation is no answer yet. */
+/**
+ * A controller's answer in one condition; Unknown or absent is no answer yet. An answer about an
+ * older generation is still the latest word (controllers are seconds behind an edit), marked stale.
+ */
 function answerOf(conditions: readonly GatewayCondition[] | undefined, type: string, generation: number | undefined): Answer {
   const condition = (conditions ?? []).find((c) => c.type === type);
   if (condition === undefined || (condition.status !== 'True' && condition.status !== 'False')) return { state: 'Pending' };
-  // A condition about an older spec says nothing about the current one.
-  if (generation !== undefined && condition.observedGeneration !== undefined && condition.observedGeneration < generation) return { state: 'Pending' };
-  return { state: condition.status, condition };
+  const stale = generation !== undefined && condition.observedGeneration !== undefined && condition.observedGeneration < generation;
+  return { state: condition.status, condition, stale };
 }
 
 const said = (c: GatewayCondition) => `${c.reason ?? 'no reason'}${c.message === undefined || c.message === '' ? '' : `: ${c.message}`}`;
@@ -163,52 +166,56 @@ export const gatewayStatus: Check = {
     }
 
     const generation = gateway.metadata?.generation;
+    const left = graceLeft(inv, gateway);
+    const awaiting = (what: string, condition: string) => { inv.report({
+        code: 'GatewayPending', severity: 'Info', object: ref, confidence: 0.8, benign: true, recheckAfterSeconds: left,
+        message: `Gateway ${ns}/${ref.name} was created moments ago and is not ${what} yet`,
+        anchors: [inv.anchorField('Gateway', gateway, `status.conditions[type=${condition}]`)], chain: path, nextActions: [describe],
+      }); };
     const accepted = answerOf(gateway.status?.conditions, 'Accepted', generation);
     if (accepted.state === 'False') {
       inv.report({
         // The controller read the Gateway and refused it (invalid parameters, unsupported address, no listener valid).
-        code: 'GatewayNotAccepted', severity: 'Critical', object: ref, confidence: 0.95, blocksAlone: true,
-        message: `Gateway ${ns}/${ref.name} was refused by its controller: ${said(accepted.condition)}`,
+        code: 'GatewayNotAccepted', severity: 'Critical', object: ref, confidence: accepted.stale ? 0.7 : 0.95, blocksAlone: true,
+        message: `Gateway ${ns}/${ref.name} was refused by its controller: ${said(accepted.condition)}${accepted.stale ? ' (said of an earlier generation: the latest edit is not answered yet)' : ''}`,
         anchors: [inv.anchorField('Gateway', gateway, 'status.conditions[type=Accepted]')], chain: path, nextActions: [describe],
       });
       return;
     }
-    const programmed = answerOf(gateway.status?.conditions, 'Programmed', generation);
-    if (accepted.state === 'Pending' || programmed.state === 'Pending') {
-      const left = graceLeft(inv, gateway);
-      const waitingFor = accepted.state === 'Pending' ? 'accepted' : 'programmed';
+    if (accepted.state === 'Pending') {
       if (left !== undefined) {
-        inv.report({
-          code: 'GatewayPending', severity: 'Info', object: ref, confidence: 0.8, benign: true, recheckAfterSeconds: left,
-          message: `Gateway ${ns}/${ref.name} was created moments ago and is not ${waitingFor} yet`,
-          anchors: [inv.anchorField('Gateway', gateway, `status.conditions[type=${waitingFor === 'accepted' ? 'Accepted' : 'Programmed'}]`)], chain: path, nextActions: [describe],
-        });
-        return;
-      }
-      if (lookup.state === 'Found') {
+        awaiting('accepted', 'Accepted');
+      } else if (lookup.state === 'Found') {
         inv.report({
           // The class is accepted, so its controller runs, yet it never answered for this Gateway: it ignores or cannot reach it.
-          code: accepted.state === 'Pending' ? 'GatewayNotAccepted' : 'GatewayNotProgrammed', severity: 'Critical', object: ref, confidence: 0.7, blocksAlone: accepted.state === 'Pending',
-          message: `Gateway ${ns}/${ref.name} has not been ${waitingFor} by the controller of GatewayClass ${className}, which accepted the class: the controller is not reconciling it (down, or watching other namespaces)`,
-          anchors: [inv.anchorField('Gateway', gateway, `status.conditions[type=${waitingFor === 'accepted' ? 'Accepted' : 'Programmed'}]`)], chain: path,
-          nextActions: [describe, classAction],
+          code: 'GatewayNotAccepted', severity: 'Critical', object: ref, confidence: 0.7, blocksAlone: true,
+          message: `Gateway ${ns}/${ref.name} has not been accepted by the controller of GatewayClass ${className}, which accepted the class: the controller is not reconciling it (down, or watching other namespaces)`,
+          anchors: [inv.anchorField('Gateway', gateway, 'status.conditions[type=Accepted]')], chain: path, nextActions: [describe, classAction],
         });
       }
       return;
     }
-    if (programmed.state === 'False') {
+    const programmed = answerOf(gateway.status?.conditions, 'Programmed', generation);
+    if (programmed.state !== 'True') {
+      // A new Gateway waits for its data plane (an address, a load balancer): not decidable within the minute.
+      if (left !== undefined) {
+        awaiting('programmed', 'Programmed');
+        return;
+      }
       inv.report({
-        // Accepted but not programmed: the data plane is missing (no address, no resources).
-        code: 'GatewayNotProgrammed', severity: 'Critical', object: ref, confidence: 0.9,
-        message: `Gateway ${ns}/${ref.name} was accepted but its controller could not program it: ${said(programmed.condition)}`,
+        code: 'GatewayNotProgrammed', severity: 'Critical', object: ref, confidence: programmed.state === 'False' ? 0.9 : 0.7,
+        message: programmed.state === 'False'
+          ? `Gateway ${ns}/${ref.name} was accepted but its controller could not program it: ${said(programmed.condition)}`
+          : `Gateway ${ns}/${ref.name} was accepted but its controller has not reported it programmed`,
         anchors: [inv.anchorField('Gateway', gateway, 'status.conditions[type=Programmed]')], chain: path, nextActions: [describe],
       });
     }
-    const listeners = gateway.status?.listeners ?? [];
+    // Reached from a route: only the listeners that route attaches to are its business.
+    const attached = attachedListeners(inv, chain, gateway);
+    const listeners = (gateway.status?.listeners ?? []).filter((l) => attached === undefined || attached.has(l.name ?? ''));
     const broken = listeners.flatMap((listener) => {
       const conditions = listener.conditions ?? [];
-      // A listener is unusable when its controller says it is not accepted, cannot resolve its refs (TLS Secrets), is not programmed, or conflicts.
-      const bad = conditions.find((c) => ((c.type === 'Accepted' || c.type === 'ResolvedRefs' || c.type === 'Programmed') && c.status === 'False') || (c.type === 'Conflicted' && c.status === 'True'));
+      const bad = conditions.find((c) => listenerFault(c, listener, left !== undefined));
       return bad === undefined ? [] : [{ listener, bad }];
     });
     for (const { listener, bad } of broken) {
@@ -221,6 +228,32 @@ export const gatewayStatus: Check = {
     }
   },
 };
+
+/**
+ * A listener condition that makes it unusable: not accepted, refs unresolved (a TLS Secret), not
+ * programmed, or in conflict. Not: route kinds it cannot serve beside ones it does (the valid kinds are
+ * still served), nor a young Gateway's listener still being programmed.
+ */
+function listenerFault(c: GatewayCondition, listener: ListenerStatus, young: boolean): boolean {
+  if (c.type === 'Conflicted') return c.status === 'True';
+  if (c.status !== 'False') return false;
+  if (c.type === 'ResolvedRefs' && c.reason === 'InvalidRouteKinds' && (listener.supportedKinds ?? []).length > 0) return false;
+  if (c.type === 'Programmed' && young) return false;
+  return c.type === 'Accepted' || c.type === 'ResolvedRefs' || c.type === 'Programmed';
+}
+
+/** The listener names the route at the end of `chain` attaches to on this Gateway; undefined for all (or no route). */
+function attachedListeners(inv: Investigation, chain: readonly { kind: string; name: string; namespace?: string }[], gateway: Gateway): ReadonlySet<string> | undefined {
+  const last = chain[chain.length - 1];
+  if (last?.kind !== 'HTTPRoute') return undefined;
+  const lookup = inv.get<HTTPRoute>('HTTPRoute', 'httproute', last.name, last.namespace);
+  if (lookup.state !== 'Found') return undefined;
+  const routeNs = last.namespace ?? '';
+  const refs = (lookup.object.spec?.parentRefs ?? []).filter((p) => (p.kind ?? 'Gateway') === 'Gateway' && p.name === gateway.metadata?.name && (p.namespace ?? routeNs) === gateway.metadata?.namespace);
+  if (refs.some((p) => p.sectionName === undefined && p.port === undefined)) return undefined;
+  const listeners = gateway.spec?.listeners ?? [];
+  return new Set(refs.flatMap((p) => listeners.filter((l) => (p.sectionName === undefined || l.name === p.sectionName) && (p.port === undefined || l.port === p.port)).map((l) => l.name ?? '')));
+}
 
 const sameParent = (a: ParentRef | undefined, b: ParentRef, routeNamespace: string) =>
   a !== undefined &&
@@ -274,45 +307,93 @@ export const httpRouteRouting: Check = {
     const describe: NextAction = { description: 'Show the route and the status its Gateways wrote', command: `kubectl describe httproute ${ref.name} -n ${ns}`, safety: 'ReadOnly' };
     const generation = route.metadata?.generation;
     const statuses = route.status?.parents ?? [];
-    const backends = (route.spec?.rules ?? []).flatMap((rule) => rule.backendRefs ?? []);
-    // Backends this check reads itself; others (other namespaces, other kinds) only the controller can judge.
-    const readable = (backend: BackendRef) => (backend.group ?? '') === '' && (backend.kind ?? 'Service') === 'Service' && (backend.namespace ?? ns) === ns;
-    const allReadable = backends.every(readable);
+    const left = graceLeft(inv, route);
 
-    (route.spec?.parentRefs ?? []).forEach((parent, index) => {
-      // Other parent kinds (a Service, for a mesh) are not Gateways: nothing here to prove about them.
-      if ((parent.group ?? GATEWAY_GROUP) !== GATEWAY_GROUP || (parent.kind ?? 'Gateway') !== 'Gateway') return;
-      const parentNs = parent.namespace ?? ns;
-      const gatewayRef = refOf('Gateway', undefined, { name: parent.name ?? '', namespace: parentNs });
-      const entries = statuses.map((s, i) => ({ s, i })).filter(({ s }) => sameParent(s.parentRef, parent, ns));
-      const answers = entries.map(({ s, i }) => ({ i, accepted: answerOf(s.conditions, 'Accepted', generation), resolved: answerOf(s.conditions, 'ResolvedRefs', generation) }));
-      const refused = answers.find((a) => a.accepted.state === 'False');
-      const acceptedBySome = answers.some((a) => a.accepted.state === 'True');
-      const parentAnchor = () => inv.anchorField('HTTPRoute', route, `spec.parentRefs[${index}]`);
-
-      let gateway: Gateway | undefined;
-      if (parentNs === ns) {
-        const lookup = inv.get<Gateway>('Gateway', 'route.parents', parent.name ?? '', parentNs);
+    // Backends first: a missing one found here is named from the spec, so the status need not repeat it.
+    let backendMissing = false;
+    (route.spec?.rules ?? []).forEach((rule, r) => {
+      (rule.backendRefs ?? []).forEach((backend, b) => {
+        const backendNs = backend.namespace ?? ns;
+        // Weight 0 sends no traffic on purpose; other kinds are not Services; another tenant's namespace is not ours to read.
+        if (backend.weight === 0 || (backend.group ?? '') !== '' || (backend.kind ?? 'Service') !== 'Service' || !inv.mayRead('Service', backendNs)) return;
+        const name = backend.name ?? '';
+        const field = `spec.rules[${r}].backendRefs[${b}]`;
+        const lookup = inv.get<Service>('Service', 'route.backends', name, backendNs);
+        const serviceRef = refOf('Service', lookup.state === 'Found' ? lookup.object : undefined, { name, namespace: backendNs });
         if (lookup.state === 'Absent') {
+          backendMissing = true;
           inv.report({
-            // A route attached to nothing is served by nothing, whatever its backends.
-            code: 'RouteParentNotFound', severity: 'Critical', object: ref, confidence: 1, blocksAlone: true,
-            message: `HTTPRoute ${ns}/${ref.name} attaches to Gateway ${parentNs}/${parent.name ?? ''}, which does not exist`,
-            anchors: [parentAnchor()], chain: [...path, gatewayRef],
-            nextActions: [{ description: 'List the Gateways', command: 'kubectl get gateways -A', safety: 'ReadOnly' }, describe],
+            code: 'RouteBackendNotFound', severity: 'Critical', object: ref, confidence: 1,
+            message: `HTTPRoute ${ns}/${ref.name} sends traffic to Service ${backendNs === ns ? `"${name}"` : `${backendNs}/${name}`}, which does not exist`,
+            anchors: [inv.anchorField('HTTPRoute', route, `${field}.name`)], chain: [...path, serviceRef],
+            nextActions: [{ description: 'List Services in the namespace', command: `kubectl get svc -n ${backendNs}`, safety: 'ReadOnly' }, describe],
           });
           return;
         }
-        if (lookup.state === 'Found') gateway = lookup.object;
+        if (lookup.state !== 'Found') return;
+        const service = lookup.object;
+        const ports = service.spec?.ports ?? [];
+        // An ExternalName Service forwards by DNS: its ports are optional and no port check applies.
+        if (service.spec?.type !== 'ExternalName' && backend.port !== undefined && !ports.some((p) => p.port === backend.port)) {
+          inv.report({
+            code: 'RouteBackendPortMismatch', severity: 'Critical', object: ref, confidence: 1,
+            message: `HTTPRoute ${ns}/${ref.name} sends traffic to port ${backend.port} of Service ${name}, which exposes ${ports.map((p) => String(p.port)).join(', ') || 'no ports'}`,
+            anchors: [inv.anchorField('HTTPRoute', route, `${field}.port`), inv.anchorField('Service', service, 'spec.ports')],
+            chain: [...path, serviceRef],
+            nextActions: [{ description: 'Show the Service ports', command: `kubectl get svc ${name} -n ${backendNs} -o jsonpath='{.spec.ports}'`, safety: 'ReadOnly' }, describe],
+          });
+          return;
+        }
+        ctx.follow('Service', service, path);
+      });
+    });
+
+    const parents = route.spec?.parentRefs ?? [];
+    if (parents.length === 0) {
+      inv.report({
+        // A route with no parent is attached to nothing, so nothing serves it.
+        code: 'RouteParentNotFound', severity: 'Critical', object: ref, confidence: 0.95, blocksAlone: true,
+        message: `HTTPRoute ${ns}/${ref.name} names no parent Gateway (spec.parentRefs is empty), so nothing serves it`,
+        anchors: [inv.anchorField('HTTPRoute', route, 'spec.parentRefs')], chain: path,
+        nextActions: [{ description: 'List the Gateways', command: 'kubectl get gateways -A', safety: 'ReadOnly' }, describe],
+      });
+    }
+    parents.forEach((parent, index) => {
+      // Other parent kinds (a Service, for a mesh) are not Gateways: nothing here to prove about them.
+      if ((parent.group ?? GATEWAY_GROUP) !== GATEWAY_GROUP || (parent.kind ?? 'Gateway') !== 'Gateway') return;
+      const parentNs = parent.namespace ?? ns;
+      const parentName = parent.name ?? '';
+      const entries = statuses.map((s, i) => ({ s, i })).filter(({ s }) => sameParent(s.parentRef, parent, ns));
+      const answers = entries.map(({ s, i }) => ({ i, accepted: answerOf(s.conditions, 'Accepted', generation), resolved: answerOf(s.conditions, 'ResolvedRefs', generation) }));
+      const refused = answers.flatMap((a) => (a.accepted.state === 'False' ? [{ i: a.i, condition: a.accepted.condition }] : []))[0];
+      const acceptedBySome = answers.some((a) => a.accepted.state === 'True');
+      // Unknown or absent entries are no answer: only True or False says the controller looked.
+      const answered = answers.some((a) => a.accepted.state !== 'Pending');
+      const parentAnchor = () => inv.anchorField('HTTPRoute', route, `spec.parentRefs[${index}]`);
+
+      // Another namespace's Gateway is read only for a trusted request (the boundary answers Forbidden otherwise).
+      const lookup = inv.get<Gateway>('Gateway', 'route.parents', parentName, parentNs);
+      const gateway = lookup.state === 'Found' ? lookup.object : undefined;
+      const gatewayRef = refOf('Gateway', gateway, { name: parentName, namespace: parentNs });
+      if (lookup.state === 'Absent') {
+        inv.report({
+          // A route attached to nothing is served by nothing, whatever its backends.
+          code: 'RouteParentNotFound', severity: 'Critical', object: ref, confidence: 1, blocksAlone: true,
+          message: `HTTPRoute ${ns}/${ref.name} attaches to Gateway ${parentNs}/${parentName}, which does not exist`,
+          anchors: [parentAnchor()], chain: [...path, gatewayRef],
+          nextActions: [{ description: 'List the Gateways', command: 'kubectl get gateways -A', safety: 'ReadOnly' }, describe],
+        });
+        return;
       }
 
-      if (refused !== undefined && refused.accepted.state === 'False') {
+      let refusedBySpec = false;
+      if (refused !== undefined) {
         inv.report({
           // The Gateway's controller itself said no (listeners' allowedRoutes, hostnames, a missing section).
           code: 'RouteNotAllowed', severity: 'Critical', object: ref, confidence: 0.95, blocksAlone: !acceptedBySome,
-          message: `Gateway ${parentNs}/${parent.name ?? ''} does not accept HTTPRoute ${ns}/${ref.name}: ${said(refused.accepted.condition)}`,
+          message: `Gateway ${parentNs}/${parentName} does not accept HTTPRoute ${ns}/${ref.name}: ${said(refused.condition)}`,
           anchors: [inv.anchorField('HTTPRoute', route, `status.parents[${refused.i}].conditions[type=Accepted]`), parentAnchor()],
-          chain: [...path, refOf('Gateway', gateway, { name: parent.name ?? '', namespace: parentNs })], nextActions: [describe],
+          chain: [...path, gatewayRef], nextActions: [describe],
         });
       } else if (gateway !== undefined && !acceptedBySome) {
         const listeners = (gateway.spec?.listeners ?? []).filter((l) => (parent.sectionName === undefined || l.name === parent.sectionName) && (parent.port === undefined || l.port === parent.port));
@@ -321,85 +402,45 @@ export const httpRouteRouting: Check = {
         const refusals = listeners.map((l) => listenerRefusal(l, route, ns, parentNs, labels));
         const noListener = listeners.length === 0 ? `it has no listener${parent.sectionName === undefined ? '' : ` named ${parent.sectionName}`}${parent.port === undefined ? '' : ` on port ${parent.port}`}` : undefined;
         if (noListener !== undefined || refusals.every((r) => r !== undefined)) {
+          refusedBySpec = true;
           inv.report({
             // Every listener the route could attach to refuses it by the Gateway's own rules: the controller will too.
             code: 'RouteNotAllowed', severity: 'Critical', object: ref, confidence: 0.9, blocksAlone: true,
-            message: `Gateway ${parentNs}/${gateway.metadata?.name ?? ''} does not accept HTTPRoute ${ns}/${ref.name}: ${noListener ?? refusals.join('; ')}`,
+            message: `Gateway ${parentNs}/${parentName} does not accept HTTPRoute ${ns}/${ref.name}: ${noListener ?? refusals.join('; ')}`,
             anchors: [parentAnchor(), inv.anchorField('Gateway', gateway, 'spec.listeners')],
-            chain: [...path, refOf('Gateway', gateway)], nextActions: [describe, { description: 'Show the Gateway listeners', command: `kubectl get gateway ${gateway.metadata?.name ?? ''} -n ${parentNs} -o jsonpath='{.spec.listeners}'`, safety: 'ReadOnly' }],
+            chain: [...path, gatewayRef], nextActions: [describe, { description: 'Show the Gateway listeners', command: `kubectl get gateway ${parentName} -n ${parentNs} -o jsonpath='{.spec.listeners}'`, safety: 'ReadOnly' }],
           });
-        } else if (answers.length === 0) {
-          const left = graceLeft(inv, route);
-          if (left !== undefined) {
-            inv.report({
-              code: 'GatewayPending', severity: 'Info', object: ref, confidence: 0.8, benign: true, recheckAfterSeconds: left,
-              message: `HTTPRoute ${ns}/${ref.name} was created moments ago and Gateway ${parentNs}/${parent.name ?? ''} has not answered yet`,
-              anchors: [parentAnchor()], chain: [...path, refOf('Gateway', gateway)], nextActions: [describe],
-            });
-          } else {
-            inv.report({
-              // The Gateway's own state usually explains the silence (class, controller): it is examined next and ranks deeper.
-              code: 'RouteNotAccepted', severity: 'Warning', object: ref, confidence: 0.6,
-              message: `No controller has accepted HTTPRoute ${ns}/${ref.name} for Gateway ${parentNs}/${parent.name ?? ''}: the route's status has no answer for it`,
-              anchors: [parentAnchor()], chain: [...path, refOf('Gateway', gateway)], nextActions: [describe],
-            });
-          }
         }
-      } else if (answers.length === 0 && parentNs !== ns && graceLeft(inv, route) === undefined) {
-        inv.report({
-          code: 'RouteNotAccepted', severity: 'Warning', object: ref, confidence: 0.6,
-          message: `No controller has accepted HTTPRoute ${ns}/${ref.name} for Gateway ${parentNs}/${parent.name ?? ''} (in another namespace: diagnose it from there)`,
-          anchors: [parentAnchor()], chain: [...path, gatewayRef], nextActions: [describe],
-        });
+      }
+      if (refused === undefined && !refusedBySpec && !answered) {
+        if (left !== undefined) {
+          inv.report({
+            code: 'GatewayPending', severity: 'Info', object: ref, confidence: 0.8, benign: true, recheckAfterSeconds: left,
+            message: `HTTPRoute ${ns}/${ref.name} was created moments ago and Gateway ${parentNs}/${parentName} has not answered yet`,
+            anchors: [parentAnchor()], chain: [...path, gatewayRef], nextActions: [describe],
+          });
+        } else {
+          inv.report({
+            // The Gateway's own state usually explains the silence (class, controller): it is examined next and ranks deeper.
+            code: 'RouteNotAccepted', severity: 'Warning', object: ref, confidence: 0.6,
+            message: `No controller has accepted HTTPRoute ${ns}/${ref.name} for Gateway ${parentNs}/${parentName}: the route's status has no answer for it${gateway === undefined ? ' (the Gateway is in a namespace this request may not read: diagnose it from there)' : ''}`,
+            anchors: [parentAnchor()], chain: [...path, gatewayRef], nextActions: [describe],
+          });
+        }
       }
       // Refs the controller could not resolve, for reasons the spec alone cannot show (ReferenceGrants, kinds).
       for (const answer of answers) {
         if (answer.resolved.state !== 'False') continue;
         const reason = answer.resolved.condition.reason;
-        // A missing backend this check can read is reported from the spec below, with the Service named.
-        if (reason === 'BackendNotFound' && allReadable) continue;
+        if (reason === 'BackendNotFound' && backendMissing) continue;
         const permitted = reason !== 'RefNotPermitted';
         inv.report({
           code: reason === 'BackendNotFound' ? 'RouteBackendNotFound' : permitted ? 'RouteBackendUnresolved' : 'RouteBackendNotPermitted', severity: 'Critical', object: ref, confidence: 0.9,
-          message: `Gateway ${parentNs}/${parent.name ?? ''} cannot resolve a backend of HTTPRoute ${ns}/${ref.name}: ${said(answer.resolved.condition)}${permitted ? '' : ' (a backend in another namespace needs a ReferenceGrant there)'}`,
+          message: `Gateway ${parentNs}/${parentName} cannot resolve a backend of HTTPRoute ${ns}/${ref.name}: ${said(answer.resolved.condition)}${permitted ? '' : ' (a backend in another namespace needs a ReferenceGrant there)'}`,
           anchors: [inv.anchorField('HTTPRoute', route, `status.parents[${answer.i}].conditions[type=ResolvedRefs]`)], chain: path, nextActions: [describe],
         });
       }
       if (gateway !== undefined) ctx.follow('Gateway', gateway, path);
-    });
-
-    (route.spec?.rules ?? []).forEach((rule, r) => {
-      (rule.backendRefs ?? []).forEach((backend, b) => {
-        // Weight 0 sends no traffic on purpose; other kinds and other namespaces are not ours to read.
-        if (backend.weight === 0 || !readable(backend)) return;
-        const name = backend.name ?? '';
-        const field = `spec.rules[${r}].backendRefs[${b}]`;
-        const lookup = inv.get<Service>('Service', 'route.backends', name, ns);
-        const serviceRef = refOf('Service', lookup.state === 'Found' ? lookup.object : undefined, { name, namespace: ns });
-        if (lookup.state === 'Absent') {
-          inv.report({
-            code: 'RouteBackendNotFound', severity: 'Critical', object: ref, confidence: 1,
-            message: `HTTPRoute ${ns}/${ref.name} sends traffic to Service "${name}", which does not exist`,
-            anchors: [inv.anchorField('HTTPRoute', route, `${field}.name`)], chain: [...path, serviceRef],
-            nextActions: [{ description: 'List Services in the namespace', command: `kubectl get svc -n ${ns}`, safety: 'ReadOnly' }, describe],
-          });
-          return;
-        }
-        if (lookup.state !== 'Found') return;
-        const service = lookup.object;
-        const ports = service.spec?.ports ?? [];
-        if (backend.port !== undefined && !ports.some((p) => p.port === backend.port)) {
-          inv.report({
-            code: 'RouteBackendPortMismatch', severity: 'Critical', object: ref, confidence: 1,
-            message: `HTTPRoute ${ns}/${ref.name} sends traffic to port ${backend.port} of Service ${name}, which exposes ${ports.map((p) => String(p.port)).join(', ') || 'no ports'}`,
-            anchors: [inv.anchorField('HTTPRoute', route, `${field}.port`), inv.anchorField('Service', service, 'spec.ports')],
-            chain: [...path, serviceRef],
-            nextActions: [{ description: 'Show the Service ports', command: `kubectl get svc ${name} -n ${ns} -o jsonpath='{.spec.ports}'`, safety: 'ReadOnly' }, describe],
-          });
-          return;
-        }
-        ctx.follow('Service', service, path);
-      });
     });
   },
 };

@@ -1,10 +1,10 @@
 import type { NextAction, ObjectRef } from '../../crds/envelope';
 import { refOf, type Investigation } from '../investigation';
 import { compareStrings, conditionOf, type Condition, type EventRecord, type Node, type Pod, type Quantities } from '../objects';
-import { INDEX, type KubeObject } from '../snapshot';
+import type { KubeObject } from '../snapshot';
 import { parseWebhookFailure, type WebhookCallFailure } from '../webhook-message';
 import type { Check, CheckContext } from './check';
-import { newestFailedCreate, type CreateEvidence } from './creators';
+import { newestFailedCreate, ownedBy, type CreateEvidence } from './creators';
 import { reportWebhookFailing } from './webhooks';
 import { podSettled } from './workload';
 
@@ -257,9 +257,8 @@ function followPods(
   chain: readonly ObjectRef[],
 ): { waited: number | undefined; longest: Pod | undefined; followed: number } {
   const { inv } = ctx;
-  const uid = workload.metadata?.uid;
   const ref = refOf(kind, workload);
-  const pods = uid === undefined ? [] : (inv.byIndex<Pod>('Pod', 'rollout.pods', INDEX.owner, uid) ?? []);
+  const pods = ownedBy<Pod>(inv, 'Pod', 'rollout.pods', workload);
   let waited: number | undefined;
   let longest: Pod | undefined;
   const unsettled = pods.filter((p) => !podSettled(p, (t) => inv.ageSeconds(t)));
@@ -390,8 +389,7 @@ export const deploymentRollout: Check = {
       observed && (status.updatedReplicas ?? 0) >= desired && (status.availableReplicas ?? 0) >= desired && (status.replicas ?? 0) <= desired;
     if (complete && !deadlineExceeded && replicaFailure?.status !== 'True') return;
 
-    const uid = deployment.metadata?.uid;
-    const replicaSets = [...(uid === undefined ? [] : (inv.byIndex<ReplicaSet>('ReplicaSet', 'rollout.replicasets', INDEX.owner, uid) ?? []))].sort(
+    const replicaSets = [...ownedBy<ReplicaSet>(inv, 'ReplicaSet', 'rollout.replicasets', deployment)].sort(
       (a, b) => revision(b) - revision(a) || compareStrings(b.metadata?.creationTimestamp ?? '', a.metadata?.creationTimestamp ?? ''),
     );
     const [newest, previous] = replicaSets;
@@ -444,7 +442,7 @@ export const deploymentRollout: Check = {
               safety: 'Mutating',
             }];
       // What the new pods' Ready condition says is the best the rollout itself can tell when no pod check knows more.
-      const stuck = newest?.metadata?.uid === undefined ? undefined : (inv.byIndex<Pod>('Pod', 'rollout.pods', INDEX.owner, newest.metadata.uid) ?? []).find((p) => !podSettled(p, (t) => inv.ageSeconds(t)));
+      const stuck = newest === undefined ? undefined : ownedBy<Pod>(inv, 'Pod', 'rollout.pods', newest).find((p) => !podSettled(p, (t) => inv.ageSeconds(t)));
       const stuckReady = stuck === undefined ? undefined : conditionOf(stuck.status?.conditions, 'Ready');
       const stuckText = stuckReady?.reason === undefined ? '' : `; e.g. Pod ${stuck?.metadata?.name ?? ''} is not Ready (${said(stuckReady)})`;
       inv.report({

@@ -35,13 +35,28 @@ function refusedReplicaSet(name: string, namespace = 'shop', message = failed('s
   ];
 }
 
-function run(intent: string, target: { kind: 'Namespace' | 'ReplicaSet'; name: string; namespace?: string }, objects: readonly KubeObject[]) {
+/** `fence`: the request's namespace when it is not trusted (see Investigation). */
+function run(intent: string, target: { kind: 'Namespace' | 'ReplicaSet'; name: string; namespace?: string }, objects: readonly KubeObject[], fence?: string) {
   const template = builtInTemplate(intent);
   if (template === undefined) throw new Error(`no template ${intent}`);
   return diagnose({
     intent, template, templateSource: 'BuiltIn', target, maxSteps: 3, timeoutMs: 15_000, minCompleteness: 0.8,
-    snapshot: new MemorySnapshot(objects), now: () => NOW,
+    snapshot: new MemorySnapshot(objects), now: () => NOW, ...(fence === undefined ? {} : { fence }),
   });
+}
+
+const policyService = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'policy-svc', namespace: 'policy', uid: 'uid-svc', resourceVersion: '1' }, spec: { ports: [{ port: 443 }] } } as KubeObject;
+const readySlice = {
+  apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+  metadata: { name: 'policy-svc-1', namespace: 'policy', uid: 'uid-slice', resourceVersion: '1', labels: { 'kubernetes.io/service-name': 'policy-svc' } },
+  endpoints: [{ addresses: ['10.0.0.9'], conditions: { ready: true } }],
+} as KubeObject;
+
+/** The ReplicaSet controller's own record of the refusal: status, which only it writes. */
+function withReplicaFailure(rs: KubeObject | undefined, message: string): KubeObject {
+  if (rs === undefined) throw new Error('no ReplicaSet');
+  const status = (rs as { status?: Record<string, unknown> }).status ?? {};
+  return { ...rs, status: { ...status, conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message }] } } as KubeObject;
 }
 
 describe('WebhookFailing on the refused workload', () => {
@@ -72,24 +87,31 @@ describe('WebhookFailing on the refused workload', () => {
   test.each([
     ['the Service exists with a ready endpoint now', 'Fail', 'has ready endpoints now, so the next retry should pass'],
     ['the webhook fails open now', 'Ignore', 'its failurePolicy is Ignore now'],
-  ])('what the Event names is fixed (%s): still the cause, with lower confidence', (_, failurePolicy, says) => {
+    ['no configuration holds the webhook now', undefined, 'no configuration holds it now'],
+  ])('what the Event names is fixed (%s): likely stale, Inconclusive until the controller has retried', (_, failurePolicy, says) => {
     const objects = [
       ...refusedReplicaSet('api-1'),
-      config('ValidatingWebhookConfiguration', 'pod-policy', failurePolicy, toService),
-      ...(failurePolicy === 'Fail'
-        ? [
-            { apiVersion: 'v1', kind: 'Service', metadata: { name: 'policy-svc', namespace: 'policy', uid: 'uid-svc', resourceVersion: '1' }, spec: { ports: [{ port: 443 }] } } as KubeObject,
-            {
-              apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
-              metadata: { name: 'policy-svc-1', namespace: 'policy', uid: 'uid-slice', resourceVersion: '1', labels: { 'kubernetes.io/service-name': 'policy-svc' } },
-              endpoints: [{ addresses: ['10.0.0.9'], conditions: { ready: true } }],
-            } as KubeObject,
-          ]
-        : []),
+      ...(failurePolicy === undefined ? [] : [config('ValidatingWebhookConfiguration', 'pod-policy', failurePolicy, toService)]),
+      ...(failurePolicy === 'Fail' ? [policyService, readySlice] : []),
     ];
-    const { envelope } = run('crashloop', target, objects);
-    expect(envelope.rootCause).toMatchObject({ code: 'WebhookFailing', confidence: 0.6 });
-    expect(envelope.rootCause?.message).toContain(says);
+    const { verdict, envelope, recheckAfterMs } = run('crashloop', target, objects);
+    expect(verdict).toBe('Inconclusive');
+    expect(envelope.rootCause).toBeUndefined();
+    const finding = envelope.findings.find((f) => f.code === 'WebhookFailing');
+    expect(finding).toMatchObject({ severity: 'Info' });
+    expect(finding?.message).toContain(says);
+    expect(envelope.summary.startsWith('ReplicaSet shop/api-1 could not create pods')).toBe(true);
+    expect(recheckAfterMs).toBe(60_000);
+  });
+
+  test('the Service has ready endpoints but the call fails for another reason (TLS): still the cause', () => {
+    const objects = [
+      ...refusedReplicaSet('api-1', 'shop', failed('tls: failed to verify certificate: x509: certificate signed by unknown authority')),
+      config('ValidatingWebhookConfiguration', 'pod-policy', 'Fail', toService), policyService, readySlice,
+    ];
+    const { verdict, envelope } = run('crashloop', target, objects);
+    expect(verdict).toBe('RootCauseFound');
+    expect(envelope.rootCause).toMatchObject({ code: 'WebhookFailing', confidence: 0.85 });
   });
 
   test.each(['crashloop', 'image-pull', 'scheduling-failures'])('%s on the Deployment: its ReplicaSet has no pod to follow, the refused create is the cause', (intent) => {
@@ -106,6 +128,36 @@ describe('WebhookFailing on the refused workload', () => {
     expect(verdict).toBe('RootCauseFound');
     expect(envelope.rootCause?.code).toBe('WebhookFailing');
     expect(envelope.rootCause?.chain.map((r) => r.kind)).toEqual(['Deployment', 'ReplicaSet', 'ValidatingWebhookConfiguration', 'Service']);
+  });
+
+  test('from an untrusted namespace: the Event alone, the configuration Forbidden, nothing of namespace policy read', () => {
+    const objects = [...refusedReplicaSet('api-1'), config('ValidatingWebhookConfiguration', 'pod-policy', 'Fail', toService), policyService, readySlice];
+    const { verdict, envelope, watchKeys } = run('crashloop', target, objects, 'shop');
+    expect(verdict).toBe('RootCauseFound');
+    expect(envelope.rootCause).toMatchObject({ code: 'WebhookFailing', confidence: 0.7 });
+    expect(envelope.rootCause?.chain.map((r) => r.kind)).toEqual(['ReplicaSet']);
+    expect(envelope.rootCause?.message).toContain('webhook pods.policy.example.com, at Service policy/policy-svc: service "policy-svc" not found');
+    expect(envelope.rootCause?.message).toContain('its configuration: Forbidden');
+    expect(envelope.rootCause?.message).not.toContain('no configuration holds it');
+    expect(envelope.evidence.unavailable).toContainEqual({ key: 'webhook.configurations', reason: 'Forbidden' });
+    expect(envelope.evidence.present).not.toContain('webhook.service');
+    // The ReplicaSet and its Event: nothing of namespace policy, no webhook configuration.
+    expect(envelope.inputs.objectCount).toBe(2);
+    expect(watchKeys.filter((k) => k.includes('policy') || k.includes('uid-svc') || k.includes('uid-slice') || k.includes('uid-pod-policy'))).toEqual([]);
+  });
+
+  test('a pod elsewhere naming the ReplicaSet as its owner is not followed (owner references are namespace-local)', () => {
+    const [rs] = refusedReplicaSet('api-1', 'shop', undefined, 2);
+    const intruder = {
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: { name: 'api-1-x', namespace: 'evil', uid: 'uid-intruder', resourceVersion: '1', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'api-1', uid: 'uid-rs-shop-api-1', controller: true }] },
+      spec: { containers: [{ name: 'app', image: 'x' }] },
+      status: { phase: 'Pending', conditions: [{ type: 'Ready', status: 'False' }], containerStatuses: [{ name: 'app', ready: false, restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "x"' } } }] },
+    } as KubeObject;
+    for (const fence of [undefined, 'shop']) {
+      const { envelope } = run('image-pull', target, [rs as KubeObject, intruder], fence);
+      expect([envelope.rootCause?.chain ?? [], ...envelope.findings.map((f) => [f.object])].flat().filter((r) => r.namespace === 'evil')).toEqual([]);
+    }
   });
 
   test('a FailedCreate for another reason is not WebhookFailing', () => {
@@ -136,6 +188,13 @@ describe('admission-webhooks: what a webhook blocks', () => {
     expect(changedKeys('Event', event)).toContain(indexKey('Event', 'failedWebhook', WEBHOOK));
   });
 
+  test('at most the newest 50 FailedCreate Events are examined per webhook', () => {
+    const many = Array.from({ length: 60 }, (_, i) => refusedReplicaSet(`w${String(i).padStart(2, '0')}-1`, 'team-9')).flat();
+    const { envelope } = run('admission-webhooks', target, [config('ValidatingWebhookConfiguration', 'pod-policy', 'Fail', toService), ...many]);
+    expect(envelope.rootCause?.message).toContain('it blocks pod creation for 50 workloads: ');
+    expect(envelope.rootCause?.message).toContain(' and 45 more');
+  });
+
   test('the same whatever order the objects arrive in', () => {
     const forward = run('admission-webhooks', target, objects).envelope;
     const backward = run('admission-webhooks', target, [...objects].reverse()).envelope;
@@ -157,5 +216,47 @@ describe('lacksPods: whether a FailedCreate is still news', () => {
     ['Deployment', { spec: { replicas: 3 }, status: { replicas: 0 } }, false],
   ])('%s %j: %s', (kind, object, expected) => {
     expect(lacksPods(kind, object as KubeObject)).toBe(expected);
+  });
+});
+
+describe('admission-webhooks: a backend that looks sound, and FailedCreate Events anyone may write', () => {
+  const target = { kind: 'Namespace', name: 'ops', namespace: 'ops' } as const;
+  const tls = failed('tls: failed to verify certificate: x509: certificate signed by unknown authority');
+  const sound = [config('ValidatingWebhookConfiguration', 'pod-policy', 'Fail', toService), policyService, readySlice];
+
+  test('a tenant’s Event about their own ReplicaSet alone: a Warning, not a cluster-wide Critical', () => {
+    const { envelope } = run('admission-webhooks', target, [...sound, ...refusedReplicaSet('mine-1', 'tenant', tls)]);
+    const finding = [envelope.rootCause, ...envelope.findings].find((f) => f?.code === 'WebhookFailing');
+    expect(envelope.rootCause).toMatchObject({ code: 'WebhookFailing', confidence: 0.5 });
+    expect(envelope.findings.map((f) => f.severity)).not.toContain('Critical');
+    expect(finding?.message).toContain('per FailedCreate Events only');
+  });
+
+  test('the ReplicaSet controller says so in the ReplicaSet’s status too: Critical, the condition cited', () => {
+    const [rs, event] = refusedReplicaSet('api-1', 'shop', tls);
+    const objects = [...sound, withReplicaFailure(rs, tls.replace('Error creating: ', '')), event as KubeObject, ...refusedReplicaSet('mine-1', 'tenant', tls)];
+    const { verdict, envelope } = run('admission-webhooks', target, objects);
+    expect(verdict).toBe('RootCauseFound');
+    expect(envelope.rootCause).toMatchObject({ code: 'WebhookFailing', confidence: 0.85 });
+    expect(envelope.rootCause?.chain.map((r) => `${r.kind}/${r.namespace ?? ''}/${r.name}`)).toEqual(['ReplicaSet/shop/api-1', 'ValidatingWebhookConfiguration//pod-policy', 'Service/policy/policy-svc']);
+    const cited = envelope.anchors.filter((a) => envelope.rootCause?.anchors.includes(a.id)).map((a) => a.fieldPath ?? a.event?.reason);
+    expect(cited).toContain('status.conditions[type=ReplicaFailure].message');
+    // The tenant's own Event is named after what the controller confirms, never as the headline.
+    expect(envelope.rootCause?.message).toMatch(/blocks pod creation for ReplicaSet shop\/api-1: .*; FailedCreate Events alone also name ReplicaSet tenant\/mine-1$/);
+  });
+
+  test('a ReplicaFailure naming another webhook does not corroborate', () => {
+    const [rs, event] = refusedReplicaSet('api-1', 'shop', tls);
+    const other = 'Internal error occurred: failed calling webhook "other.example.com": failed to call webhook: Post "https://o.policy.svc:443/": context deadline exceeded';
+    const { envelope } = run('admission-webhooks', target, [...sound, withReplicaFailure(rs, other), event as KubeObject]);
+    expect(envelope.rootCause).toMatchObject({ code: 'WebhookFailing', confidence: 0.5 });
+  });
+
+  test('what the Events blame is fixed (the Service has ready endpoints now): Info, Inconclusive until the retries', () => {
+    const [rs, event] = refusedReplicaSet('api-1', 'shop');
+    const { verdict, envelope, recheckAfterMs } = run('admission-webhooks', target, [...sound, withReplicaFailure(rs, failed('service "policy-svc" not found')), event as KubeObject]);
+    expect(verdict).toBe('Inconclusive');
+    expect(envelope.findings.find((f) => f.code === 'WebhookFailing')).toMatchObject({ severity: 'Info' });
+    expect(recheckAfterMs).toBe(60_000);
   });
 });

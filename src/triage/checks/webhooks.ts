@@ -1,10 +1,10 @@
-import type { NextAction, ObjectRef } from '../../crds/envelope';
+import type { NextAction, ObjectRef, UnavailableReason } from '../../crds/envelope';
 import { refOf, type Investigation } from '../investigation';
 import { compareStrings, type EndpointSlice, type EventRecord, type Service } from '../objects';
 import { INDEX, type KubeObject } from '../snapshot';
 import { parseWebhookFailure, type WebhookCallFailure } from '../webhook-message';
 import type { Check } from './check';
-import { lacksPods, newestFailedCreate, POD_CREATORS, type CreateEvidence } from './creators';
+import { lacksPods, newestFailedCreate, POD_CREATORS, statusFailure, type CreateEvidence } from './creators';
 
 // Admission webhooks, read from their configurations and the Services they call. A webhook whose
 // backend is gone blocks (failurePolicy Fail) or silently skips (Ignore) every matching API request,
@@ -19,6 +19,18 @@ const PLURAL: Readonly<Record<WebhookKind, string>> = {
 };
 /** Blocked workloads named in one finding; the rest are counted. */
 const MAX_BLOCKED_LISTED = 5;
+/**
+ * FailedCreate Events examined per webhook, newest first: each costs a lookup of its subject and that
+ * subject's Events, and anyone may file Events; the newest 50 name what a webhook blocks now.
+ */
+const MAX_EVENTS_PER_WEBHOOK = 50;
+/**
+ * When what a FailedCreate blames is fixed (the configuration deleted, failurePolicy Ignore, the Service
+ * ready), the creator's controller passes on its next retry, which its rate-limited queue schedules with
+ * a per-item backoff (5 ms doubling, up to 1000 s; any change to the object retries at once). A look a
+ * minute later sees the pods, or the same stale Event and waits another minute: never a root cause meanwhile.
+ */
+const RETRY_RECHECK_SECONDS = 60;
 
 interface Webhook {
   readonly name?: string;
@@ -74,6 +86,8 @@ function webhookBackend(inv: Investigation, webhook: Webhook): Backend {
   if (lookup.state === 'Absent') return { state: 'Broken', code: 'WebhookServiceNotFound', service: named, fault: 'does not exist', anchors: [] };
   if (lookup.state !== 'Found') return { state: 'Unreadable', service: named };
   const found = refOf('Service', lookup.object);
+  // The index is keyed by namespace/name: a read by name, so it stops at the boundary like inv.get.
+  if (!inv.mayRead('EndpointSlice', service.namespace)) return { state: 'Unreadable', service: found };
   const slices = inv.byIndex<EndpointSlice>('EndpointSlice', 'webhook.endpoints', INDEX.service, `${service.namespace}/${service.name}`);
   if (slices === undefined) return { state: 'Unreadable', service: found };
   if (slices.flatMap((s) => s.endpoints ?? []).some((e) => e.conditions?.ready === true)) return { state: 'Sound', service: found };
@@ -133,7 +147,7 @@ interface WebhookLocation {
 type WebhookLookup =
   | { readonly state: 'Found'; readonly location: WebhookLocation }
   | { readonly state: 'Absent' }
-  | { readonly state: 'Unavailable'; readonly reason: string };
+  | { readonly state: 'Unavailable'; readonly reason: UnavailableReason };
 
 /**
  * The configuration holding a webhook of this name (names are unique only within a configuration):
@@ -141,11 +155,12 @@ type WebhookLookup =
  */
 function findWebhook(inv: Investigation, name: string): WebhookLookup {
   const found: WebhookLocation[] = [];
-  let unreadable: string | undefined;
+  let unreadable: UnavailableReason | undefined;
   for (const kind of WEBHOOK_KINDS) {
     const configs = inv.list<WebhookConfiguration>(kind, 'webhook.configurations');
     if (configs === undefined) {
-      unreadable ??= inv.snapshot.availability(kind) === 'Forbidden' ? 'Forbidden' : 'NotSynced';
+      // Beyond an untrusted request's boundary (cluster-scoped configuration) reads as RBAC's refusal does.
+      unreadable ??= !inv.mayRead(kind) || inv.snapshot.availability(kind) === 'Forbidden' ? 'Forbidden' : 'NotSynced';
       continue;
     }
     for (const config of configs) for (const webhook of config.webhooks ?? []) if (webhook.name === name) found.push({ kind, config, webhook });
@@ -164,30 +179,48 @@ function findWebhook(inv: Investigation, name: string): WebhookLookup {
 
 // --- WebhookFailing on the workload ------------------------------------------------------------
 
+/** "pods.policy.example.com, at Service policy/policy-svc": the webhook, and where the apiserver's error says it sent the call. */
+function calledText(call: WebhookCallFailure): string {
+  const service = call.service === undefined ? '' : `, at Service ${call.service.namespace === undefined ? '' : `${call.service.namespace}/`}${call.service.name}`;
+  return `${call.webhook}${service}`;
+}
+
 /**
  * Reports WebhookFailing on a pod creator whose FailedCreate names a webhook the apiserver could not
  * call: it refuses every pod the creator would create (failurePolicy Fail), so it blocks the rollout
- * alone. Chain: symptom → creator → the webhook's configuration → its Service.
+ * alone. Chain: symptom → creator → the webhook's configuration → its Service. When the cache shows the
+ * cause gone (no configuration holds the webhook, it fails open now, its Service has ready endpoints),
+ * the Event is likely stale: an Info finding awaiting the controller's next retry, not a root cause.
  */
 export function reportWebhookFailing(inv: Investigation, evidence: CreateEvidence, call: WebhookCallFailure): void {
   const creatorRef = refOf(evidence.creatorKind, evidence.creator);
   const who = `${evidence.creatorKind} ${creatorRef.namespace ?? ''}/${creatorRef.name}`;
   const [first, ...rest] = evidence.anchors;
   const lookup = findWebhook(inv, call.webhook);
-  if (lookup.state !== 'Found') {
-    // Only the Event's text is left: the configuration was deleted since (the next retry should pass), or is unreadable.
-    const gone = lookup.state === 'Absent';
+  const listConfigs: NextAction = { description: 'List the admission webhook configurations', command: 'kubectl get validatingwebhookconfigurations,mutatingwebhookconfigurations', safety: 'ReadOnly' };
+  if (lookup.state === 'Unavailable') {
+    // Forbidden (RBAC, or beyond an untrusted request's boundary) or not synced: only the Event's own words are left.
     inv.report({
-      code: 'WebhookFailing', severity: 'Critical', object: creatorRef, confidence: gone ? 0.6 : 0.7, blocksAlone: !gone,
-      message: gone
-        ? `${who} cannot create pods: the apiserver could not call webhook ${call.webhook} (${callText(call)}); no configuration holds it now, so the next retry should pass`
-        : `${who} cannot create pods: the apiserver cannot call webhook ${call.webhook}: ${callText(call)} (its configuration could not be read: ${lookup.reason})`,
+      code: 'WebhookFailing', severity: 'Critical', object: creatorRef, confidence: 0.7, blocksAlone: true,
+      message: `${who} cannot create pods: the apiserver cannot call webhook ${calledText(call)}: ${call.detail === '' ? 'it gave no reason' : call.detail} (per the FailedCreate; its configuration: ${lookup.reason})`,
       anchors: evidence.anchors.slice(0, 3),
       chain: evidence.chain,
       nextActions: [
-        { description: 'List the admission webhook configurations', command: 'kubectl get validatingwebhookconfigurations,mutatingwebhookconfigurations', safety: 'ReadOnly' },
+        inv.mayRead('ValidatingWebhookConfiguration') ? listConfigs : { ...listConfigs, description: 'List the admission webhook configurations (cluster-scoped: ask from a trusted namespace, or a cluster admin)' },
         ...evidence.actions,
       ],
+    });
+    return;
+  }
+  if (lookup.state === 'Absent') {
+    // Deleted since the Event: nothing will call the webhook again, so the controller's next retry should pass.
+    inv.report({
+      code: 'WebhookFailing', severity: 'Info', object: creatorRef, confidence: 0.6, benign: true, recheckAfterSeconds: RETRY_RECHECK_SECONDS,
+      // The apiserver's reason is in the cited Event; the summary must keep room for "not decidable yet".
+      message: `${who} could not create pods: the apiserver could not call webhook ${call.webhook}; no configuration holds it now, so the controller's next retry should pass`,
+      anchors: evidence.anchors.slice(0, 3),
+      chain: evidence.chain,
+      nextActions: [listConfigs, ...evidence.actions],
     });
     return;
   }
@@ -201,10 +234,11 @@ export function reportWebhookFailing(inv: Investigation, evidence: CreateEvidenc
   const ignored = !failsClosed(webhook);
   const passes = settled || ignored;
   inv.report({
-    code: 'WebhookFailing', severity: 'Critical', object: creatorRef,
-    confidence: passes ? 0.6 : backend.state === 'Broken' ? 0.95 : 0.85,
-    blocksAlone: !passes,
-    message: `${who} cannot create pods: the apiserver cannot call webhook ${call.webhook} (${kind} ${configRef.name}): ${text}${ignored ? '; its failurePolicy is Ignore now, so the next retry should pass' : ''}`,
+    code: 'WebhookFailing', object: creatorRef,
+    ...(passes
+      ? { severity: 'Info', confidence: 0.6, benign: true, recheckAfterSeconds: RETRY_RECHECK_SECONDS }
+      : { severity: 'Critical', confidence: backend.state === 'Broken' ? 0.95 : 0.85, blocksAlone: true }),
+    message: `${who} ${passes ? 'could not create pods: the apiserver could not' : 'cannot create pods: the apiserver cannot'} call webhook ${call.webhook} (${kind} ${configRef.name}): ${text}${ignored ? '; its failurePolicy is Ignore now, so the next retry should pass' : ''}`,
     anchors: [...(first === undefined ? [] : [first]), anchor, ...(backend.state === 'Broken' ? backend.anchors : []), ...rest].slice(0, 3),
     chain: [...evidence.chain, configRef, ...(serviceRef === undefined ? [] : [serviceRef])],
     nextActions: [configAction(kind, configRef.name), ...(serviceRef === undefined ? [] : [serviceAction(serviceRef)]), ...evidence.actions],
@@ -231,6 +265,10 @@ interface Blocked {
   readonly chain: readonly ObjectRef[];
   readonly event: EventRecord;
   readonly call: WebhookCallFailure;
+  readonly kind: string;
+  readonly creator: KubeObject;
+  /** The creator's controller says so too, in its status (a ReplicaFailure condition naming this webhook): not only an Event. */
+  readonly corroborated: boolean;
 }
 
 /** The creator's owning Deployment (a ReplicaSet's controller), matched by uid, with the creator. */
@@ -250,7 +288,7 @@ function workloadChain(inv: Investigation, kind: string, creator: KubeObject): O
 function blockedBy(inv: Investigation, name: string): Blocked[] {
   const seen = new Set<string>();
   const blocked: Blocked[] = [];
-  for (const event of inv.indexedEvents(INDEX.failedWebhook, name, 'webhook.events')) {
+  for (const event of inv.indexedEvents(INDEX.failedWebhook, name, 'webhook.events').slice(0, MAX_EVENTS_PER_WEBHOOK)) {
     const subject = event.subject;
     if (subject === undefined || !POD_CREATORS.has(subject.kind) || seen.has(subject.uid)) continue;
     // Anyone can file an Event naming any object in their own namespace: only the object it names there, by uid, counts.
@@ -263,7 +301,9 @@ function blockedBy(inv: Investigation, name: string): Blocked[] {
     const newest = newestFailedCreate(inv, subject.kind, lookup.object, 'webhook.events');
     const call = newest === undefined ? undefined : parseWebhookFailure(newest.message);
     if (newest === undefined || call?.webhook !== name) continue;
-    blocked.push({ chain: workloadChain(inv, subject.kind, lookup.object), event: newest, call });
+    const said = statusFailure(subject.kind, lookup.object);
+    const corroborated = said !== undefined && parseWebhookFailure(said)?.webhook === name;
+    blocked.push({ chain: workloadChain(inv, subject.kind, lookup.object), event: newest, call, kind: subject.kind, creator: lookup.object, corroborated });
   }
   const label = (b: Blocked) => b.chain.map((r) => `${r.kind}/${r.namespace ?? ''}/${r.name}`).join('>');
   return blocked.sort((a, b) => compareStrings(label(a), label(b)));
@@ -309,8 +349,8 @@ function webhookCheck(kind: WebhookKind): Check {
         // Chained into the workloads it blocks: the first of them heads the chain, the rest are named.
         const head = chain.length > 0 || firstBlocked === undefined ? chain : firstBlocked.chain;
         const blocks = firstBlocked === undefined ? undefined : `blocks pod creation for ${blockedText(blocked)}`;
-        const blockedAnchor = firstBlocked === undefined ? [] : [inv.anchorEvent(firstBlocked.event)];
         if (backend.state === 'Broken') {
+          const blockedAnchor = firstBlocked === undefined ? [] : [inv.anchorEvent(firstBlocked.event)];
           const actions = [configAction(kind, ref.name), serviceAction(backend.service)];
           inv.report({
             code: backend.code, severity: blocking ? 'Critical' : 'Warning', object: ref, confidence: backend.code === 'WebhookServiceNotFound' ? 0.95 : 0.9,
@@ -323,16 +363,39 @@ function webhookCheck(kind: WebhookKind): Check {
           return;
         }
         if (firstBlocked === undefined || blocks === undefined) return;
-        // The cache shows nothing wrong (TLS, timeouts, a url backend): the refused creates say it fails.
-        const { text, settled } = failureText(backend, firstBlocked.call);
+        // The cache shows nothing wrong (TLS, timeouts, a url backend): only the refused creates say it fails.
+        // Their Events are their writers' claim (a tenant may file one about their own ReplicaSet): a
+        // cluster-wide Critical needs a creator whose controller says so in its status too.
+        const witness = blocked.find((b) => b.corroborated);
+        const shown = witness ?? firstBlocked;
+        const { text, settled } = failureText(backend, shown.call);
         const serviceRef = backend.state === 'NoService' ? undefined : backend.service;
-        inv.report({
-          code: 'WebhookFailing', severity: 'Critical', object: ref, confidence: settled ? 0.6 : 0.85,
-          message: `${who} ${blocks}: the apiserver cannot call it: ${text}`,
-          anchors: [...blockedAnchor, anchor ?? configAnchor(inv, kind, config, webhook)],
-          chain: [...head, ref, ...(serviceRef === undefined ? [] : [serviceRef])],
+        const base = {
+          code: 'WebhookFailing', object: ref,
+          anchors: [
+            inv.anchorEvent(shown.event),
+            ...(witness === undefined ? [] : [inv.anchorField(witness.kind, witness.creator, 'status.conditions[type=ReplicaFailure].message')]),
+            anchor ?? configAnchor(inv, kind, config, webhook),
+          ],
+          chain: [...(chain.length > 0 ? chain : shown.chain), ref, ...(serviceRef === undefined ? [] : [serviceRef])],
           nextActions: [configAction(kind, ref.name), ...(serviceRef === undefined ? [] : [serviceAction(serviceRef)])],
-        });
+        };
+        if (settled) {
+          // What the Events blame is fixed now: the controllers' next retries should pass.
+          inv.report({ ...base, severity: 'Info', confidence: 0.6, benign: true, recheckAfterSeconds: RETRY_RECHECK_SECONDS, message: `${who}: pod creation for ${blockedText(blocked)} was refused because the apiserver could not call it: ${text}` });
+        } else if (witness !== undefined) {
+          // Named first what a controller confirms; what only Events name comes after, so a tenant's Event cannot headline it.
+          const unconfirmed = blocked.filter((b) => !b.corroborated);
+          inv.report({
+            ...base, severity: 'Critical', confidence: 0.85,
+            message: `${who} blocks pod creation for ${blockedText(blocked.filter((b) => b.corroborated))}: the apiserver cannot call it: ${text}${unconfirmed.length === 0 ? '' : `; FailedCreate Events alone also name ${blockedText(unconfirmed)}`}`,
+          });
+        } else {
+          inv.report({
+            ...base, severity: 'Warning', confidence: 0.5,
+            message: `${who} ${blocks}: the apiserver cannot call it: ${text} (per FailedCreate Events only: no controller's status confirms it, and anyone may file Events in their namespace)`,
+          });
+        }
       });
     },
   };

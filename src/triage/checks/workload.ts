@@ -1,7 +1,7 @@
 import { refOf } from '../investigation';
 import { conditionOf, type Pod } from '../objects';
-import { INDEX, type KubeObject } from '../snapshot';
 import type { Check } from './check';
+import { ownedBy } from './creators';
 import { reportWebhookBlocking } from './webhooks';
 
 /** How long after a container's abnormal end a running (even Ready) pod is still taken as crash-looping. */
@@ -81,13 +81,11 @@ function workloadPods(kind: string): Check {
     evidence: ['workload.pods'],
     run(ctx, subject, chain) {
       const ref = refOf(kind, subject);
-      const owned = (uid: string | undefined, ownedKind: string): readonly KubeObject[] =>
-        uid === undefined ? [] : (ctx.inv.byIndex(ownedKind, 'workload.pods', INDEX.owner, uid) ?? []);
       const viaReplicaSets = kind === 'Deployment';
-      const owners = viaReplicaSets ? owned(subject.metadata?.uid, 'ReplicaSet') : [subject];
+      const owners = viaReplicaSets ? ownedBy(ctx.inv, 'ReplicaSet', 'workload.pods', subject) : [subject];
       for (const owner of owners) {
         const ownerChain = viaReplicaSets ? [...chain, ref, refOf('ReplicaSet', owner)] : [...chain, ref];
-        for (const pod of owned(owner.metadata?.uid, 'Pod') as readonly Pod[]) {
+        for (const pod of ownedBy<Pod>(ctx.inv, 'Pod', 'workload.pods', owner)) {
           if (!podSettled(pod, (t) => ctx.inv.ageSeconds(t))) ctx.follow('Pod', pod, ownerChain);
         }
         // Pods that were never created have no cause of their own to follow: the refused create is the cause.
