@@ -36,8 +36,11 @@ const failedWebhookIndex = (text: (event: Indexed) => string | undefined): Index
   return failure === undefined ? [] : [failure.webhook];
 };
 
-const ownerIndex: IndexFunction = (object) =>
-  (asIndexed(object).metadata?.ownerReferences ?? []).flatMap((ref) => (ref.uid === undefined ? [] : [ref.uid]));
+// Filed under the dependent's own namespace: an owner is looked up as ownerIndexValue(owner).
+const ownerIndex: IndexFunction = (object) => {
+  const metadata = asIndexed(object).metadata;
+  return (metadata?.ownerReferences ?? []).flatMap((ref) => (ref.uid === undefined ? [] : [`${metadata?.namespace ?? ''}/${ref.uid}`]));
+};
 
 /** Index functions per cache key, beyond the namespace and owner indexes every kind has. */
 const EXTRA_INDEXES: Partial<Record<string, Record<string, IndexFunction>>> = {

@@ -69,6 +69,14 @@ export interface Candidate {
   readonly blocksAlone?: boolean;
 }
 
+/**
+ * Cache order moves with every update and differs between replicas: reads hand objects over sorted, so
+ * subjects, follows, ties between candidates and anchor numbers come out the same on every run.
+ */
+function byNamespaceAndName<T extends KubeObject>(objects: readonly T[]): T[] {
+  return [...objects].sort((a, b) => compareStrings(a.metadata?.namespace ?? '', b.metadata?.namespace ?? '') || compareStrings(a.metadata?.name ?? '', b.metadata?.name ?? ''));
+}
+
 export function refOf(kind: string, object: KubeObject | undefined, fallback?: { name: string; namespace?: string }): ObjectRef {
   const namespace = CLUSTER_SCOPED.has(kind) ? undefined : (object?.metadata?.namespace ?? fallback?.namespace);
   return {
@@ -226,7 +234,7 @@ export class Investigation {
     }
     if (this.availability(kind, evidenceKey) !== undefined) return undefined;
     this.gathered(evidenceKey);
-    const objects = this.snapshot.list(kind, namespace) as readonly T[];
+    const objects = byNamespaceAndName(this.snapshot.list(kind, namespace) as readonly T[]);
     for (const object of objects) this.input(object);
     return objects;
   }
@@ -235,7 +243,7 @@ export class Investigation {
     this.looked.add(indexKey(kind, index, value));
     if (this.availability(kind, evidenceKey) !== undefined) return undefined;
     this.gathered(evidenceKey);
-    const objects = this.snapshot.byIndex(kind, index, value) as readonly T[];
+    const objects = byNamespaceAndName(this.snapshot.byIndex(kind, index, value) as readonly T[]);
     for (const object of objects) this.input(object);
     return objects;
   }
@@ -284,7 +292,9 @@ export class Investigation {
       return [];
     }
     this.gathered(evidenceKey);
-    const events = [...byUid.values()].sort((a, b) => compareStrings(b.lastSeen ?? '', a.lastSeen ?? '') || compareStrings(a.uid, b.uid));
+    // As time, not text: "…:30Z" and "…:30.123456Z" (MicroTime) sort wrongly as strings.
+    const at = (event: EventRecord) => Date.parse(event.lastSeen ?? '') || 0;
+    const events = [...byUid.values()].sort((a, b) => at(b) - at(a) || compareStrings(a.uid, b.uid));
     for (const event of events) this.inputs.set(event.uid, event.resourceVersion);
     return events;
   }

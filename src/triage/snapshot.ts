@@ -38,7 +38,7 @@ export type CacheAvailability = 'Synced' | 'Forbidden' | 'Syncing' | 'Stale' | '
 
 /** Secondary indexes every cache keeps; see src/kube/cluster-cache.ts for what each files by. */
 export const INDEX = {
-  /** Any object → the uids of its owners. */
+  /** Any object → `${namespace}/${ownerUid}` of each owner (see ownerIndexValue). */
   owner: 'owner',
   /** Event → `${kind}/${uid}` of the object it is about (involvedObject / regarding). */
   subject: 'subject',
@@ -53,6 +53,15 @@ export const INDEX = {
   /** FailedCreate Event → the name of the admission webhook the apiserver could not call (its message says which). */
   failedWebhook: 'failedWebhook',
 } as const;
+
+/**
+ * The owner index's value for an owner: Kubernetes resolves a namespaced object's owner references in
+ * its own namespace only (the garbage collector treats others as absent), so a dependent claiming an
+ * owner elsewhere is not its dependent. Cluster-scoped owners of cluster-scoped objects: namespace ''.
+ */
+export function ownerIndexValue(owner: KubeObject): string {
+  return `${owner.metadata?.namespace ?? ''}/${owner.metadata?.uid ?? ''}`;
+}
 
 export interface ClusterSnapshot {
   availability(kind: string): CacheAvailability;

@@ -3,7 +3,7 @@ import { eventually } from './support/eventually';
 import { kube } from './support/kube';
 import { startOperator, stopAllOperators } from './support/operator';
 import { useTestNamespace } from './support/test-namespace';
-import { createTriageRequest, triaged } from './support/triage';
+import { createTriageRequest, triaged, triagedUntil } from './support/triage';
 
 // rollout-stuck against the real deployment, replicaset and statefulset controllers, ResourceQuota
 // admission and PodSecurity admission: every code here is produced by the cluster itself.
@@ -61,8 +61,7 @@ test('QuotaExceeded: the ReplicaSet cannot create pods past the namespace quota'
       const events = await kube().core.listNamespacedEvent({ namespace: ns.name });
       return events.items.some((e) => e.reason === 'FailedCreate' && (e.message ?? '').includes('exceeded quota')) ? true : undefined;
     });
-    const envelope = await triage('why-over-quota', { kind: 'Deployment', name: 'over-quota' });
-    expect(envelope.rootCause?.code).toBe('QuotaExceeded');
+    const { envelope } = await triagedUntil(ns.name, 'why-over-quota', { intent: 'rollout-stuck', target: { kind: 'Deployment', name: 'over-quota' } }, (e) => e.rootCause?.code === 'QuotaExceeded');
     expect(envelope.rootCause?.chain.at(-1)).toMatchObject({ kind: 'ResourceQuota', name: 'compute' });
   } finally {
     // The quota would reject every later pod without cpu requests.
@@ -78,8 +77,8 @@ test('PodSecurityRejected: a privileged pod in a restricted namespace', async ()
       const events = await kube().core.listNamespacedEvent({ namespace: ns.name });
       return events.items.some((e) => e.reason === 'FailedCreate' && (e.message ?? '').includes('violates PodSecurity')) ? true : undefined;
     });
-    const envelope = await triage('why-privileged', { kind: 'Deployment', name: 'privileged' });
-    expect(envelope.rootCause?.code).toBe('PodSecurityRejected');
+    const { envelope } = await triagedUntil(ns.name, 'why-privileged', { intent: 'rollout-stuck', target: { kind: 'Deployment', name: 'privileged' } }, (e) => e.rootCause?.code === 'PodSecurityRejected');
+    expect(envelope.rootCause?.chain.map((r) => r.kind)).toEqual(['Deployment', 'ReplicaSet', 'Namespace']);
   } finally {
     await kube().core.patchNamespace({ name: ns.name, body: [{ op: 'remove', path: '/metadata/labels/pod-security.kubernetes.io~1enforce' }] });
   }

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { verifyAnchors } from './support/anchors';
 import { kube } from './support/kube';
 import { kubectl } from './support/kubectl';
 import { startOperator, stopAllOperators } from './support/operator';
 import { useTestNamespace } from './support/test-namespace';
 import { eventually } from './support/eventually';
 import type { Envelope } from '../../src/crds/envelope';
-import { createTriageRequest, getTriageRequest, triaged } from './support/triage';
+import { createTriageRequest, triaged, triagedUntil } from './support/triage';
 
 // admission-webhooks on the real apiserver. The webhooks are made harmless for the shared cluster:
 // failurePolicy Ignore and an objectSelector no object carries, so nothing is ever sent to them; the
@@ -42,35 +41,6 @@ function webhookConfiguration(name: string, service: string): Record<string, unk
   };
 }
 
-/**
- * Creates a Once request and waits until its envelope satisfies `wanted`. The apiserver may show an
- * Event before the operator's cache does, so a first answer made without it is not final: the request
- * is asked to run again (triage.dev/rerun, a new token each time) until it sees it, within the timeout.
- * Every anchor of the answer returned is then checked against the API.
- */
-async function triagedUntil(name: string, spec: Record<string, unknown>, wanted: (envelope: Envelope) => boolean): Promise<{ verdict: string | undefined; envelope: Envelope }> {
-  await createTriageRequest(ns.name, name, spec);
-  let token = 0;
-  const request = await eventually(`${name} answered with what the cluster shows`, async () => {
-    const current = await getTriageRequest(ns.name, name);
-    const status = current.status;
-    const answered = status?.observedGeneration === current.metadata.generation && status.verdict !== undefined && (token === 0 || status.rerunToken === `wait-${token}`);
-    if (!answered || status.envelope === undefined) return undefined;
-    if (wanted(status.envelope)) return current;
-    token += 1;
-    process.stderr.write(`\n[e2e] ${name}: ${status.verdict} without what the cluster shows yet; re-run wait-${token}\n`);
-    await kube().custom.patchNamespacedCustomObject({
-      group: 'triage.dev', version: 'v1alpha1', plural: 'triagerequests', namespace: ns.name, name,
-      body: [{ op: 'add', path: '/metadata/annotations', value: { 'triage.dev/rerun': `wait-${token}` } }],
-    });
-    return undefined;
-  }, { timeoutMs: 90_000, intervalMs: 500 });
-  const envelope = request.status?.envelope;
-  if (envelope === undefined) throw new Error(`no envelope for ${name}`);
-  expect(await verifyAnchors(envelope)).toEqual([]);
-  return { verdict: request.status?.verdict, envelope };
-}
-
 test('WebhookServiceNotFound and WebhookNoReadyEndpoints, from a trusted namespace', async () => {
   await kube().raw.create(path, webhookConfiguration(configs.missing, 'no-such-service'));
   await kube().core.createNamespacedService({ namespace: ns.name, body: { metadata: { name: 'idle' }, spec: { selector: { app: 'nothing-here' }, ports: [{ port: 443 }] } } });
@@ -81,7 +51,7 @@ test('WebhookServiceNotFound and WebhookNoReadyEndpoints, from a trusted namespa
       .map((f) => f?.code)
       .sort();
   // The operator's caches may see the new configurations a moment after the apiserver does.
-  const { envelope } = await triagedUntil('webhooks', { intent: 'admission-webhooks' }, (e) => ours(e).length === 2);
+  const { envelope } = await triagedUntil(ns.name, 'webhooks', { intent: 'admission-webhooks' }, (e) => ours(e).length === 2);
   expect(ours(envelope)).toEqual(['WebhookNoReadyEndpoints', 'WebhookServiceNotFound']);
 });
 
@@ -131,7 +101,7 @@ test('WebhookFailing: a Fail webhook whose Service is gone blocks a Deployment, 
   expect(message).toContain('service "policy-gone" not found');
 
   // The first run may predate the operator's cache seeing that Event: wait for an answer made with it.
-  const { verdict, envelope } = await triagedUntil('why-guarded', { intent: 'rollout-stuck', target: { kind: 'Deployment', name: 'guarded' } }, (e) => e.rootCause?.code === 'WebhookFailing');
+  const { verdict, envelope } = await triagedUntil(ns.name, 'why-guarded', { intent: 'rollout-stuck', target: { kind: 'Deployment', name: 'guarded' } }, (e) => e.rootCause?.code === 'WebhookFailing');
   expect(verdict).toBe('RootCauseFound');
   expect(envelope.rootCause?.code).toBe('WebhookFailing');
   expect(envelope.rootCause?.chain.map((r) => r.kind)).toEqual(['Deployment', 'ReplicaSet', 'ValidatingWebhookConfiguration', 'Service']);
@@ -140,7 +110,7 @@ test('WebhookFailing: a Fail webhook whose Service is gone blocks a Deployment, 
 
   // The cluster-wide view names what the webhook blocks.
   const mine = (e: Envelope) => [e.rootCause, ...e.findings].find((f) => f?.message.includes(configs.blocking) === true);
-  const cluster = await triagedUntil('webhooks-blocking', { intent: 'admission-webhooks' }, (e) => mine(e)?.message.includes('blocks pod creation') === true);
+  const cluster = await triagedUntil(ns.name, 'webhooks-blocking', { intent: 'admission-webhooks' }, (e) => mine(e)?.message.includes('blocks pod creation') === true);
   const ours = mine(cluster.envelope);
   expect(ours?.code).toBe('WebhookServiceNotFound');
   expect(ours?.message).toContain(`it blocks pod creation for Deployment ${ns.name}/guarded`);

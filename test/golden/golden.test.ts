@@ -39,10 +39,23 @@ function normalise(object: KubeObject, index: number): KubeObject {
   };
 }
 
-function runCase(dir: string) {
+/** A fixed permutation (seeded, so a failure reproduces): the cache's order is not the file's. */
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const out = [...items];
+  let state = seed;
+  for (let i = out.length - 1; i > 0; i--) {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    const j = state % (i + 1);
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+function runCase(dir: string, seed?: number) {
   const documents = yaml.loadAll(fs.readFileSync(path.join(dir, 'cluster.yaml'), 'utf8')).filter((d) => d !== null) as (KubeObject | CaseSettings)[];
   const settings = documents.find((d): d is CaseSettings => d.kind === 'GoldenCase');
-  const objects = documents.filter((d): d is KubeObject => d.kind !== 'GoldenCase').map(normalise);
+  const normalised = documents.filter((d): d is KubeObject => d.kind !== 'GoldenCase').map(normalise);
+  const objects = seed === undefined ? normalised : shuffled(normalised, seed);
   const request = yaml.load(fs.readFileSync(path.join(dir, 'request.yaml'), 'utf8')) as { metadata: { namespace: string }; spec: unknown };
   const admission = admit(request.metadata.namespace, request.spec);
   if (!admission.admitted) return { rejected: admission.reason, message: admission.message };
@@ -81,6 +94,14 @@ describe('golden cases', () => {
     // A case without expected output fails: expected files are written only on request, then reviewed.
     if (!fs.existsSync(expectedFile)) throw new Error(`${name}: no expected.json; run with UPDATE_GOLDEN=1 and review it`);
     expect(actual).toEqual(JSON.parse(fs.readFileSync(expectedFile, 'utf8')));
+  });
+
+  // Informer caches hand objects over in an order that moves with every update and differs between
+  // replicas: the same cluster must give the same envelope, whatever the order.
+  test.each(cases)('%s: the same envelope whatever order the objects arrive in', (name) => {
+    const dir = path.join(casesDir, name);
+    const expected = JSON.stringify(runCase(dir));
+    for (const seed of [1, 2, 3]) expect(JSON.stringify(runCase(dir, seed))).toBe(expected);
   });
 
   test.each(cases)('%s: the envelope is self-consistent', (name) => {

@@ -3,7 +3,7 @@ import { refOf, type Investigation } from '../investigation';
 import type { Container, EventRecord, Pod } from '../objects';
 import { parseQuantity } from '../quantity';
 import { REDACTED, excerpt } from '../redact';
-import { INDEX, type KubeObject } from '../snapshot';
+import { INDEX, ownerIndexValue, type KubeObject } from '../snapshot';
 import type { Check } from './check';
 import { crashedRecently, crashWindowLeft, podSettled, RECENT_CRASH_SECONDS } from './workload';
 
@@ -246,7 +246,7 @@ function ownerOf(inv: Investigation, pod: ContainerPod): Owner | undefined {
   if (deployment.state !== 'Found') return undefined;
   const revisionOf = (rs: KubeObject) => Number(rs.metadata?.annotations?.[REVISION] ?? 'NaN');
   const current = revisionOf(replicaSet.object);
-  const siblings = inv.byIndex('ReplicaSet', 'pod.owner', INDEX.owner, deployment.object.metadata?.uid ?? '') ?? [];
+  const siblings = inv.byIndex('ReplicaSet', 'pod.owner', INDEX.owner, ownerIndexValue(deployment.object)) ?? [];
   const newest = Math.max(current, ...siblings.map(revisionOf).filter((r) => !Number.isNaN(r)));
   const older = siblings
     .filter((rs) => revisionOf(rs) < current)

@@ -1,7 +1,7 @@
 import type { NextAction, ObjectRef } from '../../crds/envelope';
 import type { Investigation } from '../investigation';
 import { conditionOf, type Condition, type EventRecord } from '../objects';
-import { INDEX, type KubeObject } from '../snapshot';
+import { INDEX, ownerIndexValue, type KubeObject } from '../snapshot';
 
 // Pod creators: the controllers that create pods themselves (ReplicaSet, StatefulSet, DaemonSet, Job).
 // When the apiserver refuses a create, the controller records a FailedCreate Warning Event on itself
@@ -88,5 +88,5 @@ export function ownedBy<T extends KubeObject>(inv: Investigation, kind: string, 
   const uid = owner.metadata?.uid;
   const namespace = owner.metadata?.namespace;
   if (uid === undefined || namespace === undefined || !inv.mayRead(kind, namespace)) return [];
-  return (inv.byIndex<T>(kind, evidenceKey, INDEX.owner, uid) ?? []).filter((o) => o.metadata?.namespace === namespace);
+  return inv.byIndex<T>(kind, evidenceKey, INDEX.owner, ownerIndexValue(owner)) ?? [];
 }

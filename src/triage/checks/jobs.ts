@@ -1,7 +1,7 @@
 import type { NextAction, ObjectRef } from '../../crds/envelope';
 import { refOf, type Investigation } from '../investigation';
 import { conditionOf, type Condition } from '../objects';
-import { INDEX, type KubeObject } from '../snapshot';
+import { INDEX, ownerIndexValue, type KubeObject } from '../snapshot';
 import type { Check } from './check';
 
 // Job and CronJob checks, read from what the job and cronjob controllers write: a Job's Failed /
@@ -131,7 +131,7 @@ export const cronJobStatus: Check = {
     // The Jobs it started say whether runs fail: follow the ones that did not succeed.
     // A failed Job the CronJob's history keeps (failedJobsHistoryLimit) is news only if no run succeeded since.
     const succeeded = Date.parse(cronJob.status?.lastSuccessfulTime ?? '');
-    const jobs = (cronJob.metadata?.uid === undefined ? [] : (inv.byIndex<Job>('Job', 'cronjob.jobs', INDEX.owner, cronJob.metadata.uid) ?? []))
+    const jobs = (cronJob.metadata?.uid === undefined ? [] : (inv.byIndex<Job>('Job', 'cronjob.jobs', INDEX.owner, ownerIndexValue(cronJob)) ?? []))
       .filter((job) => {
         const failed = conditionOf(job.status?.conditions, 'Failed');
         return failed?.status === 'True' && !(Date.parse(failed.lastTransitionTime ?? '') < succeeded);

@@ -1,6 +1,7 @@
+import { MemorySnapshot } from '../../../test/golden/memory-snapshot';
 import type { ObjectRef } from '../../crds/envelope';
 import { Investigation } from '../investigation';
-import type { ClusterSnapshot, KubeObject } from '../snapshot';
+import type { KubeObject } from '../snapshot';
 import type { CheckContext } from './check';
 import { parseCreateFailure, rolloutChecks } from './rollout';
 
@@ -65,19 +66,8 @@ describe('parseCreateFailure', () => {
   });
 });
 
-/** A snapshot of a few objects, every cache synced; indexes only by owner, as the rollout checks read them. */
-function snapshotOf(objects: readonly KubeObject[]): ClusterSnapshot {
-  const of = (kind: string) => objects.filter((o) => o.kind === kind);
-  return {
-    availability: () => 'Synced',
-    get: (kind, name, namespace) => of(kind).find((o) => o.metadata?.name === name && o.metadata.namespace === namespace),
-    list: (kind, namespace) => of(kind).filter((o) => namespace === undefined || o.metadata?.namespace === namespace),
-    byIndex: (kind, index, value) => (index === 'owner' ? of(kind).filter((o) => (o.metadata?.ownerReferences ?? []).some((r) => r.uid === value)) : []),
-  };
-}
-
 function run(name: string, subject: KubeObject, objects: readonly KubeObject[] = [], now = '2026-11-21T12:00:00Z') {
-  const inv = new Investigation(snapshotOf([subject, ...objects]), new Date(now));
+  const inv = new Investigation(new MemorySnapshot([subject, ...objects]), new Date(now));
   const followed: { kind: string; name: string; chain: readonly ObjectRef[] }[] = [];
   const ctx: CheckContext = { inv, follow: (kind, object, chain) => followed.push({ kind, name: object.metadata?.name ?? '', chain }) };
   const check = rolloutChecks.find((c) => c.name === name);

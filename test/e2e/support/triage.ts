@@ -63,3 +63,37 @@ export async function triageVerified(
   expect(await verifyAnchors(envelope)).toEqual([]);
   return { verdict: request.status?.verdict, envelope };
 }
+
+/**
+ * Creates a Once request and waits until its envelope satisfies `wanted`. The apiserver may show an
+ * object or Event before the operator's cache does, so a first answer made without it is not final: the
+ * request is asked to run again (triage.dev/rerun, a new token each time) until it sees it, within the
+ * timeout. Every anchor of the answer returned is then checked against the API.
+ */
+export async function triagedUntil(
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+  wanted: (envelope: Envelope) => boolean,
+): Promise<{ verdict: string | undefined; envelope: Envelope }> {
+  await createTriageRequest(namespace, name, spec);
+  let token = 0;
+  const request = await eventually(`${name} answered with what the cluster shows`, async () => {
+    const current = await getTriageRequest(namespace, name);
+    const status = current.status;
+    const answered = status?.observedGeneration === current.metadata.generation && status.verdict !== undefined && (token === 0 || status.rerunToken === `wait-${token}`);
+    if (!answered || status.envelope === undefined) return undefined;
+    if (wanted(status.envelope)) return current;
+    token += 1;
+    process.stderr.write(`\n[e2e] ${name}: ${status.verdict} without what the cluster shows yet; re-run wait-${token}\n`);
+    await kube().custom.patchNamespacedCustomObject({
+      ...api, namespace, name,
+      body: [{ op: 'add', path: '/metadata/annotations', value: { 'triage.dev/rerun': `wait-${token}` } }],
+    });
+    return undefined;
+  }, { timeoutMs: 90_000, intervalMs: 500 });
+  const envelope = request.status?.envelope;
+  if (envelope === undefined) throw new Error(`no envelope for ${name}`);
+  expect(await verifyAnchors(envelope)).toEqual([]);
+  return { verdict: request.status?.verdict, envelope };
+}
