@@ -1,14 +1,14 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { isBuiltInIntent } from './crds/intents';
 import { Verdict, type TriageRequestObject } from './crds/triage-request';
-import { CHECKS } from './triage/checks/registry';
+import { CATALOGUE } from './triage/catalogue';
 
 // Label values come only from fixed sets: a user-written intent or finding code as a label would let
 // anyone who can create a TriageRequest or TriageTemplate grow /metrics without bound.
 const CUSTOM = 'custom';
 const INVALID = 'invalid';
 const NONE = 'none';
-const CATALOGUE_CODES: ReadonlySet<string> = new Set([...CHECKS.values()].flatMap((check) => check.codes));
+const CATALOGUE_CODES: ReadonlySet<string> = new Set(Object.keys(CATALOGUE));
 const KNOWN_REASONS: ReadonlySet<string> = new Set([
   ...CATALOGUE_CODES,
   'Healthy', 'RootCauseFound', 'Inconclusive', 'Failed', 'Rejected',

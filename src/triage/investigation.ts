@@ -1,4 +1,5 @@
 import type { Anchor, NextAction, ObjectRef, Severity, UnavailableReason } from '../crds/envelope';
+import type { Code, CustomCode } from './catalogue';
 import { compareStrings, type EventRecord } from './objects';
 import { fieldText, resolveField } from './field-path';
 import { excerpt } from './redact';
@@ -48,7 +49,7 @@ export const subjectKey = (uid: string): string => `events:${uid}`;
 
 /** A finding a check proposes; the engine picks the root cause among those that can be one. */
 export interface Candidate {
-  readonly code: string;
+  readonly code: Code | CustomCode;
   readonly severity: Severity;
   readonly object: ObjectRef;
   readonly message: string;

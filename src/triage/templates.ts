@@ -4,6 +4,7 @@ import { TriageTemplateSpec } from '../crds/triage-template';
 import type { NextAction } from '../crds/envelope';
 import type { Matcher } from '../crds/triage-template';
 import type { Check } from './checks/check';
+import { customCode } from './catalogue';
 import { refOf } from './investigation';
 import type { Condition } from './objects';
 import { CHECKS } from './checks/registry';
@@ -225,7 +226,7 @@ function matcherCheck(templateName: string, matchers: readonly Matcher[], proble
   return {
     name: `${templateName}.matchers`,
     subject: '*',
-    codes: matchers.map((m) => m.finding.code),
+    codes: matchers.map((m) => customCode(m.finding.code)),
     evidence: [],
     run(ctx, subject, chain, kind) {
       const ref = refOf(kind, subject);
@@ -247,7 +248,7 @@ function matcherCheck(templateName: string, matchers: readonly Matcher[], proble
         const action: NextAction[] = matcher.nextAction === undefined ? [] : [{ ...matcher.nextAction, command: fill(matcher.nextAction.command, values), description: fill(matcher.nextAction.description, values) }];
         const benign = matcher.finding.severity === 'Info';
         ctx.inv.report({
-          code: matcher.finding.code,
+          code: customCode(matcher.finding.code),
           severity: matcher.finding.severity,
           object: ref,
           message: fill(matcher.finding.message, values),

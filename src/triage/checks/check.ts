@@ -1,4 +1,5 @@
 import type { ObjectRef } from '../../crds/envelope';
+import type { Code, CustomCode } from '../catalogue';
 import type { Investigation } from '../investigation';
 import type { KubeObject } from '../snapshot';
 
@@ -14,8 +15,8 @@ export interface Check {
   readonly name: string;
   /** Kind of object it examines; '*' for any (declarative matchers of a TriageTemplate). */
   readonly subject: string;
-  /** Every code it can report (the catalogue is checked against these). */
-  readonly codes: readonly string[];
+  /** Every code it can report: catalogued ones, or a template's own. */
+  readonly codes: readonly (Code | CustomCode)[];
   /** Evidence keys it always gathers: when a bound skips the check, these are reported missing. */
   readonly evidence: readonly string[];
   run(ctx: CheckContext, subject: KubeObject, chain: readonly ObjectRef[], kind: string): void;

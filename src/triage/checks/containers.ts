@@ -1,3 +1,4 @@
+import type { Code } from '../catalogue';
 import type { NextAction, ObjectRef, Severity } from '../../crds/envelope';
 import { refOf, type Investigation } from '../investigation';
 import type { Container, EventRecord, Pod } from '../objects';
@@ -321,7 +322,7 @@ export function parseMissingVolumeKey(
 }
 
 interface ContainerFinding {
-  readonly code: string;
+  readonly code: Code;
   readonly severity: Severity;
   readonly confidence: number;
   readonly message: string;

@@ -8,7 +8,7 @@ import type { Check } from './check';
 // spec.unschedulable.
 
 /** The kubelet's pressure conditions (True = a fault) and the taint the node lifecycle controller adds for each. */
-const PRESSURE: readonly { readonly type: string; readonly taint: string; readonly what: string; readonly severity: Severity }[] = [
+const PRESSURE: readonly { readonly type: 'MemoryPressure' | 'DiskPressure' | 'PIDPressure' | 'NetworkUnavailable'; readonly taint: string; readonly what: string; readonly severity: Severity }[] = [
   { type: 'MemoryPressure', taint: 'node.kubernetes.io/memory-pressure', what: 'is low on memory: the kubelet evicts pods and no new BestEffort pods are scheduled there', severity: 'Warning' },
   { type: 'DiskPressure', taint: 'node.kubernetes.io/disk-pressure', what: 'is low on disk: the kubelet garbage-collects images, evicts pods and new pods are not scheduled there', severity: 'Warning' },
   { type: 'PIDPressure', taint: 'node.kubernetes.io/pid-pressure', what: 'is running out of process IDs: the kubelet evicts pods and new pods are not scheduled there', severity: 'Warning' },

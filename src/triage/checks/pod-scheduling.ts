@@ -1,3 +1,4 @@
+import type { Code } from '../catalogue';
 import type { NextAction, ObjectRef, Severity } from '../../crds/envelope';
 import { refOf, type Investigation } from '../investigation';
 import { conditionOf, type Container, type Node, type PersistentVolumeClaim, type Pod, type Taint, type Toleration } from '../objects';
@@ -76,7 +77,7 @@ function nodeConstraintFields(pod: Pod, nodes: readonly Node[] | undefined): str
 
 interface Explained {
   /** Set when the resolved objects name a more exact code than the scheduler's wording. */
-  readonly code?: string;
+  readonly code?: Code;
   readonly severity: Severity;
   readonly message: string;
   readonly chainTail: readonly ObjectRef[];
@@ -365,7 +366,7 @@ export const podScheduling: Check = {
   codes: [
     'SchedulingGated', 'InsufficientResources', 'TooManyPods', 'UntoleratedTaint', 'NodeAffinityMismatch', 'PodAffinityUnsatisfied',
     'PodAntiAffinityConflict', 'TopologySpreadUnsatisfiable', 'HostPortConflict', 'NodesUnschedulable', 'NoNodes',
-    'UnboundPersistentVolumeClaim', 'PersistentVolumeClaimNotFound', 'VolumeNodeAffinityConflict', 'Unschedulable',
+    'UnboundPersistentVolumeClaim', 'PersistentVolumeClaimNotFound', 'VolumeNodeAffinityConflict', 'NodeNameMismatch', 'Unschedulable',
   ],
   evidence: ['pod', 'pod.events', 'nodes'],
   run(ctx, subject, chain) {

@@ -371,7 +371,7 @@ function webhookCheck(kind: WebhookKind): Check {
         const { text, settled } = failureText(backend, shown.call);
         const serviceRef = backend.state === 'NoService' ? undefined : backend.service;
         const base = {
-          code: 'WebhookFailing', object: ref,
+          code: 'WebhookFailing' as const, object: ref,
           anchors: [
             inv.anchorEvent(shown.event),
             ...(witness === undefined ? [] : [inv.anchorField(witness.kind, witness.creator, 'status.conditions[type=ReplicaFailure].message')]),
