@@ -1,9 +1,24 @@
 import { metricSum, startOperator, stopAllOperators, type OperatorProcess } from './support/operator';
 import { eventually } from './support/eventually';
 import { useTestNamespace } from './support/test-namespace';
-import { createTriageRequest, getTriageRequest, triaged } from './support/triage';
+import type { Envelope } from '../../src/crds/envelope';
+import { kube } from './support/kube';
+import { createTriageRequest, getTriageRequest, triaged, triagedUntil } from './support/triage';
 
 const ns = useTestNamespace('e2e-leader');
+// Faults of one kind in several objects: ties the envelope must break the same way on every replica.
+const faults = useTestNamespace('e2e-leader-faults');
+
+/** The envelope without what differs by when it ran: its timing, step durations, anchors' observedAt, recurrence. */
+function stable(envelope: Envelope | undefined): unknown {
+  if (envelope === undefined) return undefined;
+  const { timing: _timing, recurrence: _recurrence, ...rest } = envelope;
+  return {
+    ...rest,
+    steps: rest.steps.map(({ durationMs: _durationMs, ...step }) => step),
+    anchors: rest.anchors.map(({ observedAt: _observedAt, ...anchor }) => anchor),
+  };
+}
 const electionArgs = () => ['--leader-elect=true', `--leader-election-namespace=${ns.name}`, '--leader-election-id=triage-operator'];
 
 async function isLeader(operator: OperatorProcess): Promise<boolean> {
@@ -36,6 +51,12 @@ describe('leader election with two operator processes', () => {
   });
 
   test('kill -9 of the leader: the other takes over and completes pending requests', async () => {
+    // A sweep the first leader answers, over Services that tie on code and severity (and write no Events
+    // that would change the world between the two answers).
+    for (const name of ['web-c', 'web-a', 'web-b']) {
+      await kube().core.createNamespacedService({ namespace: faults.name, body: { metadata: { name }, spec: { selector: { app: `no-${name}` }, ports: [{ port: 80 }] } } });
+    }
+    const before = await triagedUntil(faults.name, 'sweep', { intent: 'namespace-health' }, (e) => e.rootCause !== undefined && e.findings.length === 2);
     const killedAt = Date.now();
     await first.kill();
     const pending = ['after-1', 'after-2', 'after-3', 'after-4', 'after-5'];
@@ -49,6 +70,18 @@ describe('leader election with two operator processes', () => {
     const request = await getTriageRequest(ns.name, 'after-5');
     // No claims in the namespace: nothing for pvc-binding to find.
     expect(request.status?.verdict).toBe('Healthy');
+
+    // The new leader, with caches filled in its own order, answers the same sweep the same way.
+    await kube().custom.patchNamespacedCustomObject({
+      group: 'triage.dev', version: 'v1alpha1', plural: 'triagerequests', namespace: faults.name, name: 'sweep',
+      body: [{ op: 'add', path: '/metadata/annotations', value: { 'triage.dev/rerun': 'after-failover' } }],
+    });
+    const after = await eventually('the sweep re-run by the new leader', async () => {
+      const current = await getTriageRequest(faults.name, 'sweep');
+      return current.status?.rerunToken === 'after-failover' ? current : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 200 });
+    expect(after.status?.envelope?.timing.startedAt).not.toBe(before.envelope.timing.startedAt);
+    expect(stable(after.status?.envelope)).toEqual(stable(before.envelope));
   });
 
   test('SIGTERM releases the lease, so a successor takes over at once', async () => {
