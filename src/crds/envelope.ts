@@ -86,7 +86,7 @@ export const Evidence = z
     present: z.array(z.string()).describe('Evidence keys gathered.'),
     missing: z.array(z.string()).describe('Required evidence keys not gathered.'),
     unavailable: z
-      .array(z.object({ key: z.string(), reason: UnavailableReason }))
+      .array(z.object({ key: z.string().describe('The evidence key.'), reason: UnavailableReason.describe('Forbidden, NotFound, Timeout, NotSynced or NotInstalled.') }))
       .describe('Evidence that could not be read, and why (Forbidden is never reported as NotFound).'),
   })
   .describe('How complete the evidence is.');
@@ -95,7 +95,7 @@ export type Evidence = z.infer<typeof Evidence>;
 export const Step = z
   .object({
     name: z.string().describe('Step name.'),
-    status: z.enum(['Done', 'Skipped', 'TimedOut', 'Failed']),
+    status: z.enum(['Done', 'Skipped', 'TimedOut', 'Failed']).describe('Done, Skipped (nothing to examine, or a bound), TimedOut or Failed.'),
     durationMs: z.number().describe('How long the step took.'),
     evidenceKeys: z.array(z.string()).describe('Evidence keys the step gathered.'),
   })
@@ -107,18 +107,18 @@ export const Envelope = z
     intent: z.string().describe('The intent that ran.'),
     template: z
       .object({
-        name: z.string(),
-        version: z.string(),
+        name: z.string().describe('The intent or TriageTemplate name.'),
+        version: z.string().describe("The template's own version."),
         hash: z.string().describe('Content hash of the template that ran.'),
         source: z.enum(['BuiltIn', 'Custom', 'Override']).describe('Override: a TriageTemplate replaced a built-in.'),
       })
       .describe('The template that ran.'),
     target: z
       .object({
-        kind: z.enum(TARGET_KINDS),
-        namespace: z.string().optional(),
-        name: z.string().optional(),
-        uid: z.string().optional(),
+        kind: z.enum(TARGET_KINDS).describe('Kind of the target.'),
+        namespace: z.string().optional().describe('Namespace of the target.'),
+        name: z.string().optional().describe('Name of the target; absent for a selector or a whole namespace.'),
+        uid: z.string().optional().describe('UID of the target object that was read.'),
       })
       .describe('What was diagnosed.'),
     summary: z.string().max(256).describe('One line, at most 256 characters.'),
@@ -127,25 +127,33 @@ export const Envelope = z
     evidence: Evidence,
     anchors: z.array(Anchor).describe('The evidence the root cause and findings cite.'),
     nextActions: z.array(NextAction).describe('Safe next steps.'),
-    steps: z.array(Step),
-    bounds: z.object({
-      stepsUsed: z.number().int(),
-      maxSteps: z.number().int(),
-      timeoutMs: z.number().int(),
-      truncated: z.boolean().describe('True when a bound stopped the diagnosis early.'),
-    }),
-    timing: z.object({ startedAt: z.string(), completedAt: z.string(), durationMs: z.number() }),
+    steps: z.array(Step).describe('The hops along the causal chain, in order.'),
+    bounds: z
+      .object({
+        stepsUsed: z.number().int().describe('Steps that ran.'),
+        maxSteps: z.number().int().describe('The step bound the request set.'),
+        timeoutMs: z.number().int().describe('The time bound the request set.'),
+        truncated: z.boolean().describe('True when a bound stopped the diagnosis early.'),
+      })
+      .describe('The bounds and how much of them was used.'),
+    timing: z
+      .object({
+        startedAt: z.string().describe('When the diagnosis started (RFC 3339).'),
+        completedAt: z.string().describe('When it ended (RFC 3339).'),
+        durationMs: z.number().describe('How long it took.'),
+      })
+      .describe('When the diagnosis ran.'),
     inputs: z
       .object({
         fingerprint: z.string().describe("Hash of the inputs' uids and resourceVersions."),
-        objectCount: z.number().int(),
+        objectCount: z.number().int().describe('How many objects it read.'),
       })
       .describe('What the diagnosis read.'),
     recurrence: z
       .object({
         code: z.string().optional().describe('The root-cause code counted (kept while the target is healthy, so a return counts).'),
         count: z.number().int().describe('Transitions into this root cause.'),
-        firstSeen: z.string(),
+        firstSeen: z.string().describe('When this root cause was first seen for the target (RFC 3339).'),
       })
       .optional()
       .describe('How often this root cause was seen for this target (transitions into it), and since when.'),

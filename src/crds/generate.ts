@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { catalogueMarkdown } from '../triage/catalogue';
+import { apiMarkdown } from './api-doc';
 import { BUILT_IN_INTENTS } from './intents';
 import { chartRbacRules, managerClusterRole, namespacedReadRoles, triageRequestCrd, triageTemplateCrd } from './manifests';
 
@@ -31,6 +32,7 @@ function generatedFiles(root: string): Map<string, string> {
     [path.join(root, 'config/rbac/role.yaml'), header + dumpYaml(managerClusterRole())],
     [path.join(root, 'config/rbac/namespaced_read_roles.yaml'), header + namespacedReadRoles().map(dumpYaml).join('---\n')],
     [path.join(root, 'docs/codes.md'), catalogueMarkdown(Object.keys(BUILT_IN_INTENTS))],
+    [path.join(root, 'docs/api.md'), apiMarkdown([triageRequestCrd(), triageTemplateCrd()])],
   ]);
 }
 

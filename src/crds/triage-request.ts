@@ -56,9 +56,9 @@ export const LabelSelector = z
       .array(
         z
           .object({
-            key: z.string().max(317).regex(new RegExp(LABEL_KEY), LABEL_KEY_MESSAGE),
-            operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
-            values: z.array(LabelValue).max(64).optional(),
+            key: z.string().max(317).regex(new RegExp(LABEL_KEY), LABEL_KEY_MESSAGE).describe('The label key.'),
+            operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']).describe('How the label relates to values.'),
+            values: z.array(LabelValue).max(64).optional().describe('Values for In and NotIn; empty for Exists and DoesNotExist.'),
           })
           .refine((e) => (e.operator === 'In' || e.operator === 'NotIn' ? (e.values?.length ?? 0) > 0 : (e.values?.length ?? 0) === 0), {
             message: EXPRESSION_VALUES_MESSAGE,
@@ -143,11 +143,11 @@ export type Verdict = z.infer<typeof Verdict>;
 export const Condition = z
   .object({
     type: z.string().describe('Complete or RootCauseFound.'),
-    status: z.enum(['True', 'False', 'Unknown']),
-    observedGeneration: z.number().int().optional(),
+    status: z.enum(['True', 'False', 'Unknown']).describe('True, False or Unknown.'),
+    observedGeneration: z.number().int().optional().describe('The metadata.generation the condition describes.'),
     lastTransitionTime: z.string().describe('When the status last changed.'),
     reason: z.string().describe('CamelCase reason; for RootCauseFound, the root-cause code.'),
-    message: z.string(),
+    message: z.string().describe('What happened, for a human.'),
   })
   .describe('A metav1.Condition.');
 export type Condition = z.infer<typeof Condition>;
@@ -168,7 +168,8 @@ export const TriageRequestStatus = z
     conditions: z
       .array(Condition)
       .optional()
-      .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
+      .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] })
+      .describe('Complete (the request was answered) and RootCauseFound (reason: the code).'),
     transitions: z.number().int().optional().describe('How many times the verdict or its reason changed; each change is announced by one Event.'),
     announcedTransitions: z
       .number()

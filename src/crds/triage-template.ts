@@ -27,16 +27,16 @@ export const Matcher = z
     condition: z
       .object({
         type: z.string().min(1).max(316).describe('Condition type, e.g. PodScheduled.'),
-        status: z.enum(['True', 'False', 'Unknown']).optional(),
-        reason: z.string().max(128).optional(),
+        status: z.enum(['True', 'False', 'Unknown']).optional().describe('Condition status to match; any when absent.'),
+        reason: z.string().max(128).optional().describe('Condition reason to match exactly; any when absent.'),
       })
       .optional()
       .describe("Match a condition in the target's status."),
     finding: z.object({
       code: CODE.describe('Finding code to report.'),
-      severity: Severity,
+      severity: Severity.describe('Critical, Warning or Info (Info is benign).'),
       message: z.string().max(512).describe('Message of the finding; {name}, {namespace} and {kind} are filled in.'),
-    }),
+    }).describe('The finding reported when the matcher holds.'),
     nextAction: NextAction.optional(),
   })
   .refine((m) => (m.event === undefined) !== (m.condition === undefined), {
@@ -59,7 +59,7 @@ export const TemplateStep = z
 
 export const TriageTemplateSpec = z
   .object({
-    description: z.string().max(1024).optional(),
+    description: z.string().max(1024).optional().describe('What the intent answers, for humans.'),
     version: z.string().max(63).default('1').describe('Version of the template, reported in the envelope.'),
     targetKinds: z.array(z.enum(TARGET_KINDS)).min(1).describe('Kinds the template can diagnose.'),
     steps: z.array(TemplateStep).max(10).default([]).describe('Steps over built-in collectors and checks, in order.'),
@@ -76,8 +76,8 @@ export const TriageTemplateSpec = z
       .describe('Cluster: a request without target examines every namespace (needs a trusted namespace).'),
     bounds: z
       .object({
-        maxSteps: z.number().int().min(1).max(10).optional(),
-        timeoutSeconds: z.number().int().min(1).max(120).optional(),
+        maxSteps: z.number().int().min(1).max(10).optional().describe('Default maxSteps.'),
+        timeoutSeconds: z.number().int().min(1).max(120).optional().describe('Default timeoutSeconds.'),
       })
       .optional()
       .describe("Default bounds; a request's own bounds win."),
@@ -87,11 +87,12 @@ export type TriageTemplateSpec = z.infer<typeof TriageTemplateSpec>;
 
 export const TriageTemplateStatus = z
   .object({
-    observedGeneration: z.number().int().optional(),
+    observedGeneration: z.number().int().optional().describe('The metadata.generation this status describes.'),
     hash: z.string().optional().describe('Content hash of the accepted spec.'),
     conditions: z
       .array(Condition)
       .optional()
-      .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
+      .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] })
+      .describe('Accepted (reason and message say what is wrong when False).'),
   })
   .describe('Whether the template was accepted.');
