@@ -48,6 +48,12 @@ describe('the namespace boundary (fence)', () => {
     ]);
   });
 
+  test("a route's parent Gateway in another namespace is readable: shared infrastructure attached to by name", () => {
+    const gateway = { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { namespace: 'infra', name: 'shared', uid: 'uid-gw', resourceVersion: '1' } };
+    const inv = new Investigation(new MemorySnapshot([...objects, gateway]), NOW, 'shop');
+    expect(inv.get('Gateway', 'route.parents', 'shared', 'infra').state).toBe('Found');
+  });
+
   test('a trusted request (no fence) reads across namespaces', () => {
     const inv = new Investigation(new MemorySnapshot(objects), NOW);
     expect(inv.get('Pod', 'other.pod', 'db', 'other').state).toBe('Found');

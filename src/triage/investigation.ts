@@ -36,6 +36,11 @@ const API_VERSIONS: Readonly<Record<string, string>> = {
 
 /** Cluster-scoped kinds only a trusted namespace may read (admission-webhooks has scope Cluster for them). */
 const BEYOND_FENCE: ReadonlySet<string> = new Set(['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
+/**
+ * Namespaced kinds that are shared infrastructure tenants attach to by name: a route's parent Gateway
+ * (its listeners decide which namespaces may attach, and the route's status already reports on it).
+ */
+const SHARED_ACROSS_FENCE: ReadonlySet<string> = new Set(['Gateway']);
 
 const CLUSTER_SCOPED = new Set(['Node', 'Namespace', 'PersistentVolume', 'StorageClass', 'IngressClass', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'GatewayClass']);
 
@@ -201,6 +206,7 @@ export class Investigation {
   private fenced(kind: string, namespace: string | undefined): boolean {
     if (this.fence === undefined) return false;
     if (BEYOND_FENCE.has(kind)) return true;
+    if (SHARED_ACROSS_FENCE.has(kind)) return false;
     return !CLUSTER_SCOPED.has(kind) && namespace !== undefined && namespace !== this.fence;
   }
 

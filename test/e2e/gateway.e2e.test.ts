@@ -180,6 +180,17 @@ describe('with the Gateway API CRDs installed while the operator runs', () => {
       expect(envelope.rootCause?.message).toContain('*.example.com');
     });
 
+    test("a route for a shared Gateway in another namespace that takes its own namespace's routes only: RouteNotAllowed", async () => {
+      await cluster.clients().core.createNamespace({ body: { metadata: { name: 'infra' } } });
+      await apply([
+        { apiVersion: `${GROUP.group}/${GROUP.version}`, kind: 'Gateway', metadata: { name: 'shared', namespace: 'infra' }, spec: { gatewayClassName: 'acme', listeners: [{ name: 'http', protocol: 'HTTP', port: 80 }] } },
+        route('to-shared', { parentRefs: [{ name: 'shared', namespace: 'infra' }], rules: [{ backendRefs: [{ name: 'storefront', port: 80 }] }] }),
+      ]);
+      const { envelope } = await triage('to-shared', { kind: 'HTTPRoute', name: 'to-shared' }, 'RouteNotAllowed');
+      expect(envelope.rootCause?.message).toContain('allows routes from its own namespace infra only');
+      expect(chainOf(envelope)).toEqual(['HTTPRoute/to-shared', 'Gateway/shared']);
+    });
+
     test('a route the controller refused (its status): RouteNotAllowed quoting the controller', async () => {
       await apply([route('refused', { parentRefs: [{ name: 'web' }], hostnames: ['a.example.com'], rules: [{ backendRefs: [{ name: 'storefront', port: 80 }] }] })]);
       const generation = (await raw.get<{ metadata: { generation: number } }>(`/apis/${GROUP.group}/${GROUP.version}/namespaces/${NS}/httproutes/refused`)).metadata.generation;
