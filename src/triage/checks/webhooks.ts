@@ -245,19 +245,6 @@ export function reportWebhookFailing(inv: Investigation, evidence: CreateEvidenc
   });
 }
 
-/** For the workload checks: a creator still short of pods whose newest FailedCreate names a webhook reports WebhookFailing. */
-export function reportWebhookBlocking(inv: Investigation, creatorKind: string, creator: KubeObject, chain: readonly ObjectRef[]): void {
-  if (!POD_CREATORS.has(creatorKind) || !lacksPods(creatorKind, creator)) return;
-  const event = newestFailedCreate(inv, creatorKind, creator, 'workload.events');
-  const call = event === undefined ? undefined : parseWebhookFailure(event.message);
-  if (event === undefined || call === undefined) return;
-  const ref = refOf(creatorKind, creator);
-  reportWebhookFailing(inv, {
-    creatorKind, creator, chain, message: event.message, anchors: [inv.anchorEvent(event)],
-    actions: [{ description: `Show the ${creatorKind} and its events`, command: `kubectl describe ${creatorKind.toLowerCase()} ${ref.name} -n ${ref.namespace ?? ''}`, safety: 'ReadOnly' }],
-  }, call);
-}
-
 // --- what a webhook blocks ---------------------------------------------------------------------
 
 interface Blocked {

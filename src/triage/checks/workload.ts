@@ -2,7 +2,7 @@ import { refOf } from '../investigation';
 import { conditionOf, type Pod } from '../objects';
 import type { Check } from './check';
 import { ownedBy } from './creators';
-import { reportWebhookBlocking } from './webhooks';
+import { reportRefusedCreate } from './create-failure';
 
 /** How long after a container's abnormal end a running (even Ready) pod is still taken as crash-looping. */
 export const RECENT_CRASH_SECONDS = 600;
@@ -71,13 +71,14 @@ export function podSettled(pod: Pod, ageSeconds: (timestamp: string | undefined)
 
 /**
  * Follows a workload to the pods it owns that are not Ready (Deployment → ReplicaSet → Pod), for the pod
- * checks; a workload with no pod to follow because an admission webhook refuses them reports that.
+ * checks; a workload short of pods because admission refuses them (a webhook, a quota, PodSecurity)
+ * reports that, whichever intent reached it.
  */
 function workloadPods(kind: string): Check {
   return {
     name: `${kind.toLowerCase()}.pods`,
     subject: kind,
-    codes: ['WebhookFailing'],
+    codes: ['WebhookFailing', 'QuotaExceeded', 'PodSecurityRejected', 'PodCreationFailed'],
     evidence: ['workload.pods'],
     run(ctx, subject, chain) {
       const ref = refOf(kind, subject);
@@ -89,7 +90,7 @@ function workloadPods(kind: string): Check {
           if (!podSettled(pod, (t) => ctx.inv.ageSeconds(t))) ctx.follow('Pod', pod, ownerChain);
         }
         // Pods that were never created have no cause of their own to follow: the refused create is the cause.
-        reportWebhookBlocking(ctx.inv, viaReplicaSets ? 'ReplicaSet' : kind, owner, ownerChain);
+        reportRefusedCreate(ctx.inv, viaReplicaSets ? 'ReplicaSet' : kind, owner, ownerChain);
       }
     },
   };
