@@ -2,10 +2,10 @@ import { eventually } from './support/eventually';
 import { kube } from './support/kube';
 import { startOperator, stopAllOperators } from './support/operator';
 import { useTestNamespace } from './support/test-namespace';
-import { triageVerified } from './support/triage';
+import { triagedUntil, triageVerified } from './support/triage';
 
 // job-failures on the real job controller. Failing Job pods need a real kubelet (see kubelet-real);
-// here the states the controllers produce by themselves: a suspended Job and a suspended CronJob.
+// here the states the controllers produce by themselves: a suspended Job and CronJob, a Job the quota refuses.
 const ns = useTestNamespace('e2e-jobs');
 const image = 'registry.k8s.io/pause:3.10';
 
@@ -40,4 +40,23 @@ test('CronJobSuspended, found by a namespace sweep', async () => {
   const { verdict, envelope } = await triage('why-nightly', { intent: 'job-failures' });
   expect(verdict).toBe('RootCauseFound');
   expect(envelope.findings.map((f) => f.code).concat(envelope.rootCause?.code ?? '').sort()).toEqual(['CronJobSuspended', 'JobSuspended']);
+});
+
+test('QuotaExceeded: a Job whose pods the quota admission refuses (the job controller records FailedCreate)', async () => {
+  await kube().core.createNamespacedResourceQuota({ namespace: ns.name, body: { metadata: { name: 'jobs' }, spec: { hard: { 'requests.cpu': '100m' } } } });
+  try {
+    await kube().raw.create(`/apis/batch/v1/namespaces/${ns.name}/jobs`, {
+      apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'etl' },
+      spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'etl', image, resources: { requests: { cpu: '500m' } } }] } } },
+    });
+    await eventually('FailedCreate for exceeded quota on the Job', async () => {
+      const events = await kube().core.listNamespacedEvent({ namespace: ns.name });
+      return events.items.some((e) => e.involvedObject.name === 'etl' && e.reason === 'FailedCreate' && (e.message ?? '').includes('exceeded quota')) ? true : undefined;
+    }, { timeoutMs: 60_000 });
+    const { envelope } = await triagedUntil(ns.name, 'why-etl', { intent: 'job-failures', target: { kind: 'Job', name: 'etl' } }, (e) => e.rootCause?.code === 'QuotaExceeded');
+    expect(envelope.rootCause?.chain.map((r) => `${r.kind}/${r.name}`)).toEqual(['Job/etl', 'ResourceQuota/jobs']);
+  } finally {
+    // The quota would refuse every later pod without cpu requests.
+    await kube().core.deleteNamespacedResourceQuota({ name: 'jobs', namespace: ns.name });
+  }
 });
