@@ -132,7 +132,7 @@ export const CATALOGUE = {
 
 export type Code = keyof typeof CATALOGUE;
 
-/** A code a TriageTemplate's matcher declares: any CamelCase string, outside the catalogue. */
+/** A code a TriageTemplate's matcher declares: a CamelCase string of the template's choosing, outside the catalogue. */
 export type CustomCode = string & { readonly customCode: true };
 
 /** Marks a template's own code (validated by the TriageTemplate schema) as such. */
