@@ -37,13 +37,16 @@ class FakeApiserver {
   refuse: number | undefined;
   /** Status of the discovery document of the collection's group/version. */
   discovery = 200;
+  /** What the group/version's discovery document lists. */
+  discoveryResources = ['ingresses'];
   lists = 0;
   readonly accepts: string[] = [];
   private readonly watches = new Set<http.ServerResponse>();
   private readonly server = http.createServer((request, response) => {
     if (request.url === '/apis/networking.k8s.io/v1') {
       response.writeHead(this.discovery, { 'Content-Type': 'application/json' });
-      response.end(JSON.stringify(this.discovery === 200 ? { kind: 'APIResourceList', groupVersion: 'networking.k8s.io/v1', resources: [] } : { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: this.discovery }));
+      const resources = this.discoveryResources.map((name) => ({ name, namespaced: true, kind: 'Ingress', verbs: ['list', 'watch'] }));
+      response.end(JSON.stringify(this.discovery === 200 ? { kind: 'APIResourceList', groupVersion: 'networking.k8s.io/v1', resources } : { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: this.discovery }));
       return;
     }
     this.accepts.push(`${request.url?.includes('watch=true') === true ? 'watch' : 'list'} ${request.headers.accept ?? ''}`);
@@ -177,13 +180,22 @@ describe('Informer', () => {
       expect(states).toEqual(['Syncing->NotInstalled', 'NotInstalled->Synced']);
     });
 
-    test('a 404 while discovery still serves the group/version is a failure, not NotInstalled', async () => {
+    test('a 404 while discovery still lists the resource is a failure, not NotInstalled', async () => {
       server.refuse = 404;
       const { informer } = setUp(server, url, OPTIONAL, 20);
       stop = () => informer.stop();
       void informer.start();
       await until(() => server.accepts.length >= 2, 'a retry');
       expect(informer.cacheState()).toBe('Syncing');
+    });
+
+    test('a group/version served without this resource (one CRD of a group installed) is NotInstalled too', async () => {
+      server.refuse = 404;
+      server.discoveryResources = ['ingressclasses'];
+      const { informer } = setUp(server, url, OPTIONAL, 20);
+      stop = () => informer.stop();
+      await informer.start();
+      expect(informer.cacheState()).toBe('NotInstalled');
     });
 
     test('NotInstalled, then another error: unknown (Stale), never still "not installed"', async () => {

@@ -431,10 +431,14 @@ export class Informer<T extends KubernetesObject> {
     this.fail(error, error instanceof ApiError ? error.isForbidden : hasStatusCode(error, 403));
   }
 
-  /** A 404 on an optional kind: NotInstalled only when discovery agrees its group/version is not served. */
+  /**
+   * A 404 on an optional kind: NotInstalled only when discovery agrees that its group/version does not
+   * serve the resource (a group can serve some of its kinds: one CRD installed without the others).
+   */
   private async checkInstalled(error: unknown): Promise<void> {
-    const served = await this.options.client.get(`/apis/${this.kind.group}/${this.kind.version}`).then(
-      () => true,
+    const served = await this.options.client.get<{ resources?: readonly { name?: string }[] }>(`/apis/${this.kind.group}/${this.kind.version}`).then(
+      (list) => (list.resources ?? []).some((resource) => resource.name === this.kind.plural),
+      // Discovery failing otherwise says nothing either way: treat the 404 as a failure and retry.
       (probe: unknown) => !(probe instanceof ApiError && probe.isNotFound),
     );
     if (this.stopped) return;
