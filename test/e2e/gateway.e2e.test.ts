@@ -9,7 +9,7 @@ import { kubectlOk } from './support/kubectl';
 import { metricSum, startOperator, type OperatorProcess } from './support/operator';
 import { useOwnCluster } from './support/own-cluster';
 import { runHackScript } from './support/scripts';
-import { createTriageRequest, triaged } from './support/triage';
+import { createTriageRequest, triaged, triagedUntil } from './support/triage';
 
 // gateway-pending on the real apiserver with the Gateway API's own CRDs (the pinned release, from the Go
 // module proxy): first absent (evidence NotInstalled, never "not found"), then installed while the
@@ -37,26 +37,12 @@ async function writeStatus(plural: string, name: string, namespace: string | und
 }
 
 /**
- * Triages `target`. With `expectedCode`, the request is Continuous and awaited until it names that root
- * cause: an object applied (or a status written) a moment ago may reach the operator's cache after the
- * first run, and a Continuous request re-runs when it does.
+ * Triages `target`. With `expectedCode`, waits until the answer names that root cause: an object
+ * applied (or a status written) a moment ago may reach the operator's cache after the first run, and
+ * the request is asked to run again until it has (triagedUntil).
  */
-async function triage(name: string, target: Record<string, unknown>, expectedCode?: string): Promise<{ verdict: string | undefined; envelope: Envelope; nextCheckAt: string | undefined }> {
-  const custom = cluster.clients().custom;
-  await createTriageRequest(NS, name, { intent: 'gateway-pending', target, ...(expectedCode === undefined ? {} : { mode: 'Continuous' }) }, custom);
-  const request = expectedCode === undefined
-    ? await triaged(NS, name, 30_000, custom)
-    : await eventually(`${name} to find ${expectedCode}`, async () => {
-      const current = await triaged(NS, name, 30_000, custom);
-      return current.status?.envelope?.rootCause?.code === expectedCode ? current : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 500 }).catch(async (error: unknown) => {
-      const last = await triaged(NS, name, 30_000, custom);
-      throw new Error(`${String(error)}; last answer: ${last.status?.verdict ?? '?'} ${last.status?.envelope?.summary ?? ''}`);
-    });
-  const envelope = request.status?.envelope;
-  if (envelope === undefined) throw new Error(`no envelope for ${name}: ${JSON.stringify(request.status)}`);
-  expect({ name, problems: await verifyAnchors(envelope, raw) }).toEqual({ name, problems: [] });
-  return { verdict: request.status?.verdict, envelope, nextCheckAt: request.status?.nextCheckAt };
+function triage(name: string, target: Record<string, unknown>, expectedCode?: string): Promise<{ verdict: string | undefined; envelope: Envelope; nextCheckAt: string | undefined }> {
+  return triagedUntil(NS, name, { intent: 'gateway-pending', target }, (e) => expectedCode === undefined || e.rootCause?.code === expectedCode, { custom: cluster.clients().custom, raw });
 }
 
 const chainOf = (envelope: Envelope) => (envelope.rootCause?.chain ?? []).map((c) => `${c.kind}/${c.name}`);

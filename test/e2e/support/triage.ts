@@ -1,6 +1,7 @@
 import type { CustomObjectsApi } from '@kubernetes/client-node';
 import type { Envelope } from '../../../src/crds/envelope';
 import type { TriageRequestStatus } from '../../../src/crds/triage-request';
+import type { KubeClient } from '../../../src/kube/client';
 import { verifyAnchors } from './anchors';
 import { eventually } from './eventually';
 import { kube } from './kube';
@@ -75,18 +76,20 @@ export async function triagedUntil(
   name: string,
   spec: Record<string, unknown>,
   wanted: (envelope: Envelope) => boolean,
-): Promise<{ verdict: string | undefined; envelope: Envelope }> {
-  await createTriageRequest(namespace, name, spec);
+  /** A cluster of the test's own; default the shared e2e cluster. */
+  clients: { readonly custom: CustomObjectsApi; readonly raw: KubeClient } = { custom: kube().custom, raw: kube().raw },
+): Promise<{ verdict: string | undefined; envelope: Envelope; nextCheckAt: string | undefined }> {
+  await createTriageRequest(namespace, name, spec, clients.custom);
   let token = 0;
   const request = await eventually(`${name} answered with what the cluster shows`, async () => {
-    const current = await getTriageRequest(namespace, name);
+    const current = await getTriageRequest(namespace, name, clients.custom);
     const status = current.status;
     const answered = status?.observedGeneration === current.metadata.generation && status.verdict !== undefined && (token === 0 || status.rerunToken === `wait-${token}`);
     if (!answered || status.envelope === undefined) return undefined;
     if (wanted(status.envelope)) return current;
     token += 1;
     process.stderr.write(`\n[e2e] ${name}: ${status.verdict} without what the cluster shows yet; re-run wait-${token}\n`);
-    await kube().custom.patchNamespacedCustomObject({
+    await clients.custom.patchNamespacedCustomObject({
       ...api, namespace, name,
       body: [{ op: 'add', path: '/metadata/annotations', value: { 'triage.dev/rerun': `wait-${token}` } }],
     });
@@ -94,6 +97,6 @@ export async function triagedUntil(
   }, { timeoutMs: 90_000, intervalMs: 500 });
   const envelope = request.status?.envelope;
   if (envelope === undefined) throw new Error(`no envelope for ${name}`);
-  expect(await verifyAnchors(envelope)).toEqual([]);
-  return { verdict: request.status?.verdict, envelope };
+  expect(await verifyAnchors(envelope, clients.raw)).toEqual([]);
+  return { verdict: request.status?.verdict, envelope, nextCheckAt: request.status?.nextCheckAt };
 }
