@@ -21,3 +21,30 @@ export interface Check {
   readonly evidence: readonly string[];
   run(ctx: CheckContext, subject: KubeObject, chain: readonly ObjectRef[], kind: string): void;
 }
+
+/**
+ * One rule of a check's chain: it proves one fault (one code, or the few variants of one fault's
+ * reading, such as OOMKilled at the kubelet or at the kernel) about what the check examines.
+ */
+export interface Rule<S> {
+  readonly name: string;
+  /** The codes this rule can report: a check's `codes` is the union of its rules'. */
+  readonly proves: readonly Code[];
+  /** True when the rule reported the fault that explains the subject: later rules would only restate it. */
+  readonly run: (subject: S) => boolean;
+}
+
+/** Declares a rule; typed so a code outside the catalogue does not compile. */
+export function defineRule<S>(rule: Rule<S>): Rule<S> {
+  return rule;
+}
+
+/** Runs rules in order until one explains the subject; true when one did. */
+export function runRules<S>(rules: readonly Rule<S>[], subject: S): boolean {
+  return rules.some((rule) => rule.run(subject));
+}
+
+/** Every code a chain of rules can report, once each, in rule order. */
+export function codesOf(rules: readonly Rule<never>[]): Code[] {
+  return [...new Set(rules.flatMap((rule) => rule.proves))];
+}
