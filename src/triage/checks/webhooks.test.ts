@@ -1,10 +1,11 @@
 import { MemorySnapshot } from '../../../test/golden/memory-snapshot';
 import { changedKeys } from '../../controllers/triagerequest/watch-index';
 import { diagnose } from '../engine';
-import { indexKey } from '../investigation';
+import { indexKey, Investigation, type Candidate } from '../investigation';
 import type { KubeObject } from '../snapshot';
 import { builtInTemplate } from '../templates';
 import { lacksPods } from './creators';
+import { webhookChecks } from './webhooks';
 
 // WebhookFailing from both sides: the workload a webhook refuses (rollout-stuck, crashloop) and the
 // webhook itself (admission-webhooks). Messages as Kubernetes 1.35.4 prints them (see webhook-message.test.ts).
@@ -258,5 +259,72 @@ describe('admission-webhooks: a backend that looks sound, and FailedCreate Event
     expect(verdict).toBe('Inconclusive');
     expect(envelope.findings.find((f) => f.code === 'WebhookFailing')).toMatchObject({ severity: 'Info' });
     expect(recheckAfterMs).toBe(60_000);
+  });
+});
+
+// The webhook checks' rules run directly on the configuration (first object), as the engine would with no chain.
+describe('webhook backend rules', () => {
+  const tls = failed('tls: failed to verify certificate: x509: certificate signed by unknown authority');
+  const unreadySlice = { ...readySlice, endpoints: [{ addresses: ['10.0.0.9'], conditions: { ready: false } }] } as KubeObject;
+
+  function check(objects: readonly KubeObject[]): Candidate[] {
+    const [subject] = objects;
+    if (subject === undefined) throw new Error('no subject');
+    const inv = new Investigation(new MemorySnapshot(objects), NOW);
+    const webhookCheck = webhookChecks.find((c) => c.subject === subject.kind);
+    if (webhookCheck === undefined) throw new Error(`no check for ${subject.kind ?? ''}`);
+    webhookCheck.run({ inv, follow: () => undefined }, subject, [], webhookCheck.subject);
+    expect(webhookCheck.codes).toEqual(expect.arrayContaining(inv.candidates.map((c) => c.code)));
+    return inv.candidates;
+  }
+  const chainOf = (candidate: Candidate | undefined) => candidate?.chain?.map((r) => `${r.kind}/${r.name}`);
+
+  describe('webhookBackend: the Service the apiserver calls is missing or has no ready endpoint', () => {
+    test('a missing Service, failing closed, chained into the workload it blocks', () => {
+      const [finding, ...rest] = check([config('ValidatingWebhookConfiguration', 'pod-policy', 'Fail', toService), ...refusedReplicaSet('api-1')]);
+      expect(rest).toEqual([]);
+      expect(finding).toMatchObject({ code: 'WebhookServiceNotFound', severity: 'Critical', confidence: 0.95 });
+      expect(finding?.message).toBe(`Webhook ${WEBHOOK} of ValidatingWebhookConfiguration pod-policy calls Service policy/policy-svc, which does not exist; failing closed, it blocks pod creation for ReplicaSet shop/api-1`);
+      expect(chainOf(finding)).toEqual(['ReplicaSet/api-1', 'ValidatingWebhookConfiguration/pod-policy', 'Service/policy-svc']);
+    });
+
+    test('no ready endpoint, failing open: a Warning that its policy is not applied', () => {
+      const [finding] = check([config('MutatingWebhookConfiguration', 'pod-defaults', 'Ignore', toService), policyService, unreadySlice]);
+      expect(finding).toMatchObject({ code: 'WebhookNoReadyEndpoints', severity: 'Warning', confidence: 0.9 });
+      expect(finding?.message).toContain('which has no ready endpoint: the apiserver skips it for every request it matches (failurePolicy Ignore)');
+      // Endpoints first: the Service exists, what it lacks is a ready pod behind it.
+      expect(finding?.nextActions[0]?.command).toBe('kubectl describe svc policy-svc -n policy');
+    });
+
+    test('a Service with a ready endpoint, and nothing refused: nothing reported', () => {
+      expect(check([config('ValidatingWebhookConfiguration', 'pod-policy', 'Fail', toService), policyService, readySlice])).toEqual([]);
+    });
+  });
+
+  describe('webhookFailing: the backend looks sound, the refused creates say the calls fail', () => {
+    const sound = [config('ValidatingWebhookConfiguration', 'pod-policy', 'Fail', toService), policyService, readySlice];
+
+    test('Events alone: a Warning', () => {
+      const [finding] = check([...sound, ...refusedReplicaSet('api-1', 'shop', tls)]);
+      expect(finding).toMatchObject({ code: 'WebhookFailing', severity: 'Warning', confidence: 0.5 });
+      expect(finding?.message).toContain('per FailedCreate Events only');
+    });
+
+    test('the ReplicaSet controller confirms it in status: Critical, the condition cited', () => {
+      const [rs, event] = refusedReplicaSet('api-1', 'shop', tls);
+      const [finding] = check([...sound, withReplicaFailure(rs, tls.replace('Error creating: ', '')), event as KubeObject]);
+      expect(finding).toMatchObject({ code: 'WebhookFailing', severity: 'Critical', confidence: 0.85 });
+      expect(finding?.anchors).toHaveLength(3);
+      expect(chainOf(finding)).toEqual(['ReplicaSet/api-1', 'ValidatingWebhookConfiguration/pod-policy', 'Service/policy-svc']);
+    });
+
+    test('what the Events blame is fixed now: Info, re-checked after the retries', () => {
+      const [finding] = check([...sound, ...refusedReplicaSet('api-1')]);
+      expect(finding).toMatchObject({ code: 'WebhookFailing', severity: 'Info', benign: true, recheckAfterSeconds: 60 });
+    });
+
+    test('a webhook that fails open is never named by a FailedCreate: nothing reported', () => {
+      expect(check([config('ValidatingWebhookConfiguration', 'pod-policy', 'Ignore', toService), policyService, readySlice, ...refusedReplicaSet('api-1', 'shop', tls)])).toEqual([]);
+    });
   });
 });

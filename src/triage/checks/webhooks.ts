@@ -1,9 +1,9 @@
 import type { NextAction, ObjectRef, UnavailableReason } from '../../crds/envelope';
-import { refOf, type Investigation } from '../investigation';
+import { refOf, type Candidate, type Investigation } from '../investigation';
 import { compareStrings, type EndpointSlice, type EventRecord, type Service } from '../objects';
 import { INDEX, type KubeObject } from '../snapshot';
 import { parseWebhookFailure, type WebhookCallFailure } from '../webhook-message';
-import type { Check } from './check';
+import { codesOf, defineRule, runRules, type Check } from './check';
 import { lacksPods, newestFailedCreate, POD_CREATORS, statusFailure, type CreateEvidence } from './creators';
 
 // Admission webhooks, read from their configurations and the Services they call. A webhook whose
@@ -309,81 +309,124 @@ function blockedText(blocked: readonly Blocked[]): string {
 
 // --- the admission-webhooks checks -------------------------------------------------------------
 
+/** What the rules about one webhook of a configuration share: the webhook, its backend, and the pod creations it blocks. */
+interface WebhookRun {
+  readonly inv: Investigation;
+  readonly kind: WebhookKind;
+  readonly config: WebhookConfiguration;
+  readonly ref: ObjectRef;
+  /** How the configuration was reached, without it: empty when it is the target. */
+  readonly chain: readonly ObjectRef[];
+  readonly webhook: Webhook;
+  /** "Webhook pods.policy.example.com of ValidatingWebhookConfiguration pod-policy" */
+  readonly who: string;
+  /** failurePolicy Fail: the apiserver refuses what it cannot have the webhook review. */
+  readonly blocking: boolean;
+  /** Its clientConfig field, for a Service backend. */
+  readonly anchor: string | undefined;
+  readonly backend: Backend;
+  /** Pod creators it refuses now; only a webhook that fails closed refuses any. */
+  readonly blocked: readonly Blocked[];
+}
+
+function webhookRun(inv: Investigation, kind: WebhookKind, config: WebhookConfiguration, chain: readonly ObjectRef[], webhook: Webhook, index: number): WebhookRun {
+  const ref = refOf(kind, config);
+  const blocking = failsClosed(webhook);
+  const isService = webhook.clientConfig?.service?.name !== undefined && webhook.clientConfig.service.namespace !== undefined;
+  const anchor = isService ? configAnchor(inv, kind, config, webhook) : undefined;
+  const backend = isService ? webhookBackend(inv, webhook) : ({ state: 'NoService' } as const);
+  // Only a webhook that fails closed refuses creates; an Ignore one never shows in a FailedCreate.
+  const blocked = blocking && webhook.name !== undefined ? blockedBy(inv, webhook.name) : [];
+  return { inv, kind, config, ref, chain, webhook, who: `Webhook ${webhook.name ?? `#${index}`} of ${kind} ${ref.name}`, blocking, anchor, backend, blocked };
+}
+
+// The apiserver resolves the webhook's Service on every call: a missing Service, or one without a ready endpoint, fails every call.
+const backendRule = defineRule<WebhookRun>({
+  name: 'webhookBackend',
+  proves: ['WebhookServiceNotFound', 'WebhookNoReadyEndpoints'],
+  run: ({ inv, kind, ref, chain, who, blocking, anchor, backend, blocked }) => {
+    if (backend.state !== 'Broken') return false;
+    const [firstBlocked] = blocked;
+    const effect = blocking
+      ? 'the apiserver rejects every request it matches (failurePolicy Fail)'
+      : 'the apiserver skips it for every request it matches (failurePolicy Ignore), so its policy is not applied';
+    // Chained into the workloads it blocks: the first of them heads the chain, the rest are named.
+    const head = chain.length > 0 || firstBlocked === undefined ? chain : firstBlocked.chain;
+    const blockedAnchor = firstBlocked === undefined ? [] : [inv.anchorEvent(firstBlocked.event)];
+    const actions = [configAction(kind, ref.name), serviceAction(backend.service)];
+    inv.report({
+      code: backend.code, severity: blocking ? 'Critical' : 'Warning', object: ref, confidence: backend.code === 'WebhookServiceNotFound' ? 0.95 : 0.9,
+      // What it blocks says more than what it would reject: it replaces the general effect.
+      message: `${who} calls Service ${backend.service.namespace ?? ''}/${backend.service.name}, which ${backend.fault}${firstBlocked === undefined ? `: ${effect}` : `; failing closed, it blocks pod creation for ${blockedText(blocked)}`}`,
+      anchors: [...(anchor === undefined ? [] : [anchor]), ...backend.anchors, ...blockedAnchor],
+      chain: [...head, ref, backend.service],
+      nextActions: backend.code === 'WebhookServiceNotFound' ? actions : [...actions].reverse(),
+    });
+    return true;
+  },
+});
+
+/** How sure the refused creates make WebhookFailing, and what the finding says. */
+function refusedCreatesVerdict(w: WebhookRun, witness: Blocked | undefined, text: string, settled: boolean): Pick<Candidate, 'severity' | 'confidence' | 'benign' | 'recheckAfterSeconds' | 'message'> {
+  const { who, blocked } = w;
+  // What the Events blame is fixed now: the controllers' next retries should pass.
+  if (settled) return { severity: 'Info', confidence: 0.6, benign: true, recheckAfterSeconds: RETRY_RECHECK_SECONDS, message: `${who}: pod creation for ${blockedText(blocked)} was refused because the apiserver could not call it: ${text}` };
+  if (witness !== undefined) {
+    // Named first what a controller confirms; what only Events name comes after, so a tenant's Event cannot headline it.
+    const unconfirmed = blocked.filter((b) => !b.corroborated);
+    return {
+      severity: 'Critical', confidence: 0.85,
+      message: `${who} blocks pod creation for ${blockedText(blocked.filter((b) => b.corroborated))}: the apiserver cannot call it: ${text}${unconfirmed.length === 0 ? '' : `; FailedCreate Events alone also name ${blockedText(unconfirmed)}`}`,
+    };
+  }
+  return {
+    severity: 'Warning', confidence: 0.5,
+    message: `${who} blocks pod creation for ${blockedText(blocked)}: the apiserver cannot call it: ${text} (per FailedCreate Events only: no controller's status confirms it, and anyone may file Events in their namespace)`,
+  };
+}
+
+// The cache shows nothing wrong (TLS, timeouts, a url backend): only the refused creates say it fails. Their Events are their
+// writers' claim (a tenant may file one about their own ReplicaSet): a cluster-wide Critical needs a controller's status too.
+const refusedCreatesRule = defineRule<WebhookRun>({
+  name: 'webhookFailing',
+  proves: ['WebhookFailing'],
+  run: (w) => {
+    const { inv, kind, config, ref, chain, webhook, anchor, backend, blocked } = w;
+    const [firstBlocked] = blocked;
+    if (firstBlocked === undefined) return false;
+    const witness = blocked.find((b) => b.corroborated);
+    const shown = witness ?? firstBlocked;
+    const { text, settled } = failureText(backend, shown.call);
+    const serviceRef = backend.state === 'NoService' ? undefined : backend.service;
+    inv.report({
+      code: 'WebhookFailing', object: ref,
+      anchors: [
+        inv.anchorEvent(shown.event),
+        ...(witness === undefined ? [] : [inv.anchorField(witness.kind, witness.creator, 'status.conditions[type=ReplicaFailure].message')]),
+        anchor ?? configAnchor(inv, kind, config, webhook),
+      ],
+      chain: [...(chain.length > 0 ? chain : shown.chain), ref, ...(serviceRef === undefined ? [] : [serviceRef])],
+      nextActions: [configAction(kind, ref.name), ...(serviceRef === undefined ? [] : [serviceAction(serviceRef)])],
+      ...refusedCreatesVerdict(w, witness, text, settled),
+    });
+    return true;
+  },
+});
+
+/** Why the apiserver cannot call a webhook, first that shows: its backend as the cache shows it, else the creates it refused. */
+const WEBHOOK_RULES = [backendRule, refusedCreatesRule];
+
 function webhookCheck(kind: WebhookKind): Check {
   return {
     name: `${kind === 'ValidatingWebhookConfiguration' ? 'validating' : 'mutating'}webhook.backend`,
     subject: kind,
-    codes: ['WebhookServiceNotFound', 'WebhookNoReadyEndpoints', 'WebhookFailing'],
+    codes: codesOf(WEBHOOK_RULES),
     evidence: ['webhook', 'webhook.service'],
     /** Proves that a webhook's Service is missing or has no ready endpoint, so the apiserver cannot call it, and which pod creations that blocks. */
     run(ctx, subject, chain) {
-      const { inv } = ctx;
       const config = subject as WebhookConfiguration;
-      const ref = refOf(kind, config);
-      inv.note('webhook');
-      (config.webhooks ?? []).forEach((webhook, index) => {
-        const blocking = failsClosed(webhook);
-        const effect = blocking
-          ? 'the apiserver rejects every request it matches (failurePolicy Fail)'
-          : 'the apiserver skips it for every request it matches (failurePolicy Ignore), so its policy is not applied';
-        const who = `Webhook ${webhook.name ?? `#${index}`} of ${kind} ${ref.name}`;
-        const isService = webhook.clientConfig?.service?.name !== undefined && webhook.clientConfig.service.namespace !== undefined;
-        const anchor = isService ? configAnchor(inv, kind, config, webhook) : undefined;
-        const backend = isService ? webhookBackend(inv, webhook) : ({ state: 'NoService' } as const);
-        // Only a webhook that fails closed refuses creates; an Ignore one never shows in a FailedCreate.
-        const blocked = blocking && webhook.name !== undefined ? blockedBy(inv, webhook.name) : [];
-        const [firstBlocked] = blocked;
-        // Chained into the workloads it blocks: the first of them heads the chain, the rest are named.
-        const head = chain.length > 0 || firstBlocked === undefined ? chain : firstBlocked.chain;
-        const blocks = firstBlocked === undefined ? undefined : `blocks pod creation for ${blockedText(blocked)}`;
-        if (backend.state === 'Broken') {
-          const blockedAnchor = firstBlocked === undefined ? [] : [inv.anchorEvent(firstBlocked.event)];
-          const actions = [configAction(kind, ref.name), serviceAction(backend.service)];
-          inv.report({
-            code: backend.code, severity: blocking ? 'Critical' : 'Warning', object: ref, confidence: backend.code === 'WebhookServiceNotFound' ? 0.95 : 0.9,
-            // What it blocks says more than what it would reject: it replaces the general effect.
-            message: `${who} calls Service ${backend.service.namespace ?? ''}/${backend.service.name}, which ${backend.fault}${blocks === undefined ? `: ${effect}` : `; failing closed, it ${blocks}`}`,
-            anchors: [...(anchor === undefined ? [] : [anchor]), ...backend.anchors, ...blockedAnchor],
-            chain: [...head, ref, backend.service],
-            nextActions: backend.code === 'WebhookServiceNotFound' ? actions : [...actions].reverse(),
-          });
-          return;
-        }
-        if (firstBlocked === undefined || blocks === undefined) return;
-        // The cache shows nothing wrong (TLS, timeouts, a url backend): only the refused creates say it fails.
-        // Their Events are their writers' claim (a tenant may file one about their own ReplicaSet): a
-        // cluster-wide Critical needs a creator whose controller says so in its status too.
-        const witness = blocked.find((b) => b.corroborated);
-        const shown = witness ?? firstBlocked;
-        const { text, settled } = failureText(backend, shown.call);
-        const serviceRef = backend.state === 'NoService' ? undefined : backend.service;
-        const base = {
-          code: 'WebhookFailing' as const, object: ref,
-          anchors: [
-            inv.anchorEvent(shown.event),
-            ...(witness === undefined ? [] : [inv.anchorField(witness.kind, witness.creator, 'status.conditions[type=ReplicaFailure].message')]),
-            anchor ?? configAnchor(inv, kind, config, webhook),
-          ],
-          chain: [...(chain.length > 0 ? chain : shown.chain), ref, ...(serviceRef === undefined ? [] : [serviceRef])],
-          nextActions: [configAction(kind, ref.name), ...(serviceRef === undefined ? [] : [serviceAction(serviceRef)])],
-        };
-        if (settled) {
-          // What the Events blame is fixed now: the controllers' next retries should pass.
-          inv.report({ ...base, severity: 'Info', confidence: 0.6, benign: true, recheckAfterSeconds: RETRY_RECHECK_SECONDS, message: `${who}: pod creation for ${blockedText(blocked)} was refused because the apiserver could not call it: ${text}` });
-        } else if (witness !== undefined) {
-          // Named first what a controller confirms; what only Events name comes after, so a tenant's Event cannot headline it.
-          const unconfirmed = blocked.filter((b) => !b.corroborated);
-          inv.report({
-            ...base, severity: 'Critical', confidence: 0.85,
-            message: `${who} blocks pod creation for ${blockedText(blocked.filter((b) => b.corroborated))}: the apiserver cannot call it: ${text}${unconfirmed.length === 0 ? '' : `; FailedCreate Events alone also name ${blockedText(unconfirmed)}`}`,
-          });
-        } else {
-          inv.report({
-            ...base, severity: 'Warning', confidence: 0.5,
-            message: `${who} ${blocks}: the apiserver cannot call it: ${text} (per FailedCreate Events only: no controller's status confirms it, and anyone may file Events in their namespace)`,
-          });
-        }
-      });
+      ctx.inv.note('webhook');
+      (config.webhooks ?? []).forEach((webhook, index) => runRules(WEBHOOK_RULES, webhookRun(ctx.inv, kind, config, chain, webhook, index)));
     },
   };
 }
