@@ -76,7 +76,7 @@ function crashingPods(count: number): KubeObject[] {
       },
     } as KubeObject;
   });
-  return [{ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a', uid: 'uid-node', resourceVersion: '1' } } as KubeObject, ...pods];
+  return [{ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a', uid: 'uid-node', resourceVersion: '1' } }, ...pods];
 }
 
 function sweep(pods: number, extra: Partial<Parameters<typeof diagnose>[0]> = {}) {
