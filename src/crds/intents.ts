@@ -1,3 +1,5 @@
+import { isClusterScoped } from '../triage/kinds';
+
 /** Kinds a TriageRequest can target. */
 export const TARGET_KINDS = [
   'Pod',
@@ -18,8 +20,8 @@ export const TARGET_KINDS = [
 ] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
-/** Kinds that live outside any namespace: targeting them needs a trusted namespace. */
-export const CLUSTER_SCOPED_KINDS: ReadonlySet<TargetKind> = new Set<TargetKind>(['Node']);
+/** Target kinds that live outside any namespace (a Namespace target is a sweep, bounded apart): targeting them needs a trusted namespace. */
+export const CLUSTER_SCOPED_KINDS: ReadonlySet<TargetKind> = new Set(TARGET_KINDS.filter((kind) => kind !== 'Namespace' && isClusterScoped(kind)));
 
 interface IntentInfo {
   /** Kinds the intent can diagnose; the request's whole namespace when no target is given. */

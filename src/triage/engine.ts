@@ -6,6 +6,7 @@ import type { Code } from './catalogue';
 import type { CheckContext } from './checks/check';
 import { podSettled } from './checks/workload';
 import { Investigation, refOf, type Candidate } from './investigation';
+import { isClusterScoped, listEvidenceOf } from './kinds';
 import { compareStrings, type Pod } from './objects';
 import type { ClusterSnapshot, KubeObject } from './snapshot';
 import { excerpt, redact } from './redact';
@@ -70,29 +71,6 @@ const SYMPTOM_CODES = new Set([
   'ProgressDeadlineExceeded', 'RolloutStalled', 'ReplicasUnavailable', 'RouteNotAccepted',
 ]);
 
-/** Kinds a check can examine that live outside namespaces: a template examining one reads cluster-wide. */
-export const CLUSTER_SCOPED_SUBJECTS: ReadonlySet<string> = new Set(['Node', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
-
-/** Evidence key of a namespace-wide read of each kind. */
-const NAMESPACE_EVIDENCE: Readonly<Record<string, string>> = {
-  Pod: 'pods',
-  PersistentVolumeClaim: 'claims',
-  Ingress: 'ingresses',
-  Service: 'services',
-  Node: 'nodes',
-  Deployment: 'deployments',
-  StatefulSet: 'statefulsets',
-  DaemonSet: 'daemonsets',
-  HorizontalPodAutoscaler: 'autoscalers',
-  Job: 'jobs',
-  CronJob: 'cronjobs',
-  Gateway: 'gateways',
-  HTTPRoute: 'httproutes',
-  PodDisruptionBudget: 'budgets',
-  ValidatingWebhookConfiguration: 'webhooks',
-  MutatingWebhookConfiguration: 'webhooks',
-};
-
 interface Subject {
   readonly kind: string;
   readonly object: KubeObject;
@@ -118,7 +96,7 @@ const WORKLOAD_KINDS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet'
 
 /** Lists a kind for a run: namespaced kinds in the namespace (all when undefined), cluster-scoped ones whole. */
 function listSubjects(inv: Investigation, kind: string, namespace: string | undefined): readonly KubeObject[] {
-  return inv.list(kind, NAMESPACE_EVIDENCE[kind] ?? kind, CLUSTER_SCOPED_SUBJECTS.has(kind) ? undefined : namespace) ?? [];
+  return inv.list(kind, listEvidenceOf(kind), isClusterScoped(kind) ? undefined : namespace) ?? [];
 }
 
 /** Pods that are Running and Ready (or done) hold no fault: a sweep does not examine them. */
@@ -155,7 +133,7 @@ function sweepSubjects(inv: Investigation, template: CompiledTemplate, namespace
   // An intent whose every kind has no API here (Gateway API without its CRDs) has nothing to examine: say so, not Healthy.
   const served = kinds.filter((kind) => inv.snapshot.availability(kind) !== 'NotInstalled');
   if (served.length === 0 && kinds.length > 0) {
-    for (const kind of kinds) inv.list(kind, NAMESPACE_EVIDENCE[kind] ?? kind, ns);
+    for (const kind of kinds) inv.list(kind, listEvidenceOf(kind), ns);
     return `the ${kinds.join(' and ')} APIs are not installed in this cluster (no CRD serves them)`;
   }
   return kinds.flatMap((kind) => unsettled(inv, kind, listSubjects(inv, kind, ns)));
@@ -178,7 +156,7 @@ function namedSubjects(inv: Investigation, template: CompiledTemplate, target: D
     if (found.state === 'Unavailable') return found.reason === 'NotInstalled' ? `cannot exist: the ${kind} API is not installed (no CRD serves it)` : `could not be read (${found.reason})`;
     objects.push(found.object);
   } else {
-    const listed = inv.list(kind, 'target', CLUSTER_SCOPED_SUBJECTS.has(kind) ? undefined : namespace);
+    const listed = inv.list(kind, 'target', isClusterScoped(kind) ? undefined : namespace);
     if (listed === undefined) return `could not be read`;
     objects.push(...listed.filter((o) => labelsMatch(target.selector, o)));
     // Nothing selected is not "nothing wrong": a typo in a label must not read as Healthy.
