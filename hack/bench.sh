@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: starts a dedicated 20-node cluster with apiserver audit logging, runs the operator in both
 # modes (informer cache, LIST per triage) at BENCH_SIZES pods, and writes docs/benchmarks.md with a plot.
-#   BENCH_SIZES=1000,10000  BENCH_BURST=1000  BENCH_STEADY=200  BENCH_KEEP=1 (leave the cluster up)
+#   BENCH_SIZES=1000,10000  BENCH_BURST=1000  BENCH_STEADY=200  BENCH_SWEEP=50000 (cluster-health sweep size; 0 skips)
+#   BENCH_KEEP=1 (leave the cluster up)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,7 +32,8 @@ EOF
 export KUBE_APISERVER_EXTRA_FLAGS="--audit-policy-file=$audit_dir/policy.yaml --audit-log-path=$audit_dir/audit.log --audit-log-format=json --audit-log-maxsize=4000 --audit-log-maxbackup=1 --max-requests-inflight=800 --max-mutating-requests-inflight=400"
 
 log "bench: starting a 20-node cluster (state $TRIAGE_CLUSTER_DIR)"
-export_line=$(NODES=20 NODE_CPU=64 NODE_MEMORY=256Gi NODE_PODS=1000 "$here/cluster-up.sh" | tail -n 1)
+# 3000 pods a node: the sweep's 50,000 pods (90% schedulable) fit on 20 nodes.
+export_line=$(NODES=20 NODE_CPU=64 NODE_MEMORY=256Gi NODE_PODS=3000 "$here/cluster-up.sh" | tail -n 1)
 kubeconfig=${export_line#export KUBECONFIG=}
 bin=$("$here/build-controlplane.sh")
 kubectl() { "$bin/kubectl" --kubeconfig="$kubeconfig" "$@"; }
@@ -60,8 +62,8 @@ current-context: bench
 EOF
 chmod 600 "$operator_kubeconfig"
 
-mkdir -p .test-results
+mkdir -p .test-results && rm -f .test-results/bench-sweep.json
 node dist-bench/test/bench/bench.js --kubeconfig="$kubeconfig" --operator-kubeconfig="$operator_kubeconfig" \
-  --audit-log="$audit_dir/audit.log" --sizes="$sizes" --burst="${BENCH_BURST:-1000}" --steady="${BENCH_STEADY:-200}"
-node dist-bench/test/bench/report.js "make bench BENCH_SIZES=$sizes BENCH_BURST=${BENCH_BURST:-1000} BENCH_STEADY=${BENCH_STEADY:-200}"
+  --audit-log="$audit_dir/audit.log" --sizes="$sizes" --burst="${BENCH_BURST:-1000}" --steady="${BENCH_STEADY:-200}" --sweep="${BENCH_SWEEP:-50000}"
+node dist-bench/test/bench/report.js "make bench BENCH_SIZES=$sizes BENCH_BURST=${BENCH_BURST:-1000} BENCH_STEADY=${BENCH_STEADY:-200} BENCH_SWEEP=${BENCH_SWEEP:-50000}"
 log "bench: wrote docs/benchmarks.md and docs/benchmarks-latency.svg"

@@ -103,10 +103,12 @@ export class WorkQueue {
   private readonly delayed = new Map<string, { at: number; cancel: () => void }>();
   private readonly timers: QueueTimers;
   private shuttingDown = false;
+  /** Aborted at shutdown: a reconcile in flight stops rather than write what no one will own (leadership lost). */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly options: WorkQueueOptions,
-    private readonly handler: (key: string) => Promise<ReconcileOutcome>,
+    private readonly handler: (key: string, signal: AbortSignal) => Promise<ReconcileOutcome>,
   ) {
     this.workers = new PQueue({ concurrency: options.concurrency ?? 2 });
     this.timers = options.timers ?? realTimers;
@@ -142,9 +144,10 @@ export class WorkQueue {
     return this.waiting.length;
   }
 
-  /** Stops taking keys, cancels delayed adds, and waits for in-flight work to finish. */
+  /** Stops taking keys, cancels delayed adds, tells in-flight work to stop, and waits for it to finish. */
   async shutDown(): Promise<void> {
     this.shuttingDown = true;
+    this.stopping.abort();
     for (const { cancel } of this.delayed.values()) cancel();
     this.delayed.clear();
     this.waiting.length = 0;
@@ -172,7 +175,7 @@ export class WorkQueue {
     const started = this.timers.now();
     let result: ReconcileOutcome;
     try {
-      result = await this.handler(key);
+      result = await this.handler(key, this.stopping.signal);
     } catch (error: unknown) {
       // A handler that throws did not classify its error: treat it as transient, never lose the key.
       result = outcome.retry(error);

@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import type { Envelope, Finding, NextAction, ObjectRef, Severity, Step } from '../crds/envelope';
 import type { TargetKind } from '../crds/intents';
 import type { LabelSelector } from '../crds/triage-request';
+import type { Code } from './catalogue';
 import type { CheckContext } from './checks/check';
 import { podSettled } from './checks/workload';
 import { Investigation, refOf, type Candidate } from './investigation';
+import { isClusterScoped, listEvidenceOf } from './kinds';
 import { compareStrings, type Pod } from './objects';
 import type { ClusterSnapshot, KubeObject } from './snapshot';
 import { excerpt, redact } from './redact';
@@ -33,6 +35,10 @@ export interface DiagnosisInput {
   readonly now: () => Date;
   /** The request's namespace when it is not trusted: reads by name stop at it (see Investigation). */
   readonly fence?: string;
+  /** Aborted when the answer is no longer wanted (leadership lost, shutdown): the run throws DiagnosisAborted. */
+  readonly signal?: AbortSignal;
+  /** How the engine lets the event loop run between subjects; tests may pass their own. */
+  readonly yieldToEventLoop?: () => Promise<void>;
 }
 
 export interface Diagnosis {
@@ -45,6 +51,10 @@ export interface Diagnosis {
 }
 
 const MAX_FINDINGS = 20;
+/** Subjects of one kind one step examines: bounds a sweep of a large cluster (the rest is reported left out). */
+export const MAX_SUBJECTS_PER_KIND = 500;
+/** Subjects examined between two turns of the event loop: a few milliseconds of checks at most. */
+const YIELD_EVERY_SUBJECTS = 25;
 const NOT_SYNCED_RECHECK_MS = 5_000;
 /** Object annotation naming finding codes accepted for that object: `triage.dev/accept: "NodeCordoned,..."`. */
 export const ACCEPT_ANNOTATION = 'triage.dev/accept';
@@ -60,29 +70,6 @@ const SYMPTOM_CODES = new Set([
   'UnboundPersistentVolumeClaim', 'NoReadyEndpoints', 'PodsNotReady', 'IngressControllerNotReporting', 'Unschedulable',
   'ProgressDeadlineExceeded', 'RolloutStalled', 'ReplicasUnavailable', 'RouteNotAccepted',
 ]);
-
-/** Kinds a check can examine that live outside namespaces: a template examining one reads cluster-wide. */
-export const CLUSTER_SCOPED_SUBJECTS: ReadonlySet<string> = new Set(['Node', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
-
-/** Evidence key of a namespace-wide read of each kind. */
-const NAMESPACE_EVIDENCE: Readonly<Record<string, string>> = {
-  Pod: 'pods',
-  PersistentVolumeClaim: 'claims',
-  Ingress: 'ingresses',
-  Service: 'services',
-  Node: 'nodes',
-  Deployment: 'deployments',
-  StatefulSet: 'statefulsets',
-  DaemonSet: 'daemonsets',
-  HorizontalPodAutoscaler: 'autoscalers',
-  Job: 'jobs',
-  CronJob: 'cronjobs',
-  Gateway: 'gateways',
-  HTTPRoute: 'httproutes',
-  PodDisruptionBudget: 'budgets',
-  ValidatingWebhookConfiguration: 'webhooks',
-  MutatingWebhookConfiguration: 'webhooks',
-};
 
 interface Subject {
   readonly kind: string;
@@ -105,73 +92,93 @@ function subjectKinds(template: CompiledTemplate): string[] {
   return [...new Set(template.steps.flatMap((s) => s.checks.map((c) => c.subject)))];
 }
 
+const WORKLOAD_KINDS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'Job', 'DaemonSet']);
+
+/** Lists a kind for a run: namespaced kinds in the namespace (all when undefined), cluster-scoped ones whole. */
+function listSubjects(inv: Investigation, kind: string, namespace: string | undefined): readonly KubeObject[] {
+  return inv.list(kind, listEvidenceOf(kind), isClusterScoped(kind) ? undefined : namespace) ?? [];
+}
+
+/** Pods that are Running and Ready (or done) hold no fault: a sweep does not examine them. */
+function unsettled(inv: Investigation, kind: string, objects: readonly KubeObject[]): Subject[] {
+  const relevant = kind === 'Pod' ? objects.filter((p) => !podSettled(p as Pod, (t) => inv.ageSeconds(t))) : objects;
+  return relevant.map((object) => ({ kind, object, chain: [] }));
+}
+
 /** What the first step examines for this target: the object itself, its claims, or every fitting object of the namespace. */
 function resolveSubjects(inv: Investigation, template: CompiledTemplate, target: DiagnosisTarget): Subject[] | string {
+  if (target.kind !== 'Namespace') return namedSubjects(inv, template, target);
+  const namespace = target.name ?? target.namespace ?? '';
+  // A declarative template examines the kinds it names, across the namespace.
+  if (subjectKinds(template).includes('*')) {
+    return template.targetKinds.filter((k) => k !== 'Namespace').flatMap((kind) => listSubjects(inv, kind, namespace).map((object) => ({ kind, object, chain: [] })));
+  }
+  return isSweep(template) ? sweepSubjects(inv, template, namespace) : symptomSubjects(inv, template, namespace);
+}
+
+/**
+ * A health sweep's first step examines several kinds of its own (not only workloads' pods); an intent
+ * about one symptom (claims, pending pods) starts at that symptom's kind instead.
+ */
+function isSweep(template: CompiledTemplate): boolean {
+  const stepZero = template.steps[0]?.checks ?? [];
+  const ownKinds = new Set(stepZero.map((c) => c.subject).filter((k) => !WORKLOAD_KINDS.has(k)));
+  return ownKinds.size > 1 || !stepZero.every((c) => c.follows !== undefined);
+}
+
+/** Every kind the first step names, in the namespace or across the cluster. */
+function sweepSubjects(inv: Investigation, template: CompiledTemplate, namespace: string): Subject[] | string {
+  const ns = template.scope === 'Cluster' ? undefined : namespace;
+  const kinds = [...new Set(template.steps[0]?.checks.map((c) => c.subject) ?? [])];
+  // An intent whose every kind has no API here (Gateway API without its CRDs) has nothing to examine: say so, not Healthy.
+  const served = kinds.filter((kind) => inv.snapshot.availability(kind) !== 'NotInstalled');
+  if (served.length === 0 && kinds.length > 0) {
+    for (const kind of kinds) inv.list(kind, listEvidenceOf(kind), ns);
+    return `the ${kinds.join(' and ')} APIs are not installed in this cluster (no CRD serves them)`;
+  }
+  return kinds.flatMap((kind) => unsettled(inv, kind, listSubjects(inv, kind, ns)));
+}
+
+/** The first examined kind is the symptom the intent is about (PVCs, pending pods, ingresses). */
+function symptomSubjects(inv: Investigation, template: CompiledTemplate, namespace: string): Subject[] {
   const kinds = subjectKinds(template);
-  const namespace = target.namespace;
-  if (target.kind === 'Namespace' && kinds.includes('*')) {
-    // A declarative template examines the kinds it names, across the namespace.
-    const ns = target.name ?? namespace ?? '';
-    return template.targetKinds
-      .filter((k) => k !== 'Namespace')
-      .flatMap((k) => (inv.list(k, NAMESPACE_EVIDENCE[k] ?? k, CLUSTER_SCOPED_SUBJECTS.has(k) ? undefined : ns) ?? []).map((object) => ({ kind: k, object, chain: [] })));
-  }
-  const workloadKinds = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'Job', 'DaemonSet']);
-  const stepZeroKinds = [...new Set(template.steps[0]?.checks.map((c) => c.subject) ?? [])];
-  // Followers (deployment.pods, ...) hop from workloads to pods; other first-step checks examine workloads themselves.
-  const stepZeroFollowsOnly = (template.steps[0]?.checks ?? []).every((c) => c.name.endsWith('.pods'));
-  if (target.kind === 'Namespace' && (stepZeroKinds.filter((k) => !workloadKinds.has(k)).length > 1 || !stepZeroFollowsOnly)) {
-    // A health sweep examines every kind its first step names, in the namespace or across the cluster.
-    const ns = template.scope === 'Cluster' ? undefined : (target.name ?? namespace ?? '');
-    // An intent whose every kind has no API here (Gateway API without its CRDs) has nothing to examine: say so, not Healthy.
-    const served = stepZeroKinds.filter((kind) => inv.snapshot.availability(kind) !== 'NotInstalled');
-    if (served.length === 0 && stepZeroKinds.length > 0) {
-      for (const kind of stepZeroKinds) inv.list(kind, NAMESPACE_EVIDENCE[kind] ?? kind, ns);
-      return `the ${stepZeroKinds.join(' and ')} APIs are not installed in this cluster (no CRD serves them)`;
-    }
-    return stepZeroKinds.flatMap((kind) => {
-      const objects = inv.list(kind, NAMESPACE_EVIDENCE[kind] ?? kind, CLUSTER_SCOPED_SUBJECTS.has(kind) ? undefined : ns) ?? [];
-      return (kind === 'Pod' ? objects.filter((p) => !podSettled(p as Pod, (t) => inv.ageSeconds(t))) : objects).map((object) => ({ kind, object, chain: [] }));
-    });
-  }
-  if (target.kind === 'Namespace') {
-    const ns = target.name ?? namespace ?? '';
-    // The first examined kind is the symptom the intent is about (PVCs, pending pods, ingresses).
-    const kind = kinds.find((k) => !workloadKinds.has(k)) ?? kinds[0] ?? '';
-    // Cluster-scoped kinds (nodes) are listed whole: a namespace does not contain them.
-    const objects = inv.list(kind, NAMESPACE_EVIDENCE[kind] ?? kind, CLUSTER_SCOPED_SUBJECTS.has(kind) ? undefined : ns) ?? [];
-    const relevant = kind === 'Pod' ? objects.filter((p) => !podSettled(p as Pod, (t) => inv.ageSeconds(t))) : objects;
-    return relevant.map((object) => ({ kind, object, chain: [] }));
-  }
-  const lookupKind = target.kind;
+  const kind = kinds.find((k) => !WORKLOAD_KINDS.has(k)) ?? kinds[0] ?? '';
+  return unsettled(inv, kind, listSubjects(inv, kind, namespace));
+}
+
+/** The target by name, or the objects its selector picks; a string says why there is nothing to examine. */
+function namedSubjects(inv: Investigation, template: CompiledTemplate, target: DiagnosisTarget): Subject[] | string {
+  const { kind, namespace } = target;
   const objects: KubeObject[] = [];
   if (target.name !== undefined) {
-    const found = inv.get(lookupKind, 'target', target.name, namespace);
+    const found = inv.get(kind, 'target', target.name, namespace);
     if (found.state === 'Absent') return 'was not found';
-    if (found.state === 'Unavailable') return found.reason === 'NotInstalled' ? `cannot exist: the ${lookupKind} API is not installed (no CRD serves it)` : `could not be read (${found.reason})`;
+    if (found.state === 'Unavailable') return found.reason === 'NotInstalled' ? `cannot exist: the ${kind} API is not installed (no CRD serves it)` : `could not be read (${found.reason})`;
     objects.push(found.object);
   } else {
-    const listed = inv.list(lookupKind, 'target', CLUSTER_SCOPED_SUBJECTS.has(lookupKind) ? undefined : namespace);
+    const listed = inv.list(kind, 'target', isClusterScoped(kind) ? undefined : namespace);
     if (listed === undefined) return `could not be read`;
     objects.push(...listed.filter((o) => labelsMatch(target.selector, o)));
     // Nothing selected is not "nothing wrong": a typo in a label must not read as Healthy.
-    if (objects.length === 0) return `no ${lookupKind} matches the selector ${selectorText(target.selector)}`;
+    if (objects.length === 0) return `no ${kind} matches the selector ${selectorText(target.selector)}`;
   }
-  // A Pod target for an intent that starts at claims (pvc-binding): examine the claims it mounts,
-  // keeping the pod at the head of the chain.
   const firstKinds = template.steps[0]?.checks.map((c) => c.subject) ?? [];
-  if (lookupKind === 'Pod' && !firstKinds.includes('Pod') && firstKinds.includes('PersistentVolumeClaim')) {
-    return objects.flatMap((pod) =>
-      ((pod as Pod).spec?.volumes ?? []).flatMap((v) => {
-        const claimName = v.persistentVolumeClaim?.claimName;
-        if (claimName === undefined) return [];
-        const claim = inv.get('PersistentVolumeClaim', 'pod.claims', claimName, pod.metadata?.namespace);
-        return claim.state === 'Found' ? [{ kind: 'PersistentVolumeClaim', object: claim.object, chain: [refOf('Pod', pod)] }] : [];
-      }),
-    );
-  }
-  if (kinds.includes(lookupKind) || kinds.includes('*')) return objects.map((object) => ({ kind: lookupKind, object, chain: [] }));
-  return `intent ${template.name} does not examine ${lookupKind} objects`;
+  if (kind === 'Pod' && !firstKinds.includes('Pod') && firstKinds.includes('PersistentVolumeClaim')) return claimsOf(inv, objects);
+  const kinds = subjectKinds(template);
+  if (kinds.includes(kind) || kinds.includes('*')) return objects.map((object) => ({ kind, object, chain: [] }));
+  return `intent ${template.name} does not examine ${kind} objects`;
+}
+
+/** A Pod target for an intent that starts at claims (pvc-binding): its claims, the pod at the head of the chain. */
+function claimsOf(inv: Investigation, pods: readonly KubeObject[]): Subject[] {
+  return pods.flatMap((pod) =>
+    ((pod as Pod).spec?.volumes ?? []).flatMap((v) => {
+      const claimName = v.persistentVolumeClaim?.claimName;
+      if (claimName === undefined) return [];
+      const claim = inv.get('PersistentVolumeClaim', 'pod.claims', claimName, pod.metadata?.namespace);
+      return claim.state === 'Found' ? [{ kind: 'PersistentVolumeClaim', object: claim.object, chain: [refOf('Pod', pod)] }] : [];
+    }),
+  );
 }
 
 /**
@@ -275,180 +282,293 @@ function summarise(
   return excerpt(text, 256);
 }
 
+/** Codes the engine reports itself, about the run rather than an object's fault. */
+export const ENGINE_CODES: readonly Code[] = ['BreadthLimitReached'];
+
+/** The engine stopped because its caller no longer wants the answer (leadership lost, shutdown). */
+export class DiagnosisAborted extends Error {
+  override readonly name = 'DiagnosisAborted';
+}
+
+/** What the walk along the template's steps did: the envelope's steps, bounds and missing evidence. */
+interface Walk {
+  readonly steps: Step[];
+  readonly missing: Set<string>;
+  stepsUsed: number;
+  truncated: boolean;
+  /** Subjects per kind the breadth cap left out. */
+  readonly leftOut: Map<string, number>;
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Lets the event loop run (Lease renewal, probes, other requests) and stops when the caller has given up. */
+async function pause(input: DiagnosisInput): Promise<void> {
+  stopIfAborted(input.signal);
+  await (input.yieldToEventLoop ?? nextTurn)();
+  // The caller may have given up while other work ran.
+  stopIfAborted(input.signal);
+}
+
+function stopIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted === true) throw new DiagnosisAborted('diagnosis aborted: the caller no longer wants the answer');
+}
+
 /**
  * Diagnoses the target from the snapshot. Pure: a function of (template, snapshot, target, bounds,
  * clock); the same inputs give the same envelope, timing aside. Steps are hops along the causal chain,
- * bounded by maxSteps and timeoutMs; a bound that cuts the chain marks the envelope truncated.
+ * bounded by maxSteps, timeoutMs and a breadth cap per kind; a bound that cuts the run marks the
+ * envelope truncated. It yields to the event loop between subjects and phases: the thread it runs on
+ * also renews the Lease and answers probes.
  */
-export function diagnose(input: DiagnosisInput): Diagnosis {
+export async function diagnose(input: DiagnosisInput): Promise<Diagnosis> {
   const startedAt = input.now();
   const deadline = startedAt.getTime() + input.timeoutMs;
   const inv = new Investigation(input.snapshot, startedAt, input.fence);
-  const { template } = input;
-  const resolved = resolveSubjects(inv, template, input.target);
+  const resolved = resolveSubjects(inv, input.template, input.target);
   const note = typeof resolved === 'string' ? resolved : undefined;
-  let frontier: Subject[] = typeof resolved === 'string' ? [] : resolved;
+  const walk = await walkSteps(input, inv, typeof resolved === 'string' ? [] : resolved, deadline);
+  reportLeftOut(inv, input.target, walk.leftOut);
+  await pause(input);
+  const judged = judge(input, inv, walk, note);
+  return { ...judged, envelope: fitToBudget(buildEnvelope(input, inv, walk, judged, note, startedAt)) };
+}
 
-  // Start at the first step that examines what the target resolved to (a Pod target skips the workload hop).
-  const firstKinds = new Set(frontier.map((s) => s.kind));
+const examines = (check: { readonly subject: string }, kind: string): boolean => check.subject === kind || check.subject === '*';
+
+/** Walks the template's steps from the first that examines what the target resolved to (a Pod target skips the workload hop). */
+async function walkSteps(input: DiagnosisInput, inv: Investigation, start: readonly Subject[], deadline: number): Promise<Walk> {
+  const { template } = input;
+  const walk: Walk = { steps: [], missing: new Set(), stepsUsed: 0, truncated: false, leftOut: new Map() };
+  const firstKinds = new Set(start.map((s) => s.kind));
   const firstStep = Math.max(0, template.steps.findIndex((step) => step.checks.some((c) => c.subject === '*' || firstKinds.has(c.subject))));
-  const steps: Step[] = [];
-  const missing = new Set<string>();
-  let stepsUsed = 0;
-  let truncated = false;
-  template.steps.forEach((step, index) => {
-    const examines = (check: { subject: string }, kind: string) => check.subject === kind || check.subject === '*';
+  let frontier = start;
+  for (const [index, step] of template.steps.entries()) {
     const subjects = frontier.filter((s) => step.checks.some((c) => examines(c, s.kind)));
-    const needed = index >= firstStep && subjects.length > 0;
-    if (!needed) {
-      if (index >= firstStep) frontier = frontier.filter((s) => !subjects.includes(s));
-      steps.push({ name: step.name, status: 'Skipped', durationMs: 0, evidenceKeys: [] });
-      return;
+    if (index < firstStep || subjects.length === 0) {
+      walk.steps.push({ name: step.name, status: 'Skipped', durationMs: 0, evidenceKeys: [] });
+      continue;
     }
-    const cutBySteps = stepsUsed >= input.maxSteps;
     const cutByTime = input.now().getTime() > deadline;
-    if (cutBySteps || cutByTime) {
-      truncated = true;
-      for (const check of step.checks) for (const key of check.evidence) missing.add(key);
-      steps.push({ name: step.name, status: cutByTime ? 'TimedOut' : 'Skipped', durationMs: 0, evidenceKeys: [] });
+    if (walk.stepsUsed >= input.maxSteps || cutByTime) {
+      walk.truncated = true;
+      for (const check of step.checks) for (const key of check.evidence) walk.missing.add(key);
+      walk.steps.push({ name: step.name, status: cutByTime ? 'TimedOut' : 'Skipped', durationMs: 0, evidenceKeys: [] });
       frontier = [];
-      return;
+      continue;
     }
-    stepsUsed += 1;
-    const stepStart = input.now();
-    const before = new Set(inv.evidence().present);
-    const next: Subject[] = [];
-    const seen = new Set<string>();
-    const ctx: CheckContext = {
-      inv,
-      follow: (kind, object, chain) => {
-        const key = `${kind}/${object.metadata?.uid ?? object.metadata?.name ?? ''}`;
-        if (seen.has(key)) return;
-        seen.add(key);
-        next.push({ kind, object, chain });
-      },
-    };
-    let timedOut = false;
-    for (const subject of subjects) {
-      const checks = step.checks.filter((check) => examines(check, subject.kind));
-      if (timedOut || input.now().getTime() > deadline) {
-        // What the deadline kept us from examining is evidence we needed and do not have.
-        timedOut = true;
-        for (const check of checks) for (const key of check.evidence) missing.add(key);
-        continue;
-      }
-      for (const check of checks) check.run(ctx, subject.object, subject.chain, subject.kind);
-    }
-    if (timedOut) truncated = true;
-    steps.push({
-      name: step.name,
-      status: timedOut ? 'TimedOut' : 'Done',
-      durationMs: input.now().getTime() - stepStart.getTime(),
-      evidenceKeys: inv.evidence().present.filter((key) => !before.has(key)),
-    });
-    frontier = timedOut ? [] : next;
-  });
+    walk.stepsUsed += 1;
+    frontier = await runStep(input, inv, step, capBreadth(subjects, walk), deadline, walk);
+  }
+  return walk;
+}
 
+/** Runs one step's checks over its subjects; returns the subjects they follow into the next step. */
+async function runStep(input: DiagnosisInput, inv: Investigation, step: CompiledTemplate['steps'][number], subjects: readonly Subject[], deadline: number, walk: Walk): Promise<Subject[]> {
+  const stepStart = input.now();
+  const before = new Set(inv.evidence().present);
+  const next: Subject[] = [];
+  const seen = new Set<string>();
+  const ctx: CheckContext = {
+    inv,
+    follow: (kind, object, chain) => {
+      const key = `${kind}/${object.metadata?.uid ?? object.metadata?.name ?? ''}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      next.push({ kind, object, chain });
+    },
+  };
+  let timedOut = false;
+  for (const [index, subject] of subjects.entries()) {
+    if (index > 0 && index % YIELD_EVERY_SUBJECTS === 0) await pause(input);
+    const checks = step.checks.filter((check) => examines(check, subject.kind));
+    if (timedOut || input.now().getTime() > deadline) {
+      // What the deadline kept us from examining is evidence we needed and do not have.
+      timedOut = true;
+      for (const check of checks) for (const key of check.evidence) walk.missing.add(key);
+      continue;
+    }
+    for (const check of checks) check.run(ctx, subject.object, subject.chain, subject.kind);
+  }
+  if (timedOut) walk.truncated = true;
+  walk.steps.push({
+    name: step.name,
+    status: timedOut ? 'TimedOut' : 'Done',
+    durationMs: input.now().getTime() - stepStart.getTime(),
+    evidenceKeys: inv.evidence().present.filter((key) => !before.has(key)),
+  });
+  return timedOut ? [] : next;
+}
+
+/**
+ * At most MAX_SUBJECTS_PER_KIND subjects of each kind per step, in read order (namespace, name): a
+ * sweep of a large cluster examines a bounded sample, and says how much it left out.
+ */
+function capBreadth(subjects: readonly Subject[], walk: Walk): Subject[] {
+  const perKind = new Map<string, number>();
+  return subjects.filter((subject) => {
+    const seen = (perKind.get(subject.kind) ?? 0) + 1;
+    perKind.set(subject.kind, seen);
+    if (seen <= MAX_SUBJECTS_PER_KIND) return true;
+    walk.truncated = true;
+    walk.leftOut.set(subject.kind, (walk.leftOut.get(subject.kind) ?? 0) + 1);
+    return false;
+  });
+}
+
+/** An Info finding per kind the breadth cap cut, naming how many were left out: a truncated sweep says what it did not see. */
+function reportLeftOut(inv: Investigation, target: DiagnosisTarget, leftOut: ReadonlyMap<string, number>): void {
+  const object: ObjectRef =
+    target.kind === 'Namespace'
+      ? { apiVersion: 'v1', kind: 'Namespace', name: target.name ?? target.namespace ?? '' }
+      : { apiVersion: 'v1', kind: target.kind, ...(target.namespace === undefined ? {} : { namespace: target.namespace }), name: target.name ?? '' };
+  for (const [kind, count] of [...leftOut.entries()].sort(([a], [b]) => compareStrings(a, b))) {
+    inv.report({
+      code: 'BreadthLimitReached',
+      severity: 'Info',
+      object,
+      message: `${count} more ${kind} objects needed examining than one run examines (${MAX_SUBJECTS_PER_KIND} per kind, in namespace/name order); they were left out`,
+      anchors: [],
+      nextActions: [],
+    });
+  }
+}
+
+/** What the run proved: the root cause, findings, completeness and verdict, from the candidates the checks reported. */
+interface Judgement {
+  readonly verdict: DiagnosisVerdict;
+  readonly root: Candidate | undefined;
+  readonly problem: Candidate | undefined;
+  readonly findings: Finding[];
+  readonly completeness: number;
+  readonly missing: readonly string[];
+  readonly undecided: string | undefined;
+  readonly actions: NextAction[];
+  readonly watchKeys: readonly string[];
+  readonly recheckAfterMs?: number;
+}
+
+/** Evidence that was needed and neither read nor known to be unreadable; completeness is the share known. */
+function measureCompleteness(template: CompiledTemplate, inv: Investigation, walk: Walk): { completeness: number; missing: string[] } {
   const evidence = inv.evidence();
+  const missing = new Set(walk.missing);
   for (const key of template.requiredEvidence) if (!evidence.present.includes(key)) missing.add(key);
   for (const key of evidence.present) missing.delete(key);
   for (const { key } of evidence.unavailable) missing.delete(key);
   const required = evidence.present.length + evidence.unavailable.length + missing.size;
   // An API that is not installed is known, not missing: nothing of that kind can exist to be read.
   const known = evidence.present.length + evidence.unavailable.filter((u) => u.reason === 'NotInstalled').length;
-  const completeness = required === 0 ? 0 : Math.round((known / required) * 100) / 100;
+  return { completeness: required === 0 ? 0 : Math.round((known / required) * 100) / 100, missing: [...missing].sort() };
+}
 
-  // Accepted codes, by the template or by the object itself (annotation), are reported as suppressed.
+/** Accepted codes, by the template or by the object itself (annotation), are reported as suppressed. */
+function suppression(input: DiagnosisInput): (c: Candidate) => boolean {
   const acceptedByObject = (c: Candidate) =>
     (input.snapshot.get(c.object.kind, c.object.name, c.object.namespace)?.metadata?.annotations?.[ACCEPT_ANNOTATION] ?? '')
       .split(',')
       .map((code) => code.trim())
       .includes(c.code);
-  const isSuppressed = (c: Candidate) => template.suppress.includes(c.code) || acceptedByObject(c);
-  dedupeCandidates(inv.candidates);
-  const active = inv.candidates.filter((c) => !isSuppressed(c));
-  const root = chooseRootCause(active, template.ranking);
-  const problem = root !== undefined && root.benign !== true ? root : undefined;
+  return (c) => input.template.suppress.includes(c.code) || acceptedByObject(c);
+}
+
+/** The findings beside the root cause, most severe first; a symptom a deeper cause explains is context (Info). */
+function findingsOf(candidates: readonly Candidate[], problem: Candidate | undefined, isSuppressed: (c: Candidate) => boolean, ranking: 'Chain' | 'BlastRadius'): Finding[] {
   // Objects on the chain of some concrete (non-symptom) cause: a symptom there is explained by it.
-  const onCauseChains = new Set(inv.candidates.filter((c) => !SYMPTOM_CODES.has(c.code)).flatMap((c) => (c.chain ?? []).map(refKey)));
-  const findings = sortFindings(
-    inv.candidates.filter((c) => c !== problem).map((c) => {
+  const onCauseChains = new Set(candidates.filter((c) => !SYMPTOM_CODES.has(c.code)).flatMap((c) => (c.chain ?? []).map(refKey)));
+  const all = sortFindings(
+    candidates.filter((c) => c !== problem).map((c) => {
       const finding = findingOf(c, isSuppressed(c));
-      // A symptom that a deeper cause explains (its object lies on that cause's chain) is context, not a fault.
       const explained = SYMPTOM_CODES.has(c.code) && onCauseChains.has(refKey(c.object));
       return explained ? { ...finding, severity: 'Info' as const } : finding;
     }),
-    template.ranking,
-  )
-    .slice(0, MAX_FINDINGS)
-    // Redacted after the cut: only what is kept is quoted, and a hostile namespace's thousands of candidates cost nothing more.
-    .map((finding) => ({ ...finding, message: redact(finding.message) }));
+    ranking,
+  );
+  // What the breadth cap left out is always said, whatever else fills the list.
+  const leftOut = all.filter((f) => f.code === 'BreadthLimitReached');
+  const kept = [...all.filter((f) => f.code !== 'BreadthLimitReached').slice(0, MAX_FINDINGS - leftOut.length), ...leftOut];
+  // Redacted after the cut: only what is kept is quoted, and a hostile namespace's thousands of candidates cost nothing more.
+  return kept.map((finding) => ({ ...finding, message: redact(finding.message) }));
+}
+
+function judge(input: DiagnosisInput, inv: Investigation, walk: Walk, note: string | undefined): Judgement {
+  const { completeness, missing } = measureCompleteness(input.template, inv, walk);
+  const isSuppressed = suppression(input);
+  dedupeCandidates(inv.candidates);
+  const active = inv.candidates.filter((c) => !isSuppressed(c));
+  const root = chooseRootCause(active, input.template.ranking);
+  const problem = root !== undefined && root.benign !== true ? root : undefined;
+  const findings = findingsOf(inv.candidates, problem, isSuppressed, input.template.ranking);
   const unexplained = findings.some((f) => f.suppressed !== true && f.severity !== 'Info');
   // A benign state with a deadline (a provisioner's grace period, a rollout within its progress
   // deadline) is not decidable yet: it must not read Healthy before the deadline passes.
   const awaited = problem === undefined ? active.find((c) => c.benign === true && c.recheckAfterSeconds !== undefined) : undefined;
-  const verdict: DiagnosisVerdict =
-    problem !== undefined ? 'RootCauseFound' : awaited === undefined && note === undefined && !unexplained && completeness >= input.minCompleteness ? 'Healthy' : 'Inconclusive';
-  // The time itself is status.nextCheckAt: one computed from now would change the summary on every run.
-  const undecided = awaited === undefined ? undefined : `${awaited.message}; not decidable yet, checked again when the wait ends (status.nextCheckAt)`;
+  // Objects the breadth cap left out may hold the fault: a sample that looks fine is not a healthy cluster.
+  const decidable = awaited === undefined && note === undefined && !unexplained && walk.leftOut.size === 0;
+  const verdict: DiagnosisVerdict = problem !== undefined ? 'RootCauseFound' : decidable && completeness >= input.minCompleteness ? 'Healthy' : 'Inconclusive';
+  const rechecks = inv.candidates.flatMap((c) => (c.recheckAfterSeconds === undefined ? [] : [c.recheckAfterSeconds * 1000]));
+  // A cache that is catching up answers in seconds: look again rather than keep an answer made without it.
+  if (inv.evidence().unavailable.some((u) => u.reason === 'NotSynced')) rechecks.push(NOT_SYNCED_RECHECK_MS);
+  return {
+    verdict,
+    root,
+    problem,
+    findings,
+    completeness,
+    missing,
+    // The time itself is status.nextCheckAt: one computed from now would change the summary on every run.
+    undecided: awaited === undefined ? undefined : `${awaited.message}; not decidable yet, checked again when the wait ends (status.nextCheckAt)`,
+    actions: nextActionsOf(root, active),
+    watchKeys: inv.watchKeys(),
+    ...(rechecks.length === 0 ? {} : { recheckAfterMs: Math.min(...rechecks) }),
+  };
+}
 
+/** The root cause's actions first, then the others', without repeats. */
+function nextActionsOf(root: Candidate | undefined, active: readonly Candidate[]): NextAction[] {
   const actions: NextAction[] = [];
   for (const candidate of [...(root === undefined ? [] : [root]), ...active]) {
     for (const action of candidate.nextActions) {
       if (actions.length < MAX_NEXT_ACTIONS && !actions.some((a) => a.command === action.command)) actions.push(action);
     }
   }
+  return actions;
+}
+
+/** sha256 over the (uid, resourceVersion) of everything read: equal fingerprints mean the run saw the same objects. */
+function fingerprintOf(inv: Investigation): Envelope['inputs'] {
   const inputs = inv.inputEntries();
   const hash = createHash('sha256');
   for (const [uid, resourceVersion] of inputs.sort(([a], [b]) => compareStrings(a, b))) hash.update(`${uid}@${resourceVersion};`);
-  const targetObject =
-    input.target.name === undefined || input.target.kind === 'Namespace' ? undefined : input.snapshot.get(input.target.kind, input.target.name, input.target.namespace);
-  const completedAt = input.now();
+  return { fingerprint: `sha256:${hash.digest('hex').slice(0, 32)}`, objectCount: inputs.length };
+}
 
-  const envelope: Envelope = {
-      intent: input.intent,
-      template: { name: template.name, version: template.version, hash: template.hash, source: input.templateSource },
-      target: {
-        kind: input.target.kind,
-        ...(input.target.namespace === undefined ? {} : { namespace: input.target.namespace }),
-        ...(input.target.name === undefined ? {} : { name: input.target.name }),
-        ...(targetObject?.metadata?.uid === undefined ? {} : { uid: targetObject.metadata.uid }),
-      },
-      summary: undecided === undefined ? summarise(input.target, root, verdict, findings, note, evidence.unavailable) : excerpt(undecided, 256),
-      ...(problem === undefined
-        ? {}
-        : {
-            rootCause: {
-              code: problem.code,
-              confidence: problem.confidence ?? 0.5,
-              message: redact(problem.message),
-              chain: [...(problem.chain ?? [])],
-              anchors: [...problem.anchors],
-            },
-          }),
-      findings,
-      evidence: {
-        completeness,
-        threshold: input.minCompleteness,
-        present: evidence.present,
-        missing: [...missing].sort(),
-        unavailable: evidence.unavailable,
-      },
-      anchors: inv.anchorList(),
-      nextActions: actions,
-      steps,
-      bounds: { stepsUsed, maxSteps: input.maxSteps, timeoutMs: input.timeoutMs, truncated },
-      timing: { startedAt: startedAt.toISOString(), completedAt: completedAt.toISOString(), durationMs: completedAt.getTime() - startedAt.getTime() },
-      inputs: { fingerprint: `sha256:${hash.digest('hex').slice(0, 32)}`, objectCount: inputs.length },
-  };
-  const rechecks = inv.candidates.flatMap((c) => (c.recheckAfterSeconds === undefined ? [] : [c.recheckAfterSeconds * 1000]));
-  // A cache that is catching up answers in seconds: look again rather than keep an answer made without it.
-  if (evidence.unavailable.some((u) => u.reason === 'NotSynced')) rechecks.push(NOT_SYNCED_RECHECK_MS);
+function buildEnvelope(input: DiagnosisInput, inv: Investigation, walk: Walk, judged: Judgement, note: string | undefined, startedAt: Date): Envelope {
+  const { template, target } = input;
+  const { problem } = judged;
+  const evidence = inv.evidence();
+  const targetObject = target.name === undefined || target.kind === 'Namespace' ? undefined : input.snapshot.get(target.kind, target.name, target.namespace);
+  const completedAt = input.now();
   return {
-    verdict,
-    envelope: fitToBudget(envelope),
-    watchKeys: inv.watchKeys(),
-    ...(rechecks.length === 0 ? {} : { recheckAfterMs: Math.min(...rechecks) }),
+    intent: input.intent,
+    template: { name: template.name, version: template.version, hash: template.hash, source: input.templateSource },
+    target: {
+      kind: target.kind,
+      ...(target.namespace === undefined ? {} : { namespace: target.namespace }),
+      ...(target.name === undefined ? {} : { name: target.name }),
+      ...(targetObject?.metadata?.uid === undefined ? {} : { uid: targetObject.metadata.uid }),
+    },
+    summary: judged.undecided === undefined ? summarise(target, judged.root, judged.verdict, judged.findings, note, evidence.unavailable) : excerpt(judged.undecided, 256),
+    ...(problem === undefined
+      ? {}
+      : { rootCause: { code: problem.code, confidence: problem.confidence ?? 0.5, message: redact(problem.message), chain: [...(problem.chain ?? [])], anchors: [...problem.anchors] } }),
+    findings: judged.findings,
+    evidence: { completeness: judged.completeness, threshold: input.minCompleteness, present: evidence.present, missing: [...judged.missing], unavailable: evidence.unavailable },
+    anchors: inv.anchorList(),
+    nextActions: judged.actions,
+    steps: walk.steps,
+    bounds: { stepsUsed: walk.stepsUsed, maxSteps: input.maxSteps, timeoutMs: input.timeoutMs, truncated: walk.truncated },
+    timing: { startedAt: startedAt.toISOString(), completedAt: completedAt.toISOString(), durationMs: completedAt.getTime() - startedAt.getTime() },
+    inputs: fingerprintOf(inv),
   };
 }
 
@@ -459,6 +579,9 @@ function fitToBudget(envelope: Envelope): Envelope {
     const cited = new Set([...(fitted.rootCause?.anchors ?? []), ...fitted.findings.flatMap((f) => f.anchors)]);
     fitted = { ...fitted, anchors: envelope.anchors.filter((a) => cited.has(a.id)) };
     if (JSON.stringify(fitted).length <= ENVELOPE_BUDGET_BYTES - RECURRENCE_RESERVE_BYTES || fitted.findings.length === 0) return fitted;
-    fitted = { ...fitted, findings: fitted.findings.slice(0, -1), bounds: { ...fitted.bounds, truncated: true } };
+    // What the breadth cap left out is said to the end: it is why the rest may be incomplete.
+    const last = fitted.findings.findLastIndex((f) => f.code !== 'BreadthLimitReached');
+    if (last < 0) return fitted;
+    fitted = { ...fitted, findings: fitted.findings.filter((_, i) => i !== last), bounds: { ...fitted.bounds, truncated: true } };
   }
 }

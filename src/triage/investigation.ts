@@ -2,37 +2,9 @@ import type { Anchor, NextAction, ObjectRef, Severity, UnavailableReason } from 
 import type { Code, CustomCode } from './catalogue';
 import { compareStrings, type EventRecord } from './objects';
 import { fieldText, resolveField } from './field-path';
+import { apiVersionOf, isClusterScoped } from './kinds';
 import { excerpt } from './redact';
 import { INDEX, type ClusterSnapshot, type KubeObject } from './snapshot';
-
-const API_VERSIONS: Readonly<Record<string, string>> = {
-  Pod: 'v1',
-  PersistentVolumeClaim: 'v1',
-  PersistentVolume: 'v1',
-  Node: 'v1',
-  Namespace: 'v1',
-  Service: 'v1',
-  Event: 'v1',
-  StorageClass: 'storage.k8s.io/v1',
-  EndpointSlice: 'discovery.k8s.io/v1',
-  Ingress: 'networking.k8s.io/v1',
-  IngressClass: 'networking.k8s.io/v1',
-  Deployment: 'apps/v1',
-  ReplicaSet: 'apps/v1',
-  StatefulSet: 'apps/v1',
-  DaemonSet: 'apps/v1',
-  Job: 'batch/v1',
-  HorizontalPodAutoscaler: 'autoscaling/v2',
-  CronJob: 'batch/v1',
-  PodDisruptionBudget: 'policy/v1',
-  NetworkPolicy: 'networking.k8s.io/v1',
-  ValidatingWebhookConfiguration: 'admissionregistration.k8s.io/v1',
-  MutatingWebhookConfiguration: 'admissionregistration.k8s.io/v1',
-  Lease: 'coordination.k8s.io/v1',
-  GatewayClass: 'gateway.networking.k8s.io/v1',
-  Gateway: 'gateway.networking.k8s.io/v1',
-  HTTPRoute: 'gateway.networking.k8s.io/v1',
-};
 
 /** Cluster-scoped kinds only a trusted namespace may read (admission-webhooks has scope Cluster for them). */
 const BEYOND_FENCE: ReadonlySet<string> = new Set(['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
@@ -42,7 +14,6 @@ const BEYOND_FENCE: ReadonlySet<string> = new Set(['ValidatingWebhookConfigurati
  */
 const SHARED_ACROSS_FENCE: ReadonlySet<string> = new Set(['Gateway']);
 
-const CLUSTER_SCOPED = new Set(['Node', 'Namespace', 'PersistentVolume', 'StorageClass', 'IngressClass', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'GatewayClass']);
 
 // Watch keys: how a run's reads are matched against later changes (src/kube watch index).
 export const uidKey = (uid: string): string => `uid:${uid}`;
@@ -84,9 +55,9 @@ function byNamespaceAndName<T extends KubeObject>(objects: readonly T[]): T[] {
 }
 
 export function refOf(kind: string, object: KubeObject | undefined, fallback?: { name: string; namespace?: string }): ObjectRef {
-  const namespace = CLUSTER_SCOPED.has(kind) ? undefined : (object?.metadata?.namespace ?? fallback?.namespace);
+  const namespace = isClusterScoped(kind) ? undefined : (object?.metadata?.namespace ?? fallback?.namespace);
   return {
-    apiVersion: API_VERSIONS[kind] ?? 'v1',
+    apiVersion: apiVersionOf(kind),
     kind,
     ...(namespace === undefined ? {} : { namespace }),
     name: object?.metadata?.name ?? fallback?.name ?? '',
@@ -121,23 +92,30 @@ interface RawEvent extends KubeObject {
   readonly reportingComponent?: string;
 }
 
+// core/v1 and events.k8s.io/v1 name the same facts differently (series, deprecated*, note, regarding):
+// each reading takes the newest API's field first.
+const countOf = (raw: RawEvent): number => raw.series?.count ?? raw.count ?? raw.deprecatedCount ?? 1;
+const lastSeenOf = (raw: RawEvent): string | undefined =>
+  raw.series?.lastObservedTime ?? raw.lastTimestamp ?? raw.deprecatedLastTimestamp ?? raw.eventTime ?? raw.metadata?.creationTimestamp ?? undefined;
+const firstSeenOf = (raw: RawEvent): string | undefined => raw.firstTimestamp ?? raw.deprecatedFirstTimestamp ?? raw.eventTime ?? raw.metadata?.creationTimestamp ?? undefined;
+const sourceOf = (raw: RawEvent): string => raw.reportingController ?? raw.reportingComponent ?? raw.source?.component ?? '';
+
 function normaliseEvent(raw: RawEvent): EventRecord {
-  const count = raw.series?.count ?? raw.count ?? raw.deprecatedCount ?? 1;
-  const lastSeen = raw.series?.lastObservedTime ?? raw.lastTimestamp ?? raw.deprecatedLastTimestamp ?? raw.eventTime ?? raw.metadata?.creationTimestamp;
   const about = raw.involvedObject ?? raw.regarding;
+  const metadata = raw.metadata ?? {};
   return {
-    uid: raw.metadata?.uid ?? '',
-    resourceVersion: raw.metadata?.resourceVersion ?? '',
-    namespace: raw.metadata?.namespace ?? '',
-    name: raw.metadata?.name ?? '',
+    uid: metadata.uid ?? '',
+    resourceVersion: metadata.resourceVersion ?? '',
+    namespace: metadata.namespace ?? '',
+    name: metadata.name ?? '',
     type: raw.type ?? '',
     reason: raw.reason ?? '',
     message: raw.message ?? raw.note ?? '',
-    count,
-    lastSeen: lastSeen ?? undefined,
-    firstSeen: raw.firstTimestamp ?? raw.deprecatedFirstTimestamp ?? raw.eventTime ?? raw.metadata?.creationTimestamp ?? undefined,
-    source: raw.reportingController ?? raw.reportingComponent ?? raw.source?.component ?? '',
-    fieldPath: raw.involvedObject?.fieldPath ?? raw.regarding?.fieldPath ?? undefined,
+    count: countOf(raw),
+    lastSeen: lastSeenOf(raw),
+    firstSeen: firstSeenOf(raw),
+    source: sourceOf(raw),
+    fieldPath: about?.fieldPath ?? undefined,
     ...(about?.uid === undefined ? {} : { subject: { kind: about.kind ?? '', name: about.name ?? '', uid: about.uid } }),
   };
 }
@@ -207,7 +185,7 @@ export class Investigation {
     if (this.fence === undefined) return false;
     if (BEYOND_FENCE.has(kind)) return true;
     if (SHARED_ACROSS_FENCE.has(kind)) return false;
-    return !CLUSTER_SCOPED.has(kind) && namespace !== undefined && namespace !== this.fence;
+    return !isClusterScoped(kind) && namespace !== undefined && namespace !== this.fence;
   }
 
   /** Whether a read by name would cross the namespace boundary (checks skip such reads or say so). */
@@ -217,7 +195,7 @@ export class Investigation {
 
   get<T extends KubeObject>(kind: string, evidenceKey: string, name: string, namespace?: string): Lookup<T> {
     // Looked up by name, found or not: creating the missing object must wake a Continuous request.
-    this.looked.add(nameKey(kind, CLUSTER_SCOPED.has(kind) ? '' : (namespace ?? ''), name));
+    this.looked.add(nameKey(kind, isClusterScoped(kind) ? '' : (namespace ?? ''), name));
     if (this.fenced(kind, namespace)) {
       // Beyond the boundary is evidence we may not read, as if RBAC refused it: never "absent".
       if (!this.present.has(evidenceKey)) this.unavailable.set(evidenceKey, 'Forbidden');
@@ -226,7 +204,7 @@ export class Investigation {
     const reason = this.availability(kind, evidenceKey);
     if (reason !== undefined) return { state: 'Unavailable', reason };
     this.gathered(evidenceKey);
-    const object = this.snapshot.get(kind, name, CLUSTER_SCOPED.has(kind) ? undefined : namespace) as T | undefined;
+    const object = this.snapshot.get(kind, name, isClusterScoped(kind) ? undefined : namespace) as T | undefined;
     if (object === undefined) return { state: 'Absent' };
     this.input(object);
     return { state: 'Found', object };

@@ -325,7 +325,7 @@ const CHANNELS: readonly Channel[] = [
   },
 ];
 
-function run(engine: typeof Diagnose, kase: Case): Envelope {
+async function run(engine: typeof Diagnose, kase: Case): Promise<Envelope> {
   const template = builtInTemplate(kase.intent);
   if (template === undefined) throw new Error(`no built-in template ${kase.intent}`);
   const input: DiagnosisInput = {
@@ -339,7 +339,7 @@ function run(engine: typeof Diagnose, kase: Case): Envelope {
     snapshot: new MemorySnapshot(kase.objects),
     now: () => NOW,
   };
-  return engine(input).envelope;
+  return (await engine(input)).envelope;
 }
 
 interface Leak {
@@ -348,11 +348,11 @@ interface Leak {
   readonly secret: string;
 }
 
-function leaks(engine: typeof Diagnose): Leak[] {
+async function leaks(engine: typeof Diagnose): Promise<Leak[]> {
   const found: Leak[] = [];
   for (const channel of CHANNELS) {
     for (const c of CANARIES.filter(channel.applies)) {
-      const text = JSON.stringify(run(engine, channel.build(c)));
+      const text = JSON.stringify(await run(engine, channel.build(c)));
       for (const s of c.secrets) if (text.includes(s)) found.push({ canary: c.name, channel: channel.name, secret: s });
     }
   }
@@ -388,15 +388,15 @@ describe('redaction canaries', () => {
     }
   });
 
-  test('no canary reaches the envelope through any channel', () => {
-    const found = leaks(diagnose);
+  test('no canary reaches the envelope through any channel', async () => {
+    const found = await leaks(diagnose);
     // Logged in full so a failure names every leak at once, not just the first.
     expect(found).toEqual([]);
   });
 
-  test('the probe header channel quotes the probe: its header names are shown, values never', () => {
+  test('the probe header channel quotes the probe: its header names are shown, values never', async () => {
     for (const c of CANARIES.filter((x) => x.header !== undefined)) {
-      const text = JSON.stringify(run(diagnose, CHANNELS.find((ch) => ch.name === 'probe header')?.build(c) ?? { intent: '', target: { kind: 'Pod' }, objects: [] }));
+      const text = JSON.stringify(await run(diagnose, CHANNELS.find((ch) => ch.name === 'probe header')?.build(c) ?? { intent: '', target: { kind: 'Pod' }, objects: [] }));
       expect({ name: c.header?.[0], shown: text.includes(`"name\\":\\"${c.header?.[0] ?? ''}\\"`) }).toEqual({ name: c.header?.[0], shown: true });
     }
   });
@@ -421,9 +421,9 @@ describe('redaction canaries: the channels are live', () => {
     });
   });
 
-  test('without redaction, every text channel quotes every canary, and every canary leaks somewhere', () => {
+  test('without redaction, every text channel quotes every canary, and every canary leaks somewhere', async () => {
     if (passThrough === undefined) throw new Error('engine not loaded');
-    const found = leaks(passThrough);
+    const found = await leaks(passThrough);
     const reached = (channel: string) => new Set(found.filter((l) => l.channel === channel).map((l) => l.canary));
     const everyCanary = CANARIES.map((c) => c.name);
     for (const channel of ['termination message', 'waiting message', 'Event message (core/v1)', 'Event note (events.k8s.io/v1)', 'exec probe command', 'container command and args', 'annotation']) {

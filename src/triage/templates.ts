@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { TargetKind } from '../crds/intents';
+import { isBuiltInIntent, type TargetKind } from '../crds/intents';
 import { TriageTemplateSpec } from '../crds/triage-template';
 import type { NextAction } from '../crds/envelope';
 import type { Matcher } from '../crds/triage-template';
@@ -8,164 +8,8 @@ import { customCode } from './catalogue';
 import { refOf } from './investigation';
 import type { Condition } from './objects';
 import { CHECKS } from './checks/registry';
+import { BUILT_IN_TEMPLATES } from '../crds/built-in-templates';
 import { compileLinear, matchesLinear, UnsafePatternError } from './linear-regex';
-
-const WORKLOAD_CHECKS = ['deployment.pods', 'statefulset.pods', 'replicaset.pods', 'job.pods', 'daemonset.pods'];
-/** Everything that can be wrong with a pod, in one step: a chain that reaches a pod learns its own cause. */
-const POD_CHECKS = ['pod.scheduling', 'pod.image-pull', 'pod.crashloop'];
-const ROLLOUT_CHECKS = ['deployment.rollout', 'statefulset.rollout', 'daemonset.rollout'];
-/** What namespace-health looks at first: every symptom-level object of a namespace. */
-const NAMESPACE_CHECKS = ['claim.binding', ...POD_CHECKS, 'ingress.routing', 'httproute.routing', 'gateway.status', 'service.endpoints', ...ROLLOUT_CHECKS, 'hpa.scaling'];
-
-/** The built-in intents, written in the TriageTemplate format: steps are hops along the causal chain. */
-export const BUILT_IN_TEMPLATES: Readonly<Record<string, unknown>> = {
-  'pvc-binding': {
-    version: '1',
-    description: 'Why a PersistentVolumeClaim is not Bound.',
-    targetKinds: ['PersistentVolumeClaim', 'Pod', 'Namespace'],
-    steps: [
-      { name: 'claim', checks: ['claim.binding'] },
-      { name: 'consumer', checks: ['pod.scheduling'] },
-    ],
-  },
-  'scheduling-failures': {
-    version: '1',
-    description: 'Why pods stay Pending without a node.',
-    targetKinds: ['Pod', 'Deployment', 'StatefulSet', 'ReplicaSet', 'Job', 'Namespace'],
-    steps: [
-      { name: 'workload', checks: WORKLOAD_CHECKS },
-      { name: 'pod', checks: ['pod.scheduling'] },
-      { name: 'claim', checks: ['claim.binding'] },
-    ],
-  },
-  'ingress-pending': {
-    version: '1',
-    description: 'Why an Ingress has no address or cannot route.',
-    targetKinds: ['Ingress', 'Namespace'],
-    steps: [
-      { name: 'ingress', checks: ['ingress.routing'] },
-      { name: 'service', checks: ['service.endpoints'] },
-      { name: 'pod', checks: POD_CHECKS },
-      { name: 'claim', checks: ['claim.binding'] },
-    ],
-  },
-  'gateway-pending': {
-    version: '1',
-    description: 'Why a Gateway API Gateway or HTTPRoute does not serve traffic.',
-    targetKinds: ['Gateway', 'HTTPRoute', 'Namespace'],
-    // A route leads to its Gateways (then their class) and its backend Services (then their pods).
-    steps: [
-      { name: 'objects', checks: ['httproute.routing', 'gateway.status'] },
-      { name: 'parents-and-backends', checks: ['gateway.status', 'service.endpoints'] },
-      { name: 'pod', checks: POD_CHECKS },
-      { name: 'claim', checks: ['claim.binding'] },
-    ],
-  },
-  'service-no-endpoints': {
-    version: '1',
-    description: 'Why a Service has no ready endpoints.',
-    targetKinds: ['Service', 'Namespace'],
-    steps: [
-      { name: 'service', checks: ['service.endpoints'] },
-      { name: 'pod', checks: POD_CHECKS },
-      { name: 'claim', checks: ['claim.binding'] },
-    ],
-  },
-  crashloop: {
-    version: '1',
-    description: 'Why containers crash or restart.',
-    targetKinds: ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'Namespace'],
-    steps: [
-      { name: 'workload', checks: WORKLOAD_CHECKS },
-      { name: 'pod', checks: ['pod.crashloop'] },
-    ],
-  },
-  'image-pull': {
-    version: '1',
-    description: 'Why container images cannot be pulled.',
-    targetKinds: ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'Namespace'],
-    steps: [
-      { name: 'workload', checks: WORKLOAD_CHECKS },
-      { name: 'pod', checks: ['pod.image-pull'] },
-    ],
-  },
-  'rollout-stuck': {
-    version: '1',
-    description: 'Why a rollout does not progress.',
-    targetKinds: ['Deployment', 'StatefulSet', 'DaemonSet'],
-    steps: [
-      { name: 'rollout', checks: ROLLOUT_CHECKS },
-      { name: 'replicaset', checks: ['replicaset.pods'] },
-      { name: 'pod', checks: POD_CHECKS },
-      { name: 'claim', checks: ['claim.binding'] },
-    ],
-  },
-  'drain-blocked': {
-    version: '1',
-    description: 'Why a cordoned node does not empty: disruption budgets that allow no eviction.',
-    targetKinds: ['Node', 'Namespace'],
-    steps: [{ name: 'drain', checks: ['node.drain', 'pdb.blocking'] }],
-  },
-  'admission-webhooks': {
-    version: '1',
-    description: 'Which admission webhooks the apiserver cannot call, cluster-wide.',
-    targetKinds: ['Namespace'],
-    // Webhook configurations are cluster-scoped and affect every namespace: a trusted namespace's question.
-    scope: 'Cluster',
-    ranking: 'BlastRadius',
-    steps: [{ name: 'webhooks', checks: ['validatingwebhook.backend', 'mutatingwebhook.backend'] }],
-  },
-  'job-failures': {
-    version: '1',
-    description: 'Why a Job failed or does not run, and why a CronJob does not start Jobs.',
-    targetKinds: ['Job', 'CronJob', 'Namespace'],
-    // A step examines only what the previous one reached: pods a Job leads to are examined one hop on,
-    // whether the Job was the target (step 1) or reached from its CronJob (step 2).
-    steps: [
-      { name: 'objects', checks: ['cronjob.status', 'job.status', 'job.pods'] },
-      { name: 'job', checks: ['job.status', 'job.pods', 'pod.crashloop', 'pod.image-pull', 'pod.scheduling'] },
-      { name: 'pod', checks: ['pod.crashloop', 'pod.image-pull', 'pod.scheduling'] },
-    ],
-  },
-  autoscaling: {
-    version: '1',
-    description: 'Why a HorizontalPodAutoscaler does not scale.',
-    targetKinds: ['HorizontalPodAutoscaler', 'Deployment', 'StatefulSet', 'ReplicaSet', 'Namespace'],
-    steps: [
-      { name: 'workload', checks: ['deployment.autoscalers', 'statefulset.autoscalers', 'replicaset.autoscalers'] },
-      { name: 'autoscaler', checks: ['hpa.scaling'] },
-    ],
-  },
-  'namespace-health': {
-    version: '1',
-    description: 'Every check over one namespace, ranked by severity and blast radius.',
-    targetKinds: ['Namespace'],
-    ranking: 'BlastRadius',
-    steps: [
-      { name: 'objects', checks: NAMESPACE_CHECKS },
-      { name: 'related', checks: ['replicaset.pods', 'service.endpoints', 'gateway.status', 'claim.binding', ...POD_CHECKS] },
-      { name: 'deeper', checks: [...POD_CHECKS, 'claim.binding'] },
-    ],
-  },
-  'cluster-health': {
-    version: '1',
-    description: 'Nodes, then every namespace, bounded and ranked by blast radius.',
-    targetKinds: ['Namespace'],
-    ranking: 'BlastRadius',
-    scope: 'Cluster',
-    steps: [
-      { name: 'objects', checks: ['node.health', ...NAMESPACE_CHECKS] },
-      { name: 'related', checks: ['replicaset.pods', 'service.endpoints', 'gateway.status', 'claim.binding', ...POD_CHECKS] },
-      { name: 'deeper', checks: [...POD_CHECKS, 'claim.binding'] },
-    ],
-  },
-  'node-pressure': {
-    version: '1',
-    description: 'Why nodes are NotReady, under pressure or cordoned.',
-    targetKinds: ['Node'],
-    steps: [{ name: 'node', checks: ['node.health'] }],
-  },
-};
 
 export class TemplateError extends Error {
   constructor(
@@ -306,6 +150,5 @@ export function compileTemplate(name: string, spec: unknown): CompiledTemplate {
 }
 
 export function builtInTemplate(intent: string): CompiledTemplate | undefined {
-  const spec = BUILT_IN_TEMPLATES[intent];
-  return spec === undefined ? undefined : compileTemplate(intent, spec);
+  return isBuiltInIntent(intent) ? compileTemplate(intent, BUILT_IN_TEMPLATES[intent]) : undefined;
 }

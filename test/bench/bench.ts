@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import PQueue from 'p-queue';
 import { KubeClient } from '../../src/kube/client';
 
@@ -20,6 +20,11 @@ const sizes = (args.get('sizes') ?? '1000,10000').split(',').map(Number);
 const burst = Number(args.get('burst') ?? '1000');
 const steady = Number(args.get('steady') ?? '200');
 const steadyRate = Number(args.get('rate') ?? '50');
+/** Pods in the cluster for the cluster-health sweep phase (0 skips it); the largest main size is its baseline. */
+const sweepSize = Number(args.get('sweep') ?? '0');
+const SWEEP_RUNS = 5;
+/** Runs continue until this long has passed too: the leader renews every 2 s, so the window sees a dozen renewals. */
+const SWEEP_WINDOW_MS = 30_000;
 const WARMUP = 30;
 const NAMESPACES = 50;
 const OPERATOR_USER = 'system:serviceaccount:triage-system:triage-operator';
@@ -114,13 +119,13 @@ interface Operator {
   readonly logFile: string;
 }
 
-async function startOperator(mode: 'cache' | 'list', tag: string): Promise<Operator> {
+async function startOperator(mode: 'cache' | 'list', tag: string, extraArgs: readonly string[] = []): Promise<Operator> {
   const metricsPort = 19000 + Math.floor(Math.random() * 500);
   const logFile = path.join(repoRoot, '.test-results', `bench-operator-${tag}.log`);
   const out = fs.openSync(logFile, 'w');
   const child = spawn(
     process.execPath,
-    [path.join(repoRoot, 'dist/main.js'), `--kubeconfig=${operatorKubeconfig}`, `--snapshot-source=${mode}`, `--metrics-bind-address=127.0.0.1:${metricsPort}`, `--health-probe-bind-address=127.0.0.1:${metricsPort + 500}`, '--concurrency=16', '--log-level=warn', '--identity=bench-operator'],
+    [path.join(repoRoot, 'dist/main.js'), `--kubeconfig=${operatorKubeconfig}`, `--snapshot-source=${mode}`, `--metrics-bind-address=127.0.0.1:${metricsPort}`, `--health-probe-bind-address=127.0.0.1:${metricsPort + 500}`, '--concurrency=16', '--log-level=warn', '--identity=bench-operator', ...extraArgs],
     { stdio: ['ignore', out, out], env: { ...process.env, KUBECONFIG: '' } },
   );
   for (;;) {
@@ -376,6 +381,132 @@ async function main(): Promise<void> {
   }
   fs.writeFileSync(path.join(repoRoot, '.test-results', 'bench.json'), JSON.stringify(rows, null, 2));
   log('results in .test-results/bench.json');
+  if (sweepSize > 0) {
+    const sweeps = [await sweepAt(populated)];
+    log(`populating to ${sweepSize} pods for the cluster-health sweep`);
+    await populate(populated, sweepSize);
+    currentSize = sweepSize;
+    await settle(sweepSize);
+    sweeps.push(await sweepAt(sweepSize));
+    fs.writeFileSync(path.join(repoRoot, '.test-results', 'bench-sweep.json'), JSON.stringify(sweeps, null, 2));
+    log('results in .test-results/bench-sweep.json');
+  }
+}
+
+// ---- cluster-health sweep: the engine on the thread that keeps the Lease -------------------------------
+
+export interface SweepRow {
+  size: number;
+  runs: { engineMs: number; verdict: string; findings: number; truncated: boolean; leftOut: string[] }[];
+  /** The operator's event-loop delay over the runs (prom-client's monitorEventLoopDelay, reset at each scrape). */
+  lagMaxMs: number;
+  lagP99Ms: number;
+  /** The same, over as long a window with the operator idle. */
+  idleLagMaxMs: number;
+  /** Longest time between two renewals the leader wrote into its Lease (renewTime) during the runs. */
+  maxRenewGapMs: number;
+  renewals: number;
+  holderKept: boolean;
+  transitions: number;
+  rssMb: number;
+}
+
+interface LeaseView {
+  spec?: { holderIdentity?: string; renewTime?: string; leaseTransitions?: number };
+}
+
+const LEASE_PATH = '/apis/coordination.k8s.io/v1/namespaces/triage-system/leases/triage-operator';
+
+/** Samples the Lease every 250 ms until stopped: the renewTimes the leader wrote, and whether anyone else took it. */
+function watchLease(): { stop: () => Promise<{ renewTimes: number[]; holders: Set<string>; transitions: Set<number> }> } {
+  const renewTimes: number[] = [];
+  const holders = new Set<string>();
+  const transitions = new Set<number>();
+  const sampling = { on: true };
+  const loop = (async () => {
+    while (sampling.on) {
+      const lease = await client.get<LeaseView>(LEASE_PATH).catch(() => undefined);
+      const renewed = lease?.spec?.renewTime === undefined ? NaN : micros(lease.spec.renewTime) / 1000;
+      if (!Number.isNaN(renewed) && renewTimes.at(-1) !== renewed) renewTimes.push(renewed);
+      if (lease?.spec?.holderIdentity !== undefined) holders.add(lease.spec.holderIdentity);
+      if (lease?.spec?.leaseTransitions !== undefined) transitions.add(lease.spec.leaseTransitions);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+  return {
+    stop: async () => {
+      sampling.on = false;
+      await loop;
+      return { renewTimes, holders, transitions };
+    },
+  };
+}
+
+async function lagMs(operator: Operator): Promise<{ max: number; p99: number }> {
+  // Each scrape reads and resets the operator's delay histogram: one scrape, so the window is since the previous one.
+  const text = await (await fetch(`http://127.0.0.1:${operator.metricsPort}/metrics`)).text();
+  const value = (name: string) => Number(/^\S+ (\S+)$/.exec(text.split('\n').find((l) => l.startsWith(`${name} `)) ?? '')?.[1] ?? NaN) * 1000;
+  return { max: value('nodejs_eventloop_lag_max_seconds'), p99: value('nodejs_eventloop_lag_p99_seconds') };
+}
+
+interface SweepStatus {
+  metadata: { generation: number };
+  status?: { observedGeneration?: number; verdict?: string; envelope?: { timing?: { durationMs?: number }; findings?: { code: string; message: string }[]; bounds?: { truncated?: boolean } } };
+}
+
+/** Runs cluster-health at least SWEEP_RUNS times and for SWEEP_WINDOW_MS, one after another, on a leader-elected operator, at the cluster's current size. */
+async function sweepAt(size: number): Promise<SweepRow> {
+  log(`sweep at ${size} pods: starting a leader-elected operator`);
+  await client.create('/api/v1/namespaces', { metadata: { name: 'triage-system' } }).catch(() => undefined);
+  const operator = await startOperator('cache', `sweep-${size}`, ['--leader-elect', '--leader-election-namespace=triage-system', '--trusted-namespaces=triage-system']);
+  while ((await client.get<LeaseView>(LEASE_PATH).catch(() => undefined))?.spec?.holderIdentity !== 'bench-operator') await new Promise((r) => setTimeout(r, 200));
+  const rssMb = (await operatorMetric(operator, 'process_resident_memory_bytes')) / 2 ** 20;
+  await lagMs(operator);
+  const lease = watchLease();
+  const started = Date.now();
+  const runs: SweepRow['runs'] = [];
+  for (let i = 0; i < SWEEP_RUNS || Date.now() - started < SWEEP_WINDOW_MS; i++) {
+    const name = `sweep-${size}-${i}`;
+    await client.create('/apis/triage.dev/v1alpha1/namespaces/triage-system/triagerequests', { apiVersion: 'triage.dev/v1alpha1', kind: 'TriageRequest', metadata: { name }, spec: { intent: 'cluster-health', bounds: { timeoutSeconds: 60 } } });
+    for (;;) {
+      const request = await client.get<SweepStatus>(`/apis/triage.dev/v1alpha1/namespaces/triage-system/triagerequests/${name}`);
+      const envelope = request.status?.envelope;
+      if (request.status?.observedGeneration === request.metadata.generation && envelope !== undefined) {
+        runs.push({
+          engineMs: envelope.timing?.durationMs ?? NaN,
+          verdict: request.status.verdict ?? '',
+          findings: envelope.findings?.length ?? 0,
+          truncated: envelope.bounds?.truncated ?? false,
+          leftOut: (envelope.findings ?? []).filter((f) => f.code === 'BreadthLimitReached').map((f) => f.message),
+        });
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    log(`  run ${i + 1}: engine ${runs.at(-1)?.engineMs ?? NaN} ms`);
+  }
+  const busy = await lagMs(operator);
+  const windowMs = Date.now() - started;
+  const observed = await lease.stop();
+  // The same window again with nothing to do: the lag an idle operator shows on this machine.
+  await new Promise((r) => setTimeout(r, windowMs));
+  const idle = await lagMs(operator);
+  const gaps = observed.renewTimes.slice(1).map((t, i) => t - (observed.renewTimes[i] ?? t));
+  await stopOperator(operator);
+  await kc.makeApiClient(CoordinationV1Api).deleteNamespacedLease({ namespace: 'triage-system', name: 'triage-operator' }).catch(() => undefined);
+  await kc.makeApiClient(CustomObjectsApi).deleteCollectionNamespacedCustomObject({ group: 'triage.dev', version: 'v1alpha1', namespace: 'triage-system', plural: 'triagerequests' });
+  return {
+    size,
+    runs,
+    lagMaxMs: busy.max,
+    lagP99Ms: busy.p99,
+    idleLagMaxMs: idle.max,
+    maxRenewGapMs: Math.max(0, ...gaps),
+    renewals: observed.renewTimes.length,
+    holderKept: observed.holders.size === 1 && observed.holders.has('bench-operator'),
+    transitions: observed.transitions.size,
+    rssMb,
+  };
 }
 
 main().catch((error: unknown) => {

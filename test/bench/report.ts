@@ -12,10 +12,17 @@ interface Phase {
   byIntent?: Record<string, { latencies: number[]; engineMs: number[] }>;
 }
 type GcStats = Record<string, { pauses: number; totalMs: number; over10ms: number; over100ms: number }>;
+interface SweepRun { engineMs: number; verdict: string; findings: number; truncated: boolean; leftOut: string[] }
+interface SweepRow {
+  size: number; runs: SweepRun[]; lagMaxMs: number; lagP99Ms: number; idleLagMaxMs: number;
+  maxRenewGapMs: number; renewals: number; holderKept: boolean; transitions: number; rssMb: number;
+}
 interface Row { size: number; mode: 'cache' | 'list'; syncMs: number; rssMb: number; heapMb: number; warmup?: Phase; steady: Phase; steadyGc?: GcStats; burst: Phase }
 
 const repoRoot = path.resolve(__dirname, '../../..');
 const rows = JSON.parse(fs.readFileSync(path.join(repoRoot, '.test-results', 'bench.json'), 'utf8')) as Row[];
+const sweepFile = path.join(repoRoot, '.test-results', 'bench-sweep.json');
+const sweeps = fs.existsSync(sweepFile) ? (JSON.parse(fs.readFileSync(sweepFile, 'utf8')) as SweepRow[]) : [];
 const command = process.argv.slice(2).join(' ');
 const pct = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
 const ms = (v: number) => (v < 10 ? v.toFixed(1) : v.toFixed(0));
@@ -110,7 +117,7 @@ ${ratios.join('\n')}
 ## Against the targets
 
 ${targets()}
-`,
+${sweepSection()}`,
 );
 
 function targets(): string {
@@ -144,6 +151,38 @@ function targets(): string {
     `- **The baseline's cost grows with the cluster:** each of its triages lists 19 kinds in the target namespace plus cluster-scoped kinds, so its latency and the apiserver's load rise with every object added, while the cache mode's requests per triage stay at one PATCH and one POST.`,
   );
   return lines.join('\n');
+}
+
+/** cluster-health over the whole cluster on a leader-elected operator: engine time, event-loop delay, the Lease. */
+function sweepSection(): string {
+  if (sweeps.length === 0) return '';
+  const sorted = (runs: readonly SweepRun[]) => runs.map((r) => r.engineMs).sort((a, b) => a - b);
+  const table = sweeps.map((s) => {
+    const engine = sorted(s.runs);
+    return `| ${s.size} | ${s.runs.length} | ${ms(pct(engine, 0.5))} | ${ms(engine.at(-1) ?? NaN)} | ${ms(s.lagP99Ms)} | ${ms(s.lagMaxMs)} | ${ms(s.idleLagMaxMs)} | ${s.renewals} | ${(s.maxRenewGapMs / 1000).toFixed(1)} | ${s.holderKept && s.transitions === 1 ? 'yes' : 'no'} | ${s.rssMb.toFixed(0)} |`;
+  });
+  const big = sweeps.at(-1);
+  const leftOut = big?.runs[0]?.leftOut ?? [];
+  return `
+## cluster-health over the whole cluster, on the thread that keeps the Lease
+
+The engine runs on the operator's one thread, which also renews the leader's Lease (every 2 s; lost
+if not renewed within the 10 s renew deadline) and answers probes. A cluster-health request sweeps
+every namespace: it lists every pod and examines those not Running and Ready, at most
+\`MAX_SUBJECTS_PER_KIND\` of a kind per step (500; a BreadthLimitReached finding names what was left out),
+yielding to the event loop every 25 subjects. Measured on a leader-elected operator (the product
+configuration) at the main benchmark's largest size, as baseline, and at ${big?.size ?? '?'} pods, the same
+population grown (10% of pods unschedulable, so thousands to sweep). Requests run one after another
+for at least 30 s (at least 5). Event-loop delay is the operator's own \`nodejs_eventloop_lag_*\` (monitorEventLoopDelay,
+read over the window of the runs) beside the same window idle afterwards; Lease renewals are the
+renewTime values the leader wrote, sampled every 250 ms, and the longest gap between two of them.
+
+| pods | runs | engine p50 ms | engine max ms | event-loop delay p99 ms | max ms | max idle ms | renewals seen | longest renewal gap s | Lease kept (one holder, no transition) | RSS MiB |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |
+${table.join('\n')}
+
+${leftOut.length === 0 ? '' : `At ${big?.size ?? '?'} pods each run reported what the cap left out: ${leftOut.map((l) => `"${l}"`).join('; ')}.`}
+`;
 }
 
 /** Latency and engine time per intent, and GC pauses, in the steady phase: what the p99 is made of. */

@@ -68,10 +68,10 @@ const cases = Object.entries(CRASHES).flatMap(([crash, { ending, code }]) =>
 );
 
 describe('a crash loop sampled at each moment, at each level', () => {
-  test.each(cases)('$crash, $moment, at $level: $code', ({ ending, code, moment, intent, target }) => {
+  test.each(cases)('$crash, $moment, at $level: $code', async ({ ending, code, moment, intent, target }) => {
     const template = builtInTemplate(intent);
     if (template === undefined) throw new Error(intent);
-    const { verdict, envelope } = diagnose({
+    const { verdict, envelope } = await diagnose({
       intent, template, templateSource: 'BuiltIn', target, maxSteps: 3, timeoutMs: 15_000, minCompleteness: 0.8,
       snapshot: new MemorySnapshot(cluster(moment, ending)), now: () => NOW,
     });

@@ -51,7 +51,7 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
   return out;
 }
 
-function runCase(dir: string, seed?: number) {
+async function runCase(dir: string, seed?: number) {
   const documents = yaml.loadAll(fs.readFileSync(path.join(dir, 'cluster.yaml'), 'utf8')).filter((d) => d !== null) as (KubeObject | CaseSettings)[];
   const settings = documents.find((d): d is CaseSettings => d.kind === 'GoldenCase');
   const normalised = documents.filter((d): d is KubeObject => d.kind !== 'GoldenCase').map(normalise);
@@ -63,7 +63,7 @@ function runCase(dir: string, seed?: number) {
   if (template === undefined) throw new Error(`no built-in template for ${admission.spec.intent}`);
   const outside = authorize(request.metadata.namespace, admission, template, settings?.trustedNamespaces ?? []);
   if (outside !== undefined) return { rejected: outside.reason, message: outside.message };
-  const { verdict, envelope } = diagnose({
+  const { verdict, envelope } = await diagnose({
     intent: admission.spec.intent,
     template,
     templateSource: 'BuiltIn',
@@ -86,9 +86,9 @@ describe('golden cases', () => {
     expect(cases.length).toBeGreaterThan(0);
   });
 
-  test.each(cases)('%s', (name) => {
+  test.each(cases)('%s', async (name) => {
     const dir = path.join(casesDir, name);
-    const actual = runCase(dir);
+    const actual = await runCase(dir);
     const expectedFile = path.join(dir, 'expected.json');
     if (update) fs.writeFileSync(expectedFile, `${JSON.stringify(actual, null, 2)}\n`);
     // A case without expected output fails: expected files are written only on request, then reviewed.
@@ -98,14 +98,14 @@ describe('golden cases', () => {
 
   // Informer caches hand objects over in an order that moves with every update and differs between
   // replicas: the same cluster must give the same envelope, whatever the order.
-  test.each(cases)('%s: the same envelope whatever order the objects arrive in', (name) => {
+  test.each(cases)('%s: the same envelope whatever order the objects arrive in', async (name) => {
     const dir = path.join(casesDir, name);
-    const expected = JSON.stringify(runCase(dir));
-    for (const seed of [1, 2, 3]) expect(JSON.stringify(runCase(dir, seed))).toBe(expected);
+    const expected = JSON.stringify(await runCase(dir));
+    for (const seed of [1, 2, 3]) expect(JSON.stringify(await runCase(dir, seed))).toBe(expected);
   });
 
-  test.each(cases)('%s: the envelope is self-consistent', (name) => {
-    const actual = runCase(path.join(casesDir, name));
+  test.each(cases)('%s: the envelope is self-consistent', async (name) => {
+    const actual = await runCase(path.join(casesDir, name));
     if (actual.envelope !== undefined) expect(envelopeProblems(actual.verdict, actual.envelope)).toEqual([]);
     else expect(actual.message).not.toBe('');
   });

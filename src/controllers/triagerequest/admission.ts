@@ -1,6 +1,7 @@
 import { CLUSTER_SCOPED_KINDS } from '../../crds/intents';
 import { TriageRequestSpec } from '../../crds/triage-request';
-import { CLUSTER_SCOPED_SUBJECTS, type DiagnosisTarget } from '../../triage/engine';
+import type { DiagnosisTarget } from '../../triage/engine';
+import { isClusterScoped } from '../../triage/kinds';
 import type { CompiledTemplate } from '../../triage/templates';
 
 /** Why a request cannot run. Reasons are condition reasons and Event reasons alike. */
@@ -62,7 +63,8 @@ export function admit(namespace: string, rawSpec: unknown): Admission {
 function reachOf(template: Pick<CompiledTemplate, 'name' | 'scope' | 'targetKinds' | 'steps'>): string | undefined {
   if (template.scope === 'Cluster') return `template ${template.name} has scope Cluster`;
   const examined = new Set<string>([...template.targetKinds, ...template.steps.flatMap((step) => step.checks.map((check) => check.subject))]);
-  const clusterKind = [...CLUSTER_SCOPED_KINDS, ...CLUSTER_SCOPED_SUBJECTS].find((kind) => examined.has(kind));
+  // A Namespace target names the namespace swept, which the boundary checks on its own.
+  const clusterKind = [...examined].find((kind) => kind !== 'Namespace' && isClusterScoped(kind));
   return clusterKind === undefined ? undefined : `template ${template.name} examines ${clusterKind} objects, which are cluster-scoped`;
 }
 

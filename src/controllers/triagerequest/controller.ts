@@ -43,7 +43,7 @@ export class TriageRequestController {
     const isConflict = (error: unknown) => error instanceof ApiError && error.isConflict;
     this.queue = new WorkQueue(
       { name: CONTROLLER_NAME, metrics: options.metrics, concurrency: options.concurrency, ...failureLogging(options.logger, CONTROLLER_NAME, isConflict) },
-      (key) => options.reconciler.reconcile(key),
+      (key, signal) => options.reconciler.reconcile(key, signal),
     );
     this.templateQueue = new WorkQueue(
       { name: 'triagetemplate', metrics: options.metrics, concurrency: 1, ...failureLogging(options.logger, 'triagetemplate', isConflict) },

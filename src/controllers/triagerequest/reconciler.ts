@@ -10,7 +10,7 @@ import { mergePatch } from '../../kube/merge-patch';
 import { outcome, type ReconcileOutcome } from '../../kube/workqueue';
 import type { Logger } from '../../logger';
 import { intentLabel, type Metrics } from '../../metrics';
-import { diagnose, type Diagnosis } from '../../triage/engine';
+import { diagnose, DiagnosisAborted, type Diagnosis } from '../../triage/engine';
 import type { ClusterSnapshot } from '../../triage/snapshot';
 import { builtInTemplate, compileTemplate, TemplateError, type CompiledTemplate } from '../../triage/templates';
 import { setCondition } from '../conditions';
@@ -54,7 +54,7 @@ export class TriageRequestReconciler {
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
-  async reconcile(key: string): Promise<ReconcileOutcome> {
+  async reconcile(key: string, signal?: AbortSignal): Promise<ReconcileOutcome> {
     const slash = key.indexOf('/');
     const namespace = key.slice(0, slash);
     const name = key.slice(slash + 1);
@@ -82,7 +82,14 @@ export class TriageRequestReconciler {
 
     const started = this.deps.now();
     const snapshot = this.deps.snapshotFor === undefined ? this.deps.cache : await this.deps.snapshotFor(targetNamespaceOf(request.spec, namespace));
-    const result = this.evaluate(namespace, request, generation, snapshot, log);
+    let result: Outcome;
+    try {
+      result = await this.evaluate({ namespace, request, generation, snapshot, log, ...(signal === undefined ? {} : { signal }) });
+    } catch (error: unknown) {
+      // Leadership lost or shutting down: the next leader runs this request again; nothing is written.
+      if (error instanceof DiagnosisAborted) return outcome.done;
+      throw error;
+    }
     const intent = intentLabel(intentOf(request.spec));
     const verdict = result.status.verdict ?? 'Failed';
     if (continuous && result.watchKeys !== undefined) this.deps.watchIndex.set(key, result.watchKeys);
@@ -189,7 +196,8 @@ export class TriageRequestReconciler {
     }
   }
 
-  private evaluate(namespace: string, request: TriageRequestObject, generation: number, snapshot: ClusterSnapshot, log: Logger): Outcome {
+  private async evaluate(run: { namespace: string; request: TriageRequestObject; generation: number; snapshot: ClusterSnapshot; log: Logger; signal?: AbortSignal }): Promise<Outcome> {
+    const { namespace, request, generation, snapshot, log } = run;
     const now = this.deps.now();
     const conditions = request.status?.conditions ?? [];
     const admission = admit(namespace, request.spec);
@@ -241,7 +249,7 @@ export class TriageRequestReconciler {
 
     let diagnosis: Diagnosis;
     try {
-      diagnosis = diagnose({
+      diagnosis = await diagnose({
         intent: spec.intent,
         template: resolved.template,
         templateSource: resolved.source,
@@ -252,8 +260,10 @@ export class TriageRequestReconciler {
         snapshot,
         now: this.deps.now,
         ...(this.deps.trustedNamespaces.includes(namespace) ? {} : { fence: namespace }),
+        ...(run.signal === undefined ? {} : { signal: run.signal }),
       });
     } catch (error: unknown) {
+      if (error instanceof DiagnosisAborted) throw error;
       // An engine bug must end as a Failed status the admin can see, not a key retried forever in silence.
       log.error('Diagnosis failed', { intent: spec.intent, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
       const kind = error instanceof Error ? error.name : 'Error';

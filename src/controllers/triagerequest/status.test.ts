@@ -74,10 +74,10 @@ function statusOf(envelope: Envelope, target: string): TriageRequestStatus {
 }
 
 describe('the status budget holds for every fuzzed input', () => {
-  test.each(Array.from({ length: 12 }, (_, seed) => seed))('seed %i', (seed) => {
+  test.each(Array.from({ length: 12 }, (_, seed) => seed))('seed %i', async (seed) => {
     const random = generator(seed + 1);
     const template = largestTemplate(random, seed);
-    const { envelope } = diagnose({
+    const { envelope } = await diagnose({
       intent: template.name, template, templateSource: 'Custom',
       target: { kind: 'Namespace', name: 'shop', namespace: 'shop' },
       maxSteps: 10, timeoutMs: 120_000, minCompleteness: 0.8,

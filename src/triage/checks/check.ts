@@ -19,6 +19,8 @@ export interface Check {
   readonly codes: readonly (Code | CustomCode)[];
   /** Evidence keys it always gathers: when a bound skips the check, these are reported missing. */
   readonly evidence: readonly string[];
+  /** The kind it hops to (a Deployment's pods): a follower leads to subjects rather than examining its own. */
+  readonly follows?: string;
   run(ctx: CheckContext, subject: KubeObject, chain: readonly ObjectRef[], kind: string): void;
 }
 

@@ -80,6 +80,7 @@ function workloadPods(kind: string): Check {
     subject: kind,
     codes: ['WebhookFailing', 'QuotaExceeded', 'PodSecurityRejected', 'PodCreationFailed'],
     evidence: ['workload.pods'],
+    follows: 'Pod',
     run(ctx, subject, chain) {
       const ref = refOf(kind, subject);
       const viaReplicaSets = kind === 'Deployment';

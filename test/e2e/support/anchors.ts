@@ -1,21 +1,13 @@
 import type { Anchor, Envelope } from '../../../src/crds/envelope';
 import type { KubeClient } from '../../../src/kube/client';
+import { kindInfo } from '../../../src/triage/kinds';
 import { kube } from './kube';
 
-const PLURALS: Readonly<Record<string, string>> = {
-  Pod: 'pods', PersistentVolumeClaim: 'persistentvolumeclaims', PersistentVolume: 'persistentvolumes', Node: 'nodes',
-  Service: 'services', StorageClass: 'storageclasses', Ingress: 'ingresses', IngressClass: 'ingressclasses',
-  EndpointSlice: 'endpointslices', Event: 'events', Deployment: 'deployments', ReplicaSet: 'replicasets',
-  StatefulSet: 'statefulsets', DaemonSet: 'daemonsets', Job: 'jobs', Secret: 'secrets', ResourceQuota: 'resourcequotas', Namespace: 'namespaces',
-  Lease: 'leases', HorizontalPodAutoscaler: 'horizontalpodautoscalers', CronJob: 'cronjobs', PodDisruptionBudget: 'poddisruptionbudgets', NetworkPolicy: 'networkpolicies',
-  ValidatingWebhookConfiguration: 'validatingwebhookconfigurations', MutatingWebhookConfiguration: 'mutatingwebhookconfigurations',
-  GatewayClass: 'gatewayclasses', Gateway: 'gateways', HTTPRoute: 'httproutes',
-};
 
 function collectionPath(anchor: Anchor): string {
   const { apiVersion = 'v1', kind, namespace } = anchor.object;
   const prefix = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
-  const plural = PLURALS[kind];
+  const plural = kindInfo(kind)?.plural;
   if (plural === undefined) throw new Error(`anchor on unexpected kind ${kind}`);
   return `${prefix}${namespace === undefined ? '' : `/namespaces/${namespace}`}/${plural}`;
 }
