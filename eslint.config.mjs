@@ -24,8 +24,8 @@ export default tseslint.config(
     files: ['src/triage/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
-      'max-lines-per-function': ['warn', { max: 60, skipBlankLines: true, skipComments: true }],
-      complexity: ['warn', 25],
+      'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }],
+      complexity: ['error', 25],
     },
   },
   { files: ['**/*.mjs'], ...tseslint.configs.disableTypeChecked },

@@ -73,9 +73,9 @@ describe('a pod with one image that cannot be pulled and a crashing sidecar', ()
     { containers: [{ name: 'app', image: 'r/app:9' }, { name: 'proxy', image: 'nginx:1.27' }] },
   );
 
-  test('when both checks run, the missing image is the root cause and the crash a finding', () => {
+  test('when both checks run, the missing image is the root cause and the crash a finding', async () => {
     const template = compileTemplate('pod-both', { version: '1', targetKinds: ['Pod'], steps: [{ name: 'pod', checks: ['pod.image-pull', 'pod.crashloop'] }] });
-    const { verdict, envelope } = diagnose({
+    const { verdict, envelope } = await diagnose({
       intent: 'pod-both', template, templateSource: 'BuiltIn', target: { kind: 'Pod', namespace: 'shop', name: 'p' },
       maxSteps: 3, timeoutMs: 15000, minCompleteness: 0.8, snapshot: new MemorySnapshot([subject]), now: () => NOW,
     });
@@ -87,7 +87,7 @@ describe('a pod with one image that cannot be pulled and a crashing sidecar', ()
 });
 
 describe('reached through a Service (service-no-endpoints runs every pod check)', () => {
-  test("the Service's PodsNotReady is explained by the pod's own crash: chain Service → Pod", () => {
+  test("the Service's PodsNotReady is explained by the pod's own crash: chain Service → Pod", async () => {
     const crashing = pod('web-0', {
       phase: 'Running',
       conditions: notReady,
@@ -102,7 +102,7 @@ describe('reached through a Service (service-no-endpoints runs every pod check)'
     };
     const template = builtInTemplate('service-no-endpoints');
     if (template === undefined) throw new Error('no template');
-    const { verdict, envelope } = diagnose({
+    const { verdict, envelope } = await diagnose({
       intent: 'service-no-endpoints', template, templateSource: 'BuiltIn', target: { kind: 'Service', namespace: 'shop', name: 'web' },
       maxSteps: 3, timeoutMs: 15000, minCompleteness: 0.8, snapshot: new MemorySnapshot([service, slice, labelled] as KubeObject[]), now: () => NOW,
     });

@@ -63,23 +63,23 @@ function withReplicaFailure(rs: KubeObject | undefined, message: string): KubeOb
 describe('WebhookFailing on the refused workload', () => {
   const target = { kind: 'ReplicaSet', name: 'api-1', namespace: 'shop' } as const;
 
-  test('a webhook name held by an Ignore and a Fail configuration: the Fail one refused the pods', () => {
+  test('a webhook name held by an Ignore and a Fail configuration: the Fail one refused the pods', async () => {
     const objects = [
       ...refusedReplicaSet('api-1'),
       config('ValidatingWebhookConfiguration', 'a-audit', 'Ignore', toService),
       config('MutatingWebhookConfiguration', 'z-enforce', 'Fail', toService),
     ];
-    const { envelope } = run('scheduling-failures', target, objects);
+    const { envelope } = await run('scheduling-failures', target, objects);
     expect(envelope.rootCause?.code).toBe('WebhookFailing');
     expect(envelope.rootCause?.chain.map((r) => `${r.kind}/${r.name}`)).toEqual(['ReplicaSet/api-1', 'MutatingWebhookConfiguration/z-enforce', 'Service/policy-svc']);
   });
 
-  test('a url clientConfig: the chain ends at the configuration, the reason comes from the Event', () => {
+  test('a url clientConfig: the chain ends at the configuration, the reason comes from the Event', async () => {
     const objects = [
       ...refusedReplicaSet('api-1', 'shop', failed('dial tcp 203.0.113.7:443: connect: connection refused', 'policy.example.com')),
       config('ValidatingWebhookConfiguration', 'external', 'Fail', { url: 'https://policy.example.com/validate' }),
     ];
-    const { envelope } = run('crashloop', target, objects);
+    const { envelope } = await run('crashloop', target, objects);
     expect(envelope.rootCause).toMatchObject({ code: 'WebhookFailing', confidence: 0.85 });
     expect(envelope.rootCause?.message).toContain('the connection was refused');
     expect(envelope.rootCause?.chain.at(-1)).toMatchObject({ kind: 'ValidatingWebhookConfiguration', name: 'external' });
@@ -89,13 +89,13 @@ describe('WebhookFailing on the refused workload', () => {
     ['the Service exists with a ready endpoint now', 'Fail', 'has ready endpoints now, so the next retry should pass'],
     ['the webhook fails open now', 'Ignore', 'its failurePolicy is Ignore now'],
     ['no configuration holds the webhook now', undefined, 'no configuration holds it now'],
-  ])('what the Event names is fixed (%s): likely stale, Inconclusive until the controller has retried', (_, failurePolicy, says) => {
+  ])('what the Event names is fixed (%s): likely stale, Inconclusive until the controller has retried', async (_, failurePolicy, says) => {
     const objects = [
       ...refusedReplicaSet('api-1'),
       ...(failurePolicy === undefined ? [] : [config('ValidatingWebhookConfiguration', 'pod-policy', failurePolicy, toService)]),
       ...(failurePolicy === 'Fail' ? [policyService, readySlice] : []),
     ];
-    const { verdict, envelope, recheckAfterMs } = run('crashloop', target, objects);
+    const { verdict, envelope, recheckAfterMs } = await run('crashloop', target, objects);
     expect(verdict).toBe('Inconclusive');
     expect(envelope.rootCause).toBeUndefined();
     const finding = envelope.findings.find((f) => f.code === 'WebhookFailing');
@@ -105,24 +105,24 @@ describe('WebhookFailing on the refused workload', () => {
     expect(recheckAfterMs).toBe(60_000);
   });
 
-  test('the Service has ready endpoints but the call fails for another reason (TLS): still the cause', () => {
+  test('the Service has ready endpoints but the call fails for another reason (TLS): still the cause', async () => {
     const objects = [
       ...refusedReplicaSet('api-1', 'shop', failed('tls: failed to verify certificate: x509: certificate signed by unknown authority')),
       config('ValidatingWebhookConfiguration', 'pod-policy', 'Fail', toService), policyService, readySlice,
     ];
-    const { verdict, envelope } = run('crashloop', target, objects);
+    const { verdict, envelope } = await run('crashloop', target, objects);
     expect(verdict).toBe('RootCauseFound');
     expect(envelope.rootCause).toMatchObject({ code: 'WebhookFailing', confidence: 0.85 });
   });
 
-  test.each(['crashloop', 'image-pull', 'scheduling-failures'])('%s on the Deployment: its ReplicaSet has no pod to follow, the refused create is the cause', (intent) => {
+  test.each(['crashloop', 'image-pull', 'scheduling-failures'])('%s on the Deployment: its ReplicaSet has no pod to follow, the refused create is the cause', async (intent) => {
     const [rs, event] = refusedReplicaSet('api-1');
     const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api', namespace: 'shop', uid: 'uid-deploy-api', resourceVersion: '1' }, spec: { replicas: 2 } } as KubeObject;
     const owned = { ...rs, metadata: { ...rs?.metadata, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', uid: 'uid-deploy-api', controller: true }] } } as KubeObject;
     const objects = [deployment, owned, ...(event === undefined ? [] : [event]), config('ValidatingWebhookConfiguration', 'pod-policy', 'Fail', toService)];
     const template = builtInTemplate(intent);
     if (template === undefined) throw new Error(`no template ${intent}`);
-    const { verdict, envelope } = diagnose({
+    const { verdict, envelope } = await diagnose({
       intent, template, templateSource: 'BuiltIn', target: { kind: 'Deployment', name: 'api', namespace: 'shop' }, maxSteps: 3, timeoutMs: 15_000, minCompleteness: 0.8,
       snapshot: new MemorySnapshot(objects), now: () => NOW,
     });
@@ -131,9 +131,9 @@ describe('WebhookFailing on the refused workload', () => {
     expect(envelope.rootCause?.chain.map((r) => r.kind)).toEqual(['Deployment', 'ReplicaSet', 'ValidatingWebhookConfiguration', 'Service']);
   });
 
-  test('from an untrusted namespace: the Event alone, the configuration Forbidden, nothing of namespace policy read', () => {
+  test('from an untrusted namespace: the Event alone, the configuration Forbidden, nothing of namespace policy read', async () => {
     const objects = [...refusedReplicaSet('api-1'), config('ValidatingWebhookConfiguration', 'pod-policy', 'Fail', toService), policyService, readySlice];
-    const { verdict, envelope, watchKeys } = run('crashloop', target, objects, 'shop');
+    const { verdict, envelope, watchKeys } = await run('crashloop', target, objects, 'shop');
     expect(verdict).toBe('RootCauseFound');
     expect(envelope.rootCause).toMatchObject({ code: 'WebhookFailing', confidence: 0.7 });
     expect(envelope.rootCause?.chain.map((r) => r.kind)).toEqual(['ReplicaSet']);
@@ -147,7 +147,7 @@ describe('WebhookFailing on the refused workload', () => {
     expect(watchKeys.filter((k) => k.includes('policy') || k.includes('uid-svc') || k.includes('uid-slice') || k.includes('uid-pod-policy'))).toEqual([]);
   });
 
-  test('a pod elsewhere naming the ReplicaSet as its owner is not followed (owner references are namespace-local)', () => {
+  test('a pod elsewhere naming the ReplicaSet as its owner is not followed (owner references are namespace-local)', async () => {
     const [rs] = refusedReplicaSet('api-1', 'shop', undefined, 2);
     const intruder = {
       apiVersion: 'v1', kind: 'Pod',
@@ -156,14 +156,14 @@ describe('WebhookFailing on the refused workload', () => {
       status: { phase: 'Pending', conditions: [{ type: 'Ready', status: 'False' }], containerStatuses: [{ name: 'app', ready: false, restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "x"' } } }] },
     } as KubeObject;
     for (const fence of [undefined, 'shop']) {
-      const { envelope } = run('image-pull', target, [rs as KubeObject, intruder], fence);
+      const { envelope } = await run('image-pull', target, [rs as KubeObject, intruder], fence);
       expect([envelope.rootCause?.chain ?? [], ...envelope.findings.map((f) => [f.object])].flat().filter((r) => r.namespace === 'evil')).toEqual([]);
     }
   });
 
-  test('a FailedCreate for another reason is not WebhookFailing', () => {
+  test('a FailedCreate for another reason is not WebhookFailing', async () => {
     const objects = refusedReplicaSet('api-1', 'shop', 'Error creating: pods "api-1-x" is forbidden: exceeded quota: compute, requested: pods=1, used: pods=3, limited: pods=3');
-    expect(run('crashloop', target, objects).envelope.findings.map((f) => f.code)).not.toContain('WebhookFailing');
+    expect((await run('crashloop', target, objects)).envelope.findings.map((f) => f.code)).not.toContain('WebhookFailing');
   });
 });
 
@@ -172,8 +172,8 @@ describe('admission-webhooks: what a webhook blocks', () => {
   const blocked = ['api', 'batch', 'cart', 'db', 'edge', 'feed', 'gate'].flatMap((name, i) => refusedReplicaSet(`${name}-1`, `team-${i % 3}`));
   const objects = [config('ValidatingWebhookConfiguration', 'pod-policy', 'Fail', toService), ...blocked, ...refusedReplicaSet('full-1', 'team-0', undefined, 2)];
 
-  test('bounded: five named in a stable order, the rest counted; a creator with all its pods is not listed', () => {
-    const { envelope } = run('admission-webhooks', target, objects);
+  test('bounded: five named in a stable order, the rest counted; a creator with all its pods is not listed', async () => {
+    const { envelope } = await run('admission-webhooks', target, objects);
     expect(envelope.rootCause?.code).toBe('WebhookServiceNotFound');
     expect(envelope.rootCause?.message).toContain(
       'it blocks pod creation for 7 workloads: ReplicaSet team-0/api-1, ReplicaSet team-0/db-1, ReplicaSet team-0/gate-1, ReplicaSet team-1/batch-1, ReplicaSet team-1/edge-1 and 2 more',
@@ -181,24 +181,24 @@ describe('admission-webhooks: what a webhook blocks', () => {
     expect(envelope.rootCause?.chain.map((r) => `${r.kind}/${r.name}`)).toEqual(['ReplicaSet/api-1', 'ValidatingWebhookConfiguration/pod-policy', 'Service/policy-svc']);
   });
 
-  test('a new FailedCreate naming the webhook wakes a Continuous request that read what it blocks', () => {
+  test('a new FailedCreate naming the webhook wakes a Continuous request that read what it blocks', async () => {
     const [, event] = refusedReplicaSet('new-1');
     if (event === undefined) throw new Error('no event');
-    const read = run('admission-webhooks', target, objects).watchKeys;
+    const read = (await run('admission-webhooks', target, objects)).watchKeys;
     expect(read).toContain(indexKey('Event', 'failedWebhook', WEBHOOK));
     expect(changedKeys('Event', event)).toContain(indexKey('Event', 'failedWebhook', WEBHOOK));
   });
 
-  test('at most the newest 50 FailedCreate Events are examined per webhook', () => {
+  test('at most the newest 50 FailedCreate Events are examined per webhook', async () => {
     const many = Array.from({ length: 60 }, (_, i) => refusedReplicaSet(`w${String(i).padStart(2, '0')}-1`, 'team-9')).flat();
-    const { envelope } = run('admission-webhooks', target, [config('ValidatingWebhookConfiguration', 'pod-policy', 'Fail', toService), ...many]);
+    const { envelope } = await run('admission-webhooks', target, [config('ValidatingWebhookConfiguration', 'pod-policy', 'Fail', toService), ...many]);
     expect(envelope.rootCause?.message).toContain('it blocks pod creation for 50 workloads: ');
     expect(envelope.rootCause?.message).toContain(' and 45 more');
   });
 
-  test('the same whatever order the objects arrive in', () => {
-    const forward = run('admission-webhooks', target, objects).envelope;
-    const backward = run('admission-webhooks', target, [...objects].reverse()).envelope;
+  test('the same whatever order the objects arrive in', async () => {
+    const forward = (await run('admission-webhooks', target, objects)).envelope;
+    const backward = (await run('admission-webhooks', target, [...objects].reverse())).envelope;
     expect(backward).toEqual({ ...forward, timing: backward.timing });
   });
 });
@@ -225,18 +225,18 @@ describe('admission-webhooks: a backend that looks sound, and FailedCreate Event
   const tls = failed('tls: failed to verify certificate: x509: certificate signed by unknown authority');
   const sound = [config('ValidatingWebhookConfiguration', 'pod-policy', 'Fail', toService), policyService, readySlice];
 
-  test('a tenant’s Event about their own ReplicaSet alone: a Warning, not a cluster-wide Critical', () => {
-    const { envelope } = run('admission-webhooks', target, [...sound, ...refusedReplicaSet('mine-1', 'tenant', tls)]);
+  test('a tenant’s Event about their own ReplicaSet alone: a Warning, not a cluster-wide Critical', async () => {
+    const { envelope } = await run('admission-webhooks', target, [...sound, ...refusedReplicaSet('mine-1', 'tenant', tls)]);
     const finding = [envelope.rootCause, ...envelope.findings].find((f) => f?.code === 'WebhookFailing');
     expect(envelope.rootCause).toMatchObject({ code: 'WebhookFailing', confidence: 0.5 });
     expect(envelope.findings.map((f) => f.severity)).not.toContain('Critical');
     expect(finding?.message).toContain('per FailedCreate Events only');
   });
 
-  test('the ReplicaSet controller says so in the ReplicaSet’s status too: Critical, the condition cited', () => {
+  test('the ReplicaSet controller says so in the ReplicaSet’s status too: Critical, the condition cited', async () => {
     const [rs, event] = refusedReplicaSet('api-1', 'shop', tls);
     const objects = [...sound, withReplicaFailure(rs, tls.replace('Error creating: ', '')), event as KubeObject, ...refusedReplicaSet('mine-1', 'tenant', tls)];
-    const { verdict, envelope } = run('admission-webhooks', target, objects);
+    const { verdict, envelope } = await run('admission-webhooks', target, objects);
     expect(verdict).toBe('RootCauseFound');
     expect(envelope.rootCause).toMatchObject({ code: 'WebhookFailing', confidence: 0.85 });
     expect(envelope.rootCause?.chain.map((r) => `${r.kind}/${r.namespace ?? ''}/${r.name}`)).toEqual(['ReplicaSet/shop/api-1', 'ValidatingWebhookConfiguration//pod-policy', 'Service/policy/policy-svc']);
@@ -246,16 +246,16 @@ describe('admission-webhooks: a backend that looks sound, and FailedCreate Event
     expect(envelope.rootCause?.message).toMatch(/blocks pod creation for ReplicaSet shop\/api-1: .*; FailedCreate Events alone also name ReplicaSet tenant\/mine-1$/);
   });
 
-  test('a ReplicaFailure naming another webhook does not corroborate', () => {
+  test('a ReplicaFailure naming another webhook does not corroborate', async () => {
     const [rs, event] = refusedReplicaSet('api-1', 'shop', tls);
     const other = 'Internal error occurred: failed calling webhook "other.example.com": failed to call webhook: Post "https://o.policy.svc:443/": context deadline exceeded';
-    const { envelope } = run('admission-webhooks', target, [...sound, withReplicaFailure(rs, other), event as KubeObject]);
+    const { envelope } = await run('admission-webhooks', target, [...sound, withReplicaFailure(rs, other), event as KubeObject]);
     expect(envelope.rootCause).toMatchObject({ code: 'WebhookFailing', confidence: 0.5 });
   });
 
-  test('what the Events blame is fixed (the Service has ready endpoints now): Info, Inconclusive until the retries', () => {
+  test('what the Events blame is fixed (the Service has ready endpoints now): Info, Inconclusive until the retries', async () => {
     const [rs, event] = refusedReplicaSet('api-1', 'shop');
-    const { verdict, envelope, recheckAfterMs } = run('admission-webhooks', target, [...sound, withReplicaFailure(rs, failed('service "policy-svc" not found')), event as KubeObject]);
+    const { verdict, envelope, recheckAfterMs } = await run('admission-webhooks', target, [...sound, withReplicaFailure(rs, failed('service "policy-svc" not found')), event as KubeObject]);
     expect(verdict).toBe('Inconclusive');
     expect(envelope.findings.find((f) => f.code === 'WebhookFailing')).toMatchObject({ severity: 'Info' });
     expect(recheckAfterMs).toBe(60_000);
