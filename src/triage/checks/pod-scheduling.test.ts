@@ -1,7 +1,5 @@
-import { MemorySnapshot } from '../../../test/golden/memory-snapshot';
-import type { ObjectRef } from '../../crds/envelope';
+import { codesIn as codes, only, runCheck, type CheckOutcome } from '../../../test/support/check-harness';
 import { CATALOGUE } from '../catalogue';
-import { Investigation, type Candidate } from '../investigation';
 import type { KubeObject } from '../snapshot';
 import { podScheduling } from './pod-scheduling';
 
@@ -45,31 +43,8 @@ function claim(name: string, phase: string, metadata: Record<string, unknown> = 
 
 const withClaim = (claimName: string) => ({ volumes: [{ name: 'data', persistentVolumeClaim: { claimName } }] });
 
-interface Outcome {
-  readonly findings: Candidate[];
-  /** Names of the objects the check continued the chain at. */
-  readonly followed: string[];
-}
-
 /** Runs pod.scheduling on the first object (a pod); kinds in `forbidden` cannot be read. */
-function run(objects: readonly KubeObject[], forbidden: readonly string[] = []): Outcome {
-  const inv = new Investigation(new MemorySnapshot(objects, new Set(forbidden)), NOW);
-  const subject = objects[0];
-  if (subject === undefined) throw new Error('no subject');
-  const followed: string[] = [];
-  podScheduling.run({ inv, follow: (_kind, object) => followed.push(object.metadata?.name ?? '') }, subject, [] as readonly ObjectRef[], 'Pod');
-  for (const finding of inv.candidates) expect(podScheduling.codes).toContain(finding.code);
-  return { findings: inv.candidates, followed };
-}
-
-const codes = (outcome: Outcome): string[] => outcome.findings.map((f) => f.code);
-
-function only(outcome: Outcome): Candidate {
-  expect(outcome.findings).toHaveLength(1);
-  const [finding] = outcome.findings;
-  if (finding === undefined) throw new Error('no finding');
-  return finding;
-}
+const run = (objects: readonly KubeObject[], forbidden: readonly string[] = []): CheckOutcome => runCheck(podScheduling, 'Pod', objects, NOW, forbidden);
 
 describe('pod.scheduling', () => {
   test('codes: every rule code, and only catalogued ones', () => {

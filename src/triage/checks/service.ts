@@ -93,14 +93,19 @@ const undeclaredTargetPortRule = defineRule<ServiceRun>({
       message: `Service ${ns}/${ref.name} sends traffic to targetPort ${missing.map((p) => String(p.targetPort ?? p.port)).join(', ')}, which none of its ${pods.length} pod(s) declares (they declare ${podPorts}): connections most likely reach a closed port`,
       anchors: [inv.anchorField('Service', service, 'spec.ports'), ...(pods[0] === undefined ? [] : [inv.anchorField('Pod', pods[0], 'spec.containers')])],
       chain: [...s.chain, ref],
-      nextActions: [
-        { description: 'Compare the Service targetPort with the container ports', command: `kubectl get svc ${ref.name} -n ${ns} -o jsonpath='{.spec.ports}'`, safety: 'ReadOnly' },
-        { description: 'List the pods and their declared ports', command: `kubectl get pods -n ${ns} -o custom-columns=NAME:.metadata.name,PORTS:.spec.containers[*].ports`, safety: 'ReadOnly' },
-      ],
+      nextActions: portActions(ref, ns),
     });
     return true;
   },
 });
+
+/** What a reader does about a targetPort no pod serves: compare the two lists of ports. */
+function portActions(ref: ObjectRef, ns: string): NextAction[] {
+  return [
+    { description: 'Compare the Service targetPort with the container ports', command: `kubectl get svc ${ref.name} -n ${ns} -o jsonpath='{.spec.ports}'`, safety: 'ReadOnly' },
+    { description: 'List the pods and their declared ports', command: `kubectl get pods -n ${ns} -o custom-columns=NAME:.metadata.name,PORTS:.spec.containers[*].ports`, safety: 'ReadOnly' },
+  ];
+}
 
 interface NetworkPolicy extends KubeObject {
   readonly spec?: { readonly podSelector?: LabelSelectorSpec; readonly policyTypes?: readonly string[]; readonly ingress?: readonly unknown[] };
@@ -158,10 +163,7 @@ const portlessSliceRule = defineRule<ServiceRun>({
       message: `Service ${ns}/${ref.name} selects ready pods, but targetPort ${targets.join(', ')} matches no port they declare, so its EndpointSlice has no ports`,
       anchors: [inv.anchorField('Service', service, 'spec.ports'), inv.anchorField('EndpointSlice', portless, 'ports')],
       chain: [...s.chain, ref],
-      nextActions: [
-        { description: 'Compare the Service targetPort with the container ports', command: `kubectl get svc ${ref.name} -n ${ns} -o jsonpath='{.spec.ports}'`, safety: 'ReadOnly' },
-        { description: 'List the pods and their declared ports', command: `kubectl get pods -n ${ns} -o custom-columns=NAME:.metadata.name,PORTS:.spec.containers[*].ports`, safety: 'ReadOnly' },
-      ],
+      nextActions: portActions(ref, ns),
     });
     return true;
   },
