@@ -4,6 +4,7 @@ import yaml from 'js-yaml';
 import { admit, authorize } from '../../src/controllers/triagerequest/admission';
 import { diagnose } from '../../src/triage/engine';
 import type { KubeObject } from '../../src/triage/snapshot';
+import { CHECKS } from '../../src/triage/checks/registry';
 import { builtInTemplate } from '../../src/triage/templates';
 import { envelopeProblems } from '../support/envelope-invariants';
 import { MemorySnapshot } from './memory-snapshot';
@@ -109,4 +110,29 @@ describe('golden cases', () => {
     if (actual.envelope !== undefined) expect(envelopeProblems(actual.verdict, actual.envelope)).toEqual([]);
     else expect(actual.message).not.toBe('');
   });
+});
+
+// A check's codes are its rules' codes (codesOf): a rule reporting a code its check does not declare
+// would be missing from what the registry and docs/codes.md say the check can find.
+test('over every case, each check reports only codes it declares', async () => {
+  const undeclared = new Set<string>();
+  const spies = [...CHECKS.values()].map((check) => {
+    const original = check.run.bind(check);
+    return jest.spyOn(check, 'run').mockImplementation((ctx, subject, chain, kind) => {
+      const before = ctx.inv.candidates.length;
+      original(ctx, subject, chain, kind);
+      for (const candidate of ctx.inv.candidates.slice(before)) if (!check.codes.includes(candidate.code)) undeclared.add(`${check.name}: ${candidate.code}`);
+    });
+  });
+  const runAll = async () => {
+    try {
+      for (const name of cases) await runCase(path.join(casesDir, name));
+      return spies.reduce((sum, spy) => sum + spy.mock.calls.length, 0);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+  };
+  const calls = await runAll();
+  expect([...undeclared].sort()).toEqual([]);
+  expect(calls).toBeGreaterThan(cases.length);
 });
