@@ -107,25 +107,42 @@ export type RequestSource = () => Iterable<TriageRequestObject>;
 export class Metrics {
   readonly registry = new Registry();
 
+  // controller-runtime's metrics, with its labels and meanings: one result per reconcile (success,
+  // requeue, requeue_after, error), errors counted once, time observed on every path. What a triage
+  // found is in triage_runs_total and the request gauges, not here.
   readonly reconcileTotal = new Counter({
     name: 'controller_runtime_reconcile_total',
-    help: 'Reconciles per controller, result, intent and verdict.',
-    labelNames: ['controller', 'result', 'intent', 'verdict'] as const,
+    help: 'Reconciles per controller and result (success, requeue, requeue_after, error).',
+    labelNames: ['controller', 'result'] as const,
     registers: [this.registry],
   });
 
   readonly reconcileErrors = new Counter({
     name: 'controller_runtime_reconcile_errors_total',
-    help: 'Reconciles that returned an error.',
-    labelNames: ['controller', 'intent'] as const,
+    help: 'Reconciles that ended in an error (not a designed requeue such as a write conflict).',
+    labelNames: ['controller'] as const,
     registers: [this.registry],
   });
 
   readonly reconcileTime = new Histogram({
     name: 'controller_runtime_reconcile_time_seconds',
-    help: 'Time per reconcile.',
-    labelNames: ['controller', 'intent', 'verdict'] as const,
+    help: 'Time per reconcile, whatever its result.',
+    labelNames: ['controller'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly activeWorkers = new Gauge({
+    name: 'controller_runtime_active_workers',
+    help: 'Reconciles running now.',
+    labelNames: ['controller'] as const,
+    registers: [this.registry],
+  });
+
+  readonly maxConcurrentReconciles = new Gauge({
+    name: 'controller_runtime_max_concurrent_reconciles',
+    help: 'Workers of the controller.',
+    labelNames: ['controller'] as const,
     registers: [this.registry],
   });
 
@@ -140,8 +157,8 @@ export class Metrics {
   /** Diagnoses actually run (a Continuous request re-runs only when something it read changed). */
   readonly triageRuns = new Counter({
     name: 'triage_runs_total',
-    help: 'Diagnoses run, by intent and mode.',
-    labelNames: ['intent', 'mode'] as const,
+    help: 'Diagnoses run, by intent, mode and verdict.',
+    labelNames: ['intent', 'mode', 'verdict'] as const,
     registers: [this.registry],
   });
 

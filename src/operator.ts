@@ -85,7 +85,7 @@ export class Operator {
       cache: this.cache,
       watchIndex,
       reconciler,
-      templates: new TriageTemplateReconciler({ cache: this.cache, client: this.client, logger, now: () => new Date() }),
+      templates: new TriageTemplateReconciler({ cache: this.cache, client: this.client, now: () => new Date() }),
       metrics: this.metrics,
       logger,
       concurrency: config.concurrency,

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { catalogueMarkdown } from '../triage/catalogue';
+import { evidenceMarkdown } from '../triage/evidence';
 import { apiMarkdown } from './api-doc';
 import { BUILT_IN_INTENTS } from './intents';
 import { chartRbacRules, managerClusterRole, namespacedReadRoles, triageRequestCrd, triageTemplateCrd } from './manifests';
@@ -31,7 +32,8 @@ function generatedFiles(root: string): Map<string, string> {
     [path.join(chart, 'files/rbac-rules.yaml'), header + dumpYaml(chartRbacRules())],
     [path.join(root, 'config/rbac/role.yaml'), header + dumpYaml(managerClusterRole())],
     [path.join(root, 'config/rbac/namespaced_read_roles.yaml'), header + namespacedReadRoles().map(dumpYaml).join('---\n')],
-    [path.join(root, 'docs/codes.md'), catalogueMarkdown(Object.keys(BUILT_IN_INTENTS))],
+    // The keys a reader meets beside the codes, in the envelope's evidence and a template's requiredEvidence.
+    [path.join(root, 'docs/codes.md'), `${catalogueMarkdown(Object.keys(BUILT_IN_INTENTS))}\n${evidenceMarkdown()}`],
     [path.join(root, 'docs/api.md'), apiMarkdown([triageRequestCrd(), triageTemplateCrd()])],
   ]);
 }

@@ -3,6 +3,7 @@ import type { Envelope, Finding, NextAction, ObjectRef, Severity, Step } from '.
 import type { TargetKind } from '../crds/intents';
 import type { LabelSelector } from '../crds/triage-request';
 import type { Code } from './catalogue';
+import type { EvidenceKey } from './evidence';
 import type { CheckContext } from './checks/check';
 import { podSettled } from './checks/workload';
 import { Investigation, refOf, type Candidate } from './investigation';
@@ -293,7 +294,7 @@ export class DiagnosisAborted extends Error {
 /** What the walk along the template's steps did: the envelope's steps, bounds and missing evidence. */
 interface Walk {
   readonly steps: Step[];
-  readonly missing: Set<string>;
+  readonly missing: Set<EvidenceKey>;
   stepsUsed: number;
   truncated: boolean;
   /** Subjects per kind the breadth cap left out. */
@@ -441,7 +442,7 @@ interface Judgement {
   readonly problem: Candidate | undefined;
   readonly findings: Finding[];
   readonly completeness: number;
-  readonly missing: readonly string[];
+  readonly missing: readonly EvidenceKey[];
   readonly undecided: string | undefined;
   readonly actions: NextAction[];
   readonly watchKeys: readonly string[];
@@ -449,7 +450,7 @@ interface Judgement {
 }
 
 /** Evidence that was needed and neither read nor known to be unreadable; completeness is the share known. */
-function measureCompleteness(template: CompiledTemplate, inv: Investigation, walk: Walk): { completeness: number; missing: string[] } {
+function measureCompleteness(template: CompiledTemplate, inv: Investigation, walk: Walk): { completeness: number; missing: EvidenceKey[] } {
   const evidence = inv.evidence();
   const missing = new Set(walk.missing);
   for (const key of template.requiredEvidence) if (!evidence.present.includes(key)) missing.add(key);

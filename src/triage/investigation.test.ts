@@ -36,14 +36,14 @@ describe('the namespace boundary (fence)', () => {
 
   test("another namespace's objects and webhook configurations are Forbidden evidence, never absent", () => {
     const inv = new Investigation(new MemorySnapshot(objects), NOW, 'shop');
-    expect(inv.get('Pod', 'other.pod', 'db', 'other')).toEqual({ state: 'Unavailable', reason: 'Forbidden' });
-    expect(inv.get('Pod', 'other.missing', 'nothing', 'other')).toEqual({ state: 'Unavailable', reason: 'Forbidden' });
+    expect(inv.get('Pod', 'pod.owner', 'db', 'other')).toEqual({ state: 'Unavailable', reason: 'Forbidden' });
+    expect(inv.get('Pod', 'pod.claims', 'nothing', 'other')).toEqual({ state: 'Unavailable', reason: 'Forbidden' });
     expect(inv.get('ValidatingWebhookConfiguration', 'webhook', 'policy')).toEqual({ state: 'Unavailable', reason: 'Forbidden' });
-    expect(inv.list('Pod', 'other.pods', 'other')).toBeUndefined();
+    expect(inv.list('Pod', 'pods', 'other')).toBeUndefined();
     expect(inv.evidence().unavailable).toEqual([
-      { key: 'other.missing', reason: 'Forbidden' },
-      { key: 'other.pod', reason: 'Forbidden' },
-      { key: 'other.pods', reason: 'Forbidden' },
+      { key: 'pod.claims', reason: 'Forbidden' },
+      { key: 'pod.owner', reason: 'Forbidden' },
+      { key: 'pods', reason: 'Forbidden' },
       { key: 'webhook', reason: 'Forbidden' },
     ]);
   });
@@ -56,7 +56,7 @@ describe('the namespace boundary (fence)', () => {
 
   test('a trusted request (no fence) reads across namespaces', () => {
     const inv = new Investigation(new MemorySnapshot(objects), NOW);
-    expect(inv.get('Pod', 'other.pod', 'db', 'other').state).toBe('Found');
+    expect(inv.get('Pod', 'pod.owner', 'db', 'other').state).toBe('Found');
     expect(inv.get('ValidatingWebhookConfiguration', 'webhook', 'policy').state).toBe('Found');
   });
 });

@@ -2,6 +2,7 @@ import type { Anchor, NextAction, ObjectRef, Severity, UnavailableReason } from 
 import type { Code, CustomCode } from './catalogue';
 import { compareStrings, type EventRecord } from './objects';
 import { fieldText, resolveField } from './field-path';
+import type { EvidenceKey } from './evidence';
 import { apiVersionOf, isClusterScoped } from './kinds';
 import { excerpt } from './redact';
 import { INDEX, type ClusterSnapshot, type KubeObject } from './snapshot';
@@ -126,8 +127,8 @@ function normaliseEvent(raw: RawEvent): EventRecord {
  */
 export class Investigation {
   readonly candidates: Candidate[] = [];
-  private readonly present = new Set<string>();
-  private readonly unavailable = new Map<string, UnavailableReason>();
+  private readonly present = new Set<EvidenceKey>();
+  private readonly unavailable = new Map<EvidenceKey, UnavailableReason>();
   private readonly anchors = new Map<string, Anchor>();
   private readonly anchorIds = new Map<string, string>();
   private readonly inputs = new Map<string, string>();
@@ -155,7 +156,7 @@ export class Investigation {
 
   // --- reading -------------------------------------------------------------------------------
 
-  private availability(kind: string, evidenceKey: string): UnavailableReason | undefined {
+  private availability(kind: string, evidenceKey: EvidenceKey): UnavailableReason | undefined {
     const state = this.snapshot.availability(kind);
     if (state === 'Synced') return undefined;
     const reason: UnavailableReason = state === 'Forbidden' || state === 'NotInstalled' ? state : 'NotSynced';
@@ -163,7 +164,7 @@ export class Investigation {
     return reason;
   }
 
-  private gathered(evidenceKey: string): void {
+  private gathered(evidenceKey: EvidenceKey): void {
     this.present.add(evidenceKey);
     this.unavailable.delete(evidenceKey);
   }
@@ -193,7 +194,7 @@ export class Investigation {
     return !this.fenced(kind, namespace);
   }
 
-  get<T extends KubeObject>(kind: string, evidenceKey: string, name: string, namespace?: string): Lookup<T> {
+  get<T extends KubeObject>(kind: string, evidenceKey: EvidenceKey, name: string, namespace?: string): Lookup<T> {
     // Looked up by name, found or not: creating the missing object must wake a Continuous request.
     this.looked.add(nameKey(kind, isClusterScoped(kind) ? '' : (namespace ?? ''), name));
     if (this.fenced(kind, namespace)) {
@@ -211,7 +212,7 @@ export class Investigation {
   }
 
   /** Lists a kind; undefined when the list could not be read. */
-  list<T extends KubeObject>(kind: string, evidenceKey: string, namespace?: string): readonly T[] | undefined {
+  list<T extends KubeObject>(kind: string, evidenceKey: EvidenceKey, namespace?: string): readonly T[] | undefined {
     this.looked.add(listKey(kind, namespace ?? ''));
     if (this.fenced(kind, namespace)) {
       if (!this.present.has(evidenceKey)) this.unavailable.set(evidenceKey, 'Forbidden');
@@ -224,7 +225,7 @@ export class Investigation {
     return objects;
   }
 
-  byIndex<T extends KubeObject>(kind: string, evidenceKey: string, index: string, value: string): readonly T[] | undefined {
+  byIndex<T extends KubeObject>(kind: string, evidenceKey: EvidenceKey, index: string, value: string): readonly T[] | undefined {
     this.looked.add(indexKey(kind, index, value));
     if (this.availability(kind, evidenceKey) !== undefined) return undefined;
     this.gathered(evidenceKey);
@@ -234,7 +235,7 @@ export class Investigation {
   }
 
   /** Events about an object, from both Event APIs, matched by namespace, kind and uid (never by name), newest first. */
-  events(kind: string, object: KubeObject, evidenceKey: string): readonly EventRecord[] {
+  events(kind: string, object: KubeObject, evidenceKey: EvidenceKey): readonly EventRecord[] {
     const uid = object.metadata?.uid;
     if (uid === undefined) return [];
     this.looked.add(subjectKey(uid));
@@ -253,14 +254,14 @@ export class Investigation {
    * in every namespace, newest first. Who they are about is the writer's claim: callers look the
    * subject up by uid in the Event's own namespace before trusting it.
    */
-  indexedEvents(index: string, value: string, evidenceKey: string): readonly EventRecord[] {
+  indexedEvents(index: string, value: string, evidenceKey: EvidenceKey): readonly EventRecord[] {
     for (const cache of ['Event', 'Event.events.k8s.io']) this.looked.add(indexKey(cache, index, value));
     // Behind the boundary only the request's own namespace's Events count.
     return this.readEvents(index, value, evidenceKey, (raw) => this.fence === undefined || raw.metadata?.namespace === this.fence);
   }
 
   /** Both Event caches' entries under one index value that `keep` accepts, deduplicated by uid, newest first. */
-  private readEvents(index: string, value: string, evidenceKey: string, keep: (raw: KubeObject) => boolean): readonly EventRecord[] {
+  private readEvents(index: string, value: string, evidenceKey: EvidenceKey, keep: (raw: KubeObject) => boolean): readonly EventRecord[] {
     const byUid = new Map<string, EventRecord>();
     let readable = false;
     for (const cache of ['Event', 'Event.events.k8s.io']) {
@@ -285,7 +286,7 @@ export class Investigation {
   }
 
   /** Marks an evidence key gathered when it needs no read of its own (derived from objects in hand). */
-  note(evidenceKey: string): void {
+  note(evidenceKey: EvidenceKey): void {
     this.gathered(evidenceKey);
   }
 
@@ -341,7 +342,7 @@ export class Investigation {
     return this.anchors.get(id);
   }
 
-  evidence(): { present: string[]; unavailable: { key: string; reason: UnavailableReason }[] } {
+  evidence(): { present: EvidenceKey[]; unavailable: { key: EvidenceKey; reason: UnavailableReason }[] } {
     return {
       present: [...this.present].sort(),
       unavailable: [...this.unavailable.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([key, reason]) => ({ key, reason })),

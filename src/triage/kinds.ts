@@ -1,3 +1,5 @@
+import type { EvidenceKey } from './evidence';
+
 /**
  * Every kind the operator knows: one table feeds the informers and the generated ClusterRole
  * (src/kube/kinds.ts, config/rbac/role.yaml), the engine's object references (apiVersion, scope) and
@@ -21,7 +23,7 @@ export interface KindInfo {
   /** Served by CRDs a cluster may not have (Gateway API): absent is a state (NotInstalled), not an error. */
   readonly optional?: boolean;
   /** Evidence key of a namespace-wide read of this kind by a sweep (`pods`, `claims`). */
-  readonly evidence?: string;
+  readonly evidence?: EvidenceKey;
 }
 
 export const KINDS = [
@@ -42,7 +44,8 @@ export const KINDS = [
   { key: 'NetworkPolicy', kind: 'NetworkPolicy', group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies', namespaced: true },
   { key: 'IngressClass', kind: 'IngressClass', group: 'networking.k8s.io', version: 'v1', plural: 'ingressclasses', namespaced: false },
   { key: 'Deployment', kind: 'Deployment', group: 'apps', version: 'v1', plural: 'deployments', namespaced: true, evidence: 'deployments' },
-  { key: 'ReplicaSet', kind: 'ReplicaSet', group: 'apps', version: 'v1', plural: 'replicasets', namespaced: true },
+  // Swept by a template targeting ReplicaSets; the key is the kind's name, as envelopes have always reported it.
+  { key: 'ReplicaSet', kind: 'ReplicaSet', group: 'apps', version: 'v1', plural: 'replicasets', namespaced: true, evidence: 'ReplicaSet' },
   { key: 'StatefulSet', kind: 'StatefulSet', group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true, evidence: 'statefulsets' },
   { key: 'DaemonSet', kind: 'DaemonSet', group: 'apps', version: 'v1', plural: 'daemonsets', namespaced: true, evidence: 'daemonsets' },
   { key: 'Job', kind: 'Job', group: 'batch', version: 'v1', plural: 'jobs', namespaced: true, evidence: 'jobs' },
@@ -90,6 +93,9 @@ export function isClusterScoped(kind: string): boolean {
 }
 
 /** Evidence key of a sweep's namespace-wide read of the kind. */
-export function listEvidenceOf(kind: string): string {
-  return kindInfo(kind)?.evidence ?? kind;
+export function listEvidenceOf(kind: string): EvidenceKey {
+  const key = kindInfo(kind)?.evidence;
+  // Every kind a check examines or a request targets has one (evidence.test.ts): a new one without it is a bug to surface, not a key to invent.
+  if (key === undefined) throw new Error(`kind ${kind} has no sweep evidence key (src/triage/kinds.ts)`);
+  return key;
 }

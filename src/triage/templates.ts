@@ -5,6 +5,7 @@ import type { NextAction } from '../crds/envelope';
 import type { Matcher } from '../crds/triage-template';
 import type { Check } from './checks/check';
 import { customCode } from './catalogue';
+import { isEvidenceKey, matcherEventsKey, nearbyEvidenceKeys, type EvidenceKey } from './evidence';
 import { refOf } from './investigation';
 import type { Condition } from './objects';
 import { CHECKS } from './checks/registry';
@@ -32,7 +33,7 @@ export interface CompiledTemplate {
   readonly hash: string;
   readonly targetKinds: readonly TargetKind[];
   readonly steps: readonly CompiledStep[];
-  readonly requiredEvidence: readonly string[];
+  readonly requiredEvidence: readonly EvidenceKey[];
   readonly suppress: readonly string[];
   readonly ranking: 'Chain' | 'BlastRadius';
   readonly scope: 'Namespace' | 'Cluster';
@@ -78,8 +79,8 @@ function matcherCheck(templateName: string, matchers: readonly Matcher[], proble
       for (const { matcher, regex } of compiledMatchers) {
         let anchor: string | undefined;
         if (matcher.event !== undefined) {
-          const event = ctx.inv
-            .events(kind, subject, `${kind.charAt(0).toLowerCase()}${kind.slice(1)}.events`)
+          const eventsKey = matcherEventsKey(kind);
+          const event = (eventsKey === undefined ? [] : ctx.inv.events(kind, subject, eventsKey))
             .find((e) => (matcher.event?.reason === undefined || e.reason === matcher.event.reason) && (regex === undefined || matchesLinear(regex, e.message)));
           if (event !== undefined) anchor = ctx.inv.anchorEvent(event);
         } else if (matcher.condition !== undefined) {
@@ -119,6 +120,10 @@ export function compileTemplate(name: string, spec: unknown): CompiledTemplate {
     // Checks gather their own evidence: no collector exists, so a named one would silently do nothing.
     step.collectors.forEach((collector, c) => problems.push(`spec.steps[${s}].collectors[${c}]: unknown collector "${collector}" (checks gather their own evidence)`));
   });
+  // A key nothing records would count as missing forever: completeness could never reach 1.
+  parsed.data.requiredEvidence.forEach((key, i) => {
+    if (!isEvidenceKey(key)) problems.push(`spec.requiredEvidence[${i}]: unknown evidence key "${key}" (nearby: ${nearbyEvidenceKeys(key).join(', ')}; all keys: docs/codes.md)`);
+  });
   const steps = parsed.data.steps.map((step, s) => ({
     name: step.name,
     checks: step.checks.flatMap((checkName, c) => {
@@ -140,7 +145,7 @@ export function compileTemplate(name: string, spec: unknown): CompiledTemplate {
     hash,
     targetKinds: parsed.data.targetKinds,
     steps,
-    requiredEvidence: parsed.data.requiredEvidence,
+    requiredEvidence: parsed.data.requiredEvidence.filter(isEvidenceKey),
     suppress: parsed.data.suppress,
     ranking: parsed.data.ranking,
     scope: parsed.data.scope,

@@ -5,6 +5,7 @@ import { admit, authorize } from '../../src/controllers/triagerequest/admission'
 import { diagnose } from '../../src/triage/engine';
 import type { KubeObject } from '../../src/triage/snapshot';
 import { CHECKS } from '../../src/triage/checks/registry';
+import { isEvidenceKey } from '../../src/triage/evidence';
 import { builtInTemplate } from '../../src/triage/templates';
 import { envelopeProblems } from '../support/envelope-invariants';
 import { MemorySnapshot } from './memory-snapshot';
@@ -135,4 +136,18 @@ test('over every case, each check reports only codes it declares', async () => {
   const calls = await runAll();
   expect([...undeclared].sort()).toEqual([]);
   expect(calls).toBeGreaterThan(cases.length);
+});
+
+// Evidence keys are typed (src/triage/evidence.ts), but a key built at run time would slip past the
+// compiler: every key a run reports, in evidence and in its steps, must be one docs/codes.md lists.
+test('over every case, every evidence key reported is a catalogued one', async () => {
+  const reported = new Set<string>();
+  for (const name of cases) {
+    const { envelope } = await runCase(path.join(casesDir, name));
+    if (envelope === undefined) continue;
+    const { present, missing, unavailable } = envelope.evidence;
+    for (const key of [...present, ...missing, ...unavailable.map((u) => u.key), ...envelope.steps.flatMap((s) => s.evidenceKeys)]) reported.add(key);
+  }
+  expect([...reported].filter((key) => !isEvidenceKey(key)).sort()).toEqual([]);
+  expect(reported.size).toBeGreaterThan(50);
 });

@@ -5,7 +5,7 @@ import type { ClusterCache } from '../../kube/cluster-cache';
 import type { KubeObject } from '../../triage/snapshot';
 import { objectKey } from '../../kube/informer';
 import { ApiError } from '../../kube/errors';
-import { failureLogging, WorkQueue } from '../../kube/workqueue';
+import { ControllerRunner } from '../../kube/controller-runner';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
 import type { TriageTemplateReconciler } from '../triagetemplate/reconciler';
@@ -32,8 +32,8 @@ export interface ControllerOptions {
  * never events.
  */
 export class TriageRequestController {
-  private readonly queue: WorkQueue;
-  private readonly templateQueue: WorkQueue;
+  private readonly queue: ControllerRunner;
+  private readonly templateQueue: ControllerRunner;
   private readonly unsubscribe: (() => void)[] = [];
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly nodeDigests = new Map<string, string>();
@@ -41,13 +41,12 @@ export class TriageRequestController {
   constructor(private readonly options: ControllerOptions) {
     // A conflict is the designed path after our own write raced the cache: never worth a warning.
     const isConflict = (error: unknown) => error instanceof ApiError && error.isConflict;
-    this.queue = new WorkQueue(
-      { name: CONTROLLER_NAME, metrics: options.metrics, concurrency: options.concurrency, ...failureLogging(options.logger, CONTROLLER_NAME, isConflict) },
-      (key, signal) => options.reconciler.reconcile(key, signal),
+    const { metrics, logger } = options;
+    this.queue = new ControllerRunner({ name: CONTROLLER_NAME, metrics, logger, concurrency: options.concurrency, expected: isConflict }, (key, context) =>
+      options.reconciler.reconcile(key, context),
     );
-    this.templateQueue = new WorkQueue(
-      { name: 'triagetemplate', metrics: options.metrics, concurrency: 1, ...failureLogging(options.logger, 'triagetemplate', isConflict) },
-      (name) => options.templates.reconcile(name),
+    this.templateQueue = new ControllerRunner({ name: 'triagetemplate', metrics, logger, concurrency: 1, expected: isConflict }, (name, context) =>
+      options.templates.reconcile(name, context),
     );
   }
 
@@ -92,7 +91,7 @@ export class TriageRequestController {
     this.options.metrics.exportRequests(undefined);
     if (this.resyncTimer !== undefined) clearInterval(this.resyncTimer);
     for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
-    await Promise.all([this.queue.shutDown(), this.templateQueue.shutDown()]);
+    await Promise.all([this.queue.stop(), this.templateQueue.stop()]);
   }
 
   /**

@@ -1,12 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import type { Envelope } from '../../crds/envelope';
 import { isBuiltInIntent } from '../../crds/intents';
-import { GROUP, RERUN_ANNOTATION, VERSION, type Condition, type TriageRequestObject, type TriageRequestStatus, type Verdict } from '../../crds/triage-request';
+import { GROUP, RERUN_ANNOTATION, VERSION, type Condition, type TriageRequestObject, type TriageRequestStatus } from '../../crds/triage-request';
 import type { ClusterCache } from '../../kube/cluster-cache';
 import type { KubeClient } from '../../kube/client';
 import { ApiError, isTransientError } from '../../kube/errors';
 import { transitionEventName, type EventRecorder, type EventSubject } from '../../kube/event-recorder';
 import { mergePatch } from '../../kube/merge-patch';
+import type { ReconcileContext } from '../../kube/controller-runner';
 import { outcome, type ReconcileOutcome } from '../../kube/workqueue';
 import type { Logger } from '../../logger';
 import { intentLabel, type Metrics } from '../../metrics';
@@ -16,7 +16,7 @@ import { builtInTemplate, compileTemplate, TemplateError, type CompiledTemplate 
 import { setCondition } from '../conditions';
 import { admit, authorize, describeTarget, type Rejection } from './admission';
 import { AnnounceBudget } from './announce-budget';
-import { announcementOf, boundStatus, stableView, transitionKey } from './status';
+import { announcementOf, decideRun, modeOf, nextStatus } from './status';
 import type { WatchIndex } from './watch-index';
 
 export const CONTROLLER_NAME = 'triagerequest';
@@ -33,9 +33,6 @@ export interface ReconcilerDeps {
   /** Where a triage reads the cluster: the cache itself, or (benchmark baseline) a fresh listing. */
   readonly snapshotFor?: (namespace: string | undefined) => Promise<ClusterSnapshot>;
 }
-
-/** Verdicts that settle a generation: it is not run again until the spec changes. */
-const SETTLED: ReadonlySet<Verdict> = new Set<Verdict>(['Healthy', 'RootCauseFound', 'Inconclusive', 'Rejected']);
 
 interface Outcome {
   readonly status: TriageRequestStatus;
@@ -54,7 +51,8 @@ export class TriageRequestReconciler {
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
-  async reconcile(key: string, signal?: AbortSignal): Promise<ReconcileOutcome> {
+  async reconcile(key: string, context: ReconcileContext): Promise<ReconcileOutcome> {
+    const { log } = context;
     const slash = key.indexOf('/');
     const namespace = key.slice(0, slash);
     const name = key.slice(slash + 1);
@@ -63,90 +61,61 @@ export class TriageRequestReconciler {
       this.deps.watchIndex.remove(key);
       return outcome.done;
     }
-
-    const generation = request.metadata.generation ?? 0;
     const current = request.status ?? {};
-    const continuous = modeOf(request.spec) === 'Continuous';
-    const rerunToken = request.metadata.annotations?.[RERUN_ANNOTATION];
-    const rerunRequested = rerunToken !== undefined && rerunToken !== current.rerunToken;
-    const untilRecheck = current.nextCheckAt === undefined ? undefined : Date.parse(current.nextCheckAt) - this.deps.now().getTime();
-    // A status the apiserver refused as too large is final for this generation: re-running cannot make it fit.
-    const tooLarge = current.verdict === 'Failed' && current.conditions?.some((c) => c.type === 'Complete' && c.reason === 'StatusTooLarge') === true;
-    const settled = current.observedGeneration === generation && current.verdict !== undefined && (SETTLED.has(current.verdict) || tooLarge);
-    const log = this.deps.logger.child({ controller: CONTROLLER_NAME, reconcileID: randomUUID(), request: key });
-    if (!continuous && settled && !rerunRequested && !(untilRecheck !== undefined && untilRecheck <= 0)) {
+    const decision = decideRun(request, this.deps.now());
+    if (decision.kind === 'Skip') {
       this.deps.metrics.triageSkipped.inc({ reason: 'UpToDate' });
       // A pending time-based re-check survives early wake-ups (resyncs, a requeue that fired a little early).
-      return (await this.announce(request, current, log)) ?? (untilRecheck === undefined ? outcome.done : outcome.requeueAfter(untilRecheck));
+      return (await this.announce(request, current, log)) ?? (decision.recheckInMs === undefined ? outcome.done : outcome.requeueAfter(decision.recheckInMs));
     }
-
-    const started = this.deps.now();
     const snapshot = this.deps.snapshotFor === undefined ? this.deps.cache : await this.deps.snapshotFor(targetNamespaceOf(request.spec, namespace));
     let result: Outcome;
     try {
-      result = await this.evaluate({ namespace, request, generation, snapshot, log, ...(signal === undefined ? {} : { signal }) });
+      result = await this.evaluate({ namespace, request, generation: request.metadata.generation ?? 0, snapshot, log, signal: context.signal });
     } catch (error: unknown) {
       // Leadership lost or shutting down: the next leader runs this request again; nothing is written.
       if (error instanceof DiagnosisAborted) return outcome.done;
       throw error;
     }
-    const intent = intentLabel(intentOf(request.spec));
-    const verdict = result.status.verdict ?? 'Failed';
-    if (continuous && result.watchKeys !== undefined) this.deps.watchIndex.set(key, result.watchKeys);
+    if (modeOf(request.spec) === 'Continuous' && result.watchKeys !== undefined) this.deps.watchIndex.set(key, result.watchKeys);
     else this.deps.watchIndex.remove(key);
-    const next = this.nextStatus(current, result, rerunToken);
+    const next = nextStatus(current, result.status, request.metadata.annotations?.[RERUN_ANNOTATION], this.deps.now());
     const requeue = result.recheckAfterMs === undefined ? outcome.done : outcome.requeueAfter(result.recheckAfterMs);
     const patch = next === undefined ? undefined : mergePatch(current, next);
     if (next === undefined || patch === undefined) {
       this.deps.metrics.triageSkipped.inc({ reason: 'Unchanged' });
       return (await this.announce(request, current, log)) ?? requeue;
     }
-    let written: TriageRequestObject;
+    const written = await this.writeStatus(request, patch, log);
+    if (written.kind !== 'Written') return written.outcome;
+    log.info('Triage written', { intent: intentOf(request.spec), verdict: next.verdict, rootCause: next.envelope?.rootCause?.code, generation: request.metadata.generation });
+    return (await this.announce({ ...request, metadata: { ...request.metadata, resourceVersion: written.resourceVersion } }, next, log)) ?? requeue;
+  }
+
+  /** One conditional merge patch of /status; a failure becomes the outcome the queue needs. */
+  private async writeStatus(
+    request: TriageRequestObject,
+    patch: unknown,
+    log: Logger,
+  ): Promise<{ readonly kind: 'Written'; readonly resourceVersion: string | undefined } | { readonly kind: 'Failed'; readonly outcome: ReconcileOutcome }> {
+    const failed = (result: ReconcileOutcome) => ({ kind: 'Failed' as const, outcome: result });
     try {
-      written = await this.deps.client.mergePatch<TriageRequestObject>(
-        statusPath(namespace, name),
+      const written = await this.deps.client.mergePatch<TriageRequestObject>(
+        statusPath(request.metadata.namespace ?? '', request.metadata.name ?? ''),
         // The resourceVersion makes the patch conditional: a stale cache gets 409, not a lost update.
         { metadata: { resourceVersion: request.metadata.resourceVersion }, status: patch },
       );
       this.deps.metrics.statusWrites.inc({ result: 'ok' });
+      return { kind: 'Written', resourceVersion: written.metadata.resourceVersion };
     } catch (error: unknown) {
       this.deps.metrics.statusWrites.inc({ result: error instanceof ApiError ? String(error.statusCode) : 'error' });
-      if (error instanceof ApiError && error.isNotFound) return outcome.done;
-      // A conflict means our cache was behind our own last write: the designed path is a requeue, not an error.
-      if (error instanceof ApiError && error.isConflict) {
-        this.deps.metrics.reconcileTotal.inc({ controller: CONTROLLER_NAME, result: 'requeue', intent, verdict });
-        return outcome.retry(error);
-      }
-      this.deps.metrics.reconcileErrors.inc({ controller: CONTROLLER_NAME, intent });
+      if (error instanceof ApiError && error.isNotFound) return failed(outcome.done);
+      // A conflict means our cache was behind our own last write: the runner counts it as a requeue, not an error.
+      if (error instanceof ApiError && error.isConflict) return failed(outcome.retry(error));
       log.debug('Status write failed', { error: error instanceof Error ? error.message : String(error) });
-      if (isTooLarge(error)) return this.writeTooLarge(request, generation, log);
-      return isTransientError(error) ? outcome.retry(error) : outcome.terminal(error);
+      if (isTooLarge(error)) return failed(await this.writeTooLarge(request, request.metadata.generation ?? 0, log));
+      return failed(isTransientError(error) ? outcome.retry(error) : outcome.terminal(error));
     }
-
-    const seconds = (this.deps.now().getTime() - started.getTime()) / 1000;
-    this.deps.metrics.reconcileTotal.inc({ controller: CONTROLLER_NAME, result: 'success', intent, verdict });
-    this.deps.metrics.reconcileTime.observe({ controller: CONTROLLER_NAME, intent, verdict }, seconds);
-    log.info('Triage written', { intent: intentOf(request.spec), verdict, rootCause: next.envelope?.rootCause?.code, generation });
-    return (await this.announce({ ...request, metadata: { ...request.metadata, resourceVersion: written.metadata.resourceVersion } }, next, log)) ?? requeue;
-  }
-
-  /**
-   * The status to write, or undefined when the run changed nothing a reader would see (timings,
-   * resourceVersions and Event counters move while the diagnosis stays): no write, no churn. A new
-   * verdict or reason counts as a transition, to be announced by one Event.
-   */
-  private nextStatus(current: TriageRequestStatus, result: Outcome, rerunToken: string | undefined): TriageRequestStatus | undefined {
-    const computed = boundStatus({ ...result.status, ...(rerunToken === undefined ? {} : { rerunToken }) });
-    const now = this.deps.now().getTime();
-    const recheckLapsed = current.nextCheckAt !== undefined && Date.parse(current.nextCheckAt) <= now;
-    const recheckMoved = (computed.nextCheckAt === undefined) !== (current.nextCheckAt === undefined) || (computed.nextCheckAt !== undefined && recheckLapsed);
-    if (stableView(computed) === stableView(current) && !recheckMoved) return undefined;
-    const transitions = (current.transitions ?? 0) + (transitionKey(computed) === transitionKey(current) ? 0 : 1);
-    return {
-      ...computed,
-      ...(transitions === 0 ? {} : { transitions }),
-      ...(current.announcedTransitions === undefined ? {} : { announcedTransitions: current.announcedTransitions }),
-    };
   }
 
   /**
@@ -196,7 +165,7 @@ export class TriageRequestReconciler {
     }
   }
 
-  private async evaluate(run: { namespace: string; request: TriageRequestObject; generation: number; snapshot: ClusterSnapshot; log: Logger; signal?: AbortSignal }): Promise<Outcome> {
+  private async evaluate(run: { namespace: string; request: TriageRequestObject; generation: number; snapshot: ClusterSnapshot; log: Logger; signal: AbortSignal }): Promise<Outcome> {
     const { namespace, request, generation, snapshot, log } = run;
     const now = this.deps.now();
     const conditions = request.status?.conditions ?? [];
@@ -260,7 +229,7 @@ export class TriageRequestReconciler {
         snapshot,
         now: this.deps.now,
         ...(this.deps.trustedNamespaces.includes(namespace) ? {} : { fence: namespace }),
-        ...(run.signal === undefined ? {} : { signal: run.signal }),
+        signal: run.signal,
       });
     } catch (error: unknown) {
       if (error instanceof DiagnosisAborted) throw error;
@@ -270,7 +239,7 @@ export class TriageRequestReconciler {
       return failed('InternalError', `The ${spec.intent} diagnosis failed with ${kind}; the operator log has the details (search for this request)`);
     }
     const mode = modeOf(request.spec);
-    this.deps.metrics.triageRuns.inc({ intent: intentLabel(spec.intent), mode });
+    this.deps.metrics.triageRuns.inc({ intent: intentLabel(spec.intent), mode, verdict: diagnosis.verdict });
     const rootCause = diagnosis.envelope.rootCause;
     const recurrence = recurrenceOf(request.status?.envelope, rootCause?.code, now);
     const envelope = recurrence === undefined ? diagnosis.envelope : { ...diagnosis.envelope, recurrence };
@@ -335,10 +304,6 @@ function targetNamespaceOf(spec: unknown, requestNamespace: string): string | un
   return typeof target?.namespace === 'string' ? target.namespace : requestNamespace;
 }
 
-/** Once or Continuous, read from a spec that may not have passed validation (defaults to Once). */
-function modeOf(spec: unknown): 'Once' | 'Continuous' {
-  return typeof spec === 'object' && spec !== null && 'mode' in spec && spec.mode === 'Continuous' ? 'Continuous' : 'Once';
-}
 
 /** The intent for metric labels, read from a spec that may not have passed validation. */
 function intentOf(spec: unknown): string {

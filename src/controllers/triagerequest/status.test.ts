@@ -1,10 +1,11 @@
 import type { Envelope } from '../../crds/envelope';
-import type { TriageRequestStatus } from '../../crds/triage-request';
+import type { TriageRequestObject, TriageRequestStatus } from '../../crds/triage-request';
 import { diagnose } from '../../triage/engine';
 import type { KubeObject } from '../../triage/snapshot';
+import { EVIDENCE, type EvidenceKey } from '../../triage/evidence';
 import { compileTemplate } from '../../triage/templates';
 import { MemorySnapshot } from '../../../test/golden/memory-snapshot';
-import { announcementOf, boundStatus, STATUS_BUDGET_BYTES, stableView, transitionKey } from './status';
+import { announcementOf, boundStatus, decideRun, nextStatus, STATUS_BUDGET_BYTES, stableView, transitionKey } from './status';
 
 const NOW = new Date('2026-11-21T12:00:00.000Z');
 
@@ -22,12 +23,15 @@ function text(random: (max: number) => number, length: number): string {
   return Array.from({ length }, () => alphabet[random(alphabet.length)] ?? 'x').join('');
 }
 
+const LONGEST_EVIDENCE_KEYS = (Object.keys(EVIDENCE) as EvidenceKey[]).sort((a, b) => b.length - a.length).slice(0, 32);
+
 // The largest template the CRD admits: 10 steps, 50 matchers with 512-character messages and actions.
 function largestTemplate(random: (max: number) => number, seed: number) {
   return compileTemplate(`fuzz-${seed}.example.com`, {
     targetKinds: ['Pod', 'Namespace'],
     steps: Array.from({ length: 10 }, (_, i) => ({ name: `${text(random, 50)}${i}`, checks: ['pod.crashloop', 'pod.image-pull', 'pod.scheduling'] })),
-    requiredEvidence: Array.from({ length: 32 }, (_, i) => `${text(random, 120)}${i}`),
+    // Evidence keys are the catalogue's (an unknown key is rejected); the longest 32 of them, none read by these checks.
+    requiredEvidence: LONGEST_EVIDENCE_KEYS,
     matchers: Array.from({ length: 50 }, (_, i) => ({
       event: { reason: 'Fuzz' },
       finding: { code: `Fuzz${i}`, severity: 'Warning', message: `{name} ${text(random, 500)}` },
@@ -125,5 +129,63 @@ describe('transitions and their Events', () => {
     expect(stableView(reversed(before) as TriageRequestStatus)).toBe(stableView(before));
     const reworded = { ...base, envelope: { ...base.envelope, anchors: [{ ...moved, excerpt: 'y' }] } as Envelope };
     expect(stableView(reworded)).not.toBe(stableView(before));
+  });
+});
+
+describe('whether a reconcile diagnoses again', () => {
+  const at = new Date('2026-11-21T12:00:00Z');
+  const request = (status: TriageRequestStatus | undefined, extra: { mode?: string; rerun?: string; generation?: number } = {}): TriageRequestObject =>
+    ({
+      apiVersion: 'triage.dev/v1alpha1', kind: 'TriageRequest',
+      metadata: { name: 'r', namespace: 'shop', generation: extra.generation ?? 2, ...(extra.rerun === undefined ? {} : { annotations: { 'triage.dev/rerun': extra.rerun } }) },
+      spec: { intent: 'crashloop', ...(extra.mode === undefined ? {} : { mode: extra.mode }) },
+      ...(status === undefined ? {} : { status }),
+    });
+  const settled: TriageRequestStatus = { observedGeneration: 2, verdict: 'RootCauseFound', conditions: [] };
+
+  test('a new request runs', () => {
+    expect(decideRun(request(undefined), at)).toEqual({ kind: 'Run' });
+  });
+  test('a settled Once request does not run again for the same generation', () => {
+    expect(decideRun(request(settled), at)).toEqual({ kind: 'Skip' });
+  });
+  test('a new generation runs', () => {
+    expect(decideRun(request(settled, { generation: 3 }), at)).toEqual({ kind: 'Run' });
+  });
+  test('a new rerun token runs once; the same token again does not', () => {
+    expect(decideRun(request(settled, { rerun: 't1' }), at)).toEqual({ kind: 'Run' });
+    expect(decideRun(request({ ...settled, rerunToken: 't1' }, { rerun: 't1' }), at)).toEqual({ kind: 'Skip' });
+  });
+  test('a pending re-check is kept until due, then runs', () => {
+    expect(decideRun(request({ ...settled, nextCheckAt: '2026-11-21T12:00:30Z' }), at)).toEqual({ kind: 'Skip', recheckInMs: 30_000 });
+    expect(decideRun(request({ ...settled, nextCheckAt: '2026-11-21T11:59:59Z' }), at)).toEqual({ kind: 'Run' });
+  });
+  test('a Failed status runs again, unless the apiserver refused it as too large', () => {
+    expect(decideRun(request({ ...settled, verdict: 'Failed' }), at)).toEqual({ kind: 'Run' });
+    const tooLarge = { ...settled, verdict: 'Failed' as const, conditions: [{ type: 'Complete', status: 'False' as const, reason: 'StatusTooLarge', message: '', lastTransitionTime: at.toISOString() }] };
+    expect(decideRun(request(tooLarge), at)).toEqual({ kind: 'Skip' });
+  });
+  test('a Continuous request always runs', () => {
+    expect(decideRun(request(settled, { mode: 'Continuous' }), at)).toEqual({ kind: 'Run' });
+  });
+});
+
+describe('the status a run writes', () => {
+  const at = new Date('2026-11-21T12:00:00Z');
+  const status = (verdict: TriageRequestStatus['verdict'], reason: string, durationMs = 3): TriageRequestStatus => ({
+    observedGeneration: 1, verdict,
+    conditions: [{ type: 'RootCauseFound', status: 'True', reason, message: '', lastTransitionTime: at.toISOString(), observedGeneration: 1 }],
+    envelope: { rootCause: { code: reason }, timing: { startedAt: at.toISOString(), completedAt: at.toISOString(), durationMs } } as Envelope,
+  });
+
+  test('a run that changed nothing a reader sees writes nothing (timing moves)', () => {
+    expect(nextStatus(status('RootCauseFound', 'OOMKilled', 3), status('RootCauseFound', 'OOMKilled', 9), undefined, at)).toBeUndefined();
+  });
+  test('a new root cause is a transition, counted once', () => {
+    const next = nextStatus({ ...status('RootCauseFound', 'OOMKilled'), transitions: 1, announcedTransitions: 1 }, status('RootCauseFound', 'ImageNotFound'), undefined, at);
+    expect({ transitions: next?.transitions, announced: next?.announcedTransitions }).toEqual({ transitions: 2, announced: 1 });
+  });
+  test('the rerun token asked for is recorded', () => {
+    expect(nextStatus(status('Healthy', 'None'), status('Healthy', 'None'), 't2', at)?.rerunToken).toBe('t2');
   });
 });

@@ -1,5 +1,5 @@
 import type { Envelope } from '../../crds/envelope';
-import type { Condition, TriageRequestStatus } from '../../crds/triage-request';
+import { RERUN_ANNOTATION, type Condition, type TriageRequestObject, type TriageRequestStatus, type Verdict } from '../../crds/triage-request';
 import type { RecordedEvent } from '../../kube/event-recorder';
 import { excerpt } from '../../triage/redact';
 
@@ -100,4 +100,50 @@ export function stableView(status: TriageRequestStatus): string {
       .filter((k) => !(key === 'event' && (k === 'count' || k === 'lastSeen')));
     return Object.fromEntries(kept.map((k) => [k, object[k]]));
   });
+}
+
+/** Verdicts that settle a generation: it is not run again until the spec changes. */
+const SETTLED: ReadonlySet<Verdict> = new Set<Verdict>(['Healthy', 'RootCauseFound', 'Inconclusive', 'Rejected']);
+
+/** Once or Continuous, read from a spec that may not have passed validation (defaults to Once). */
+export function modeOf(spec: unknown): 'Once' | 'Continuous' {
+  return typeof spec === 'object' && spec !== null && 'mode' in spec && spec.mode === 'Continuous' ? 'Continuous' : 'Once';
+}
+
+export type RunDecision = { readonly kind: 'Run' } | { readonly kind: 'Skip'; readonly recheckInMs?: number };
+
+/**
+ * Whether a reconcile diagnoses again: a Once request whose status settled this generation does not,
+ * unless a re-run was asked for (a new rerun annotation token) or its time-based re-check is due.
+ * A Continuous request always does (the watch index wakes it only when what it read changed).
+ */
+export function decideRun(request: TriageRequestObject, now: Date): RunDecision {
+  const current = request.status ?? {};
+  const rerunToken = request.metadata.annotations?.[RERUN_ANNOTATION];
+  const rerunRequested = rerunToken !== undefined && rerunToken !== current.rerunToken;
+  const untilRecheck = current.nextCheckAt === undefined ? undefined : Date.parse(current.nextCheckAt) - now.getTime();
+  // A status the apiserver refused as too large is final for this generation: re-running cannot make it fit.
+  const tooLarge = current.verdict === 'Failed' && current.conditions?.some((c) => c.type === 'Complete' && c.reason === 'StatusTooLarge') === true;
+  const settled = current.observedGeneration === (request.metadata.generation ?? 0) && current.verdict !== undefined && (SETTLED.has(current.verdict) || tooLarge);
+  const due = untilRecheck !== undefined && untilRecheck <= 0;
+  if (modeOf(request.spec) === 'Continuous' || !settled || rerunRequested || due) return { kind: 'Run' };
+  return untilRecheck === undefined ? { kind: 'Skip' } : { kind: 'Skip', recheckInMs: untilRecheck };
+}
+
+/**
+ * The status to write, or undefined when the run changed nothing a reader would see (timings,
+ * resourceVersions and Event counters move while the diagnosis stays): no write, no churn. A new
+ * verdict or reason counts as a transition, to be announced by one Event.
+ */
+export function nextStatus(current: TriageRequestStatus, computedStatus: TriageRequestStatus, rerunToken: string | undefined, now: Date): TriageRequestStatus | undefined {
+  const computed = boundStatus({ ...computedStatus, ...(rerunToken === undefined ? {} : { rerunToken }) });
+  const recheckLapsed = current.nextCheckAt !== undefined && Date.parse(current.nextCheckAt) <= now.getTime();
+  const recheckMoved = (computed.nextCheckAt === undefined) !== (current.nextCheckAt === undefined) || (computed.nextCheckAt !== undefined && recheckLapsed);
+  if (stableView(computed) === stableView(current) && !recheckMoved) return undefined;
+  const transitions = (current.transitions ?? 0) + (transitionKey(computed) === transitionKey(current) ? 0 : 1);
+  return {
+    ...computed,
+    ...(transitions === 0 ? {} : { transitions }),
+    ...(current.announcedTransitions === undefined ? {} : { announcedTransitions: current.announcedTransitions }),
+  };
 }

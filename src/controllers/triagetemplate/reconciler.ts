@@ -3,8 +3,8 @@ import type { ClusterCache } from '../../kube/cluster-cache';
 import type { KubeClient } from '../../kube/client';
 import { ApiError, isTransientError } from '../../kube/errors';
 import { mergePatch } from '../../kube/merge-patch';
+import type { ReconcileContext } from '../../kube/controller-runner';
 import { outcome, type ReconcileOutcome } from '../../kube/workqueue';
-import type { Logger } from '../../logger';
 import { compileTemplate, TemplateError } from '../../triage/templates';
 import { setCondition } from '../conditions';
 
@@ -21,10 +21,10 @@ interface TemplateObject {
  */
 export class TriageTemplateReconciler {
   constructor(
-    private readonly deps: { readonly cache: ClusterCache; readonly client: KubeClient; readonly logger: Logger; readonly now: () => Date },
+    private readonly deps: { readonly cache: ClusterCache; readonly client: KubeClient; readonly now: () => Date },
   ) {}
 
-  async reconcile(name: string): Promise<ReconcileOutcome> {
+  async reconcile(name: string, { log }: Pick<ReconcileContext, 'log'>): Promise<ReconcileOutcome> {
     const template = this.deps.cache.get('TriageTemplate', name) as TemplateObject | undefined;
     if (template === undefined) return outcome.done;
     const generation = template.metadata.generation ?? 0;
@@ -51,7 +51,7 @@ export class TriageTemplateReconciler {
         metadata: { resourceVersion: template.metadata.resourceVersion },
         status: patch,
       });
-      this.deps.logger.info('Template status written', { template: name, accepted: accepted.status, reason: accepted.reason });
+      log.info('Template status written', { template: name, accepted: accepted.status, reason: accepted.reason });
       return outcome.done;
     } catch (error: unknown) {
       if (error instanceof ApiError && error.isNotFound) return outcome.done;

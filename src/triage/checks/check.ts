@@ -1,5 +1,6 @@
 import type { ObjectRef } from '../../crds/envelope';
 import type { Code, CustomCode } from '../catalogue';
+import type { EvidenceKey } from '../evidence';
 import type { Investigation } from '../investigation';
 import type { KubeObject } from '../snapshot';
 
@@ -18,7 +19,7 @@ export interface Check {
   /** Every code it can report: catalogued ones, or a template's own. */
   readonly codes: readonly (Code | CustomCode)[];
   /** Evidence keys it always gathers: when a bound skips the check, these are reported missing. */
-  readonly evidence: readonly string[];
+  readonly evidence: readonly EvidenceKey[];
   /** The kind it hops to (a Deployment's pods): a follower leads to subjects rather than examining its own. */
   readonly follows?: string;
   run(ctx: CheckContext, subject: KubeObject, chain: readonly ObjectRef[], kind: string): void;

@@ -1,4 +1,5 @@
 import type { NextAction, ObjectRef } from '../../crds/envelope';
+import type { EvidenceKey } from '../evidence';
 import type { Investigation } from '../investigation';
 import { conditionOf, type Condition, type EventRecord } from '../objects';
 import { INDEX, ownerIndexValue, type KubeObject } from '../snapshot';
@@ -63,7 +64,7 @@ export function lacksPods(kind: string, object: KubeObject): boolean {
 }
 
 /** The newest Warning FailedCreate Event about `creator`, if any. */
-export function newestFailedCreate(inv: Investigation, kind: string, creator: KubeObject, evidenceKey: string): EventRecord | undefined {
+export function newestFailedCreate(inv: Investigation, kind: string, creator: KubeObject, evidenceKey: EvidenceKey): EventRecord | undefined {
   return inv.events(kind, creator, evidenceKey).find((e) => e.reason === 'FailedCreate' && e.type !== 'Normal');
 }
 
@@ -84,7 +85,7 @@ export function statusFailure(kind: string, creator: KubeObject): string | undef
  * namespace, where the garbage collector honours a namespaced owner, and which the request may read.
  * Anyone may name any uid as their owner: an object elsewhere claiming this one is another tenant's.
  */
-export function ownedBy<T extends KubeObject>(inv: Investigation, kind: string, evidenceKey: string, owner: KubeObject): readonly T[] {
+export function ownedBy<T extends KubeObject>(inv: Investigation, kind: string, evidenceKey: EvidenceKey, owner: KubeObject): readonly T[] {
   const uid = owner.metadata?.uid;
   const namespace = owner.metadata?.namespace;
   if (uid === undefined || namespace === undefined || !inv.mayRead(kind, namespace)) return [];
