@@ -135,7 +135,7 @@ export function triageTemplateCrd() {
     shortNames: ['ttpl'],
     scope: 'Cluster',
     description:
-      'TriageTemplate adds or overrides a triage intent declaratively: collectors and checks per step, required evidence, matchers.',
+      'TriageTemplate adds or overrides a triage intent declaratively: checks per step, required evidence, matchers, default bounds.',
     spec: TriageTemplateSpec,
     status: TriageTemplateStatus,
     rootRules: [

@@ -103,12 +103,32 @@ export const Target = z
   .describe("What to diagnose. Default: the request's whole namespace.");
 export type Target = z.infer<typeof Target>;
 
+/** The bounds a run uses when neither the request nor its template sets them. */
+export const DEFAULT_BOUNDS = { maxSteps: 3, timeoutSeconds: 15 } as const;
+/** The most a request or a template may ask for; the engine yields to the event loop, so 120 s never holds the Lease (ADR 0008). */
+export const BOUNDS_LIMITS = { maxSteps: 10, timeoutSeconds: 120 } as const;
+
 export const Bounds = z
   .object({
-    maxSteps: z.number().int().min(1).max(10).default(3).describe('Hops of evidence gathering along the causal chain, 1 to 10.'),
-    timeoutSeconds: z.number().int().min(1).max(120).default(15).describe('Time budget of one triage in seconds, 1 to 120.'),
+    maxSteps: z.number().int().min(1).max(BOUNDS_LIMITS.maxSteps).optional().describe(`Hops of evidence gathering along the causal chain, 1 to ${BOUNDS_LIMITS.maxSteps}. Unset: the template's, else ${DEFAULT_BOUNDS.maxSteps}.`),
+    timeoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(BOUNDS_LIMITS.timeoutSeconds)
+      .optional()
+      .describe(`Time budget of one triage in seconds, 1 to ${BOUNDS_LIMITS.timeoutSeconds}. Unset: the template's, else ${DEFAULT_BOUNDS.timeoutSeconds}.`),
   })
-  .describe('Limits of one triage run.');
+  .describe("Limits of one triage run; each field unset takes the template's default, then the built-in one.");
+export type Bounds = z.infer<typeof Bounds>;
+
+/** The bounds a run uses: the request's own, else its template's defaults, else the built-in ones. */
+export function resolveBounds(request: Bounds | undefined, template: Bounds | undefined): { readonly maxSteps: number; readonly timeoutSeconds: number } {
+  return {
+    maxSteps: request?.maxSteps ?? template?.maxSteps ?? DEFAULT_BOUNDS.maxSteps,
+    timeoutSeconds: request?.timeoutSeconds ?? template?.timeoutSeconds ?? DEFAULT_BOUNDS.timeoutSeconds,
+  };
+}
 
 export const TriageRequestSpec = z
   .object({
@@ -121,7 +141,7 @@ export const TriageRequestSpec = z
       .meta({ 'x-kubernetes-validations': [{ rule: CUSTOM_INTENT_RULE, message: intentMessage }] })
       .describe(`What to diagnose: a built-in intent (${BUILT_IN_INTENT_NAMES.join(', ')}) or the name of a TriageTemplate.`),
     target: Target.optional(),
-    bounds: Bounds.default({ maxSteps: 3, timeoutSeconds: 15 }),
+    bounds: Bounds.optional(),
     minCompleteness: z
       .number()
       .min(0)

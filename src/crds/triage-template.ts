@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { NextAction, Severity } from './envelope';
 import { TARGET_KINDS } from './intents';
-import { Condition } from './triage-request';
+import { Bounds, Condition } from './triage-request';
 
 const CODE = z.string().max(64).regex(/^[A-Z][A-Za-z0-9]*$/, 'must be a CamelCase code');
 
@@ -52,7 +52,6 @@ export type Matcher = z.infer<typeof Matcher>;
 export const TemplateStep = z
   .object({
     name: z.string().min(1).max(63).describe('Step name, shown in the envelope.'),
-    collectors: z.array(z.string().max(63)).max(0).default([]).describe('Reserved: checks gather their own evidence; must be empty.'),
     checks: z.array(z.string().max(63)).max(20).default([]).describe('Built-in checks to run on what the previous step reached.'),
   })
   .describe('One hop of evidence gathering.');
@@ -62,7 +61,7 @@ export const TriageTemplateSpec = z
     description: z.string().max(1024).optional().describe('What the intent answers, for humans.'),
     version: z.string().max(63).default('1').describe('Version of the template, reported in the envelope.'),
     targetKinds: z.array(z.enum(TARGET_KINDS)).min(1).describe('Kinds the template can diagnose.'),
-    steps: z.array(TemplateStep).max(10).default([]).describe('Steps over built-in collectors and checks, in order.'),
+    steps: z.array(TemplateStep).max(10).default([]).describe('Steps over built-in checks, in order: each examines what the previous one reached.'),
     requiredEvidence: z.array(z.string().max(128)).max(32).default([]).describe('Evidence keys that completeness is measured against.'),
     matchers: z.array(Matcher).max(50).default([]).describe('Declarative checks.'),
     suppress: z.array(CODE).max(50).default([]).describe('Finding codes accepted: reported as suppressed, not counted.'),
@@ -74,13 +73,7 @@ export const TriageTemplateSpec = z
       .enum(['Namespace', 'Cluster'])
       .default('Namespace')
       .describe('Cluster: a request without target examines every namespace (needs a trusted namespace).'),
-    bounds: z
-      .object({
-        maxSteps: z.number().int().min(1).max(10).optional().describe('Default maxSteps.'),
-        timeoutSeconds: z.number().int().min(1).max(120).optional().describe('Default timeoutSeconds.'),
-      })
-      .optional()
-      .describe("Default bounds; a request's own bounds win."),
+    bounds: Bounds.optional().describe("Default bounds of the template's runs; a request's own bounds win, field by field."),
   })
   .describe('An intent written as data: what to collect, what to check, what evidence is required.');
 export type TriageTemplateSpec = z.infer<typeof TriageTemplateSpec>;

@@ -3,6 +3,7 @@ import { isBuiltInIntent, type TargetKind } from '../crds/intents';
 import { TriageTemplateSpec } from '../crds/triage-template';
 import type { NextAction } from '../crds/envelope';
 import type { Matcher } from '../crds/triage-template';
+import type { Bounds } from '../crds/triage-request';
 import type { Check } from './checks/check';
 import { customCode } from './catalogue';
 import { isEvidenceKey, matcherEventsKey, nearbyEvidenceKeys, type EvidenceKey } from './evidence';
@@ -37,6 +38,8 @@ export interface CompiledTemplate {
   readonly suppress: readonly string[];
   readonly ranking: 'Chain' | 'BlastRadius';
   readonly scope: 'Namespace' | 'Cluster';
+  /** The template's default bounds: a request's own win, field by field (resolveBounds). */
+  readonly bounds: Bounds | undefined;
 }
 
 function canonical(value: unknown): string {
@@ -108,6 +111,12 @@ function matcherCheck(templateName: string, matchers: readonly Matcher[], proble
   };
 }
 
+/** Indexes of steps that still name `collectors` (zod drops unknown fields, so they are looked for in the raw spec). */
+function stepsWithCollectors(spec: unknown): number[] {
+  const steps = typeof spec === 'object' && spec !== null && 'steps' in spec && Array.isArray(spec.steps) ? (spec.steps as unknown[]) : [];
+  return steps.flatMap((step, i) => (typeof step === 'object' && step !== null && 'collectors' in step ? [i] : []));
+}
+
 /** Validates a template (zod, then every check name against the registry), compiles it once per content hash. */
 export function compileTemplate(name: string, spec: unknown): CompiledTemplate {
   const hash = `sha256:${createHash('sha256').update(canonical(spec)).digest('hex').slice(0, 16)}`;
@@ -116,10 +125,8 @@ export function compileTemplate(name: string, spec: unknown): CompiledTemplate {
   const parsed = TriageTemplateSpec.safeParse(spec);
   if (!parsed.success) throw new TemplateError(name, parsed.error.issues.map((i) => `spec.${i.path.join('.')}: ${i.message}`));
   const problems: string[] = [];
-  parsed.data.steps.forEach((step, s) => {
-    // Checks gather their own evidence: no collector exists, so a named one would silently do nothing.
-    step.collectors.forEach((collector, c) => problems.push(`spec.steps[${s}].collectors[${c}]: unknown collector "${collector}" (checks gather their own evidence)`));
-  });
+  // `collectors` was a reserved field, removed: checks gather their own evidence, so a named collector would silently do nothing.
+  stepsWithCollectors(spec).forEach((s) => problems.push(`spec.steps[${s}].collectors: no longer a field (checks gather their own evidence); remove it`));
   // A key nothing records would count as missing forever: completeness could never reach 1.
   parsed.data.requiredEvidence.forEach((key, i) => {
     if (!isEvidenceKey(key)) problems.push(`spec.requiredEvidence[${i}]: unknown evidence key "${key}" (nearby: ${nearbyEvidenceKeys(key).join(', ')}; all keys: docs/codes.md)`);
@@ -148,6 +155,7 @@ export function compileTemplate(name: string, spec: unknown): CompiledTemplate {
     requiredEvidence: parsed.data.requiredEvidence.filter(isEvidenceKey),
     suppress: parsed.data.suppress,
     ranking: parsed.data.ranking,
+    bounds: parsed.data.bounds,
     scope: parsed.data.scope,
   };
   compiled.set(`${name}@${hash}`, template);

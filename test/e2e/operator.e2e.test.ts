@@ -84,7 +84,7 @@ describe('the operator', () => {
       plural: 'triagerequests',
       namespace: ns.name,
       name: 'first',
-      body: [{ op: 'replace', path: '/spec/bounds/maxSteps', value: 5 }],
+      body: [{ op: 'add', path: '/spec/bounds', value: { maxSteps: 5 } }],
     });
     const request = await triaged(ns.name, 'first');
     expect(request.metadata.generation).toBe(2);

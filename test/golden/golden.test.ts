@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { admit, authorize } from '../../src/controllers/triagerequest/admission';
+import { resolveBounds } from '../../src/crds/triage-request';
 import { diagnose } from '../../src/triage/engine';
 import type { KubeObject } from '../../src/triage/snapshot';
 import { CHECKS } from '../../src/triage/checks/registry';
@@ -70,8 +71,8 @@ async function runCase(dir: string, seed?: number) {
     template,
     templateSource: 'BuiltIn',
     target: admission.target,
-    maxSteps: admission.spec.bounds.maxSteps,
-    timeoutMs: admission.spec.bounds.timeoutSeconds * 1000,
+    maxSteps: resolveBounds(admission.spec.bounds, template.bounds).maxSteps,
+    timeoutMs: resolveBounds(admission.spec.bounds, template.bounds).timeoutSeconds * 1000,
     minCompleteness: admission.spec.minCompleteness,
     snapshot: new MemorySnapshot(objects, new Set(settings?.forbidden ?? []), settings?.secretMetadata ?? false, new Set(settings?.notInstalled ?? [])),
     now: () => NOW,

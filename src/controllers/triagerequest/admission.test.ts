@@ -1,3 +1,4 @@
+import { resolveBounds } from '../../crds/triage-request';
 import { builtInTemplate, compileTemplate, type CompiledTemplate } from '../../triage/templates';
 import { admit, authorize, describeTarget } from './admission';
 
@@ -5,7 +6,7 @@ describe('admit', () => {
   test('defaults the target to the request namespace', () => {
     const result = admit('shop', { intent: 'pvc-binding' });
     expect(result).toMatchObject({ admitted: true, defaulted: true, target: { kind: 'Namespace', name: 'shop', namespace: 'shop' } });
-    if (result.admitted) expect(result.spec.bounds).toEqual({ maxSteps: 3, timeoutSeconds: 15 });
+    if (result.admitted) expect(resolveBounds(result.spec.bounds, undefined)).toEqual({ maxSteps: 3, timeoutSeconds: 15 });
   });
 
   test('rejects what the CRD schema would, naming the field', () => {
@@ -120,5 +121,20 @@ describe('describeTarget', () => {
     [{ kind: 'Pod' as const, namespace: 'shop', selector: { matchLabels: { app: 'web' } } }, 'Pod/app=web'],
   ])('%j → %s', (target, expected) => {
     expect(describeTarget('shop', target)).toBe(expected);
+  });
+});
+
+describe('the bounds a run uses', () => {
+  test("field by field: the request's own, else the template's default, else the built-in one", () => {
+    expect(resolveBounds(undefined, undefined)).toEqual({ maxSteps: 3, timeoutSeconds: 15 });
+    expect(resolveBounds(undefined, { maxSteps: 5, timeoutSeconds: 40 })).toEqual({ maxSteps: 5, timeoutSeconds: 40 });
+    expect(resolveBounds({ timeoutSeconds: 5 }, { maxSteps: 5, timeoutSeconds: 40 })).toEqual({ maxSteps: 5, timeoutSeconds: 5 });
+    expect(resolveBounds({ maxSteps: 1 }, { timeoutSeconds: 40 })).toEqual({ maxSteps: 1, timeoutSeconds: 40 });
+  });
+
+  test('a template carries its default bounds; a request admitted without bounds leaves them unset', () => {
+    const template = compileTemplate('bounded.example.com', { targetKinds: ['Pod'], steps: [{ name: 'pod', checks: ['pod.crashloop'] }], bounds: { maxSteps: 2, timeoutSeconds: 30 } });
+    const admitted = admit('shop', { intent: 'bounded.example.com', target: { kind: 'Pod', name: 'p' } });
+    expect(admitted.admitted && resolveBounds(admitted.spec.bounds, template.bounds)).toEqual({ maxSteps: 2, timeoutSeconds: 30 });
   });
 });

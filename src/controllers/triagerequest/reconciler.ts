@@ -1,6 +1,6 @@
 import type { Envelope } from '../../crds/envelope';
 import { isBuiltInIntent } from '../../crds/intents';
-import { GROUP, RERUN_ANNOTATION, VERSION, type Condition, type TriageRequestObject, type TriageRequestStatus } from '../../crds/triage-request';
+import { GROUP, RERUN_ANNOTATION, resolveBounds, VERSION, type Condition, type TriageRequestObject, type TriageRequestStatus } from '../../crds/triage-request';
 import type { ClusterCache } from '../../kube/cluster-cache';
 import type { KubeClient } from '../../kube/client';
 import { ApiError, isTransientError } from '../../kube/errors';
@@ -216,6 +216,7 @@ export class TriageRequestReconciler {
       };
     }
 
+    const bounds = resolveBounds(spec.bounds, resolved.template.bounds);
     let diagnosis: Diagnosis;
     try {
       diagnosis = await diagnose({
@@ -223,8 +224,8 @@ export class TriageRequestReconciler {
         template: resolved.template,
         templateSource: resolved.source,
         target,
-        maxSteps: spec.bounds.maxSteps,
-        timeoutMs: spec.bounds.timeoutSeconds * 1000,
+        maxSteps: bounds.maxSteps,
+        timeoutMs: bounds.timeoutSeconds * 1000,
         minCompleteness: spec.minCompleteness,
         snapshot,
         now: this.deps.now,
