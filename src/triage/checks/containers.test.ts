@@ -42,6 +42,18 @@ describe('reading containers', () => {
     expect(eventFor([about('Back-off restarting failed container apple in pod p')], view, false, backOff)).toBeUndefined();
     expect(eventFor([about('Back-off restarting failed container')], view, true, backOff)).toBeDefined();
   });
+
+  test("the kubelet's fieldPath decides before the text: another container's Event is never this one's", () => {
+    const about = (message: string, fieldPath: string) => ({ reason: 'BackOff', message, fieldPath }) as EventRecord;
+    const [view] = containersOf(pod('p', { containerStatuses: [{ name: 'app' }] }));
+    if (view === undefined) throw new Error('no view');
+    const backOff = (e: EventRecord) => e.reason === 'BackOff';
+    // The text names no container (kubelet Events often do not); the fieldPath does.
+    expect(eventFor([about('Back-off pulling image "r/app:9"', 'spec.containers{app}')], view, false, backOff)).toBeDefined();
+    // Only candidate or not, an Event the kubelet filed under the sidecar is the sidecar's.
+    expect(eventFor([about('Back-off restarting failed container app in pod p', 'spec.containers{proxy}')], view, true, backOff)).toBeUndefined();
+    expect(eventFor([about('Back-off restarting failed container', 'spec.initContainers{app}')], view, true, backOff)).toBeUndefined();
+  });
 });
 
 describe('pod.crashloop and pod.image-pull stay silent', () => {

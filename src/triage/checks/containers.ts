@@ -150,10 +150,20 @@ function namesContainer(event: EventRecord, name: string): boolean {
   return new RegExp(`container[= ]"?${escapeName(name)}"?(?:\\s|$|,)`).test(event.message);
 }
 
-/** The newest Event matching `test` that is about this container: named in it, or the pod's only candidate. */
+/** The kubelet's pointer at a container in an Event's involvedObject.fieldPath: spec.containers{app}. */
+function containerFieldPath(view: ContainerView): string {
+  return `spec.${view.init ? 'initContainers' : 'containers'}{${view.name}}`;
+}
+
+/**
+ * The newest Event matching `test` that is about this container. The kubelet says which container an
+ * Event is about in its fieldPath; only an Event without one is read for the name in its text, and one
+ * naming another container's fieldPath is never this container's, even when this is the pod's only candidate.
+ */
 export function eventFor(events: readonly EventRecord[], view: ContainerView, only: boolean, test: (e: EventRecord) => boolean): EventRecord | undefined {
-  const matching = events.filter(test);
-  return matching.find((e) => namesContainer(e, view.name)) ?? (only ? matching[0] : undefined);
+  const own = containerFieldPath(view);
+  const matching = events.filter((e) => test(e) && (e.fieldPath === undefined || e.fieldPath === '' || e.fieldPath === own));
+  return matching.find((e) => e.fieldPath === own || namesContainer(e, view.name)) ?? (only ? matching[0] : undefined);
 }
 
 export function describeAction(ref: ObjectRef): NextAction {
