@@ -28,7 +28,7 @@ typecheck: $(NPM_STAMP) ## Type-check sources and tests
 	npm run typecheck
 
 .PHONY: lint
-lint: $(NPM_STAMP) ## Run ESLint
+lint: $(NPM_STAMP) ## Run ESLint and check formatting (npm run format fixes it)
 	npm run lint
 
 .PHONY: generate

@@ -110,7 +110,10 @@ function parseFlagTable(markdown: string): DocumentedFlag[] {
   const rows: DocumentedFlag[] = [];
   for (const line of lines.slice(header + 2)) {
     if (!line.startsWith('|')) break;
-    const [flagCell = '', envCell = '', defaultCell = ''] = line.split('|').slice(1).map((cell) => cell.trim());
+    const [flagCell = '', envCell = '', defaultCell = ''] = line
+      .split('|')
+      .slice(1)
+      .map((cell) => cell.trim());
     const longs = [...flagCell.matchAll(/(?:^|[\s`])--([a-z][a-z-]*)/g)].map((match) => match[1] ?? '');
     if (longs.length !== 1) throw new Error(`a flag row names ${longs.length} flags, expected one: ${line}`);
     const short = /(?:^|[\s`])-([a-z])\b/.exec(flagCell)?.[1];
@@ -132,7 +135,8 @@ function flagTableDrift(documented: readonly DocumentedFlag[]): string[] {
     }
     const expected: DocumentedFlag = { flag: row.flag, short: row.short, env: row.env ?? '', default: row.default ?? '' };
     for (const key of ['short', 'env', 'default'] as const) {
-      if (doc[0]?.[key] !== expected[key]) problems.push(`--${row.flag}: ${key} is ${String(doc[0]?.[key])} in README.md, ${String(expected[key])} in the code`);
+      if (doc[0]?.[key] !== expected[key])
+        problems.push(`--${row.flag}: ${key} is ${String(doc[0]?.[key])} in README.md, ${String(expected[key])} in the code`);
     }
   }
   for (const doc of documented) if (!code.some((row) => row.flag === doc.flag)) problems.push(`--${doc.flag}: in README.md, not in the code`);

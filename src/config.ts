@@ -5,9 +5,12 @@ import { LOG_LEVELS } from './logger';
 
 const bindAddress = z.string().regex(/^[^:]*:\d{1,5}$/, 'must be host:port, e.g. :8080 or 127.0.0.1:8080');
 
-const commaList = z
-  .string()
-  .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item !== ''));
+const commaList = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== ''),
+);
 
 /** A boolean setting: `true` or `false` in the environment; on the command line also a bare `--flag` or `--no-flag`. */
 const boolString = z.enum(['true', 'false']).transform((value) => value === 'true');
@@ -129,11 +132,21 @@ export function flagTable(): FlagRow[] {
   const settings = FIELDS.map((field): FlagRow => {
     const description = OperatorConfig.shape[field].description;
     // A setting without a description is a bug the unit tests catch; never print "undefined".
-    return { flag: FLAGS[field].flag, env: FLAGS[field].env, default: defaultOf(field), value: valueOf(field), boolean: isBoolean(field), description: description ?? '' };
+    return {
+      flag: FLAGS[field].flag,
+      env: FLAGS[field].env,
+      default: defaultOf(field),
+      value: valueOf(field),
+      boolean: isBoolean(field),
+      description: description ?? '',
+    };
   });
-  const actions = Object.values(ACTIONS).map(
-    (action): FlagRow => ({ flag: action.flag, ...('short' in action ? { short: action.short } : {}), boolean: false, description: action.description }),
-  );
+  const actions = Object.values(ACTIONS).map((action): FlagRow => ({
+    flag: action.flag,
+    ...('short' in action ? { short: action.short } : {}),
+    boolean: false,
+    description: action.description,
+  }));
   return [...settings, ...actions];
 }
 

@@ -114,7 +114,9 @@ describe('Metrics request gauges', () => {
         { labels: { namespace: 'shop', intent: 'pvc-binding', mode: 'Continuous', verdict: 'RootCauseFound', root_cause: 'StorageClassNotFound' }, value: 1 },
         { labels: { namespace: 'shop', intent: 'crashloop', mode: 'Once', verdict: 'Healthy', root_cause: 'none' }, value: 1 },
       ],
-      triage_request_oldest_root_cause_timestamp_seconds: [{ labels: { namespace: 'shop', intent: 'pvc-binding', mode: 'Continuous' }, value: seconds('2026-01-01T10:00:00Z') }],
+      triage_request_oldest_root_cause_timestamp_seconds: [
+        { labels: { namespace: 'shop', intent: 'pvc-binding', mode: 'Continuous' }, value: seconds('2026-01-01T10:00:00Z') },
+      ],
     });
 
     cache = cache.slice(1);

@@ -11,8 +11,19 @@ const NONE = 'none';
 const CATALOGUE_CODES: ReadonlySet<string> = new Set(Object.keys(CATALOGUE));
 const KNOWN_REASONS: ReadonlySet<string> = new Set([
   ...CATALOGUE_CODES,
-  'Healthy', 'RootCauseFound', 'Inconclusive', 'Failed', 'Rejected',
-  'InvalidSpec', 'InvalidTarget', 'NamespaceNotTrusted', 'TemplateNotFound', 'InvalidTemplate', 'IntentNotAvailable', 'InternalError', 'StatusTooLarge',
+  'Healthy',
+  'RootCauseFound',
+  'Inconclusive',
+  'Failed',
+  'Rejected',
+  'InvalidSpec',
+  'InvalidTarget',
+  'NamespaceNotTrusted',
+  'TemplateNotFound',
+  'InvalidTemplate',
+  'IntentNotAvailable',
+  'InternalError',
+  'StatusTooLarge',
 ]);
 
 /** The intent as a metric label: a built-in's name, `custom` for a TriageTemplate, `invalid` otherwise. */
@@ -171,7 +182,12 @@ export class Metrics {
 
   readonly queueDepth = new Gauge({ name: 'workqueue_depth', help: 'Keys waiting.', labelNames: ['name'] as const, registers: [this.registry] });
   readonly queueAdds = new Counter({ name: 'workqueue_adds_total', help: 'Keys added.', labelNames: ['name'] as const, registers: [this.registry] });
-  readonly queueRetries = new Counter({ name: 'workqueue_retries_total', help: 'Keys re-added after an error.', labelNames: ['name'] as const, registers: [this.registry] });
+  readonly queueRetries = new Counter({
+    name: 'workqueue_retries_total',
+    help: 'Keys re-added after an error.',
+    labelNames: ['name'] as const,
+    registers: [this.registry],
+  });
   readonly queueWait = new Histogram({
     name: 'workqueue_queue_duration_seconds',
     help: 'Time a key waits before processing.',
@@ -207,7 +223,7 @@ export class Metrics {
   });
   readonly informerApiInstalled = new Gauge({
     name: 'informer_api_installed',
-    help: '0 when the kind\'s API is not served (optional CRDs such as the Gateway API absent), else 1.',
+    help: "0 when the kind's API is not served (optional CRDs such as the Gateway API absent), else 1.",
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });

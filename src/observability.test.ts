@@ -10,7 +10,21 @@ const FILES = path.join(__dirname, '..', 'charts', 'triage-operator', 'files');
 
 /** Prometheus's own series, never exported by a target. */
 const PROMETHEUS_SERIES: ReadonlySet<string> = new Set(['up']);
-const KEYWORDS: ReadonlySet<string> = new Set(['and', 'or', 'unless', 'bool', 'offset', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'inf', 'nan']);
+const KEYWORDS: ReadonlySet<string> = new Set([
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'inf',
+  'nan',
+]);
 
 /** The metric names a PromQL expression selects (Grafana variables allowed), without functions, keywords or labels. */
 function metricNames(expr: string): string[] {
@@ -46,7 +60,11 @@ async function exportedNames(): Promise<Set<string>> {
 
 /** `where: metric` for every metric an expression names that is neither exported nor Prometheus's own. */
 function unknownMetrics(exprs: readonly { where: string; expr: string }[], exported: ReadonlySet<string>): string[] {
-  return exprs.flatMap(({ where, expr }) => metricNames(expr).filter((name) => !exported.has(name) && !PROMETHEUS_SERIES.has(name)).map((name) => `${where}: ${name}`));
+  return exprs.flatMap(({ where, expr }) =>
+    metricNames(expr)
+      .filter((name) => !exported.has(name) && !PROMETHEUS_SERIES.has(name))
+      .map((name) => `${where}: ${name}`),
+  );
 }
 
 interface Rule {
@@ -136,19 +154,26 @@ describe('prometheus-rules.yaml', () => {
 
   test('has the alerts the chart documents', () => {
     expect(rules.map((rule) => rule.alert)).toEqual(
-      expect.arrayContaining(['TriageOperatorDown', 'TriageOperatorNoLeader', 'TriageOperatorCachesNotSynced', 'TriageOperatorReconcileErrors', 'TriageRootCauseUnresolved']),
+      expect.arrayContaining([
+        'TriageOperatorDown',
+        'TriageOperatorNoLeader',
+        'TriageOperatorCachesNotSynced',
+        'TriageOperatorReconcileErrors',
+        'TriageRootCauseUnresolved',
+      ]),
     );
   });
 
-  test.each(loadRules().filter((rule) => rule.alert !== undefined).map((rule) => [rule.alert ?? '', rule] as const))(
-    '%s has a severity, a summary, a description and a for',
-    (_alert, rule) => {
-      expect(['critical', 'warning', 'info']).toContain(rule.labels?.severity);
-      expect(rule.annotations?.summary?.trim()).toBeTruthy();
-      expect(rule.annotations?.description?.trim()).toBeTruthy();
-      expect(rule.for).toMatch(/^\d+[smh]$/);
-    },
-  );
+  test.each(
+    loadRules()
+      .filter((rule) => rule.alert !== undefined)
+      .map((rule) => [rule.alert ?? '', rule] as const),
+  )('%s has a severity, a summary, a description and a for', (_alert, rule) => {
+    expect(['critical', 'warning', 'info']).toContain(rule.labels?.severity);
+    expect(rule.annotations?.summary?.trim()).toBeTruthy();
+    expect(rule.annotations?.description?.trim()).toBeTruthy();
+    expect(rule.for).toMatch(/^\d+[smh]$/);
+  });
 
   test("selects the operator's job in every expression (other controllers export the same names)", () => {
     for (const rule of rules) expect(rule.expr).toContain('job=~".*triage-operator.*"');
@@ -168,7 +193,10 @@ describe('dashboard.json', () => {
   test('the check fails on a panel that names a metric the operator does not export', async () => {
     const broken: Dashboard = {
       ...dashboard,
-      panels: [...dashboard.panels, { type: 'row', panels: [{ id: 999, type: 'timeseries', title: 'Typo', targets: [{ expr: 'sum(rate(controller_runtime_reconcile_totals[5m]))' }] }] }],
+      panels: [
+        ...dashboard.panels,
+        { type: 'row', panels: [{ id: 999, type: 'timeseries', title: 'Typo', targets: [{ expr: 'sum(rate(controller_runtime_reconcile_totals[5m]))' }] }] },
+      ],
     };
     expect(unknownMetrics(dashboardExprs(broken), await exportedNames())).toEqual(['panel "Typo": controller_runtime_reconcile_totals']);
   });
@@ -176,7 +204,9 @@ describe('dashboard.json', () => {
   test('is importable: uid, schema version, a Prometheus datasource variable every query uses, unique panel ids', () => {
     expect(dashboard.uid).toBe('triage-operator');
     expect(dashboard.schemaVersion).toBeGreaterThanOrEqual(36);
-    expect(dashboard.templating.list).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'datasource', type: 'datasource', query: 'prometheus' })]));
+    expect(dashboard.templating.list).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'datasource', type: 'datasource', query: 'prometheus' })]),
+    );
     const panels = allPanels(dashboard.panels);
     const ids = panels.map((panel) => panel.id);
     expect(new Set(ids).size).toBe(ids.length);
@@ -190,7 +220,9 @@ describe('dashboard.json', () => {
   });
 
   test('has the panels issue 11 asks for', () => {
-    const exprs = dashboardExprs(dashboard).map(({ expr }) => expr).join('\n');
+    const exprs = dashboardExprs(dashboard)
+      .map(({ expr }) => expr)
+      .join('\n');
     for (const name of [
       'triage_requests',
       'triage_request_oldest_root_cause_timestamp_seconds',

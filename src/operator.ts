@@ -64,7 +64,12 @@ export class Operator {
       logger,
       metrics: this.metrics,
       // The listing baseline caches only the operator's own resources: triage reads list the rest.
-      kinds: config.snapshotSource === 'list' ? WATCHED_KINDS.filter((k) => k.group === 'triage.dev') : config.watchSecretMetadata ? [...WATCHED_KINDS, SECRET_METADATA_KIND] : WATCHED_KINDS,
+      kinds:
+        config.snapshotSource === 'list'
+          ? WATCHED_KINDS.filter((k) => k.group === 'triage.dev')
+          : config.watchSecretMetadata
+            ? [...WATCHED_KINDS, SECRET_METADATA_KIND]
+            : WATCHED_KINDS,
     });
     const inputKinds = config.watchSecretMetadata ? [...WATCHED_KINDS, SECRET_METADATA_KIND] : WATCHED_KINDS;
     const listKinds = inputKinds.filter((k) => k.group !== 'triage.dev');
@@ -182,6 +187,13 @@ export class Operator {
 function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => { resolve(); }, { once: true });
+    else
+      signal.addEventListener(
+        'abort',
+        () => {
+          resolve();
+        },
+        { once: true },
+      );
   });
 }

@@ -15,7 +15,11 @@ interface SchemaNode {
 }
 
 interface CrdLike {
-  readonly spec: { readonly names: { readonly kind: string }; readonly group: string; readonly versions: readonly { readonly name: string; readonly schema: { readonly openAPIV3Schema: SchemaNode } }[] };
+  readonly spec: {
+    readonly names: { readonly kind: string };
+    readonly group: string;
+    readonly versions: readonly { readonly name: string; readonly schema: { readonly openAPIV3Schema: SchemaNode } }[];
+  };
 }
 
 /** A type as a reader wants it: `[]string`, `integer (1..10)`, `enum: A, B`. */
@@ -52,7 +56,11 @@ export function apiMarkdown(crds: readonly CrdLike[]): string {
       out.push('', `## ${crd.spec.names.kind} (${crd.spec.group}/${version.name})`, '', '| field | type | description |', '|---|---|---|');
       const root = version.schema.openAPIV3Schema;
       // metadata is the standard ObjectMeta: not repeated here.
-      rows({ ...root, properties: Object.fromEntries(Object.entries(root.properties ?? {}).filter(([name]) => name === 'spec' || name === 'status')) }, '', out);
+      rows(
+        { ...root, properties: Object.fromEntries(Object.entries(root.properties ?? {}).filter(([name]) => name === 'spec' || name === 'status')) },
+        '',
+        out,
+      );
     }
   }
   return `${out.join('\n')}\n`;

@@ -19,7 +19,16 @@ const WORKLOAD_CHECKS = ['deployment.pods', 'statefulset.pods', 'replicaset.pods
 const POD_CHECKS = ['pod.scheduling', 'pod.image-pull', 'pod.crashloop'];
 const ROLLOUT_CHECKS = ['deployment.rollout', 'statefulset.rollout', 'daemonset.rollout'];
 /** What namespace-health looks at first: every symptom-level object of a namespace. */
-const NAMESPACE_CHECKS = ['claim.binding', ...POD_CHECKS, 'ingress.routing', 'httproute.routing', 'gateway.status', 'service.endpoints', ...ROLLOUT_CHECKS, 'hpa.scaling'];
+const NAMESPACE_CHECKS = [
+  'claim.binding',
+  ...POD_CHECKS,
+  'ingress.routing',
+  'httproute.routing',
+  'gateway.status',
+  'service.endpoints',
+  ...ROLLOUT_CHECKS,
+  'hpa.scaling',
+];
 
 /** The built-in intents, written in the TriageTemplate format: steps are hops along the causal chain. */
 /** The built-in intents, in the order the CRD and the docs list them: steps are hops along the causal chain. */

@@ -25,10 +25,7 @@ export const Anchor = z
   .object({
     id: z.string().describe('Identifier that findings and the root cause cite.'),
     object: ObjectRef.describe('The object the evidence was read from.'),
-    fieldPath: z
-      .string()
-      .optional()
-      .describe('Field that proves the finding, e.g. status.conditions[type=PodScheduled].message.'),
+    fieldPath: z.string().optional().describe('Field that proves the finding, e.g. status.conditions[type=PodScheduled].message.'),
     event: z
       .object({
         uid: z.string().describe('UID of the Event.'),
@@ -81,12 +78,21 @@ export type UnavailableReason = z.infer<typeof UnavailableReason>;
 
 export const Evidence = z
   .object({
-    completeness: z.number().min(0).max(1).describe('Share of the required evidence that was gathered (an API that is not installed counts as gathered: nothing of it can exist).'),
+    completeness: z
+      .number()
+      .min(0)
+      .max(1)
+      .describe('Share of the required evidence that was gathered (an API that is not installed counts as gathered: nothing of it can exist).'),
     threshold: z.number().min(0).max(1).describe('The minCompleteness the request asked for.'),
     present: z.array(z.string()).describe('Evidence keys gathered.'),
     missing: z.array(z.string()).describe('Required evidence keys not gathered.'),
     unavailable: z
-      .array(z.object({ key: z.string().describe('The evidence key.'), reason: UnavailableReason.describe('Forbidden, NotFound, Timeout, NotSynced or NotInstalled.') }))
+      .array(
+        z.object({
+          key: z.string().describe('The evidence key.'),
+          reason: UnavailableReason.describe('Forbidden, NotFound, Timeout, NotSynced or NotInstalled.'),
+        }),
+      )
       .describe('Evidence that could not be read, and why (Forbidden is never reported as NotFound).'),
   })
   .describe('How complete the evidence is.');

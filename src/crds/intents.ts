@@ -36,7 +36,8 @@ export type BuiltInIntent = keyof typeof BUILT_IN_TEMPLATES;
 export const BUILT_IN_INTENT_NAMES = Object.keys(BUILT_IN_TEMPLATES) as BuiltInIntent[];
 export const BUILT_IN_INTENTS: Readonly<Record<BuiltInIntent, IntentInfo>> = (() => {
   const intents = {} as Record<BuiltInIntent, IntentInfo>;
-  for (const name of BUILT_IN_INTENT_NAMES) intents[name] = { targetKinds: BUILT_IN_TEMPLATES[name].targetKinds, description: BUILT_IN_TEMPLATES[name].description };
+  for (const name of BUILT_IN_INTENT_NAMES)
+    intents[name] = { targetKinds: BUILT_IN_TEMPLATES[name].targetKinds, description: BUILT_IN_TEMPLATES[name].description };
   return intents;
 })();
 

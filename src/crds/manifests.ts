@@ -9,8 +9,24 @@ import { TriageTemplateSpec, TriageTemplateStatus } from './triage-template';
 type JsonSchema = { [key: string]: unknown };
 
 const KEPT_KEYWORDS = new Set([
-  'type', 'description', 'properties', 'required', 'items', 'enum', 'default', 'minimum', 'maximum',
-  'minLength', 'maxLength', 'pattern', 'minItems', 'maxItems', 'maxProperties', 'additionalProperties', 'nullable', 'format',
+  'type',
+  'description',
+  'properties',
+  'required',
+  'items',
+  'enum',
+  'default',
+  'minimum',
+  'maximum',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'minItems',
+  'maxItems',
+  'maxProperties',
+  'additionalProperties',
+  'nullable',
+  'format',
 ]);
 
 /**
@@ -24,9 +40,7 @@ export function toStructural(schema: JsonSchema): JsonSchema {
     if (key.startsWith('x-kubernetes-')) out[key] = value;
     else if (!KEPT_KEYWORDS.has(key)) continue;
     else if (key === 'properties') {
-      out[key] = Object.fromEntries(
-        Object.entries(value as Record<string, JsonSchema>).map(([name, sub]) => [name, toStructural(sub)]),
-      );
+      out[key] = Object.fromEntries(Object.entries(value as Record<string, JsonSchema>).map(([name, sub]) => [name, toStructural(sub)]));
     } else if (key === 'items') out[key] = toStructural(value as JsonSchema);
     else if (key === 'additionalProperties') {
       if (typeof value === 'object' && value !== null) out[key] = toStructural(value as JsonSchema);
@@ -134,8 +148,7 @@ export function triageTemplateCrd() {
     singular: 'triagetemplate',
     shortNames: ['ttpl'],
     scope: 'Cluster',
-    description:
-      'TriageTemplate adds or overrides a triage intent declaratively: checks per step, required evidence, matchers, default bounds.',
+    description: 'TriageTemplate adds or overrides a triage intent declaratively: checks per step, required evidence, matchers, default bounds.',
     spec: TriageTemplateSpec,
     status: TriageTemplateStatus,
     rootRules: [
@@ -185,7 +198,13 @@ export function chartRbacRules() {
     clusterRules: managerRules(),
     namespacedReads: WATCHED_KINDS.flatMap((kind) =>
       'namespace' in kind
-        ? [{ name: `read-${kind.plural}`, namespace: kind.namespace, rules: [{ apiGroups: [kind.group], resources: [kind.plural], verbs: ['get', 'list', 'watch'] }] }]
+        ? [
+            {
+              name: `read-${kind.plural}`,
+              namespace: kind.namespace,
+              rules: [{ apiGroups: [kind.group], resources: [kind.plural], verbs: ['get', 'list', 'watch'] }],
+            },
+          ]
         : [],
     ),
   };

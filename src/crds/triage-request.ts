@@ -41,7 +41,10 @@ const LABEL_KEY_MESSAGE = 'a label key is an optional DNS-subdomain prefix and "
 const EXPRESSION_VALUES_RULE = "self.operator in ['In', 'NotIn'] ? (has(self.values) && size(self.values) > 0) : (!has(self.values) || size(self.values) == 0)";
 const EXPRESSION_VALUES_MESSAGE = 'values must be non-empty for In and NotIn, and empty for Exists and DoesNotExist';
 
-const LabelValue = z.string().max(63).regex(new RegExp(LABEL_VALUE), 'must be a label value: at most 63 letters, digits, "-", "_" or ".", starting and ending alphanumeric');
+const LabelValue = z
+  .string()
+  .max(63)
+  .regex(new RegExp(LABEL_VALUE), 'must be a label value: at most 63 letters, digits, "-", "_" or ".", starting and ending alphanumeric');
 
 export const LabelSelector = z
   .object({
@@ -110,7 +113,13 @@ export const BOUNDS_LIMITS = { maxSteps: 10, timeoutSeconds: 120 } as const;
 
 export const Bounds = z
   .object({
-    maxSteps: z.number().int().min(1).max(BOUNDS_LIMITS.maxSteps).optional().describe(`Hops of evidence gathering along the causal chain, 1 to ${BOUNDS_LIMITS.maxSteps}. Unset: the template's, else ${DEFAULT_BOUNDS.maxSteps}.`),
+    maxSteps: z
+      .number()
+      .int()
+      .min(1)
+      .max(BOUNDS_LIMITS.maxSteps)
+      .optional()
+      .describe(`Hops of evidence gathering along the causal chain, 1 to ${BOUNDS_LIMITS.maxSteps}. Unset: the template's, else ${DEFAULT_BOUNDS.maxSteps}.`),
     timeoutSeconds: z
       .number()
       .int()
@@ -142,16 +151,8 @@ export const TriageRequestSpec = z
       .describe(`What to diagnose: a built-in intent (${BUILT_IN_INTENT_NAMES.join(', ')}) or the name of a TriageTemplate.`),
     target: Target.optional(),
     bounds: Bounds.optional(),
-    minCompleteness: z
-      .number()
-      .min(0)
-      .max(1)
-      .default(0.8)
-      .describe('Evidence completeness (0 to 1) below which a run without root cause is Inconclusive.'),
-    mode: z
-      .enum(['Once', 'Continuous'])
-      .default('Once')
-      .describe('Once: run per generation. Continuous: re-run when an input changes.'),
+    minCompleteness: z.number().min(0).max(1).default(0.8).describe('Evidence completeness (0 to 1) below which a run without root cause is Inconclusive.'),
+    mode: z.enum(['Once', 'Continuous']).default('Once').describe('Once: run per generation. Continuous: re-run when an input changes.'),
   })
   .meta({ 'x-kubernetes-validations': [INTENT_TARGET_RULE] })
   .describe('What to triage and how far to look.');
@@ -177,14 +178,8 @@ export const TriageRequestStatus = z
     observedGeneration: z.number().int().optional().describe('The metadata.generation this status describes.'),
     verdict: Verdict.optional().describe('Healthy, RootCauseFound, Inconclusive, Failed or Rejected.'),
     target: z.string().optional().describe('What was diagnosed, as Kind/name (shown by kubectl get).'),
-    rerunToken: z
-      .string()
-      .optional()
-      .describe('The triage.dev/rerun annotation value this status answered; a new value re-runs a Once request.'),
-    nextCheckAt: z
-      .string()
-      .optional()
-      .describe('When a time-dependent result (e.g. a grace period) is checked again, even in Once mode (RFC 3339).'),
+    rerunToken: z.string().optional().describe('The triage.dev/rerun annotation value this status answered; a new value re-runs a Once request.'),
+    nextCheckAt: z.string().optional().describe('When a time-dependent result (e.g. a grace period) is checked again, even in Once mode (RFC 3339).'),
     conditions: z
       .array(Condition)
       .optional()

@@ -3,7 +3,10 @@ import { NextAction, Severity } from './envelope';
 import { TARGET_KINDS } from './intents';
 import { Bounds, Condition } from './triage-request';
 
-const CODE = z.string().max(64).regex(/^[A-Z][A-Za-z0-9]*$/, 'must be a CamelCase code');
+const CODE = z
+  .string()
+  .max(64)
+  .regex(/^[A-Z][A-Za-z0-9]*$/, 'must be a CamelCase code');
 
 // RE2 in CEL: a backslash-digit or \k< backreference, or a (?= (?! (?<= (?<! group. The operator's
 // linear-time engine refuses the same patterns (and a few more, reported in the Accepted condition).
@@ -32,11 +35,13 @@ export const Matcher = z
       })
       .optional()
       .describe("Match a condition in the target's status."),
-    finding: z.object({
-      code: CODE.describe('Finding code to report.'),
-      severity: Severity.describe('Critical, Warning or Info (Info is benign).'),
-      message: z.string().max(512).describe('Message of the finding; {name}, {namespace} and {kind} are filled in.'),
-    }).describe('The finding reported when the matcher holds.'),
+    finding: z
+      .object({
+        code: CODE.describe('Finding code to report.'),
+        severity: Severity.describe('Critical, Warning or Info (Info is benign).'),
+        message: z.string().max(512).describe('Message of the finding; {name}, {namespace} and {kind} are filled in.'),
+      })
+      .describe('The finding reported when the matcher holds.'),
     nextAction: NextAction.optional(),
   })
   .refine((m) => (m.event === undefined) !== (m.condition === undefined), {

@@ -64,7 +64,16 @@ export class KubeClient {
     if (!(created instanceof https.Agent)) return undefined;
     const tls = created.options;
     const credentials = createHash('sha256')
-      .update(JSON.stringify([tlsMaterial(tls.ca), tlsMaterial(tls.cert), tlsMaterial(tls.key), tlsMaterial(tls.pfx), tls.rejectUnauthorized ?? null, tls.servername ?? '']))
+      .update(
+        JSON.stringify([
+          tlsMaterial(tls.ca),
+          tlsMaterial(tls.cert),
+          tlsMaterial(tls.key),
+          tlsMaterial(tls.pfx),
+          tls.rejectUnauthorized ?? null,
+          tls.servername ?? '',
+        ]),
+      )
       .digest('hex');
     if (this.agent?.credentials !== credentials) {
       this.agent = { credentials, agent: new https.Agent({ ...tls, keepAlive: true, maxSockets: 16 }) };

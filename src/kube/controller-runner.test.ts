@@ -38,10 +38,14 @@ describe('ControllerRunner', () => {
     runner.add('ns/a');
     await until(() => calls === 1);
     await runner.stop();
-    expect(await metricLines(metrics, 'controller_runtime_reconcile_total')).toEqual([`controller_runtime_reconcile_total{controller="c",result="${label}"} 1`]);
+    expect(await metricLines(metrics, 'controller_runtime_reconcile_total')).toEqual([
+      `controller_runtime_reconcile_total{controller="c",result="${label}"} 1`,
+    ]);
     const errorLines = await metricLines(metrics, 'controller_runtime_reconcile_errors_total');
     expect(errorLines).toEqual(errors === 0 ? [] : [`controller_runtime_reconcile_errors_total{controller="c"} ${errors}`]);
-    expect(await metricLines(metrics, 'controller_runtime_reconcile_time_seconds_count')).toEqual(['controller_runtime_reconcile_time_seconds_count{controller="c"} 1']);
+    expect(await metricLines(metrics, 'controller_runtime_reconcile_time_seconds_count')).toEqual([
+      'controller_runtime_reconcile_time_seconds_count{controller="c"} 1',
+    ]);
   });
 
   test('each reconcile gets its own id, and the workers gauges say how many run', async () => {
@@ -58,7 +62,9 @@ describe('ControllerRunner', () => {
     runner.add('ns/b');
     await until(() => contexts.length === 2);
     expect(await metricLines(metrics, 'controller_runtime_active_workers')).toEqual(['controller_runtime_active_workers{controller="c"} 2']);
-    expect(await metricLines(metrics, 'controller_runtime_max_concurrent_reconciles')).toEqual(['controller_runtime_max_concurrent_reconciles{controller="c"} 3']);
+    expect(await metricLines(metrics, 'controller_runtime_max_concurrent_reconciles')).toEqual([
+      'controller_runtime_max_concurrent_reconciles{controller="c"} 3',
+    ]);
     release();
     await runner.stop();
     expect(new Set(contexts.map((c) => c.reconcileID)).size).toBe(2);
@@ -71,7 +77,15 @@ describe('ControllerRunner', () => {
     let finished = false;
     const runner = new ControllerRunner({ name: 'c', metrics, logger }, async (_key, { signal }) => {
       seen = signal;
-      await new Promise<void>((resolve) => { signal.addEventListener('abort', () => { resolve(); }, { once: true }); });
+      await new Promise<void>((resolve) => {
+        signal.addEventListener(
+          'abort',
+          () => {
+            resolve();
+          },
+          { once: true },
+        );
+      });
       finished = true;
       return outcome.done;
     });

@@ -69,7 +69,11 @@ export class EventRecorder {
       });
     } catch (error: unknown) {
       if (error instanceof ApiError && error.isConflict) return 'AlreadyExists';
-      this.logger.debug('Event not written', { reason: event.reason, request: `${subject.namespace}/${subject.name}`, error: error instanceof Error ? error.message : String(error) });
+      this.logger.debug('Event not written', {
+        reason: event.reason,
+        request: `${subject.namespace}/${subject.name}`,
+        error: error instanceof Error ? error.message : String(error),
+      });
       throw error;
     }
     this.metrics.eventsEmitted.inc({ reason: reasonLabel(event.reason), kind: 'new' });

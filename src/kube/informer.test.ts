@@ -27,7 +27,15 @@ test('a metadata-only watch keeps the Authorization header and asks for PartialO
 interface FakeObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace: string; resourceVersion: string; uid: string; labels?: Record<string, string>; annotations?: Record<string, string>; managedFields?: unknown[] };
+  metadata: {
+    name: string;
+    namespace: string;
+    resourceVersion: string;
+    uid: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    managedFields?: unknown[];
+  };
   data?: Record<string, string>;
 }
 
@@ -46,7 +54,13 @@ class FakeApiserver {
     if (request.url === '/apis/networking.k8s.io/v1') {
       response.writeHead(this.discovery, { 'Content-Type': 'application/json' });
       const resources = this.discoveryResources.map((name) => ({ name, namespaced: true, kind: 'Ingress', verbs: ['list', 'watch'] }));
-      response.end(JSON.stringify(this.discovery === 200 ? { kind: 'APIResourceList', groupVersion: 'networking.k8s.io/v1', resources } : { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: this.discovery }));
+      response.end(
+        JSON.stringify(
+          this.discovery === 200
+            ? { kind: 'APIResourceList', groupVersion: 'networking.k8s.io/v1', resources }
+            : { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: this.discovery },
+        ),
+      );
       return;
     }
     this.accepts.push(`${request.url?.includes('watch=true') === true ? 'watch' : 'list'} ${request.headers.accept ?? ''}`);
@@ -89,14 +103,22 @@ class FakeApiserver {
   }
 
   async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => { resolve(); }));
+    const closed = new Promise<void>((resolve) =>
+      this.server.close(() => {
+        resolve();
+      }),
+    );
     this.server.closeAllConnections();
     await closed;
   }
 }
 
 function ingress(name: string, resourceVersion: string): FakeObject {
-  return { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name, namespace: 'shop', resourceVersion, uid: `uid-${name}`, managedFields: [{}] } };
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name, namespace: 'shop', resourceVersion, uid: `uid-${name}`, managedFields: [{}] },
+  };
 }
 
 async function until(condition: () => boolean, what: string): Promise<void> {
@@ -133,7 +155,15 @@ function setUp(server: FakeApiserver, url: string, kind: WatchedKind = INGRESS, 
     currentContext: 'x',
   });
   const metrics = new Metrics({ collectProcessMetrics: false });
-  const informer = new Informer<KubernetesObject>({ kind, config, client: new KubeClient(config), logger, metrics, random: () => 0, ...(notInstalledRetryMs === undefined ? {} : { notInstalledRetryMs }) });
+  const informer = new Informer<KubernetesObject>({
+    kind,
+    config,
+    client: new KubeClient(config),
+    logger,
+    metrics,
+    random: () => 0,
+    ...(notInstalledRetryMs === undefined ? {} : { notInstalledRetryMs }),
+  });
   return { informer, lines, metrics };
 }
 
@@ -256,7 +286,9 @@ describe('Informer', () => {
     expect(lines.filter((line) => line.message === 'Informer relisting' && line.level === 'info')).toEqual([
       expect.objectContaining({ kind: 'Ingress', reason: 'Recovering' }),
     ]);
-    expect(lines.filter((line) => line.message === 'Informer recovered')).toEqual([expect.objectContaining({ level: 'info', kind: 'Ingress', failures: restarts.length })]);
+    expect(lines.filter((line) => line.message === 'Informer recovered')).toEqual([
+      expect.objectContaining({ level: 'info', kind: 'Ingress', failures: restarts.length }),
+    ]);
   });
 
   test('a 410 from the watch relists, logs it once, and removes what vanished', async () => {
@@ -271,7 +303,9 @@ describe('Informer', () => {
     await until(() => server.lists === 2 && informer.cacheState() === 'Synced', 'relisted');
     expect(informer.get('a', 'shop')).toBeUndefined();
     expect(informer.size()).toBe(1);
-    expect(lines.filter((line) => line.message === 'Informer relisting')).toEqual([expect.objectContaining({ level: 'info', kind: 'Ingress', reason: 'Expired' })]);
+    expect(lines.filter((line) => line.message === 'Informer relisting')).toEqual([
+      expect.objectContaining({ level: 'info', kind: 'Ingress', reason: 'Expired' }),
+    ]);
     expect(lines.filter((line) => line.level === 'warn')).toEqual([]);
   });
 
@@ -291,7 +325,14 @@ describe('Informer', () => {
     const secret: FakeObject = {
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name: 'tls', namespace: 'shop', resourceVersion: '1', uid: 'uid-tls', labels: { app: 'shop' }, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"stringData":{"tls.key":"SECRET"}}' } },
+      metadata: {
+        name: 'tls',
+        namespace: 'shop',
+        resourceVersion: '1',
+        uid: 'uid-tls',
+        labels: { app: 'shop' },
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"stringData":{"tls.key":"SECRET"}}' },
+      },
       data: { 'tls.key': 'U0VDUkVU' },
     };
     server.objects = [secret];

@@ -449,7 +449,12 @@ export class Informer<T extends KubernetesObject> {
     this.setState('NotInstalled');
     // Normal on most clusters: one info line, no restart counted (alerts watch that counter).
     const retryMs = this.options.notInstalledRetryMs ?? NOT_INSTALLED_RETRY_MS;
-    if (this.failures === 1) this.options.logger.info('API not installed; checking again periodically', { kind: this.kind.key, api: `${this.kind.group}/${this.kind.version}`, retryMs });
+    if (this.failures === 1)
+      this.options.logger.info('API not installed; checking again periodically', {
+        kind: this.kind.key,
+        api: `${this.kind.group}/${this.kind.version}`,
+        retryMs,
+      });
     this.retryIn(retryMs);
   }
 

@@ -178,10 +178,7 @@ class Replica {
     start: Date = START,
   ) {
     this.clock = new FakeClock(start);
-    this.elector = new LeaderElector(
-      { namespace: NAMESPACE, name: NAME, identity },
-      { client, clock: this.clock, random: () => 0 },
-    );
+    this.elector = new LeaderElector({ namespace: NAMESPACE, name: NAME, identity }, { client, clock: this.clock, random: () => 0 });
   }
 
   run(): void {
@@ -241,9 +238,7 @@ describe('resolveLeaderElectionConfig', () => {
   });
 
   test('the constructor validates too', () => {
-    expect(() => new LeaderElector({ ...base, leaseDurationMs: 5_000 }, { client: new InMemoryLeaseClient() })).toThrow(
-      LeaderElectionConfigError,
-    );
+    expect(() => new LeaderElector({ ...base, leaseDurationMs: 5_000 }, { client: new InMemoryLeaseClient() })).toThrow(LeaderElectionConfigError);
   });
 });
 

@@ -21,7 +21,10 @@ export class ListingSnapshot implements ClusterSnapshot {
     const states = new Map<string, CacheAvailability>();
     await Promise.all(
       kinds.map(async (kind) => {
-        const path = kind.namespaced && kind.namespace === undefined && namespace !== undefined ? collectionPath(kind).replace(/\/([^/]+)$/, `/namespaces/${namespace}/$1`) : collectionPath(kind);
+        const path =
+          kind.namespaced && kind.namespace === undefined && namespace !== undefined
+            ? collectionPath(kind).replace(/\/([^/]+)$/, `/namespaces/${namespace}/$1`)
+            : collectionPath(kind);
         try {
           objects.set(kind.key, (await client.listAll<KubeObject>(path)).items);
           states.set(kind.key, 'Synced');

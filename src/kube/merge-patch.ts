@@ -7,7 +7,13 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** JSON with object keys sorted: the apiserver re-orders keys, which must not count as a change. */
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    isObject(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
+    isObject(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, v[k]]),
+        )
+      : v,
   );
 }
 

@@ -18,6 +18,8 @@ export interface CodeInfo {
  * published. `Code` is its key type, so a check naming a code that is not here does not compile;
  * docs/codes.md is generated from it (npm run generate) and drift-checked.
  */
+// A table, one entry a line: read across, not down.
+// prettier-ignore
 export const CATALOGUE = {
   // pvc-binding
   StorageClassNotFound: { intent: 'pvc-binding', severity: 'Critical', meaning: 'The claim names a StorageClass that does not exist.' },

@@ -24,14 +24,18 @@ describe('parseCreateFailure', () => {
       'Error creating: pods "api-5d8f7b9c6-x7k2p" is forbidden: failed quota: compute: must specify limits.cpu for: api; limits.memory for: api, sidecar',
       ['limits.cpu for: api', 'limits.memory for: api, sidecar'],
     ],
-    ['pods "a" is forbidden: failed quota: compute: must specify limits.cpu for: nginx; must specify limits.memory for: nginx', ['limits.cpu for: nginx', 'limits.memory for: nginx']],
+    [
+      'pods "a" is forbidden: failed quota: compute: must specify limits.cpu for: nginx; must specify limits.memory for: nginx',
+      ['limits.cpu for: nginx', 'limits.memory for: nginx'],
+    ],
     ['Error creating: pods "a" is forbidden: failed quota: compute: must specify limits.cpu,limits.memory', ['limits.cpu', 'limits.memory']],
   ])('a quota on resources the pods do not set: %s', (message, missing) => {
     expect(parseCreateFailure(message)).toEqual({ kind: 'QuotaUnset', quota: 'compute', missing });
   });
 
   test('quota, StatefulSet controller wording', () => {
-    const message = 'create Pod db-3 in StatefulSet db failed error: pods "db-3" is forbidden: exceeded quota: pod-count, requested: pods=1, used: pods=3, limited: pods=3';
+    const message =
+      'create Pod db-3 in StatefulSet db failed error: pods "db-3" is forbidden: exceeded quota: pod-count, requested: pods=1, used: pods=3, limited: pods=3';
     expect(parseCreateFailure(message)).toEqual({ kind: 'Quota', quota: 'pod-count', items: [{ resource: 'pods', requested: '1', used: '3', limited: '3' }] });
   });
 
@@ -49,8 +53,12 @@ describe('parseCreateFailure', () => {
   });
 
   test('a webhook the apiserver cannot call comes first, whatever its tail quotes', () => {
-    const message = 'Error creating: Internal error occurred: failed calling webhook "quota.example.com": failed to call webhook: Post "https://q.ops.svc:443/?timeout=10s": context deadline exceeded';
-    expect(parseCreateFailure(message)).toMatchObject({ kind: 'Webhook', call: { webhook: 'quota.example.com', problem: 'Timeout', service: { name: 'q', namespace: 'ops' } } });
+    const message =
+      'Error creating: Internal error occurred: failed calling webhook "quota.example.com": failed to call webhook: Post "https://q.ops.svc:443/?timeout=10s": context deadline exceeded';
+    expect(parseCreateFailure(message)).toMatchObject({
+      kind: 'Webhook',
+      call: { webhook: 'quota.example.com', problem: 'Timeout', service: { name: 'q', namespace: 'ops' } },
+    });
   });
 
   test('anything else is quoted as it is', () => {

@@ -69,14 +69,27 @@ export function parseCreateFailure(message: string): CreateFailure {
     const requested = resourceList(requestedText);
     const used = resourceList(usedText);
     const limited = resourceList(limitedText);
-    const items = [...requested.entries()].map(([resource, value]) => ({ resource, requested: value, used: used.get(resource) ?? '?', limited: limited.get(resource) ?? '?' }));
+    const items = [...requested.entries()].map(([resource, value]) => ({
+      resource,
+      requested: value,
+      used: used.get(resource) ?? '?',
+      limited: limited.get(resource) ?? '?',
+    }));
     return { kind: 'Quota', quota: name, items };
   }
   // 1.35: `failed quota: q: must specify limits.cpu for: app; limits.memory for: app`; older: `must specify limits.cpu,limits.memory`.
   const unset = /failed quota: ([^:\s]+): must specify (.+)$/s.exec(message);
   if (unset !== null) {
     const [, name = '', rest = ''] = unset;
-    const missing = rest.split(/;\s*|,(?=[a-z.\-/]+(?:\s+for:|,|$))/).map((part) => part.trim().replace(/^must specify\s+/, '').replace(/\.$/, '')).filter((part) => part !== '');
+    const missing = rest
+      .split(/;\s*|,(?=[a-z.\-/]+(?:\s+for:|,|$))/)
+      .map((part) =>
+        part
+          .trim()
+          .replace(/^must specify\s+/, '')
+          .replace(/\.$/, ''),
+      )
+      .filter((part) => part !== '');
     return { kind: 'QuotaUnset', quota: name, missing };
   }
   const security = /violates PodSecurity "([^"]+)": (.*)$/s.exec(message);

@@ -68,8 +68,15 @@ const MAX_NEXT_ACTIONS = 6;
 const SEVERITY_RANK: Readonly<Record<Severity, number>> = { Critical: 3, Warning: 2, Info: 1 };
 /** Codes that name a symptom further up the chain: a concrete cause beside them explains them. */
 const SYMPTOM_CODES = new Set([
-  'UnboundPersistentVolumeClaim', 'NoReadyEndpoints', 'PodsNotReady', 'IngressControllerNotReporting', 'Unschedulable',
-  'ProgressDeadlineExceeded', 'RolloutStalled', 'ReplicasUnavailable', 'RouteNotAccepted',
+  'UnboundPersistentVolumeClaim',
+  'NoReadyEndpoints',
+  'PodsNotReady',
+  'IngressControllerNotReporting',
+  'Unschedulable',
+  'ProgressDeadlineExceeded',
+  'RolloutStalled',
+  'ReplicasUnavailable',
+  'RouteNotAccepted',
 ]);
 
 interface Subject {
@@ -112,7 +119,9 @@ function resolveSubjects(inv: Investigation, template: CompiledTemplate, target:
   const namespace = target.name ?? target.namespace ?? '';
   // A declarative template examines the kinds it names, across the namespace.
   if (subjectKinds(template).includes('*')) {
-    return template.targetKinds.filter((k) => k !== 'Namespace').flatMap((kind) => listSubjects(inv, kind, namespace).map((object) => ({ kind, object, chain: [] })));
+    return template.targetKinds
+      .filter((k) => k !== 'Namespace')
+      .flatMap((kind) => listSubjects(inv, kind, namespace).map((object) => ({ kind, object, chain: [] })));
   }
   return isSweep(template) ? sweepSubjects(inv, template, namespace) : symptomSubjects(inv, template, namespace);
 }
@@ -154,7 +163,8 @@ function namedSubjects(inv: Investigation, template: CompiledTemplate, target: D
   if (target.name !== undefined) {
     const found = inv.get(kind, 'target', target.name, namespace);
     if (found.state === 'Absent') return 'was not found';
-    if (found.state === 'Unavailable') return found.reason === 'NotInstalled' ? `cannot exist: the ${kind} API is not installed (no CRD serves it)` : `could not be read (${found.reason})`;
+    if (found.state === 'Unavailable')
+      return found.reason === 'NotInstalled' ? `cannot exist: the ${kind} API is not installed (no CRD serves it)` : `could not be read (${found.reason})`;
     objects.push(found.object);
   } else {
     const listed = inv.list(kind, 'target', isClusterScoped(kind) ? undefined : namespace);
@@ -206,7 +216,9 @@ function chooseRootCause(candidates: readonly Candidate[], ranking: 'Chain' | 'B
       (a, b) =>
         Number(a.candidate.benign === true) - Number(b.candidate.benign === true) ||
         blocksFirst(a.candidate, b.candidate) ||
-        (ranking === 'BlastRadius' ? SEVERITY_RANK[b.candidate.severity] - SEVERITY_RANK[a.candidate.severity] || blastRadius(b.candidate.code) - blastRadius(a.candidate.code) : 0) ||
+        (ranking === 'BlastRadius'
+          ? SEVERITY_RANK[b.candidate.severity] - SEVERITY_RANK[a.candidate.severity] || blastRadius(b.candidate.code) - blastRadius(a.candidate.code)
+          : 0) ||
         (b.candidate.chain?.length ?? 0) - (a.candidate.chain?.length ?? 0) ||
         Number(SYMPTOM_CODES.has(a.candidate.code)) - Number(SYMPTOM_CODES.has(b.candidate.code)) ||
         (b.candidate.confidence ?? 0) - (a.candidate.confidence ?? 0) ||
@@ -342,7 +354,10 @@ async function walkSteps(input: DiagnosisInput, inv: Investigation, start: reado
   const { template } = input;
   const walk: Walk = { steps: [], missing: new Set(), stepsUsed: 0, truncated: false, leftOut: new Map() };
   const firstKinds = new Set(start.map((s) => s.kind));
-  const firstStep = Math.max(0, template.steps.findIndex((step) => step.checks.some((c) => c.subject === '*' || firstKinds.has(c.subject))));
+  const firstStep = Math.max(
+    0,
+    template.steps.findIndex((step) => step.checks.some((c) => c.subject === '*' || firstKinds.has(c.subject))),
+  );
   let frontier = start;
   for (const [index, step] of template.steps.entries()) {
     const subjects = frontier.filter((s) => step.checks.some((c) => examines(c, s.kind)));
@@ -365,7 +380,14 @@ async function walkSteps(input: DiagnosisInput, inv: Investigation, start: reado
 }
 
 /** Runs one step's checks over its subjects; returns the subjects they follow into the next step. */
-async function runStep(input: DiagnosisInput, inv: Investigation, step: CompiledTemplate['steps'][number], subjects: readonly Subject[], deadline: number, walk: Walk): Promise<Subject[]> {
+async function runStep(
+  input: DiagnosisInput,
+  inv: Investigation,
+  step: CompiledTemplate['steps'][number],
+  subjects: readonly Subject[],
+  deadline: number,
+  walk: Walk,
+): Promise<Subject[]> {
   const stepStart = input.now();
   const before = new Set(inv.evidence().present);
   const next: Subject[] = [];
@@ -473,15 +495,22 @@ function suppression(input: DiagnosisInput): (c: Candidate) => boolean {
 }
 
 /** The findings beside the root cause, most severe first; a symptom a deeper cause explains is context (Info). */
-function findingsOf(candidates: readonly Candidate[], problem: Candidate | undefined, isSuppressed: (c: Candidate) => boolean, ranking: 'Chain' | 'BlastRadius'): Finding[] {
+function findingsOf(
+  candidates: readonly Candidate[],
+  problem: Candidate | undefined,
+  isSuppressed: (c: Candidate) => boolean,
+  ranking: 'Chain' | 'BlastRadius',
+): Finding[] {
   // Objects on the chain of some concrete (non-symptom) cause: a symptom there is explained by it.
   const onCauseChains = new Set(candidates.filter((c) => !SYMPTOM_CODES.has(c.code)).flatMap((c) => (c.chain ?? []).map(refKey)));
   const all = sortFindings(
-    candidates.filter((c) => c !== problem).map((c) => {
-      const finding = findingOf(c, isSuppressed(c));
-      const explained = SYMPTOM_CODES.has(c.code) && onCauseChains.has(refKey(c.object));
-      return explained ? { ...finding, severity: 'Info' as const } : finding;
-    }),
+    candidates
+      .filter((c) => c !== problem)
+      .map((c) => {
+        const finding = findingOf(c, isSuppressed(c));
+        const explained = SYMPTOM_CODES.has(c.code) && onCauseChains.has(refKey(c.object));
+        return explained ? { ...finding, severity: 'Info' as const } : finding;
+      }),
     ranking,
   );
   // What the breadth cap left out is always said, whatever else fills the list.
@@ -558,12 +587,29 @@ function buildEnvelope(input: DiagnosisInput, inv: Investigation, walk: Walk, ju
       ...(target.name === undefined ? {} : { name: target.name }),
       ...(targetObject?.metadata?.uid === undefined ? {} : { uid: targetObject.metadata.uid }),
     },
-    summary: judged.undecided === undefined ? summarise(target, judged.root, judged.verdict, judged.findings, note, evidence.unavailable) : excerpt(judged.undecided, 256),
+    summary:
+      judged.undecided === undefined
+        ? summarise(target, judged.root, judged.verdict, judged.findings, note, evidence.unavailable)
+        : excerpt(judged.undecided, 256),
     ...(problem === undefined
       ? {}
-      : { rootCause: { code: problem.code, confidence: problem.confidence ?? 0.5, message: redact(problem.message), chain: [...(problem.chain ?? [])], anchors: [...problem.anchors] } }),
+      : {
+          rootCause: {
+            code: problem.code,
+            confidence: problem.confidence ?? 0.5,
+            message: redact(problem.message),
+            chain: [...(problem.chain ?? [])],
+            anchors: [...problem.anchors],
+          },
+        }),
     findings: judged.findings,
-    evidence: { completeness: judged.completeness, threshold: input.minCompleteness, present: evidence.present, missing: [...judged.missing], unavailable: evidence.unavailable },
+    evidence: {
+      completeness: judged.completeness,
+      threshold: input.minCompleteness,
+      present: evidence.present,
+      missing: [...judged.missing],
+      unavailable: evidence.unavailable,
+    },
     anchors: inv.anchorList(),
     nextActions: judged.actions,
     steps: walk.steps,

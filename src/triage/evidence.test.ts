@@ -17,7 +17,13 @@ describe('evidence keys', () => {
   });
 
   test('sweep keys are the ones envelopes have always reported', () => {
-    expect(['Pod', 'PersistentVolumeClaim', 'ValidatingWebhookConfiguration', 'ReplicaSet', 'HTTPRoute'].map(listEvidenceOf)).toEqual(['pods', 'claims', 'webhooks', 'ReplicaSet', 'httproutes']);
+    expect(['Pod', 'PersistentVolumeClaim', 'ValidatingWebhookConfiguration', 'ReplicaSet', 'HTTPRoute'].map(listEvidenceOf)).toEqual([
+      'pods',
+      'claims',
+      'webhooks',
+      'ReplicaSet',
+      'httproutes',
+    ]);
     for (const info of KINDS) if ('evidence' in info) expect(isEvidenceKey(info.evidence)).toBe(true);
   });
 
@@ -32,7 +38,8 @@ describe('evidence keys', () => {
   });
 
   test('every key has a one-line meaning', () => {
-    for (const [key, meaning] of Object.entries(EVIDENCE)) expect({ key, ok: meaning.length > 10 && meaning.length <= 140 && !meaning.includes('\n') }).toEqual({ key, ok: true });
+    for (const [key, meaning] of Object.entries(EVIDENCE))
+      expect({ key, ok: meaning.length > 10 && meaning.length <= 140 && !meaning.includes('\n') }).toEqual({ key, ok: true });
   });
 
   test('a mistyped key is answered with the keys it was probably meant to be', () => {
@@ -44,7 +51,9 @@ describe('evidence keys', () => {
   });
 
   test('docs/codes.md lists every key once', () => {
-    const rows = evidenceMarkdown().split('\n').filter((line) => line.startsWith('| `'));
+    const rows = evidenceMarkdown()
+      .split('\n')
+      .filter((line) => line.startsWith('| `'));
     expect(rows).toHaveLength(Object.keys(EVIDENCE).length);
     for (const key of Object.keys(EVIDENCE)) expect(rows.filter((row) => row.startsWith(`| \`${key}\` |`))).toHaveLength(1);
   });

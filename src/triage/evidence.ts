@@ -7,6 +7,8 @@ import { compareStrings } from './objects';
  * type, so a key that is not here does not compile, and a template naming one is refused (compileTemplate).
  * docs/codes.md lists them (npm run generate). A key keeps its name once published: envelopes report it.
  */
+// A table, one entry a line: read across, not down.
+// prettier-ignore
 export const EVIDENCE = {
   // The request's target, and a sweep's read of a whole kind (kinds.ts `evidence`, listEvidenceOf).
   target: 'The target the request names: the object by name, or the objects of its kind its selector picks.',
@@ -153,7 +155,11 @@ export function nearbyEvidenceKeys(text: string, count = 3): EvidenceKey[] {
   // Keys are at most 30 characters: the rest of a long string cannot bring a key nearer, only cost time.
   const typed = text.slice(0, 64).toLowerCase();
   const object = (key: string) => key.split('.')[0] ?? '';
-  const scored = (Object.keys(EVIDENCE) as EvidenceKey[]).map((key) => ({ key, same: object(key.toLowerCase()) === object(typed), score: distance(typed, key.toLowerCase()) }));
+  const scored = (Object.keys(EVIDENCE) as EvidenceKey[]).map((key) => ({
+    key,
+    same: object(key.toLowerCase()) === object(typed),
+    score: distance(typed, key.toLowerCase()),
+  }));
   scored.sort((a, b) => Number(b.same) - Number(a.same) || a.score - b.score || compareStrings(a.key, b.key));
   return scored.slice(0, count).map(({ key }) => key);
 }

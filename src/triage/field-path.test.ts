@@ -3,7 +3,12 @@ import { fieldText, resolveField } from './field-path';
 const pod = {
   metadata: { annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
   spec: { nodeSelector: { pool: 'gpu' }, containers: [{ name: 'a', ports: [{ containerPort: 80 }] }] },
-  status: { conditions: [{ type: 'Ready', status: 'False' }, { type: 'PodScheduled', status: 'False', message: '0/3 nodes are available' }] },
+  status: {
+    conditions: [
+      { type: 'Ready', status: 'False' },
+      { type: 'PodScheduled', status: 'False', message: '0/3 nodes are available' },
+    ],
+  },
 };
 
 describe('resolveField', () => {

@@ -29,12 +29,14 @@ const namespaced = (object: Indexed, name: string | undefined): string[] =>
   name === undefined || name === '' ? [] : [`${object.metadata?.namespace ?? ''}/${name}`];
 
 /** A controller's FailedCreate names the webhook that refused it: the admission-webhooks intent finds what a webhook blocks. */
-const failedWebhookIndex = (text: (event: Indexed) => string | undefined): IndexFunction => (object) => {
-  const event = asIndexed(object);
-  if (event.reason !== 'FailedCreate') return [];
-  const failure = parseWebhookFailure(text(event) ?? '');
-  return failure === undefined ? [] : [failure.webhook];
-};
+const failedWebhookIndex =
+  (text: (event: Indexed) => string | undefined): IndexFunction =>
+  (object) => {
+    const event = asIndexed(object);
+    if (event.reason !== 'FailedCreate') return [];
+    const failure = parseWebhookFailure(text(event) ?? '');
+    return failure === undefined ? [] : [failure.webhook];
+  };
 
 // Filed under the dependent's own namespace: an owner is looked up as ownerIndexValue(owner).
 const ownerIndex: IndexFunction = (object) => {

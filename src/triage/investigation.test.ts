@@ -3,7 +3,11 @@ import { Investigation } from './investigation';
 import type { KubeObject } from './snapshot';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
-const pod = (namespace: string, name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { namespace, name, uid: `uid-${namespace}-${name}`, resourceVersion: '1' } });
+const pod = (namespace: string, name: string): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { namespace, name, uid: `uid-${namespace}-${name}`, resourceVersion: '1' },
+});
 
 describe('Investigation reads', () => {
   test('lists come sorted by namespace and name, whatever order the cache holds them in', () => {
@@ -14,8 +18,19 @@ describe('Investigation reads', () => {
   test('Events come newest first by time, not by text (a MicroTime sorts before "Z" as a string)', () => {
     const subject = pod('shop', 'web');
     const event = (uid: string, lastTimestamp: string): KubeObject =>
-      ({ apiVersion: 'v1', kind: 'Event', metadata: { namespace: 'shop', name: uid, uid, resourceVersion: '1' }, involvedObject: { kind: 'Pod', uid: 'uid-shop-web' }, reason: 'BackOff', message: uid, lastTimestamp }) as KubeObject;
-    const inv = new Investigation(new MemorySnapshot([subject, event('whole-second', '2026-11-21T11:59:30Z'), event('later-fraction', '2026-11-21T11:59:30.500000Z')]), NOW);
+      ({
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { namespace: 'shop', name: uid, uid, resourceVersion: '1' },
+        involvedObject: { kind: 'Pod', uid: 'uid-shop-web' },
+        reason: 'BackOff',
+        message: uid,
+        lastTimestamp,
+      }) as KubeObject;
+    const inv = new Investigation(
+      new MemorySnapshot([subject, event('whole-second', '2026-11-21T11:59:30Z'), event('later-fraction', '2026-11-21T11:59:30.500000Z')]),
+      NOW,
+    );
     expect(inv.events('Pod', subject, 'pod.events').map((e) => e.uid)).toEqual(['later-fraction', 'whole-second']);
   });
 });
@@ -25,7 +40,11 @@ describe('the namespace boundary (fence)', () => {
     pod('shop', 'web'),
     pod('other', 'db'),
     { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a', uid: 'uid-node', resourceVersion: '1' } },
-    { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'policy', uid: 'uid-vwc', resourceVersion: '1' } },
+    {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingWebhookConfiguration',
+      metadata: { name: 'policy', uid: 'uid-vwc', resourceVersion: '1' },
+    },
   ];
 
   test('an untrusted request reads its own namespace and cluster configuration by name', () => {
@@ -49,7 +68,11 @@ describe('the namespace boundary (fence)', () => {
   });
 
   test("a route's parent Gateway in another namespace is readable: shared infrastructure attached to by name", () => {
-    const gateway = { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { namespace: 'infra', name: 'shared', uid: 'uid-gw', resourceVersion: '1' } };
+    const gateway = {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { namespace: 'infra', name: 'shared', uid: 'uid-gw', resourceVersion: '1' },
+    };
     const inv = new Investigation(new MemorySnapshot([...objects, gateway]), NOW, 'shop');
     expect(inv.get('Gateway', 'route.parents', 'shared', 'infra').state).toBe('Found');
   });

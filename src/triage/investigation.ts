@@ -15,7 +15,6 @@ const BEYOND_FENCE: ReadonlySet<string> = new Set(['ValidatingWebhookConfigurati
  */
 const SHARED_ACROSS_FENCE: ReadonlySet<string> = new Set(['Gateway']);
 
-
 // Watch keys: how a run's reads are matched against later changes (src/kube watch index).
 export const uidKey = (uid: string): string => `uid:${uid}`;
 export const nameKey = (kind: string, namespace: string, name: string): string => `name:${kind}/${namespace}/${name}`;
@@ -52,7 +51,9 @@ export interface Candidate {
  * subjects, follows, ties between candidates and anchor numbers come out the same on every run.
  */
 function byNamespaceAndName<T extends KubeObject>(objects: readonly T[]): T[] {
-  return [...objects].sort((a, b) => compareStrings(a.metadata?.namespace ?? '', b.metadata?.namespace ?? '') || compareStrings(a.metadata?.name ?? '', b.metadata?.name ?? ''));
+  return [...objects].sort(
+    (a, b) => compareStrings(a.metadata?.namespace ?? '', b.metadata?.namespace ?? '') || compareStrings(a.metadata?.name ?? '', b.metadata?.name ?? ''),
+  );
 }
 
 export function refOf(kind: string, object: KubeObject | undefined, fallback?: { name: string; namespace?: string }): ObjectRef {
@@ -69,9 +70,7 @@ export function refOf(kind: string, object: KubeObject | undefined, fallback?: {
 
 /** What a read found: Unavailable means we could not look (Forbidden, not synced) — never "absent". */
 export type Lookup<T> =
-  | { readonly state: 'Found'; readonly object: T }
-  | { readonly state: 'Absent' }
-  | { readonly state: 'Unavailable'; readonly reason: UnavailableReason };
+  { readonly state: 'Found'; readonly object: T } | { readonly state: 'Absent' } | { readonly state: 'Unavailable'; readonly reason: UnavailableReason };
 
 interface RawEvent extends KubeObject {
   readonly involvedObject?: { readonly kind?: string; readonly name?: string; readonly uid?: string; readonly fieldPath?: string };
@@ -98,7 +97,8 @@ interface RawEvent extends KubeObject {
 const countOf = (raw: RawEvent): number => raw.series?.count ?? raw.count ?? raw.deprecatedCount ?? 1;
 const lastSeenOf = (raw: RawEvent): string | undefined =>
   raw.series?.lastObservedTime ?? raw.lastTimestamp ?? raw.deprecatedLastTimestamp ?? raw.eventTime ?? raw.metadata?.creationTimestamp ?? undefined;
-const firstSeenOf = (raw: RawEvent): string | undefined => raw.firstTimestamp ?? raw.deprecatedFirstTimestamp ?? raw.eventTime ?? raw.metadata?.creationTimestamp ?? undefined;
+const firstSeenOf = (raw: RawEvent): string | undefined =>
+  raw.firstTimestamp ?? raw.deprecatedFirstTimestamp ?? raw.eventTime ?? raw.metadata?.creationTimestamp ?? undefined;
 const sourceOf = (raw: RawEvent): string => raw.reportingController ?? raw.reportingComponent ?? raw.source?.component ?? '';
 
 function normaliseEvent(raw: RawEvent): EventRecord {
@@ -295,7 +295,11 @@ export class Investigation {
   /** An anchor on a field of an object, quoting what the field holds; the same field gets the same id. */
   anchorField(kind: string, object: KubeObject, fieldPath: string): string {
     const ref = refOf(kind, object);
-    return this.addAnchor(`${ref.uid ?? ref.name}#${fieldPath}`, () => ({ object: ref, fieldPath, excerpt: excerpt(fieldText(resolveField(object, fieldPath))) }));
+    return this.addAnchor(`${ref.uid ?? ref.name}#${fieldPath}`, () => ({
+      object: ref,
+      fieldPath,
+      excerpt: excerpt(fieldText(resolveField(object, fieldPath))),
+    }));
   }
 
   /** An anchor on an Event about `subject`. */

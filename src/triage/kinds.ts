@@ -26,6 +26,8 @@ export interface KindInfo {
   readonly evidence?: EvidenceKey;
 }
 
+// A table, one entry a line: read across, not down.
+// prettier-ignore
 export const KINDS = [
   { key: 'Pod', kind: 'Pod', group: '', version: 'v1', plural: 'pods', namespaced: true, evidence: 'pods' },
   { key: 'PersistentVolumeClaim', kind: 'PersistentVolumeClaim', group: '', version: 'v1', plural: 'persistentvolumeclaims', namespaced: true, evidence: 'claims' },
@@ -64,15 +66,21 @@ export const KINDS = [
   { key: 'TriageTemplate', kind: 'TriageTemplate', group: 'triage.dev', version: 'v1alpha1', plural: 'triagetemplates', namespaced: false },
 ] as const satisfies readonly KindInfo[];
 
-
 export type KindKey = (typeof KINDS)[number]['key'];
 
 /**
  * Secrets, metadata only, for TLSSecretNotFound. Off by default (`--watch-secret-metadata`): even a
  * metadata-only list needs list/watch on secrets, which config/rbac/secret-metadata grants separately.
  */
-export const SECRET_METADATA_KIND: KindInfo = { key: 'Secret', kind: 'Secret', group: '', version: 'v1', plural: 'secrets', namespaced: true, metadataOnly: true };
-
+export const SECRET_METADATA_KIND: KindInfo = {
+  key: 'Secret',
+  kind: 'Secret',
+  group: '',
+  version: 'v1',
+  plural: 'secrets',
+  namespaced: true,
+  metadataOnly: true,
+};
 
 const FIRST_BY_KIND: ReadonlyMap<string, KindInfo> = new Map([SECRET_METADATA_KIND, ...KINDS].reverse().map((info) => [info.kind, info]));
 

@@ -50,29 +50,69 @@ describe('parseConfigMissing (kubelet_pods.go and the configmap/secret managers)
 
 describe('parseMissingVolumeKey (the configmap/secret volume plugins)', () => {
   test.each([
-    ['MountVolume.SetUp failed for volume "cfg" : configmap references non-existent config key: absent-key', { configMap: { name: 'app-config' } }, { kind: 'ConfigMap', name: 'app-config', key: 'absent-key' }],
-    ['MountVolume.SetUp failed for volume "tls" : secret references non-existent secret key: tls.key', { secret: { secretName: 'tls' } }, { kind: 'Secret', name: 'tls', key: 'tls.key' }],
+    [
+      'MountVolume.SetUp failed for volume "cfg" : configmap references non-existent config key: absent-key',
+      { configMap: { name: 'app-config' } },
+      { kind: 'ConfigMap', name: 'app-config', key: 'absent-key' },
+    ],
+    [
+      'MountVolume.SetUp failed for volume "tls" : secret references non-existent secret key: tls.key',
+      { secret: { secretName: 'tls' } },
+      { kind: 'Secret', name: 'tls', key: 'tls.key' },
+    ],
   ])('%s', (text, volume, expected) => {
     expect(parseMissingVolumeKey(text, volume)).toEqual(expected);
   });
 
   test('a missing object is not a missing key', () => {
-    expect(parseMissingVolumeKey('MountVolume.SetUp failed for volume "cfg" : configmap "app-config" not found', { configMap: { name: 'app-config' } })).toBeUndefined();
+    expect(
+      parseMissingVolumeKey('MountVolume.SetUp failed for volume "cfg" : configmap "app-config" not found', { configMap: { name: 'app-config' } }),
+    ).toBeUndefined();
   });
 });
 
 describe('classifyPull', () => {
   test.each([
-    ['ErrImagePull', 'rpc error: code = NotFound desc = failed to pull and unpack image "r/web:1": failed to resolve reference "r/web:1": r/web:1: not found', 'ImageNotFound', 'not found'],
+    [
+      'ErrImagePull',
+      'rpc error: code = NotFound desc = failed to pull and unpack image "r/web:1": failed to resolve reference "r/web:1": r/web:1: not found',
+      'ImageNotFound',
+      'not found',
+    ],
     ['ErrImagePull', 'Error response from daemon: manifest for r/web:1 not found: manifest unknown: manifest unknown', 'ImageNotFound', 'manifest unknown'],
-    ['ErrImagePull', 'failed to fetch oauth token: unexpected status from GET request to https://ghcr.io/token: 401 Unauthorized', 'ImagePullUnauthorized', '401 Unauthorized'],
-    ['ErrImagePull', 'unexpected status from HEAD request to https://1234.dkr.ecr.eu-west-1.amazonaws.com/v2/api/manifests/1: 403 Forbidden', 'ImagePullUnauthorized', '403 Forbidden'],
+    [
+      'ErrImagePull',
+      'failed to fetch oauth token: unexpected status from GET request to https://ghcr.io/token: 401 Unauthorized',
+      'ImagePullUnauthorized',
+      '401 Unauthorized',
+    ],
+    [
+      'ErrImagePull',
+      'unexpected status from HEAD request to https://1234.dkr.ecr.eu-west-1.amazonaws.com/v2/api/manifests/1: 403 Forbidden',
+      'ImagePullUnauthorized',
+      '403 Forbidden',
+    ],
     ['ErrImagePull', 'dial tcp: lookup registry.internal on 10.0.0.2:53: no such host', 'RegistryUnreachable', 'no such host'],
     ['ErrImagePull', 'dial tcp 10.1.2.3:443: i/o timeout', 'RegistryUnreachable', 'i/o timeout'],
-    ['ErrImagePull', 'tls: failed to verify certificate: x509: certificate signed by unknown authority', 'RegistryUnreachable', 'x509: certificate signed by unknown authority'],
-    ['RegistryUnavailable', 'image pull failed for r/web:1 because the registry is unavailable: connection refused', 'RegistryUnreachable', 'connection refused'],
+    [
+      'ErrImagePull',
+      'tls: failed to verify certificate: x509: certificate signed by unknown authority',
+      'RegistryUnreachable',
+      'x509: certificate signed by unknown authority',
+    ],
+    [
+      'RegistryUnavailable',
+      'image pull failed for r/web:1 because the registry is unavailable: connection refused',
+      'RegistryUnreachable',
+      'connection refused',
+    ],
     ['ErrImagePull', 'toomanyrequests: You have reached your pull rate limit.', 'ImagePullRateLimited', 'toomanyrequests'],
-    ['InvalidImageName', 'Failed to apply default image tag "A/B": couldn\'t parse image name "A/B": invalid reference format: repository name must be lowercase', 'InvalidImageName', 'invalid reference format: repository name must be lowercase'],
+    [
+      'InvalidImageName',
+      'Failed to apply default image tag "A/B": couldn\'t parse image name "A/B": invalid reference format: repository name must be lowercase',
+      'InvalidImageName',
+      'invalid reference format: repository name must be lowercase',
+    ],
     ['ErrImageNeverPull', 'Container image "web:dev" is not present with pull policy of Never', 'ImageNotFound', 'not present on the node, pull policy Never'],
     ['ImagePullBackOff', '', 'ImagePullFailed', ''],
   ])('%s %s', (reason, text, code, said) => {
@@ -81,7 +121,10 @@ describe('classifyPull', () => {
   });
 
   test("Docker Hub's denied-or-missing answer is unauthorized with low confidence, flagged ambiguous", () => {
-    const cause = classifyPull('ErrImagePull', 'pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed');
+    const cause = classifyPull(
+      'ErrImagePull',
+      'pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed',
+    );
     expect(cause).toEqual({ code: 'ImagePullUnauthorized', confidence: 0.6, said: 'pull access denied', ambiguous: true });
   });
 });
@@ -111,9 +154,11 @@ describe('lastWords', () => {
     expect(lastWords('panic: runtime error: index out of range [3] with length 3\n\ngoroutine 1 [running]:\nmain.main()\n\t/src/main.go:9 +0x1d\n')).toBe(
       'panic: runtime error: index out of range [3] with length 3',
     );
-    expect(lastWords('Traceback (most recent call last):\n  File "/app/main.py", line 3, in <module>\n    import flask\nModuleNotFoundError: No module named \'flask\'')).toBe(
-      "ModuleNotFoundError: No module named 'flask'",
-    );
+    expect(
+      lastWords(
+        'Traceback (most recent call last):\n  File "/app/main.py", line 3, in <module>\n    import flask\nModuleNotFoundError: No module named \'flask\'',
+      ),
+    ).toBe("ModuleNotFoundError: No module named 'flask'");
     expect(lastWords('just one line')).toBe('just one line');
   });
 });
@@ -121,7 +166,10 @@ describe('lastWords', () => {
 describe('parseEviction (pkg/kubelet/eviction)', () => {
   // The kubelet's messages (pkg/kubelet/eviction), as real pods carry them in status.message.
   test.each([
-    ['Container app exceeded its local ephemeral storage limit "50Mi". ', { scope: 'Container', resource: 'ephemeral-storage', container: 'app', limit: '50Mi' }],
+    [
+      'Container app exceeded its local ephemeral storage limit "50Mi". ',
+      { scope: 'Container', resource: 'ephemeral-storage', container: 'app', limit: '50Mi' },
+    ],
     ['Usage of EmptyDir volume "scratch" exceeds the limit "10Mi". ', { scope: 'Volume', resource: 'ephemeral-storage', volume: 'scratch', limit: '10Mi' }],
     ['Pod ephemeral local storage usage exceeds the total limit of containers 8Mi. ', { scope: 'Pod', resource: 'ephemeral-storage', limit: '8Mi' }],
     [

@@ -17,7 +17,10 @@ const STACK_FRAME = /^(?:at |File "|goroutine |\t|\.\.\. \d+ more|\/)/;
  * name an error, leading timestamps dropped; stack frames are skipped. The anchor keeps the whole text.
  */
 export function lastWords(message: string): string {
-  const lines = message.split(/\r?\n/).map((l) => l.replace(TIMESTAMP, '').trim()).filter((l) => l !== '' && !STACK_FRAME.test(l));
+  const lines = message
+    .split(/\r?\n/)
+    .map((l) => l.replace(TIMESTAMP, '').trim())
+    .filter((l) => l !== '' && !STACK_FRAME.test(l));
   const telling = lines.filter((l) => TELLING.test(l));
   const last = telling[telling.length - 1] ?? lines[lines.length - 1] ?? '';
   const before = telling[telling.length - 2];
@@ -115,8 +118,10 @@ export function parseEviction(message: string): Eviction | undefined {
   if (node !== null) {
     const user = /Container (\S+) was using (\S+?), (?:request is|which exceeds its request of) (\S+?)[,.]/.exec(message);
     return {
-      scope: 'Node', resource: node[1] ?? '',
-      ...(node[2] === undefined ? {} : { limit: node[2] }), ...(node[3] === undefined ? {} : { available: node[3] }),
+      scope: 'Node',
+      resource: node[1] ?? '',
+      ...(node[2] === undefined ? {} : { limit: node[2] }),
+      ...(node[3] === undefined ? {} : { available: node[3] }),
       ...(user === null ? {} : { container: user[1] ?? '', usage: user[2] ?? '' }),
     };
   }
@@ -147,17 +152,53 @@ function firstMatch(text: string, patterns: readonly RegExp[]): string | undefin
 
 const RATE_LIMITED = [/toomanyrequests/i, /429 Too Many Requests/i, /pull rate limit/i];
 // Docker Hub-style registries answer this for a repository that does not exist as well as for one that needs a login.
-const DENIED_OR_MISSING = [/pull access denied, repository does not exist or may require authorization/i, /repository does not exist or may require '?docker login'?/i];
-const UNAUTHORIZED = [/401 Unauthorized/i, /403 Forbidden/i, /pull access denied/i, /insufficient_scope/i, /authorization failed/i, /authentication required/i, /no basic auth credentials/i, /\bdenied: [^:]+/i, /\bunauthorized\b/i];
-const UNREACHABLE = [/x509: [^:]+/i, /no such host/i, /i\/o timeout/i, /connection refused/i, /TLS handshake timeout/i, /connection reset by peer/i, /network is unreachable/i, /no route to host/i, /server misbehaving/i, /Client\.Timeout exceeded/i, /context deadline exceeded/i, /dial tcp/i];
-const NOT_FOUND = [/manifest unknown/i, /manifest for \S+ not found/i, /name unknown/i, /repository does not exist/i, /no such image/i, /(?<=: )not found\b/i, /code = NotFound/i];
+const DENIED_OR_MISSING = [
+  /pull access denied, repository does not exist or may require authorization/i,
+  /repository does not exist or may require '?docker login'?/i,
+];
+const UNAUTHORIZED = [
+  /401 Unauthorized/i,
+  /403 Forbidden/i,
+  /pull access denied/i,
+  /insufficient_scope/i,
+  /authorization failed/i,
+  /authentication required/i,
+  /no basic auth credentials/i,
+  /\bdenied: [^:]+/i,
+  /\bunauthorized\b/i,
+];
+const UNREACHABLE = [
+  /x509: [^:]+/i,
+  /no such host/i,
+  /i\/o timeout/i,
+  /connection refused/i,
+  /TLS handshake timeout/i,
+  /connection reset by peer/i,
+  /network is unreachable/i,
+  /no route to host/i,
+  /server misbehaving/i,
+  /Client\.Timeout exceeded/i,
+  /context deadline exceeded/i,
+  /dial tcp/i,
+];
+const NOT_FOUND = [
+  /manifest unknown/i,
+  /manifest for \S+ not found/i,
+  /name unknown/i,
+  /repository does not exist/i,
+  /no such image/i,
+  /(?<=: )not found\b/i,
+  /code = NotFound/i,
+];
 
 /** Classifies the kubelet's pull failure text (waiting message or Failed Event) into an image-pull code. */
 export function classifyPull(reason: string, text: string): PullCause {
   const invalid = firstMatch(text, [/invalid reference format(?::[^:"\n]+)?/i, /couldn't parse image name/i])?.trim();
   if (reason === 'InvalidImageName' || invalid !== undefined) return { code: 'InvalidImageName', confidence: 1, said: invalid ?? 'invalid image name' };
-  if (reason === 'ErrImageNeverPull' || /not present with pull policy of Never/i.test(text)) return { code: 'ImageNotFound', confidence: 0.95, said: 'not present on the node, pull policy Never' };
-  if (reason === 'SignatureValidationFailed' || /signature validation failed/i.test(text)) return { code: 'ImagePullFailed', confidence: 0.85, said: 'signature validation failed' };
+  if (reason === 'ErrImageNeverPull' || /not present with pull policy of Never/i.test(text))
+    return { code: 'ImageNotFound', confidence: 0.95, said: 'not present on the node, pull policy Never' };
+  if (reason === 'SignatureValidationFailed' || /signature validation failed/i.test(text))
+    return { code: 'ImagePullFailed', confidence: 0.85, said: 'signature validation failed' };
   if (reason === 'RegistryUnavailable' || /registry is unavailable/i.test(text)) {
     return { code: 'RegistryUnreachable', confidence: 0.85, said: firstMatch(text, UNREACHABLE) ?? 'registry is unavailable' };
   }

@@ -41,7 +41,12 @@ describe('podWantsNode', () => {
   test('terms are ORed, requirements in a term ANDed', () => {
     const p = pod({
       terms: [
-        { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }, { key: 'disk', operator: 'In', values: ['hdd'] }] },
+        {
+          matchExpressions: [
+            { key: 'zone', operator: 'In', values: ['a'] },
+            { key: 'disk', operator: 'In', values: ['hdd'] },
+          ],
+        },
         { matchExpressions: [{ key: 'zone', operator: 'In', values: ['b'] }] },
       ],
     });
@@ -64,7 +69,12 @@ test('describeNodeConstraints names the selector and each required term', () => 
   const p = pod({
     nodeSelector: { disk: 'ssd' },
     terms: [
-      { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a', 'b'] }, { key: 'gpu', operator: 'DoesNotExist' }] },
+      {
+        matchExpressions: [
+          { key: 'zone', operator: 'In', values: ['a', 'b'] },
+          { key: 'gpu', operator: 'DoesNotExist' },
+        ],
+      },
       { matchFields: [{ key: 'metadata.name', operator: 'NotIn', values: ['c'] }] },
     ],
   });
@@ -74,7 +84,15 @@ test('describeNodeConstraints names the selector and each required term', () => 
 test('constraintLabelKeys lists each label key once, without field keys', () => {
   const p = pod({
     nodeSelector: { disk: 'ssd' },
-    terms: [{ matchExpressions: [{ key: 'zone', operator: 'Exists' }, { key: 'disk', operator: 'Exists' }], matchFields: [{ key: 'metadata.name', operator: 'In', values: ['a'] }] }],
+    terms: [
+      {
+        matchExpressions: [
+          { key: 'zone', operator: 'Exists' },
+          { key: 'disk', operator: 'Exists' },
+        ],
+        matchFields: [{ key: 'metadata.name', operator: 'In', values: ['a'] }],
+      },
+    ],
   });
   expect(constraintLabelKeys(p)).toEqual(['disk', 'zone']);
 });

@@ -131,7 +131,10 @@ export interface Ingress extends KubeObject {
   readonly spec?: {
     readonly ingressClassName?: string;
     readonly defaultBackend?: IngressBackend;
-    readonly rules?: readonly { readonly host?: string; readonly http?: { readonly paths?: readonly { readonly path?: string; readonly backend?: IngressBackend }[] } }[];
+    readonly rules?: readonly {
+      readonly host?: string;
+      readonly http?: { readonly paths?: readonly { readonly path?: string; readonly backend?: IngressBackend }[] };
+    }[];
     readonly tls?: readonly { readonly secretName?: string; readonly hosts?: readonly string[] }[];
   };
   readonly status?: { readonly loadBalancer?: { readonly ingress?: readonly { readonly ip?: string; readonly hostname?: string }[] } };

@@ -46,7 +46,11 @@ const SECRET_ROWS: readonly (readonly [string, string, string])[] = [
     'https://b.s3.amazonaws.com/o?X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20240101&X-Amz-Signature=abcdef0123&X-Amz-Date=20240101T000000Z',
     `https://b.s3.amazonaws.com/o?X-Amz-Credential=${R}&X-Amz-Signature=${R}&X-Amz-Date=20240101T000000Z`,
   ],
-  ['Azure SAS sig', 'https://x.blob.core.windows.net/c?sv=2022-11-02&sig=abc%2Bdef&se=2024', `https://x.blob.core.windows.net/c?sv=2022-11-02&sig=${R}&se=2024`],
+  [
+    'Azure SAS sig',
+    'https://x.blob.core.windows.net/c?sv=2022-11-02&sig=abc%2Bdef&se=2024',
+    `https://x.blob.core.windows.net/c?sv=2022-11-02&sig=${R}&se=2024`,
+  ],
   ['token and key query params', 'GET /v1/x?token=abc123&key=k1&page=2', `GET /v1/x?token=${R}&key=${R}&page=2`],
   ['signature and secret and password query params', '/cb?signature=s1;secret=s2&password=p3', `/cb?signature=${R};secret=${R}&password=${R}`],
   ['JWT in prose', `id token ${JWT} expired`, `id token ${R} expired`],
@@ -57,15 +61,27 @@ const SECRET_ROWS: readonly (readonly [string, string, string])[] = [
   ['AWS access key id', 'AKIAIOSFODNN7EXAMPLE used', `${R} used`],
   ['AWS temporary key id', 'id ASIAY34FZKBOKMUTVV7A.', `id ${R}.`],
   ['Google API key', 'AIzaSyA1234567890abcdefghijklmnopqrstuv was rejected', `${R} was rejected`],
-  ['PEM private key block', `x -----BEGIN RSA PRIVATE KEY-----\n${PEM_BODY}\n-----END RSA PRIVATE KEY-----\nafter`, `x -----BEGIN RSA PRIVATE KEY-----${R}-----END RSA PRIVATE KEY-----\nafter`],
-  ['PKCS#8 key with JSON-escaped newlines', `"-----BEGIN PRIVATE KEY-----\\nMIIEvQ\\n-----END PRIVATE KEY-----\\n"`, `"-----BEGIN PRIVATE KEY-----${R}-----END PRIVATE KEY-----\\n"`],
+  [
+    'PEM private key block',
+    `x -----BEGIN RSA PRIVATE KEY-----\n${PEM_BODY}\n-----END RSA PRIVATE KEY-----\nafter`,
+    `x -----BEGIN RSA PRIVATE KEY-----${R}-----END RSA PRIVATE KEY-----\nafter`,
+  ],
+  [
+    'PKCS#8 key with JSON-escaped newlines',
+    `"-----BEGIN PRIVATE KEY-----\\nMIIEvQ\\n-----END PRIVATE KEY-----\\n"`,
+    `"-----BEGIN PRIVATE KEY-----${R}-----END PRIVATE KEY-----\\n"`,
+  ],
   ['PEM private key cut off before END', `-----BEGIN OPENSSH PRIVATE KEY-----\n${PEM_BODY}`, `-----BEGIN OPENSSH PRIVATE KEY-----${R}`],
   ['long mixed-case base64 blob', 'data q8Vn2XbR7kLw0Pz4sT9yHc3MfJ6dGa1UeB5oNi8Kr2Y= end', `data ${R} end`],
   ['long base64url blob', 'cookie=Zx_9aQ-Lm3Pw7tRk2Vn8Yb4Hc6Jd1Fg5Se0Uo-Iq7Wl3 end', `cookie=${R} end`],
   ['long lowercase alphanumeric token', 'k3j5h7g9f1d3s5a7p9o1i3u5y7t9r1e3w5q7', R],
   ['hex run of 32', 'signing key 9b74c9897bac770ffc029102a200c5de used', `signing key ${R} used`],
   ['hex run of 40', 'hmac 9b74c9897bac770ffc029102a200c5de46c7d1f2', `hmac ${R}`],
-  ['env pair, YAML; a plain env var is kept', '- name: DB_PASSWORD\n  value: hunter2\n- name: LOG_LEVEL\n  value: debug', `- name: DB_PASSWORD\n  value: ${R}\n- name: LOG_LEVEL\n  value: debug`],
+  [
+    'env pair, YAML; a plain env var is kept',
+    '- name: DB_PASSWORD\n  value: hunter2\n- name: LOG_LEVEL\n  value: debug',
+    `- name: DB_PASSWORD\n  value: ${R}\n- name: LOG_LEVEL\n  value: debug`,
+  ],
   ['env pair on one line', '- name: DB_PASSWORD value: hunter2', `- name: DB_PASSWORD value: ${R}`],
   ['env pair, JSON', '{"name":"API_TOKEN","value":"t0k3n"}', `{"name":"API_TOKEN","value":"${R}"}`],
   ['env pair, Go struct', '{Name:DB_PASSWORD Value:hunter2 ValueFrom:nil}', `{Name:DB_PASSWORD Value:${R} ValueFrom:nil}`],
@@ -77,7 +93,11 @@ const SECRET_ROWS: readonly (readonly [string, string, string])[] = [
   ],
   ['Secret manifest in YAML', 'kind: Secret\ndata:\n  username: YWRtaW4=\n  host: ZGI=\ntype: Opaque', `kind: Secret\ndata:\n  ${R}\ntype: Opaque`],
   // Shapes a red team found leaking.
-  ['image reference with credentials, no scheme', 'Failed to pull image "user:s3cret@registry.example.com/app:1": 401', `Failed to pull image "user:${R}@registry.example.com/app:1": 401`],
+  [
+    'image reference with credentials, no scheme',
+    'Failed to pull image "user:s3cret@registry.example.com/app:1": 401',
+    `Failed to pull image "user:${R}@registry.example.com/app:1": 401`,
+  ],
   ['credentials without a scheme, @ in the password', 'deploy:pa@ss@registry.example.com/app:2', `deploy:${R}@registry.example.com/app:2`],
   ['DSN without a scheme after a key', 'DATABASE_URL=app:s3cret@db:5432/app', `DATABASE_URL=app:${R}@db:5432/app`],
   ['a key behind a key that is no secret', 'fatal error: password=hunter2', `fatal error: password=${R}`],
@@ -108,7 +128,11 @@ const SECRET_ROWS: readonly (readonly [string, string, string])[] = [
     '{"httpGet":{"path":"/h","httpHeaders":[{"name":"X-Tenant","value":"t1"},{"name":"Host","value":"a]b"}]}}',
     `{"httpGet":{"path":"/h","httpHeaders":[{"name":"X-Tenant","value":"${R}"},{"name":"Host","value":"${R}"}]}}`,
   ],
-  ['probe httpHeaders in escaped JSON', '\\"httpHeaders\\":[{\\"name\\":\\"X-K\\",\\"value\\":\\"abc\\"}]', `\\"httpHeaders\\":[{\\"name\\":\\"X-K\\",\\"value\\":\\"${R}\\"}]`],
+  [
+    'probe httpHeaders in escaped JSON',
+    '\\"httpHeaders\\":[{\\"name\\":\\"X-K\\",\\"value\\":\\"abc\\"}]',
+    `\\"httpHeaders\\":[{\\"name\\":\\"X-K\\",\\"value\\":\\"${R}\\"}]`,
+  ],
   ['YAML block scalar inside a JSON string', '["sh","-c","password: |\\n  hunter2\\nuser: bob"]', `["sh","-c","password: ${R}\\nuser: bob"]`],
   ['env pair inside a JSON string', '["sh","-c","- name: DB_PASSWORD\\n  value: hunter2"]', `["sh","-c","- name: DB_PASSWORD\\n  value: ${R}"]`],
 ];
@@ -192,7 +216,30 @@ describe('redact', () => {
 
 // Deterministic LCG so the large input is the same on every run.
 function pseudoRandomText(length: number): string {
-  const pieces = ['password=', 'token: "', '\\"', '"', "'", '\\', ' ', '\n', 'eyJ', '.', '-----BEGIN RSA PRIVATE KEY-----', 'https://u:', '@', '?sig=', '&', 'name: X_TOKEN value: ', 'AKIA', 'ghp_', '|', '{', '}', 'sha256:'];
+  const pieces = [
+    'password=',
+    'token: "',
+    '\\"',
+    '"',
+    "'",
+    '\\',
+    ' ',
+    '\n',
+    'eyJ',
+    '.',
+    '-----BEGIN RSA PRIVATE KEY-----',
+    'https://u:',
+    '@',
+    '?sig=',
+    '&',
+    'name: X_TOKEN value: ',
+    'AKIA',
+    'ghp_',
+    '|',
+    '{',
+    '}',
+    'sha256:',
+  ];
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-:';
   let seed = 42;
   const next = (): number => {

@@ -12,14 +12,43 @@ const WORD_LOOKBACK = 256;
 // Marks a secret key (lowercased, separators dropped); "auth" but not author/authorize prose or authentication modes.
 const SECRET_KEY_PART = /password|passwd|passphrase|pwd|secret|token|apikey|accesskey|privatekey|credential|authorization|auth(?!or|ent)/;
 // Short or common words that hold a secret only as a key's last word (DB_PW, Set-Cookie, session), not inside others (sessionAffinity).
-const SECRET_LAST_WORDS: ReadonlySet<string> = new Set(['pw', 'pass', 'passcode', 'passkey', 'cookie', 'cookies', 'session', 'sessionid', 'sessid', 'jsessionid', 'phpsessid']);
+const SECRET_LAST_WORDS: ReadonlySet<string> = new Set([
+  'pw',
+  'pass',
+  'passcode',
+  'passkey',
+  'cookie',
+  'cookies',
+  'session',
+  'sessionid',
+  'sessid',
+  'jsessionid',
+  'phpsessid',
+]);
 // keytool's -storepass/-keypass and the like; bypass, compass, surpass are words, not passwords.
 const PASS_SUFFIX = /^(?!.*(?:by|com|sur|over|under|tres)pass$).+pass$/;
 // A session key ending in id/key (session_id, SESSION_KEY): the secret is the session, the last word only qualifies it.
 const SESSION_QUALIFIERS: ReadonlySet<string> = new Set(['id', 'key', 'value', 'data', 'cookie']);
 // Keys that name, locate or describe a secret rather than hold it (secretName, passwordFile, tokenExpirationSeconds).
 const REFERENCE_SUFFIXES: ReadonlySet<string> = new Set([
-  'name', 'names', 'ref', 'refs', 'namespace', 'file', 'path', 'dir', 'seconds', 'ttl', 'type', 'kind', 'mode', 'url', 'uri', 'endpoint', 'length', 'stdin',
+  'name',
+  'names',
+  'ref',
+  'refs',
+  'namespace',
+  'file',
+  'path',
+  'dir',
+  'seconds',
+  'ttl',
+  'type',
+  'kind',
+  'mode',
+  'url',
+  'uri',
+  'endpoint',
+  'length',
+  'stdin',
 ]);
 // Values that carry no secret and are useful evidence (automountServiceAccountToken: false).
 const PLAIN_VALUES: ReadonlySet<string> = new Set(['true', 'false', 'null', 'nil', '<nil>', 'none']);
@@ -76,7 +105,8 @@ const ENV_PAIR = new RegExp(
 );
 // Cookie and Set-Cookie headers hold every pair as a secret: the whole a=b; c=d list goes, attributes included.
 // Only Set-Cookie's own flags may stand without a value; every other bare word (PASSWD x) is the next key, not a pair.
-const COOKIE_HEADER = /(?<![A-Za-z0-9_.-])((?:set-)?cookie2?)(\\?["']?[ \t]*[:=\uFF1A\uFF1D][ \t]*\\?["']?)([^\s;"'\\=,]+(?:=[^\s;"'\\]*)?(?:;[ \t]*(?:[^\s;"'\\=,]+=[^\s;"'\\]*|HttpOnly|Secure|Partitioned))*)/gi;
+const COOKIE_HEADER =
+  /(?<![A-Za-z0-9_.-])((?:set-)?cookie2?)(\\?["']?[ \t]*[:=\uFF1A\uFF1D][ \t]*\\?["']?)([^\s;"'\\=,]+(?:=[^\s;"'\\]*)?(?:;[ \t]*(?:[^\s;"'\\=,]+=[^\s;"'\\]*|HttpOnly|Secure|Partitioned))*)/gi;
 // A probe's httpHeaders list: every value is free text (tokens, keys) whatever the header is called.
 const HEADER_LIST = /(\\?["']?httpHeaders\\?["']?[ \t]*:[ \t]*)(\[(?:[^\]"\\]|\\[\s\S]|"(?:[^"\\]|\\[\s\S])*(?:"|$))*\]?)/gi;
 const HEADER_VALUE = new RegExp(String.raw`(\\?["']?value\\?["']?[ \t]*:[ \t]*)` + VALUE, 'gi');
@@ -210,8 +240,27 @@ function redactKeyValues(text: string): string {
 // Tools whose short flag takes a password (mysql -psecret, sshpass -p pw, docker login -p pw, redis-cli -a pw);
 // elsewhere -p is a port or mkdir's parents, so the flag counts only inside such a command.
 const SECRET_SHORT_FLAG: ReadonlyMap<string, string> = new Map([
-  ...['mysql', 'mysqldump', 'mysqladmin', 'mysqlsh', 'mysqlimport', 'mysqlcheck', 'mysqlshow', 'mysqlpump', 'mysqlbinlog', 'mysql_upgrade', 'mariadb', 'mariadb-dump', 'mariadb-admin', 'mariadb-check', 'mariadb-import', 'mariadb-show'].map((tool) => [tool, 'p'] as const),
-  ...['mongo', 'mongosh', 'mongodump', 'mongorestore', 'mongoexport', 'mongoimport', 'mongostat', 'mongotop', 'sshpass', 'login', '7z', '7za'].map((tool) => [tool, 'p'] as const),
+  ...[
+    'mysql',
+    'mysqldump',
+    'mysqladmin',
+    'mysqlsh',
+    'mysqlimport',
+    'mysqlcheck',
+    'mysqlshow',
+    'mysqlpump',
+    'mysqlbinlog',
+    'mysql_upgrade',
+    'mariadb',
+    'mariadb-dump',
+    'mariadb-admin',
+    'mariadb-check',
+    'mariadb-import',
+    'mariadb-show',
+  ].map((tool) => [tool, 'p'] as const),
+  ...['mongo', 'mongosh', 'mongodump', 'mongorestore', 'mongoexport', 'mongoimport', 'mongostat', 'mongotop', 'sshpass', 'login', '7z', '7za'].map(
+    (tool) => [tool, 'p'] as const,
+  ),
   ...['zip', 'unzip'].map((tool) => [tool, 'P'] as const),
   ...['redis-cli', 'keydb-cli'].map((tool) => [tool, 'a'] as const),
   ...['ldapsearch', 'ldapadd', 'ldapmodify', 'ldapdelete', 'ldapwhoami', 'ldappasswd', 'ldapcompare', 'ldapmodrdn'].map((tool) => [tool, 'w'] as const),
@@ -338,11 +387,13 @@ function redactCookies(text: string): string {
 }
 
 function redactHeaderLists(text: string): string {
-  return text.replace(HEADER_LIST, (_match: string, head: string, list: string) =>
-    head +
-    list.replace(HEADER_VALUE, (_m: string, lead: string, scheme: string | undefined, space: string | undefined, value: string) =>
-      scheme === undefined || space === undefined ? `${lead}${redactValue(value, false)}` : `${lead}${REDACTED}`,
-    ),
+  return text.replace(
+    HEADER_LIST,
+    (_match: string, head: string, list: string) =>
+      head +
+      list.replace(HEADER_VALUE, (_m: string, lead: string, scheme: string | undefined, space: string | undefined, value: string) =>
+        scheme === undefined || space === undefined ? `${lead}${redactValue(value, false)}` : `${lead}${REDACTED}`,
+      ),
   );
 }
 
@@ -371,13 +422,9 @@ function redactUrls(text: string): string {
 function redactSecretManifest(text: string): string {
   if (!SECRET_KIND.test(text)) return text;
   return text
-    .replace(SECRET_DATA_FLOW, (match: string, head: string, body: string, close: string) =>
-      carriesNothing(body) ? match : `${head}${REDACTED}${close}`,
-    )
+    .replace(SECRET_DATA_FLOW, (match: string, head: string, body: string, close: string) => (carriesNothing(body) ? match : `${head}${REDACTED}${close}`))
     .replace(SECRET_DATA_BLOCK, (match: string, lead: string, indent: string, head: string, body: string) =>
-      carriesNothing(body)
-        ? match
-        : `${lead}${indent}${head}${indent}  ${REDACTED}${body.endsWith('\n') ? '\n' : ''}`,
+      carriesNothing(body) ? match : `${lead}${indent}${head}${indent}  ${REDACTED}${body.endsWith('\n') ? '\n' : ''}`,
     );
 }
 
@@ -436,9 +483,7 @@ function isSecretBlob(run: string, before: string): boolean {
 }
 
 function redactBlobs(text: string): string {
-  return text.replace(BLOB, (run: string, offset: number, whole: string) =>
-    isSecretBlob(run, whole.slice(Math.max(0, offset - 8), offset)) ? REDACTED : run,
-  );
+  return text.replace(BLOB, (run: string, offset: number, whole: string) => (isSecretBlob(run, whole.slice(Math.max(0, offset - 8), offset)) ? REDACTED : run));
 }
 
 function redactOnce(text: string): string {

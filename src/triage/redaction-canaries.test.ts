@@ -78,7 +78,13 @@ interface Canary {
 
 function canary(name: string, make: (s: string) => string, options: { argv?: (s: string) => string[]; image?: boolean } = {}): Canary {
   const s = secret();
-  return { name, line: make(s), secrets: [s], ...(options.argv === undefined ? {} : { argv: options.argv(s) }), ...(options.image === true ? { image: true } : {}) };
+  return {
+    name,
+    line: make(s),
+    secrets: [s],
+    ...(options.argv === undefined ? {} : { argv: options.argv(s) }),
+    ...(options.image === true ? { image: true } : {}),
+  };
 }
 
 function header(name: string, make: (s: string) => string): Canary {
@@ -114,15 +120,21 @@ const CANARIES: readonly Canary[] = [
   canary('mysql -p spaced', (s) => `mysql -u root -p ${s} shop`, { argv: (s) => ['mysql', '-u', 'root', '-p', s, 'shop'] }),
   canary('mysqladmin ping in a shell', (s) => `mysqladmin ping -h 127.0.0.1 -uroot -p${s}`),
   canary('mysql -p quoted in a shell', (s) => `mysql -uroot -p"${s}" -e 'select 1'`),
-  canary('curl -u user:password', (s) => `curl -fsS -u admin:${s} http://localhost:8080/health`, { argv: (s) => ['curl', '-fsS', '-u', `admin:${s}`, 'http://localhost:8080/health'] }),
+  canary('curl -u user:password', (s) => `curl -fsS -u admin:${s} http://localhost:8080/health`, {
+    argv: (s) => ['curl', '-fsS', '-u', `admin:${s}`, 'http://localhost:8080/health'],
+  }),
   canary('curl --user=user:password', (s) => `curl --user=admin:${s} http://localhost:8080/health`),
   canary('sshpass -p', (s) => `sshpass -p ${s} ssh deploy@10.0.0.5 uptime`, { argv: (s) => ['sshpass', '-p', s, 'ssh', 'deploy@10.0.0.5', 'uptime'] }),
   canary('sshpass -p glued', (s) => `sshpass -p${s} rsync -a /data backup@10.0.0.6:/srv`),
-  canary('docker login -p', (s) => `docker login -u ci -p ${s} registry.example.com`, { argv: (s) => ['docker', 'login', '-u', 'ci', '-p', s, 'registry.example.com'] }),
+  canary('docker login -p', (s) => `docker login -u ci -p ${s} registry.example.com`, {
+    argv: (s) => ['docker', 'login', '-u', 'ci', '-p', s, 'registry.example.com'],
+  }),
   canary('redis-cli -a', (s) => `redis-cli -h redis -a ${s} ping`, { argv: (s) => ['redis-cli', '-h', 'redis', '-a', s, 'ping'] }),
   canary('--password=', (s) => `/app/server --listen :8080 --password=${s}`, { argv: (s) => ['/app/server', '--listen', ':8080', `--password=${s}`] }),
   canary('--db-password spaced', (s) => `/app/migrate --db-password ${s} up`, { argv: (s) => ['/app/migrate', '--db-password', s, 'up'] }),
-  canary('curl -H with an arbitrary header', (s) => `curl -H "X-Tenant-Key: ${s}" http://localhost:8080/`, { argv: (s) => ['curl', '-H', `X-Tenant-Key: ${s}`, 'http://localhost:8080/'] }),
+  canary('curl -H with an arbitrary header', (s) => `curl -H "X-Tenant-Key: ${s}" http://localhost:8080/`, {
+    argv: (s) => ['curl', '-H', `X-Tenant-Key: ${s}`, 'http://localhost:8080/'],
+  }),
   canary('wget --header=', (s) => `wget -qO- --header="X-Session: ${s}" http://localhost/`),
   canary('openssl -passin pass:', (s) => `openssl pkcs12 -in /certs/a.p12 -passin pass:${s} -nokeys`),
   canary('keytool -storepass', (s) => `keytool -list -keystore /certs/k.jks -storepass ${s}`),
@@ -159,7 +171,11 @@ const CANARIES: readonly Canary[] = [
   canary('auth=', (s) => `auth=${s}&page=2`),
   canary('postgres URL', (s) => `postgres://app:${s}@db.example.com:5432/app`),
   { name: 'redis URL, @ in the password', line: `redis://:${s5}@${s6}@redis:6379/0`, secrets: [s5, s6] },
-  { name: 'presigned S3 URL', line: `https://b.s3.amazonaws.com/o?X-Amz-Credential=${awsKey}%2F20260101&X-Amz-Signature=${s3Signature}`, secrets: [awsKey, s3Signature] },
+  {
+    name: 'presigned S3 URL',
+    line: `https://b.s3.amazonaws.com/o?X-Amz-Credential=${awsKey}%2F20260101&X-Amz-Signature=${s3Signature}`,
+    secrets: [awsKey, s3Signature],
+  },
   canary('Azure SAS sig', (s) => `https://x.blob.core.windows.net/c?sv=2022-11-02&sig=${s}&se=2026`),
   canary('token query parameter', (s) => `GET /v1/x?token=${s}&page=2`),
   { name: 'JWT in prose', line: `id token ${jwt} expired`, secrets: [jwt] },
@@ -171,7 +187,11 @@ const CANARIES: readonly Canary[] = [
   canary('env pair, YAML', (s) => `- name: DB_PASSWORD\n  value: ${s}`),
   canary('env pair, JSON', (s) => `{"name":"API_TOKEN","value":"${s}"}`),
   canary('env command', (s) => `env FOO_SECRET=${s} ./run`),
-  { name: 'Secret manifest in last-applied-configuration', line: `{"apiVersion":"v1","data":{"password":"${secretData}"},"kind":"Secret"}`, secrets: [secretData] },
+  {
+    name: 'Secret manifest in last-applied-configuration',
+    line: `{"apiVersion":"v1","data":{"password":"${secretData}"},"kind":"Secret"}`,
+    secrets: [secretData],
+  },
   canary('YAML block scalar', (s) => `password: |\n  ${s}\nuser: bob`),
 ];
 
@@ -197,7 +217,11 @@ function pod(name: string, container: Record<string, unknown>, status: Record<st
     kind: 'Pod',
     metadata: { name, namespace: NS, uid: `uid-pod-${name}`, resourceVersion: '1', annotations: {} },
     spec: { nodeName: 'node-a', containers: [{ name: 'app', image: 'registry.example.com/shop/app:1', ...container }] },
-    status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }], containerStatuses: [{ name: 'app', ready: false, restartCount: 5, ...status }] },
+    status: {
+      phase: 'Running',
+      conditions: [{ type: 'Ready', status: 'False' }],
+      containerStatuses: [{ name: 'app', ready: false, restartCount: 5, ...status }],
+    },
   } as KubeObject;
 }
 
@@ -240,7 +264,25 @@ const CHANNELS: readonly Channel[] = [
     name: 'termination message',
     applies: () => true,
     build: (c) =>
-      podCase('crashloop', pod('term', {}, { state: crashLoop, lastState: { terminated: { exitCode: 1, reason: 'Error', message: `fatal error: ${c.line}`, startedAt: '2026-11-21T11:58:00Z', finishedAt: '2026-11-21T11:59:00Z' } } })),
+      podCase(
+        'crashloop',
+        pod(
+          'term',
+          {},
+          {
+            state: crashLoop,
+            lastState: {
+              terminated: {
+                exitCode: 1,
+                reason: 'Error',
+                message: `fatal error: ${c.line}`,
+                startedAt: '2026-11-21T11:58:00Z',
+                finishedAt: '2026-11-21T11:59:00Z',
+              },
+            },
+          },
+        ),
+      ),
   },
   {
     name: 'waiting message',
@@ -252,7 +294,9 @@ const CHANNELS: readonly Channel[] = [
     applies: () => true,
     build: (c) => {
       const subject = pod('ev', {}, { state: { waiting: { reason: 'ImagePullBackOff', message: '' } } });
-      return podCase('image-pull', subject, [event(subject, 'Failed', `Failed to pull image "registry.example.com/shop/app:1": ${c.line}`, '2026-11-21T11:59:00Z')]);
+      return podCase('image-pull', subject, [
+        event(subject, 'Failed', `Failed to pull image "registry.example.com/shop/app:1": ${c.line}`, '2026-11-21T11:59:00Z'),
+      ]);
     },
   },
   {
@@ -277,14 +321,19 @@ const CHANNELS: readonly Channel[] = [
     name: 'image reference',
     applies: (c) => c.image === true,
     build: (c) => {
-      const subject = pod('img', { image: c.line }, { image: c.line, state: { waiting: { reason: 'ErrImagePull', message: `failed to pull and unpack image "${c.line}": 401 Unauthorized` } } });
+      const subject = pod(
+        'img',
+        { image: c.line },
+        { image: c.line, state: { waiting: { reason: 'ErrImagePull', message: `failed to pull and unpack image "${c.line}": 401 Unauthorized` } } },
+      );
       return podCase('image-pull', subject, [event(subject, 'Failed', `Failed to pull image "${c.line}": 401 Unauthorized`, '2026-11-21T11:59:00Z')]);
     },
   },
   {
     name: 'probe header',
     applies: () => true,
-    build: (c) => probeKilled('hdr', { httpGet: { path: '/healthz', port: 8080, httpHeaders: [{ name: c.header?.[0] ?? 'X-Line', value: c.header?.[1] ?? c.line }] } }),
+    build: (c) =>
+      probeKilled('hdr', { httpGet: { path: '/healthz', port: 8080, httpHeaders: [{ name: c.header?.[0] ?? 'X-Line', value: c.header?.[1] ?? c.line }] } }),
   },
   {
     name: 'exec probe command',
@@ -301,7 +350,13 @@ const CHANNELS: readonly Channel[] = [
         { command: argv, args: ['--note', c.line] },
         {
           state: crashLoop,
-          lastState: { terminated: { exitCode: 128, reason: 'StartError', message: `failed to create containerd task: exec: "${argv[0] ?? ''}": executable file not found in $PATH: unknown` } },
+          lastState: {
+            terminated: {
+              exitCode: 128,
+              reason: 'StartError',
+              message: `failed to create containerd task: exec: "${argv[0] ?? ''}": executable file not found in $PATH: unknown`,
+            },
+          },
         },
       );
       return podCase('crashloop', subject);
@@ -317,7 +372,13 @@ const CHANNELS: readonly Channel[] = [
         {
           apiVersion: 'networking.k8s.io/v1',
           kind: 'Ingress',
-          metadata: { name: 'web', namespace: NS, uid: 'uid-ingress-web', resourceVersion: '1', annotations: { 'kubernetes.io/ingress.class': c.line, 'example.com/note': c.line } },
+          metadata: {
+            name: 'web',
+            namespace: NS,
+            uid: 'uid-ingress-web',
+            resourceVersion: '1',
+            annotations: { 'kubernetes.io/ingress.class': c.line, 'example.com/note': c.line },
+          },
           spec: { defaultBackend: { service: { name: 'web', port: { number: 80 } } } },
         } as KubeObject,
       ],
@@ -379,7 +440,9 @@ describe('redaction canaries', () => {
     // One rule must not swallow the next shape's key and leave its value (Cookie: a=b; PASSWD x).
     const shuffle = (seed: number): Canary[] => {
       const next = rng(seed);
-      return CANARIES.map((c) => ({ c, key: next() })).sort((a, b) => a.key - b.key).map(({ c }) => c);
+      return CANARIES.map((c) => ({ c, key: next() }))
+        .sort((a, b) => a.key - b.key)
+        .map(({ c }) => c);
     };
     for (const order of [CANARIES, [...CANARIES].reverse(), shuffle(1), shuffle(2), shuffle(3), shuffle(4)]) {
       const text = order.map((c) => c.line).join(joint);
@@ -396,7 +459,9 @@ describe('redaction canaries', () => {
 
   test('the probe header channel quotes the probe: its header names are shown, values never', async () => {
     for (const c of CANARIES.filter((x) => x.header !== undefined)) {
-      const text = JSON.stringify(await run(diagnose, CHANNELS.find((ch) => ch.name === 'probe header')?.build(c) ?? { intent: '', target: { kind: 'Pod' }, objects: [] }));
+      const text = JSON.stringify(
+        await run(diagnose, CHANNELS.find((ch) => ch.name === 'probe header')?.build(c) ?? { intent: '', target: { kind: 'Pod' }, objects: [] }),
+      );
       expect({ name: c.header?.[0], shown: text.includes(`"name\\":\\"${c.header?.[0] ?? ''}\\"`) }).toEqual({ name: c.header?.[0], shown: true });
     }
   });
@@ -426,10 +491,21 @@ describe('redaction canaries: the channels are live', () => {
     const found = await leaks(passThrough);
     const reached = (channel: string) => new Set(found.filter((l) => l.channel === channel).map((l) => l.canary));
     const everyCanary = CANARIES.map((c) => c.name);
-    for (const channel of ['termination message', 'waiting message', 'Event message (core/v1)', 'Event note (events.k8s.io/v1)', 'exec probe command', 'container command and args', 'annotation']) {
+    for (const channel of [
+      'termination message',
+      'waiting message',
+      'Event message (core/v1)',
+      'Event note (events.k8s.io/v1)',
+      'exec probe command',
+      'container command and args',
+      'annotation',
+    ]) {
       expect({ channel, missed: everyCanary.filter((name) => !reached(channel).has(name)) }).toEqual({ channel, missed: [] });
     }
     const images = CANARIES.filter((c) => c.image === true).map((c) => c.name);
-    expect({ channel: 'image reference', missed: images.filter((name) => !reached('image reference').has(name)) }).toEqual({ channel: 'image reference', missed: [] });
+    expect({ channel: 'image reference', missed: images.filter((name) => !reached('image reference').has(name)) }).toEqual({
+      channel: 'image reference',
+      missed: [],
+    });
   });
 });

@@ -33,7 +33,7 @@ describe('parseSchedulingMessage: one Filter reason each (Kubernetes 1.35.4)', (
     onThreeNodes('node(s) had untolerated taint(s)', { code: 'UntoleratedTaint' }), // framework/plugins/tainttoleration/taint_toleration.go
     onThreeNodes("node(s) didn't match Pod's node affinity/selector", { code: 'NodeAffinityMismatch' }), // framework/plugins/nodeaffinity/node_affinity.go
     onThreeNodes("node(s) didn't match scheduler-enforced node affinity", { code: 'NodeAffinityMismatch' }), // framework/plugins/nodeaffinity/node_affinity.go
-    onThreeNodes('node(s) didn\'t satisfy plugin(s) [NodeAffinity]', { code: 'NodeAffinityMismatch' }), // schedule_one.go (absent nodes after a PreFilterResult)
+    onThreeNodes("node(s) didn't satisfy plugin(s) [NodeAffinity]", { code: 'NodeAffinityMismatch' }), // schedule_one.go (absent nodes after a PreFilterResult)
     onThreeNodes("node(s) didn't match pod affinity rules", { code: 'PodAffinityUnsatisfied' }), // framework/plugins/interpodaffinity/filtering.go
     onThreeNodes("node(s) didn't match pod anti-affinity rules", { code: 'PodAntiAffinityConflict' }), // framework/plugins/interpodaffinity/filtering.go
     onThreeNodes("node(s) didn't satisfy existing pods anti-affinity rules", { code: 'PodAntiAffinityConflict' }), // framework/plugins/interpodaffinity/filtering.go
@@ -63,9 +63,15 @@ describe('parseSchedulingMessage: one Filter reason each (Kubernetes 1.35.4)', (
 describe('parseSchedulingMessage: older wordings (1.20–1.34 and earlier)', () => {
   test.each([
     onThreeNodes('Insufficient pods', { code: 'TooManyPods' }), // <=1.17 predicates
-    onThreeNodes('node(s) had untolerated taint {node.kubernetes.io/not-ready: }', { code: 'UntoleratedTaint', taint: { key: 'node.kubernetes.io/not-ready' } }), // 1.26–1.34
+    onThreeNodes('node(s) had untolerated taint {node.kubernetes.io/not-ready: }', {
+      code: 'UntoleratedTaint',
+      taint: { key: 'node.kubernetes.io/not-ready' },
+    }), // 1.26–1.34
     onThreeNodes('node(s) had untolerated taint {dedicated: gpu}', { code: 'UntoleratedTaint', taint: { key: 'dedicated', value: 'gpu' } }), // 1.26–1.34
-    onThreeNodes("node(s) had taint {node-role.kubernetes.io/master: }, that the pod didn't tolerate", { code: 'UntoleratedTaint', taint: { key: 'node-role.kubernetes.io/master' } }), // <=1.25
+    onThreeNodes("node(s) had taint {node-role.kubernetes.io/master: }, that the pod didn't tolerate", {
+      code: 'UntoleratedTaint',
+      taint: { key: 'node-role.kubernetes.io/master' },
+    }), // <=1.25
     onThreeNodes("node(s) had taints that the pod didn't tolerate", { code: 'UntoleratedTaint' }), // <=1.17 (constant still in 1.35 tainttoleration, unused)
     onThreeNodes("node(s) didn't match node selector", { code: 'NodeAffinityMismatch' }), // <=1.20
     onThreeNodes("node(s) didn't match Pod's node affinity", { code: 'NodeAffinityMismatch' }), // 1.21
@@ -85,7 +91,11 @@ describe('parseSchedulingMessage: PreFilter messages that replace the list (1.35
   test.each([
     preFiltered('persistentvolumeclaim "data" not found', { code: 'PersistentVolumeClaimNotFound', claimName: 'data', claimState: 'NotFound' }), // framework/plugins/volumebinding/volume_binding.go (lister NotFound)
     preFiltered('persistentvolumeclaim "data" is being deleted', { code: 'PersistentVolumeClaimNotFound', claimName: 'data', claimState: 'BeingDeleted' }), // framework/plugins/volumebinding/volume_binding.go
-    preFiltered('waiting for ephemeral volume controller to create the persistentvolumeclaim "web-0-scratch"', { code: 'PersistentVolumeClaimNotFound', claimName: 'web-0-scratch', claimState: 'NotYetCreated' }), // framework/plugins/volumebinding/volume_binding.go
+    preFiltered('waiting for ephemeral volume controller to create the persistentvolumeclaim "web-0-scratch"', {
+      code: 'PersistentVolumeClaimNotFound',
+      claimName: 'web-0-scratch',
+      claimState: 'NotYetCreated',
+    }), // framework/plugins/volumebinding/volume_binding.go
     preFiltered('persistentvolumeclaim "data" bound to non-existent persistentvolume "pv-1"', { code: 'UnboundPersistentVolumeClaim', claimName: 'data' }), // framework/plugins/volumebinding/volume_binding.go
     preFiltered('pod has unbound immediate PersistentVolumeClaims', { code: 'UnboundPersistentVolumeClaim' }), // framework/plugins/volumebinding/volume_binding.go
     preFiltered('pod affinity terms conflict', { code: 'NodeAffinityMismatch' }), // framework/plugins/nodeaffinity/node_affinity.go (errReasonConflict)
@@ -125,7 +135,7 @@ describe('parseSchedulingMessage: whole messages', () => {
     ],
     [
       'no PostFilter at all (older or preemption disabled)',
-      '0/5 nodes are available: 1 Insufficient memory, 2 node(s) didn\'t match node selector, 4 Insufficient cpu.',
+      "0/5 nodes are available: 1 Insufficient memory, 2 node(s) didn't match node selector, 4 Insufficient cpu.",
       {
         totalNodes: 5,
         causes: [
@@ -292,7 +302,12 @@ describe('parseSchedulingMessage: no nodes', () => {
   test.each<[string, ParsedSchedulingMessage]>([
     [
       'no nodes available to schedule pods', // scheduler.go ErrNoNodesAvailable, the status message when the snapshot is empty
-      { totalNodes: undefined, causes: [{ code: 'NoNodes', nodeCount: undefined, text: 'no nodes available to schedule pods' }], preFilter: false, preemption: undefined },
+      {
+        totalNodes: undefined,
+        causes: [{ code: 'NoNodes', nodeCount: undefined, text: 'no nodes available to schedule pods' }],
+        preFilter: false,
+        preemption: undefined,
+      },
     ],
     [
       '0/0 nodes are available', // framework/types.go NoNodeAvailableMsg with NumAllNodes 0
@@ -309,8 +324,19 @@ describe('parseSchedulingMessage: no nodes', () => {
 
 describe('parseSchedulingMessage: garbage never throws', () => {
   test.each<[string, ParsedSchedulingMessage]>([
-    ['hello world', { totalNodes: undefined, causes: [{ code: 'Unknown', nodeCount: undefined, text: 'hello world' }], preFilter: false, preemption: undefined }],
-    ['Insufficient cpu', { totalNodes: undefined, causes: [{ code: 'InsufficientResources', nodeCount: undefined, resource: 'cpu', text: 'Insufficient cpu' }], preFilter: false, preemption: undefined }],
+    [
+      'hello world',
+      { totalNodes: undefined, causes: [{ code: 'Unknown', nodeCount: undefined, text: 'hello world' }], preFilter: false, preemption: undefined },
+    ],
+    [
+      'Insufficient cpu',
+      {
+        totalNodes: undefined,
+        causes: [{ code: 'InsufficientResources', nodeCount: undefined, resource: 'cpu', text: 'Insufficient cpu' }],
+        preFilter: false,
+        preemption: undefined,
+      },
+    ],
     [
       'running PreBind plugin "VolumeBinding": binding volumes: context deadline exceeded',
       {
@@ -320,9 +346,28 @@ describe('parseSchedulingMessage: garbage never throws', () => {
         preemption: undefined,
       },
     ],
-    ['0/x nodes are available: 3 Insufficient cpu.', { totalNodes: undefined, causes: [{ code: 'Unknown', nodeCount: undefined, text: '0/x nodes are available: 3 Insufficient cpu.' }], preFilter: false, preemption: undefined }],
-    ['0/3 nodes are availableish', { totalNodes: undefined, causes: [{ code: 'Unknown', nodeCount: undefined, text: '0/3 nodes are availableish' }], preFilter: false, preemption: undefined }],
-    ['0/3 nodes are available: , , .', { totalNodes: 3, causes: [{ code: 'Unknown', nodeCount: undefined, text: ', , ' }], preFilter: true, preemption: undefined }],
+    [
+      '0/x nodes are available: 3 Insufficient cpu.',
+      {
+        totalNodes: undefined,
+        causes: [{ code: 'Unknown', nodeCount: undefined, text: '0/x nodes are available: 3 Insufficient cpu.' }],
+        preFilter: false,
+        preemption: undefined,
+      },
+    ],
+    [
+      '0/3 nodes are availableish',
+      {
+        totalNodes: undefined,
+        causes: [{ code: 'Unknown', nodeCount: undefined, text: '0/3 nodes are availableish' }],
+        preFilter: false,
+        preemption: undefined,
+      },
+    ],
+    [
+      '0/3 nodes are available: , , .',
+      { totalNodes: 3, causes: [{ code: 'Unknown', nodeCount: undefined, text: ', , ' }], preFilter: true, preemption: undefined },
+    ],
     ['0/3 nodes are available: 3 .', { totalNodes: 3, causes: [{ code: 'Unknown', nodeCount: 3, text: '' }], preFilter: false, preemption: undefined }],
     ['', { totalNodes: undefined, causes: [], preFilter: false, preemption: undefined }],
     [' \n\t', { totalNodes: undefined, causes: [], preFilter: false, preemption: undefined }],
@@ -337,7 +382,15 @@ describe('parseSchedulingMessage: messages seen on the local 1.35.4 cluster', ()
   test.each<[string, ParsedSchedulingMessage['causes']]>([
     [
       '0/3 nodes are available: persistentvolumeclaim "nope" not found. not found',
-      [{ code: 'PersistentVolumeClaimNotFound', nodeCount: undefined, claimName: 'nope', claimState: 'NotFound', text: 'persistentvolumeclaim "nope" not found' }],
+      [
+        {
+          code: 'PersistentVolumeClaimNotFound',
+          nodeCount: undefined,
+          claimName: 'nope',
+          claimState: 'NotFound',
+          text: 'persistentvolumeclaim "nope" not found',
+        },
+      ],
     ],
     [
       '0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims. not found',

@@ -12,7 +12,10 @@ const SAMPLES = path.join(__dirname, '../../config/samples');
 
 /** Every TriageTemplate document under config/samples, subdirectories included. */
 function sampleTemplates(): { file: string; name: string; spec: unknown }[] {
-  const files = fs.readdirSync(SAMPLES, { recursive: true, encoding: 'utf8' }).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const files = fs
+    .readdirSync(SAMPLES, { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
   return files.flatMap((file) =>
     (yaml.loadAll(fs.readFileSync(path.join(SAMPLES, file), 'utf8')) as ({ kind?: string; metadata?: { name?: string }; spec?: unknown } | null)[])
       .filter((doc) => doc?.kind === 'TriageTemplate')
@@ -44,7 +47,9 @@ describe('requiredEvidence', () => {
     expect(problemsOf('typo.example.com', spec(['workload.pods', 'job.event']))).toEqual([
       'spec.requiredEvidence[1]: unknown evidence key "job.event" (nearby: job.events, job, job.cronjob; all keys: docs/codes.md)',
     ]);
-    expect(() => compileTemplate('typo.example.com', spec(['Pod.Events']))).toThrow(/spec\.requiredEvidence\[0\]: unknown evidence key "Pod\.Events" \(nearby: pod\.events/);
+    expect(() => compileTemplate('typo.example.com', spec(['Pod.Events']))).toThrow(
+      /spec\.requiredEvidence\[0\]: unknown evidence key "Pod\.Events" \(nearby: pod\.events/,
+    );
   });
 
   test('every unknown key is reported, beside the other problems', () => {
@@ -83,15 +88,34 @@ describe('the db-migrations sample', () => {
   test('a run over a Job whose pods are refused records every key it requires', async () => {
     const sample = sampleTemplates().find((s) => s.name === 'db-migrations.example.com');
     const template = compileTemplate(sample?.name ?? '', sample?.spec);
-    const job = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'migrate', namespace: 'shop', uid: 'uid-job', resourceVersion: '1' }, spec: { parallelism: 1, completions: 1 }, status: {} };
+    const job = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'migrate', namespace: 'shop', uid: 'uid-job', resourceVersion: '1' },
+      spec: { parallelism: 1, completions: 1 },
+      status: {},
+    };
     const event = {
-      apiVersion: 'v1', kind: 'Event', metadata: { name: 'migrate.1', namespace: 'shop', uid: 'uid-ev', resourceVersion: '2' },
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: 'migrate.1', namespace: 'shop', uid: 'uid-ev', resourceVersion: '2' },
       involvedObject: { kind: 'Job', namespace: 'shop', name: 'migrate', uid: 'uid-job' },
-      reason: 'FailedCreate', type: 'Warning', message: 'Error creating: pods "migrate-x" is forbidden: exceeded quota: q', count: 1, lastTimestamp: '2026-11-21T11:59:00Z',
+      reason: 'FailedCreate',
+      type: 'Warning',
+      message: 'Error creating: pods "migrate-x" is forbidden: exceeded quota: q',
+      count: 1,
+      lastTimestamp: '2026-11-21T11:59:00Z',
     };
     const { envelope } = await diagnose({
-      intent: template.name, template, templateSource: 'Custom', target: { kind: 'Job', name: 'migrate', namespace: 'shop' },
-      maxSteps: 3, timeoutMs: 15_000, minCompleteness: 0.8, snapshot: new MemorySnapshot([job, event]), now: () => new Date('2026-11-21T12:00:00Z'),
+      intent: template.name,
+      template,
+      templateSource: 'Custom',
+      target: { kind: 'Job', name: 'migrate', namespace: 'shop' },
+      maxSteps: 3,
+      timeoutMs: 15_000,
+      minCompleteness: 0.8,
+      snapshot: new MemorySnapshot([job, event]),
+      now: () => new Date('2026-11-21T12:00:00Z'),
     });
     expect(template.requiredEvidence).toEqual(['job.events', 'workload.pods']);
     expect(template.requiredEvidence.filter((key) => !envelope.evidence.present.includes(key))).toEqual([]);

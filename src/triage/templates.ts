@@ -4,7 +4,8 @@ import { TriageTemplateSpec } from '../crds/triage-template';
 import type { NextAction } from '../crds/envelope';
 import type { Matcher } from '../crds/triage-template';
 import type { Bounds } from '../crds/triage-request';
-import type { Check } from './checks/check';
+import type { Check, CheckContext } from './checks/check';
+import type { KubeObject } from './snapshot';
 import { customCode } from './catalogue';
 import { isEvidenceKey, matcherEventsKey, nearbyEvidenceKeys, type EvidenceKey } from './evidence';
 import { refOf } from './investigation';
@@ -45,7 +46,11 @@ export interface CompiledTemplate {
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     typeof v === 'object' && v !== null && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, (v as Record<string, unknown>)[k]]),
+        )
       : v,
   );
 }
@@ -55,6 +60,24 @@ const compiled = new Map<string, CompiledTemplate>();
 /** Fills {name}, {namespace} and {kind} of the examined object into a template's text. */
 function fill(text: string, values: { name: string; namespace: string; kind: string }): string {
   return text.replaceAll('{name}', values.name).replaceAll('{namespace}', values.namespace).replaceAll('{kind}', values.kind);
+}
+
+/** The anchor of what a matcher matched on the subject (its newest matching Event, or the condition), if anything. */
+function matcherAnchor(ctx: CheckContext, matcher: Matcher, regex: RegExp | undefined, subject: KubeObject, kind: string): string | undefined {
+  if (matcher.event !== undefined) {
+    const eventsKey = matcherEventsKey(kind);
+    const event = (eventsKey === undefined ? [] : ctx.inv.events(kind, subject, eventsKey)).find(
+      (e) => (matcher.event?.reason === undefined || e.reason === matcher.event.reason) && (regex === undefined || matchesLinear(regex, e.message)),
+    );
+    return event === undefined ? undefined : ctx.inv.anchorEvent(event);
+  }
+  const wanted = matcher.condition;
+  if (wanted === undefined) return undefined;
+  const conditions = (subject as { status?: { conditions?: readonly Condition[] } }).status?.conditions ?? [];
+  const found = conditions.find(
+    (c) => c.type === wanted.type && (wanted.status === undefined || c.status === wanted.status) && (wanted.reason === undefined || c.reason === wanted.reason),
+  );
+  return found === undefined ? undefined : ctx.inv.anchorField(kind, subject, `status.conditions[type=${wanted.type}]`);
 }
 
 /** A template's declarative matchers as one check: each Event or condition that matches becomes a finding. */
@@ -80,20 +103,12 @@ function matcherCheck(templateName: string, matchers: readonly Matcher[], proble
       const ref = refOf(kind, subject);
       const values = { name: ref.name, namespace: ref.namespace ?? '', kind };
       for (const { matcher, regex } of compiledMatchers) {
-        let anchor: string | undefined;
-        if (matcher.event !== undefined) {
-          const eventsKey = matcherEventsKey(kind);
-          const event = (eventsKey === undefined ? [] : ctx.inv.events(kind, subject, eventsKey))
-            .find((e) => (matcher.event?.reason === undefined || e.reason === matcher.event.reason) && (regex === undefined || matchesLinear(regex, e.message)));
-          if (event !== undefined) anchor = ctx.inv.anchorEvent(event);
-        } else if (matcher.condition !== undefined) {
-          const wanted = matcher.condition;
-          const conditions = (subject as { status?: { conditions?: readonly Condition[] } }).status?.conditions ?? [];
-          const found = conditions.find((c) => c.type === wanted.type && (wanted.status === undefined || c.status === wanted.status) && (wanted.reason === undefined || c.reason === wanted.reason));
-          if (found !== undefined) anchor = ctx.inv.anchorField(kind, subject, `status.conditions[type=${wanted.type}]`);
-        }
+        const anchor = matcherAnchor(ctx, matcher, regex, subject, kind);
         if (anchor === undefined) continue;
-        const action: NextAction[] = matcher.nextAction === undefined ? [] : [{ ...matcher.nextAction, command: fill(matcher.nextAction.command, values), description: fill(matcher.nextAction.description, values) }];
+        const action: NextAction[] =
+          matcher.nextAction === undefined
+            ? []
+            : [{ ...matcher.nextAction, command: fill(matcher.nextAction.command, values), description: fill(matcher.nextAction.description, values) }];
         const benign = matcher.finding.severity === 'Info';
         ctx.inv.report({
           code: customCode(matcher.finding.code),
@@ -123,13 +138,18 @@ export function compileTemplate(name: string, spec: unknown): CompiledTemplate {
   const cached = compiled.get(`${name}@${hash}`);
   if (cached !== undefined) return cached;
   const parsed = TriageTemplateSpec.safeParse(spec);
-  if (!parsed.success) throw new TemplateError(name, parsed.error.issues.map((i) => `spec.${i.path.join('.')}: ${i.message}`));
+  if (!parsed.success)
+    throw new TemplateError(
+      name,
+      parsed.error.issues.map((i) => `spec.${i.path.join('.')}: ${i.message}`),
+    );
   const problems: string[] = [];
   // `collectors` was a reserved field, removed: checks gather their own evidence, so a named collector would silently do nothing.
   stepsWithCollectors(spec).forEach((s) => problems.push(`spec.steps[${s}].collectors: no longer a field (checks gather their own evidence); remove it`));
   // A key nothing records would count as missing forever: completeness could never reach 1.
   parsed.data.requiredEvidence.forEach((key, i) => {
-    if (!isEvidenceKey(key)) problems.push(`spec.requiredEvidence[${i}]: unknown evidence key "${key}" (nearby: ${nearbyEvidenceKeys(key).join(', ')}; all keys: docs/codes.md)`);
+    if (!isEvidenceKey(key))
+      problems.push(`spec.requiredEvidence[${i}]: unknown evidence key "${key}" (nearby: ${nearbyEvidenceKeys(key).join(', ')}; all keys: docs/codes.md)`);
   });
   const steps = parsed.data.steps.map((step, s) => ({
     name: step.name,

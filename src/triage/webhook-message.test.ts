@@ -29,34 +29,67 @@ describe('parseWebhookFailure', () => {
 
   test('a url clientConfig whose host does not resolve names no Service', () => {
     const tail = 'dial tcp: lookup policy.example.com on 10.96.0.10:53: no such host';
-    expect(parseWebhookFailure(`${PREFIX}Post "https://policy.example.com/validate?timeout=10s": ${tail}`)).toEqual({ webhook: 'pods.policy.example.com', problem: 'HostNotFound', detail: tail });
+    expect(parseWebhookFailure(`${PREFIX}Post "https://policy.example.com/validate?timeout=10s": ${tail}`)).toEqual({
+      webhook: 'pods.policy.example.com',
+      problem: 'HostNotFound',
+      detail: tail,
+    });
   });
 
   test('the webhook answered with something that is not an AdmissionReview', () => {
-    const message = 'Error creating: Internal error occurred: failed calling webhook "inject.mesh.io": received invalid webhook response: expected response.uid="1b9a", got ""';
-    expect(parseWebhookFailure(message)).toEqual({ webhook: 'inject.mesh.io', problem: 'InvalidResponse', detail: 'received invalid webhook response: expected response.uid="1b9a", got ""' });
+    const message =
+      'Error creating: Internal error occurred: failed calling webhook "inject.mesh.io": received invalid webhook response: expected response.uid="1b9a", got ""';
+    expect(parseWebhookFailure(message)).toEqual({
+      webhook: 'inject.mesh.io',
+      problem: 'InvalidResponse',
+      detail: 'received invalid webhook response: expected response.uid="1b9a", got ""',
+    });
   });
 
   test('the StatefulSet controller wording, and a ReplicaFailure condition message (no "Error creating: ")', () => {
     const tail = 'no endpoints available for service "policy-svc"';
-    expect(parseWebhookFailure(`create Pod db-0 in StatefulSet db failed error: Internal error occurred: failed calling webhook "pods.policy.example.com": failed to call webhook: ${URL}${tail}`)).toMatchObject({ problem: 'NoEndpoints', service: SERVICE });
-    expect(parseWebhookFailure(`Internal error occurred: failed calling webhook "pods.policy.example.com": failed to call webhook: ${URL}${tail}`)).toMatchObject({ webhook: 'pods.policy.example.com', problem: 'NoEndpoints' });
+    expect(
+      parseWebhookFailure(
+        `create Pod db-0 in StatefulSet db failed error: Internal error occurred: failed calling webhook "pods.policy.example.com": failed to call webhook: ${URL}${tail}`,
+      ),
+    ).toMatchObject({ problem: 'NoEndpoints', service: SERVICE });
+    expect(
+      parseWebhookFailure(`Internal error occurred: failed calling webhook "pods.policy.example.com": failed to call webhook: ${URL}${tail}`),
+    ).toMatchObject({ webhook: 'pods.policy.example.com', problem: 'NoEndpoints' });
   });
 
   test('before 1.21 (no "failed to call webhook: ") and Go before 1.14 (unquoted URL)', () => {
-    expect(parseWebhookFailure('Error creating: Internal error occurred: failed calling webhook "pods.policy.example.com": Post https://policy-svc.policy.svc:443/validate?timeout=30s: service "policy-svc" not found')).toEqual({
-      webhook: 'pods.policy.example.com', problem: 'ServiceNotFound', detail: 'service "policy-svc" not found', service: SERVICE,
+    expect(
+      parseWebhookFailure(
+        'Error creating: Internal error occurred: failed calling webhook "pods.policy.example.com": Post https://policy-svc.policy.svc:443/validate?timeout=30s: service "policy-svc" not found',
+      ),
+    ).toEqual({
+      webhook: 'pods.policy.example.com',
+      problem: 'ServiceNotFound',
+      detail: 'service "policy-svc" not found',
+      service: SERVICE,
     });
   });
 
   test('1.9–1.10 "failed calling admission webhook", no URL: the Service is known by name only', () => {
-    expect(parseWebhookFailure('Error creating: Internal error occurred: failed calling admission webhook "pods.policy.example.com": service "policy-svc" not found')).toEqual({
-      webhook: 'pods.policy.example.com', problem: 'ServiceNotFound', detail: 'service "policy-svc" not found', service: { name: 'policy-svc' },
+    expect(
+      parseWebhookFailure(
+        'Error creating: Internal error occurred: failed calling admission webhook "pods.policy.example.com": service "policy-svc" not found',
+      ),
+    ).toEqual({
+      webhook: 'pods.policy.example.com',
+      problem: 'ServiceNotFound',
+      detail: 'service "policy-svc" not found',
+      service: { name: 'policy-svc' },
     });
   });
 
   test('no further details', () => {
-    expect(parseWebhookFailure('Error creating: Internal error occurred: failed calling webhook "a.b.c"; no further details available')).toEqual({ webhook: 'a.b.c', problem: 'Other', detail: '' });
+    expect(parseWebhookFailure('Error creating: Internal error occurred: failed calling webhook "a.b.c"; no further details available')).toEqual({
+      webhook: 'a.b.c',
+      problem: 'Other',
+      detail: '',
+    });
   });
 
   test.each([

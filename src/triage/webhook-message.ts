@@ -3,15 +3,7 @@
 
 /** Why the call failed, read from the error's tail. */
 export type WebhookCallProblem =
-  | 'ServiceNotFound'
-  | 'NoEndpoints'
-  | 'ServicePortNotFound'
-  | 'ConnectionRefused'
-  | 'Timeout'
-  | 'TLS'
-  | 'HostNotFound'
-  | 'InvalidResponse'
-  | 'Other';
+  'ServiceNotFound' | 'NoEndpoints' | 'ServicePortNotFound' | 'ConnectionRefused' | 'Timeout' | 'TLS' | 'HostNotFound' | 'InvalidResponse' | 'Other';
 
 export interface WebhookCallFailure {
   /** The webhook's name (webhooks[].name of its configuration), not the configuration's. */

@@ -66,7 +66,10 @@ async function populate(from: number, to: number): Promise<void> {
     if (claim !== undefined) {
       bodies.push({
         path: `/api/v1/namespaces/${namespace}/persistentvolumeclaims`,
-        body: { metadata: { name: claim }, spec: { storageClassName: i % 100 === 0 ? 'missing-class' : '', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } },
+        body: {
+          metadata: { name: claim },
+          spec: { storageClassName: i % 100 === 0 ? 'missing-class' : '', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+        },
       });
     }
     bodies.push({
@@ -80,7 +83,10 @@ async function populate(from: number, to: number): Promise<void> {
       },
     });
     if (i % 10 === 0) {
-      bodies.push({ path: `/api/v1/namespaces/${namespace}/services`, body: { metadata: { name: group }, spec: { selector: { app: group }, ports: [{ port: 80, targetPort: 8080 }] } } });
+      bodies.push({
+        path: `/api/v1/namespaces/${namespace}/services`,
+        body: { metadata: { name: group }, spec: { selector: { app: group }, ports: [{ port: 80, targetPort: 8080 }] } },
+      });
     }
     if (i % 50 === 0) {
       bodies.push({
@@ -125,7 +131,17 @@ async function startOperator(mode: 'cache' | 'list', tag: string, extraArgs: rea
   const out = fs.openSync(logFile, 'w');
   const child = spawn(
     process.execPath,
-    [path.join(repoRoot, 'dist/main.js'), `--kubeconfig=${operatorKubeconfig}`, `--snapshot-source=${mode}`, `--metrics-bind-address=127.0.0.1:${metricsPort}`, `--health-probe-bind-address=127.0.0.1:${metricsPort + 500}`, '--concurrency=16', '--log-level=warn', '--identity=bench-operator', ...extraArgs],
+    [
+      path.join(repoRoot, 'dist/main.js'),
+      `--kubeconfig=${operatorKubeconfig}`,
+      `--snapshot-source=${mode}`,
+      `--metrics-bind-address=127.0.0.1:${metricsPort}`,
+      `--health-probe-bind-address=127.0.0.1:${metricsPort + 500}`,
+      '--concurrency=16',
+      '--log-level=warn',
+      '--identity=bench-operator',
+      ...extraArgs,
+    ],
     { stdio: ['ignore', out, out], env: { ...process.env, KUBECONFIG: '' } },
   );
   for (;;) {
@@ -181,7 +197,14 @@ async function createRequests(prefix: string, count: number, perSecond: number |
     const name = `${prefix}-${i}`;
     names.push(`${namespace}/${name}`);
     intentByRequest.set(`${namespace}/${name}`, (spec as { intent: string }).intent);
-    void queue.add(() => client.create(`/apis/triage.dev/v1alpha1/namespaces/${namespace}/triagerequests`, { apiVersion: 'triage.dev/v1alpha1', kind: 'TriageRequest', metadata: { name }, spec }));
+    void queue.add(() =>
+      client.create(`/apis/triage.dev/v1alpha1/namespaces/${namespace}/triagerequests`, {
+        apiVersion: 'triage.dev/v1alpha1',
+        kind: 'TriageRequest',
+        metadata: { name },
+        spec,
+      }),
+    );
   }
   await queue.onIdle();
   return names;
@@ -192,7 +215,10 @@ async function waitTriaged(names: readonly string[]): Promise<void> {
   while (pending.size > 0) {
     for (let i = 0; i < NAMESPACES; i++) {
       const list = await client.get<{
-        items: { metadata: { name: string; namespace: string; generation: number }; status?: { observedGeneration?: number; envelope?: { timing?: { durationMs?: number } } } }[];
+        items: {
+          metadata: { name: string; namespace: string; generation: number };
+          status?: { observedGeneration?: number; envelope?: { timing?: { durationMs?: number } } };
+        }[];
       }>(`/apis/triage.dev/v1alpha1/namespaces/${ns(i)}/triagerequests`);
       for (const item of list.items) {
         if (item.status?.observedGeneration !== item.metadata.generation) continue;
@@ -209,7 +235,9 @@ async function waitTriaged(names: readonly string[]): Promise<void> {
 async function deleteRequests(): Promise<void> {
   const custom = kc.makeApiClient(CustomObjectsApi);
   await Promise.all(
-    Array.from({ length: NAMESPACES }, (_, i) => custom.deleteCollectionNamespacedCustomObject({ group: 'triage.dev', version: 'v1alpha1', namespace: ns(i), plural: 'triagerequests' })),
+    Array.from({ length: NAMESPACES }, (_, i) =>
+      custom.deleteCollectionNamespacedCustomObject({ group: 'triage.dev', version: 'v1alpha1', namespace: ns(i), plural: 'triagerequests' }),
+    ),
   );
 }
 
@@ -226,7 +254,12 @@ interface AuditEvent {
 
 function readAudit(fromByte: number): { events: AuditEvent[]; end: number } {
   const text = fs.readFileSync(auditLog, 'utf8');
-  const events = text.slice(fromByte).split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as AuditEvent).filter((e) => e.stage === 'ResponseComplete');
+  const events = text
+    .slice(fromByte)
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as AuditEvent)
+    .filter((e) => e.stage === 'ResponseComplete');
   return { events, end: Buffer.byteLength(text) };
 }
 
@@ -334,7 +367,9 @@ interface Row {
 async function main(): Promise<void> {
   const rows: Row[] = [];
   for (let i = 0; i < NAMESPACES; i++) await client.create('/api/v1/namespaces', { metadata: { name: ns(i) } }).catch(() => undefined);
-  await client.create('/apis/networking.k8s.io/v1/ingressclasses', { metadata: { name: 'bench' }, spec: { controller: 'example.com/none' } }).catch(() => undefined);
+  await client
+    .create('/apis/networking.k8s.io/v1/ingressclasses', { metadata: { name: 'bench' }, spec: { controller: 'example.com/none' } })
+    .catch(() => undefined);
   let populated = 0;
   for (const size of sizes) {
     log(`populating to ${size} pods`);
@@ -373,7 +408,9 @@ async function main(): Promise<void> {
       await waitTriaged(burstNames);
       audit = readAudit(mark);
       const burstPhase = analyse(audit.events, burstNames);
-      log(`  burst done: p50 ${pct(burstPhase.latencies, 0.5).toFixed(1)} ms, p99 ${pct(burstPhase.latencies, 0.99).toFixed(1)} ms, ${(burstPhase.triages / (burstPhase.spanMs / 1000)).toFixed(0)} triages/s`);
+      log(
+        `  burst done: p50 ${pct(burstPhase.latencies, 0.5).toFixed(1)} ms, p99 ${pct(burstPhase.latencies, 0.99).toFixed(1)} ms, ${(burstPhase.triages / (burstPhase.spanMs / 1000)).toFixed(0)} triages/s`,
+      );
       rows.push({ size, mode, syncMs, rssMb, heapMb, warmup: warmupPhase, steady: steadyPhase, steadyGc, burst: burstPhase });
       await stopOperator(operator);
       await deleteRequests();
@@ -451,15 +488,24 @@ async function lagMs(operator: Operator): Promise<{ max: number; p99: number }> 
 
 interface SweepStatus {
   metadata: { generation: number };
-  status?: { observedGeneration?: number; verdict?: string; envelope?: { timing?: { durationMs?: number }; findings?: { code: string; message: string }[]; bounds?: { truncated?: boolean } } };
+  status?: {
+    observedGeneration?: number;
+    verdict?: string;
+    envelope?: { timing?: { durationMs?: number }; findings?: { code: string; message: string }[]; bounds?: { truncated?: boolean } };
+  };
 }
 
 /** Runs cluster-health at least SWEEP_RUNS times and for SWEEP_WINDOW_MS, one after another, on a leader-elected operator, at the cluster's current size. */
 async function sweepAt(size: number): Promise<SweepRow> {
   log(`sweep at ${size} pods: starting a leader-elected operator`);
   await client.create('/api/v1/namespaces', { metadata: { name: 'triage-system' } }).catch(() => undefined);
-  const operator = await startOperator('cache', `sweep-${size}`, ['--leader-elect', '--leader-election-namespace=triage-system', '--trusted-namespaces=triage-system']);
-  while ((await client.get<LeaseView>(LEASE_PATH).catch(() => undefined))?.spec?.holderIdentity !== 'bench-operator') await new Promise((r) => setTimeout(r, 200));
+  const operator = await startOperator('cache', `sweep-${size}`, [
+    '--leader-elect',
+    '--leader-election-namespace=triage-system',
+    '--trusted-namespaces=triage-system',
+  ]);
+  while ((await client.get<LeaseView>(LEASE_PATH).catch(() => undefined))?.spec?.holderIdentity !== 'bench-operator')
+    await new Promise((r) => setTimeout(r, 200));
   const rssMb = (await operatorMetric(operator, 'process_resident_memory_bytes')) / 2 ** 20;
   await lagMs(operator);
   const lease = watchLease();
@@ -467,7 +513,12 @@ async function sweepAt(size: number): Promise<SweepRow> {
   const runs: SweepRow['runs'] = [];
   for (let i = 0; i < SWEEP_RUNS || Date.now() - started < SWEEP_WINDOW_MS; i++) {
     const name = `sweep-${size}-${i}`;
-    await client.create('/apis/triage.dev/v1alpha1/namespaces/triage-system/triagerequests', { apiVersion: 'triage.dev/v1alpha1', kind: 'TriageRequest', metadata: { name }, spec: { intent: 'cluster-health', bounds: { timeoutSeconds: 60 } } });
+    await client.create('/apis/triage.dev/v1alpha1/namespaces/triage-system/triagerequests', {
+      apiVersion: 'triage.dev/v1alpha1',
+      kind: 'TriageRequest',
+      metadata: { name },
+      spec: { intent: 'cluster-health', bounds: { timeoutSeconds: 60 } },
+    });
     for (;;) {
       const request = await client.get<SweepStatus>(`/apis/triage.dev/v1alpha1/namespaces/triage-system/triagerequests/${name}`);
       const envelope = request.status?.envelope;
@@ -493,8 +544,13 @@ async function sweepAt(size: number): Promise<SweepRow> {
   const idle = await lagMs(operator);
   const gaps = observed.renewTimes.slice(1).map((t, i) => t - (observed.renewTimes[i] ?? t));
   await stopOperator(operator);
-  await kc.makeApiClient(CoordinationV1Api).deleteNamespacedLease({ namespace: 'triage-system', name: 'triage-operator' }).catch(() => undefined);
-  await kc.makeApiClient(CustomObjectsApi).deleteCollectionNamespacedCustomObject({ group: 'triage.dev', version: 'v1alpha1', namespace: 'triage-system', plural: 'triagerequests' });
+  await kc
+    .makeApiClient(CoordinationV1Api)
+    .deleteNamespacedLease({ namespace: 'triage-system', name: 'triage-operator' })
+    .catch(() => undefined);
+  await kc
+    .makeApiClient(CustomObjectsApi)
+    .deleteCollectionNamespacedCustomObject({ group: 'triage.dev', version: 'v1alpha1', namespace: 'triage-system', plural: 'triagerequests' });
   return {
     size,
     runs,

@@ -12,12 +12,36 @@ interface Phase {
   byIntent?: Record<string, { latencies: number[]; engineMs: number[] }>;
 }
 type GcStats = Record<string, { pauses: number; totalMs: number; over10ms: number; over100ms: number }>;
-interface SweepRun { engineMs: number; verdict: string; findings: number; truncated: boolean; leftOut: string[] }
-interface SweepRow {
-  size: number; runs: SweepRun[]; lagMaxMs: number; lagP99Ms: number; idleLagMaxMs: number;
-  maxRenewGapMs: number; renewals: number; holderKept: boolean; transitions: number; rssMb: number;
+interface SweepRun {
+  engineMs: number;
+  verdict: string;
+  findings: number;
+  truncated: boolean;
+  leftOut: string[];
 }
-interface Row { size: number; mode: 'cache' | 'list'; syncMs: number; rssMb: number; heapMb: number; warmup?: Phase; steady: Phase; steadyGc?: GcStats; burst: Phase }
+interface SweepRow {
+  size: number;
+  runs: SweepRun[];
+  lagMaxMs: number;
+  lagP99Ms: number;
+  idleLagMaxMs: number;
+  maxRenewGapMs: number;
+  renewals: number;
+  holderKept: boolean;
+  transitions: number;
+  rssMb: number;
+}
+interface Row {
+  size: number;
+  mode: 'cache' | 'list';
+  syncMs: number;
+  rssMb: number;
+  heapMb: number;
+  warmup?: Phase;
+  steady: Phase;
+  steadyGc?: GcStats;
+  burst: Phase;
+}
 
 const repoRoot = path.resolve(__dirname, '../../..');
 const rows = JSON.parse(fs.readFileSync(path.join(repoRoot, '.test-results', 'bench.json'), 'utf8')) as Row[];
@@ -31,21 +55,44 @@ const perTriage = (phase: Phase, verb: string) => ((phase.byVerb[verb] ?? 0) / M
 function svg(): string {
   const sizes = [...new Set(rows.map((r) => r.size))];
   const series = (['cache', 'list'] as const).flatMap((mode) =>
-    (['p50', 'p99'] as const).map((q) => ({ mode, q, points: sizes.map((size) => { const row = rows.find((r) => r.size === size && r.mode === mode); return row === undefined ? NaN : pct(row.burst.latencies, q === 'p50' ? 0.5 : 0.99); }) })),
+    (['p50', 'p99'] as const).map((q) => ({
+      mode,
+      q,
+      points: sizes.map((size) => {
+        const row = rows.find((r) => r.size === size && r.mode === mode);
+        return row === undefined ? NaN : pct(row.burst.latencies, q === 'p50' ? 0.5 : 0.99);
+      }),
+    })),
   );
   const max = Math.max(...series.flatMap((s) => s.points).filter((v) => Number.isFinite(v)), 1);
-  const w = 640, h = 360, left = 70, bottom = 50, top = 30, right = 160;
+  const w = 640,
+    h = 360,
+    left = 70,
+    bottom = 50,
+    top = 30,
+    right = 160;
   const x = (i: number) => left + ((w - left - right) * i) / Math.max(1, sizes.length - 1);
   const logMax = Math.log10(max * 2);
   const y = (v: number) => top + (h - top - bottom) * (1 - Math.log10(Math.max(v, 0.1) * 10) / (logMax + 1));
   const colors: Record<string, string> = { 'cache-p50': '#1b7f3b', 'cache-p99': '#6cc08b', 'list-p50': '#b3261e', 'list-p99': '#e8928c' };
   const lines = series.map((s) => {
     const pts = s.points.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
-    return `<polyline fill="none" stroke="${colors[`${s.mode}-${s.q}`] ?? '#000'}" stroke-width="2" points="${pts}"/>` + s.points.map((v, i) => `<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3" fill="${colors[`${s.mode}-${s.q}`] ?? '#000'}"/>`).join('');
+    return (
+      `<polyline fill="none" stroke="${colors[`${s.mode}-${s.q}`] ?? '#000'}" stroke-width="2" points="${pts}"/>` +
+      s.points.map((v, i) => `<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3" fill="${colors[`${s.mode}-${s.q}`] ?? '#000'}"/>`).join('')
+    );
   });
-  const ticks = [0.1, 1, 10, 100, 1000, 10000].filter((t) => t <= max * 2).map((t) => `<line x1="${left}" x2="${w - right}" y1="${y(t)}" y2="${y(t)}" stroke="#ddd"/><text x="${left - 8}" y="${y(t) + 4}" text-anchor="end" font-size="11">${t}</text>`);
+  const ticks = [0.1, 1, 10, 100, 1000, 10000]
+    .filter((t) => t <= max * 2)
+    .map(
+      (t) =>
+        `<line x1="${left}" x2="${w - right}" y1="${y(t)}" y2="${y(t)}" stroke="#ddd"/><text x="${left - 8}" y="${y(t) + 4}" text-anchor="end" font-size="11">${t}</text>`,
+    );
   const xLabels = sizes.map((s, i) => `<text x="${x(i)}" y="${h - bottom + 18}" text-anchor="middle" font-size="11">${s} pods</text>`);
-  const legend = Object.entries(colors).map(([k, c], i) => `<rect x="${w - right + 15}" y="${top + i * 20}" width="12" height="12" fill="${c}"/><text x="${w - right + 32}" y="${top + i * 20 + 10}" font-size="11">${k.replace('-', ' ')} (burst)</text>`);
+  const legend = Object.entries(colors).map(
+    ([k, c], i) =>
+      `<rect x="${w - right + 15}" y="${top + i * 20}" width="12" height="12" fill="${c}"/><text x="${w - right + 32}" y="${top + i * 20 + 10}" font-size="11">${k.replace('-', ' ')} (burst)</text>`,
+  );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/><text x="${left}" y="18" font-size="13">create → status latency, ms (log scale), burst of requests</text>${ticks.join('')}${xLabels.join('')}${lines.join('')}${legend.join('')}</svg>\n`;
 }
 
@@ -60,8 +107,9 @@ const binDir = execFileSync(path.join(repoRoot, 'hack/build-controlplane.sh'), {
 const table = [
   '| pods | mode | p50 ms (steady) | p95 | p99 | p50 ms (burst) | p95 | p99 | triages/s (burst) | LIST / triage | GET / triage | PATCH / triage | POST / triage | RSS MiB | heap MiB | ready after ms |',
   '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ...rows.map((r) =>
-    `| ${r.size} | ${r.mode === 'cache' ? 'informer cache' : 'LIST per triage'} | ${ms(pct(r.steady.latencies, 0.5))} | ${ms(pct(r.steady.latencies, 0.95))} | ${ms(pct(r.steady.latencies, 0.99))} | ${ms(pct(r.burst.latencies, 0.5))} | ${ms(pct(r.burst.latencies, 0.95))} | ${ms(pct(r.burst.latencies, 0.99))} | ${(r.burst.triages / (r.burst.spanMs / 1000)).toFixed(0)} | ${perTriage(r.burst, 'LIST')} | ${perTriage(r.burst, 'GET')} | ${perTriage(r.burst, 'PATCH')} | ${perTriage(r.burst, 'CREATE')} | ${r.rssMb.toFixed(0)} | ${r.heapMb.toFixed(0)} | ${r.syncMs} |`,
+  ...rows.map(
+    (r) =>
+      `| ${r.size} | ${r.mode === 'cache' ? 'informer cache' : 'LIST per triage'} | ${ms(pct(r.steady.latencies, 0.5))} | ${ms(pct(r.steady.latencies, 0.95))} | ${ms(pct(r.steady.latencies, 0.99))} | ${ms(pct(r.burst.latencies, 0.5))} | ${ms(pct(r.burst.latencies, 0.95))} | ${ms(pct(r.burst.latencies, 0.99))} | ${(r.burst.triages / (r.burst.spanMs / 1000)).toFixed(0)} | ${perTriage(r.burst, 'LIST')} | ${perTriage(r.burst, 'GET')} | ${perTriage(r.burst, 'PATCH')} | ${perTriage(r.burst, 'CREATE')} | ${r.rssMb.toFixed(0)} | ${r.heapMb.toFixed(0)} | ${r.syncMs} |`,
   ),
 ];
 const ratios = [...new Set(rows.map((r) => r.size))].map((size) => {
@@ -70,7 +118,10 @@ const ratios = [...new Set(rows.map((r) => r.size))].map((size) => {
   if (cache === undefined || list === undefined) return '';
   const p99 = pct(list.burst.latencies, 0.99) / pct(cache.burst.latencies, 0.99);
   const p50 = pct(list.burst.latencies, 0.5) / pct(cache.burst.latencies, 0.5);
-  const requests = (Object.values(list.burst.byVerb).reduce((a, b) => a + b, 0) / list.burst.triages) / (Object.values(cache.burst.byVerb).reduce((a, b) => a + b, 0) / cache.burst.triages);
+  const requests =
+    Object.values(list.burst.byVerb).reduce((a, b) => a + b, 0) /
+    list.burst.triages /
+    (Object.values(cache.burst.byVerb).reduce((a, b) => a + b, 0) / cache.burst.triages);
   const steady50 = pct(list.steady.latencies, 0.5) / pct(cache.steady.latencies, 0.5);
   const steady99 = pct(list.steady.latencies, 0.99) / pct(cache.steady.latencies, 0.99);
   return `| ${size} | ${steady50.toFixed(0)}× | ${steady99.toFixed(1)}× | ${p50.toFixed(1)}× | ${p99.toFixed(1)}× | ${requests.toFixed(1)}× |`;
@@ -125,7 +176,7 @@ function targets(): string {
   const bigList = rows.find((r) => r.mode === 'list' && r.size === big?.size);
   if (big === undefined) return 'No run.';
   const lines = [
-    `- Zero LIST requests per triage once warm: ${perTriage(big.burst, 'LIST')} LIST per triage at ${big.size} pods (${(big.burst.byVerb.LIST ?? 0)} in the burst).`,
+    `- Zero LIST requests per triage once warm: ${perTriage(big.burst, 'LIST')} LIST per triage at ${big.size} pods (${big.burst.byVerb.LIST ?? 0} in the burst).`,
     `- p99 create → status under 100 ms at ${big.size} pods: ${ms(pct(big.burst.latencies, 0.99))} ms in a burst of ${big.burst.triages}, ${ms(pct(big.steady.latencies, 0.99))} ms at a steady rate.`,
     `- Operator RSS under 200 MB at ${big.size} pods: ${big.rssMb.toFixed(0)} MiB.`,
   ];
@@ -136,7 +187,7 @@ function targets(): string {
   }
   lines.push(
     `- ${pct(big.steady.latencies, 0.99) < 100 ? 'Met' : 'Missed'}: steady p99 is ${ms(pct(big.steady.latencies, 0.99))} ms against 100 ms (p50 ${ms(pct(big.steady.latencies, 0.5))} ms, p95 ${ms(pct(big.steady.latencies, 0.95))} ms); where the tail comes from is measured in "The steady tail" below.`,
-    `- ${big.rssMb < 200 * 1e6 / 2 ** 20 ? 'Met' : 'Missed'}: RSS is ${big.rssMb.toFixed(0)} MiB against 200 MB (${(big.rssMb - 200 * 1e6 / 2 ** 20).toFixed(0)} MiB over; see "Memory is the caches" below).`,
+    `- ${big.rssMb < (200 * 1e6) / 2 ** 20 ? 'Met' : 'Missed'}: RSS is ${big.rssMb.toFixed(0)} MiB against 200 MB (${(big.rssMb - (200 * 1e6) / 2 ** 20).toFixed(0)} MiB over; see "Memory is the caches" below).`,
     '',
     ...steadyTail(big),
   );
@@ -192,29 +243,38 @@ function steadyTail(row: Row): string[] {
   const lines = [
     `### The steady tail at ${row.size} pods (informer cache)`,
     '',
-    'Create → status latency per intent, beside the engine\'s own time for the same requests (envelope `timing.durationMs`): the difference is queueing, the status write and the apiserver.',
+    "Create → status latency per intent, beside the engine's own time for the same requests (envelope `timing.durationMs`): the difference is queueing, the status write and the apiserver.",
     '',
     '| intent | requests | p50 ms | p95 | p99 | max | engine p50 ms | engine max |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...Object.entries(byIntent).sort(([a], [b]) => (a < b ? -1 : 1)).map(([intent, { latencies, engineMs }]) =>
-      `| ${intent} | ${latencies.length} | ${ms(pct(latencies, 0.5))} | ${ms(pct(latencies, 0.95))} | ${ms(pct(latencies, 0.99))} | ${ms(latencies.at(-1) ?? NaN)} | ${ms(pct(engineMs, 0.5))} | ${ms(engineMs.at(-1) ?? NaN)} |`,
-    ),
+    ...Object.entries(byIntent)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(
+        ([intent, { latencies, engineMs }]) =>
+          `| ${intent} | ${latencies.length} | ${ms(pct(latencies, 0.5))} | ${ms(pct(latencies, 0.95))} | ${ms(pct(latencies, 0.99))} | ${ms(latencies.at(-1) ?? NaN)} | ${ms(pct(engineMs, 0.5))} | ${ms(engineMs.at(-1) ?? NaN)} |`,
+      ),
   ];
   if (row.warmup !== undefined) {
-    const engine = Object.values(row.warmup.byIntent ?? {}).flatMap((i) => i.engineMs).sort((a, b) => a - b);
+    const engine = Object.values(row.warmup.byIntent ?? {})
+      .flatMap((i) => i.engineMs)
+      .sort((a, b) => a - b);
     lines.push(
       '',
       `Warm-up, not in the steady columns: the first ${row.warmup.triages} requests after the operator started (the same mix and rate) took p50 ${ms(pct(row.warmup.latencies, 0.5))} ms and at most ${ms(row.warmup.latencies.at(-1) ?? NaN)} ms; their engine time was at most ${ms(engine.at(-1) ?? NaN)} ms (the first run of each code path is cold: JIT, and each pod's requests parsed once).`,
     );
   }
   if (row.steadyGc !== undefined) {
-    const gc = Object.entries(row.steadyGc).filter(([, g]) => g.pauses > 0).sort(([a], [b]) => (a < b ? -1 : 1));
+    const gc = Object.entries(row.steadyGc)
+      .filter(([, g]) => g.pauses > 0)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
     lines.push(
       '',
       `Garbage collection in the operator during the steady phase (${(row.steady.spanMs / 1000).toFixed(1)} s): ${gc.map(([kind, g]) => `${kind} ${g.pauses} pauses, ${g.totalMs.toFixed(0)} ms in all, ${g.over10ms} over 10 ms, ${g.over100ms} over 100 ms`).join('; ') || 'none'}.`,
     );
   }
-  const engineAll = Object.values(byIntent).flatMap((i) => i.engineMs).sort((a, b) => a - b);
+  const engineAll = Object.values(byIntent)
+    .flatMap((i) => i.engineMs)
+    .sort((a, b) => a - b);
   const warmEngineMax = Math.max(0, ...Object.values(row.warmup?.byIntent ?? {}).map((i) => i.engineMs.at(-1) ?? 0));
   const longPauses = Object.values(row.steadyGc ?? {}).reduce((sum, g) => sum + g.over100ms, 0);
   const gcClause = longPauses === 0 ? 'nor does GC (no pause over 100 ms)' : `though GC paused over 100 ms ${longPauses} time(s)`;

@@ -29,17 +29,23 @@ describe('an apiserver outage of 10 s', () => {
     const start = await runHackScriptArgs(['start', 'kube-apiserver']);
     expect(start.code).toBe(0);
     const back = Date.now();
-    await eventually('apiserver ready again', async () => ((await custom.listNamespacedCustomObject({ group: 'triage.dev', version: 'v1alpha1', namespace, plural: 'triagerequests' })) ? true : undefined));
+    await eventually('apiserver ready again', async () =>
+      (await custom.listNamespacedCustomObject({ group: 'triage.dev', version: 'v1alpha1', namespace, plural: 'triagerequests' })) ? true : undefined,
+    );
 
     await createTriageRequest(namespace, 'after', { intent: 'pvc-binding' }, custom);
     for (const name of ['just-before', 'after']) {
       await triaged(namespace, name, 90_000, custom);
       // The namespace has no claims: pvc-binding finds nothing wrong. An answer given while the caches were
       // still catching up is Inconclusive (NotSynced) and checked again 5 s later: wait for that.
-      await eventually(`${name} Healthy`, async () => {
-        const request = await getTriageRequest(namespace, name, custom);
-        return request.status?.verdict === 'Healthy' ? true : undefined;
-      }, { timeoutMs: 60_000 });
+      await eventually(
+        `${name} Healthy`,
+        async () => {
+          const request = await getTriageRequest(namespace, name, custom);
+          return request.status?.verdict === 'Healthy' ? true : undefined;
+        },
+        { timeoutMs: 60_000 },
+      );
     }
     process.stderr.write(`[e2e] after the outage, requests completed ${Date.now() - back} ms after the apiserver was back\n`);
 

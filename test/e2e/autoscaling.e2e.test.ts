@@ -25,7 +25,10 @@ async function deployment(name: string, requests: Record<string, string> | undef
       spec: {
         replicas: 1,
         selector: { matchLabels: { app: name } },
-        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image, ...(requests === undefined ? {} : { resources: { requests } }) }] } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: { containers: [{ name: 'app', image, ...(requests === undefined ? {} : { resources: { requests } }) }] },
+        },
       },
     },
   });
@@ -47,10 +50,16 @@ async function hpa(name: string, target: string): Promise<void> {
 
 /** Waits for the HPA controller's own verdict on the autoscaler (it syncs every 15 s). */
 async function controllerCondition(name: string, type: string, status: string): Promise<string> {
-  return eventually(`HPA ${name} condition ${type}=${status}`, async () => {
-    const object = await kube().raw.get<{ status?: { conditions?: { type: string; status: string; reason?: string }[] } }>(`/apis/autoscaling/v2/namespaces/${ns.name}/horizontalpodautoscalers/${name}`);
-    return object.status?.conditions?.find((c) => c.type === type && c.status === status)?.reason;
-  }, { timeoutMs: 90_000, intervalMs: 1000 });
+  return eventually(
+    `HPA ${name} condition ${type}=${status}`,
+    async () => {
+      const object = await kube().raw.get<{ status?: { conditions?: { type: string; status: string; reason?: string }[] } }>(
+        `/apis/autoscaling/v2/namespaces/${ns.name}/horizontalpodautoscalers/${name}`,
+      );
+      return object.status?.conditions?.find((c) => c.type === type && c.status === status)?.reason;
+    },
+    { timeoutMs: 90_000, intervalMs: 1000 },
+  );
 }
 
 const triage = (name: string, spec: Record<string, unknown>) => triageVerified(ns.name, name, spec);

@@ -15,18 +15,30 @@ const check = (manifest: string): Promise<ScriptResult> => runProgram(path.join(
 
 /** Every optional part switched on, and the values a kube-proxy-free, locked-down cluster would set. */
 const EVERYTHING_ON = [
-  '--set', 'metrics.serviceMonitor.enabled=true',
-  '--set', 'metrics.prometheusRule.enabled=true',
-  '--set', 'metrics.dashboard.enabled=true',
-  '--set', 'secretMetadata.enabled=true',
-  '--set', 'networkPolicy.egress.enabled=true',
-  '--set-json', 'networkPolicy.egress.apiServer=[{"cidr":"10.0.0.10/32","port":6443}]',
-  '--set', 'trust.namespaces={ops,platform}',
-  '--set', 'image.digest=sha256:' + 'a'.repeat(64),
-  '--set', 'kubernetesService.host=api.internal',
-  '--set', 'kubernetesService.port=6443',
-  '--set-json', 'hostAliases=[{"ip":"192.0.2.1","hostnames":["api.internal"]}]',
-  '--set', 'priorityClassName=system-cluster-critical',
+  '--set',
+  'metrics.serviceMonitor.enabled=true',
+  '--set',
+  'metrics.prometheusRule.enabled=true',
+  '--set',
+  'metrics.dashboard.enabled=true',
+  '--set',
+  'secretMetadata.enabled=true',
+  '--set',
+  'networkPolicy.egress.enabled=true',
+  '--set-json',
+  'networkPolicy.egress.apiServer=[{"cidr":"10.0.0.10/32","port":6443}]',
+  '--set',
+  'trust.namespaces={ops,platform}',
+  '--set',
+  'image.digest=sha256:' + 'a'.repeat(64),
+  '--set',
+  'kubernetesService.host=api.internal',
+  '--set',
+  'kubernetesService.port=6443',
+  '--set-json',
+  'hostAliases=[{"ip":"192.0.2.1","hostnames":["api.internal"]}]',
+  '--set',
+  'priorityClassName=system-cluster-critical',
 ];
 
 async function render(values: readonly string[], extra: readonly string[] = []): Promise<string> {
@@ -57,7 +69,20 @@ describe('the Helm chart', () => {
   test.each([
     ['default values', [], []],
     ['everything on, CRDs included', EVERYTHING_ON, ['--include-crds']],
-    ['one replica, no leader election, no extras', ['--set', 'replicaCount=1', '--set', 'leaderElection.enabled=false', '--set', 'networkPolicy.enabled=false', '--set', 'rbac.aggregateToDefaultRoles=false'], []],
+    [
+      'one replica, no leader election, no extras',
+      [
+        '--set',
+        'replicaCount=1',
+        '--set',
+        'leaderElection.enabled=false',
+        '--set',
+        'networkPolicy.enabled=false',
+        '--set',
+        'rbac.aggregateToDefaultRoles=false',
+      ],
+      [],
+    ],
   ])('every manifest rendered with %s is valid for its kind', async (_name, values, extra) => {
     const manifest = await render(values, extra);
     const result = await check(manifest);
@@ -90,7 +115,9 @@ describe('the Helm chart', () => {
     const deployment = docs.find((d) => d.kind === 'Deployment') as { spec: { template: { spec: { containers: { image: string; args: string[] }[] } } } };
     const [manager] = deployment.spec.template.spec.containers;
     expect(manager?.image).toBe(`localhost/triage-operator@sha256:${'a'.repeat(64)}`);
-    expect(manager?.args).toEqual(expect.arrayContaining(['--trusted-namespaces=triage-system,ops,platform', '--watch-secret-metadata=true', '--leader-elect=true']));
+    expect(manager?.args).toEqual(
+      expect.arrayContaining(['--trusted-namespaces=triage-system,ops,platform', '--watch-secret-metadata=true', '--leader-elect=true']),
+    );
   });
 
   test.each([

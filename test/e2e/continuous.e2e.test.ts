@@ -16,7 +16,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopAllOperators();
-  await kube().storage.deleteStorageClass({ name: className }).catch(() => undefined);
+  await kube()
+    .storage.deleteStorageClass({ name: className })
+    .catch(() => undefined);
 });
 
 async function requestEvents(uid: string): Promise<string[]> {
@@ -40,17 +42,25 @@ test('a Continuous request flips to Healthy within 2 s of the fix, with exactly 
   // The fix: the missing class, served by the controller-manager's in-tree hostpath provisioner.
   const fixedAt = Date.now();
   await kube().storage.createStorageClass({ body: { metadata: { name: className }, provisioner: 'kubernetes.io/host-path' } });
-  const healthy = await eventually('Healthy after the fix', async () => {
-    const request = await getTriageRequest(ns.name, 'watch-data');
-    return request.status?.verdict === 'Healthy' ? request : undefined;
-  }, { intervalMs: 20 });
+  const healthy = await eventually(
+    'Healthy after the fix',
+    async () => {
+      const request = await getTriageRequest(ns.name, 'watch-data');
+      return request.status?.verdict === 'Healthy' ? request : undefined;
+    },
+    { intervalMs: 20 },
+  );
   const flipMs = Date.now() - fixedAt;
   process.stderr.write(`[e2e] Continuous flip to Healthy ${flipMs} ms after creating the StorageClass\n`);
   expect(flipMs).toBeLessThan(2000);
   expect(healthy.metadata.generation).toBe(1);
 
   // The claim binds later (the PV controller's own resync); that re-run changes nothing worth an Event.
-  await eventually('claim Bound', async () => ((await kube().core.readNamespacedPersistentVolumeClaim({ name: 'data', namespace: ns.name })).status?.phase === 'Bound' ? true : undefined), { timeoutMs: 60_000 });
+  await eventually(
+    'claim Bound',
+    async () => ((await kube().core.readNamespacedPersistentVolumeClaim({ name: 'data', namespace: ns.name })).status?.phase === 'Bound' ? true : undefined),
+    { timeoutMs: 60_000 },
+  );
   await eventually('the operator saw the Bound claim', async () => {
     const request = await getTriageRequest(ns.name, 'watch-data');
     return request.status?.envelope?.inputs.fingerprint !== healthy.status?.envelope?.inputs.fingerprint ? request : undefined;
@@ -64,7 +74,10 @@ test('a Continuous request flips to Healthy within 2 s of the fix, with exactly 
 test('1000 updates to unrelated objects cause zero re-runs', async () => {
   const pods = Array.from({ length: 20 }, (_, i) => `bystander-${i}`);
   for (const name of pods) {
-    await kube().core.createNamespacedPod({ namespace: noise.name, body: { metadata: { name }, spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] } } });
+    await kube().core.createNamespacedPod({
+      namespace: noise.name,
+      body: { metadata: { name }, spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] } },
+    });
   }
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const runsBefore = metricSum(await operator.metrics(), 'triage_runs_total', { mode: 'Continuous' });

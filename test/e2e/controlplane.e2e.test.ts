@@ -77,13 +77,10 @@ describe('the local control plane', () => {
 
       // The 1.35 scheduler no longer names the taint ("had untolerated taint(s)"): triage has to
       // find it on the Node. The only node the selector matches is ours, so the taint counted is ours.
-      const event = await eventAbout(
-        ns.name,
-        pod.metadata?.uid ?? '',
-        (e) => e.reason === 'FailedScheduling',
-        'FailedScheduling for the pinned pod',
+      const event = await eventAbout(ns.name, pod.metadata?.uid ?? '', (e) => e.reason === 'FailedScheduling', 'FailedScheduling for the pinned pod');
+      expect(event.message).toMatch(
+        /^0\/\d+ nodes are available: 1 node\(s\) had untolerated taint\(s\), \d+ node\(s\) didn't match Pod's node affinity\/selector\./,
       );
-      expect(event.message).toMatch(/^0\/\d+ nodes are available: 1 node\(s\) had untolerated taint\(s\), \d+ node\(s\) didn't match Pod's node affinity\/selector\./);
     });
   });
 

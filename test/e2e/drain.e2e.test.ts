@@ -17,17 +17,27 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopAllOperators();
-  await kube().core.deleteNode({ name: nodeName }).catch(() => undefined);
+  await kube()
+    .core.deleteNode({ name: nodeName })
+    .catch(() => undefined);
 });
 
 test('DisruptionBudgetBlocking: a cordoned node whose pod a budget allowing 0 disruptions protects', async () => {
   await kube().core.createNode({ body: { metadata: { name: nodeName, labels: { 'kubernetes.io/hostname': nodeName } }, spec: { unschedulable: true } } });
-  await kube().core.createNamespacedPod({ namespace: ns.name, body: { metadata: { name: 'db-0', labels: { app: 'db' } }, spec: { nodeName, containers: [{ name: 'db', image: 'registry.k8s.io/pause:3.10' }] } } });
+  await kube().core.createNamespacedPod({
+    namespace: ns.name,
+    body: { metadata: { name: 'db-0', labels: { app: 'db' } }, spec: { nodeName, containers: [{ name: 'db', image: 'registry.k8s.io/pause:3.10' }] } },
+  });
   await kube().raw.create(`/apis/policy/v1/namespaces/${ns.name}/poddisruptionbudgets`, {
-    apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'db' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'db' } } },
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { name: 'db' },
+    spec: { minAvailable: 1, selector: { matchLabels: { app: 'db' } } },
   });
   await eventually('the disruption controller computed the budget', async () => {
-    const pdb = await kube().raw.get<{ status?: { expectedPods?: number; disruptionsAllowed?: number } }>(`/apis/policy/v1/namespaces/${ns.name}/poddisruptionbudgets/db`);
+    const pdb = await kube().raw.get<{ status?: { expectedPods?: number; disruptionsAllowed?: number } }>(
+      `/apis/policy/v1/namespaces/${ns.name}/poddisruptionbudgets/db`,
+    );
     return pdb.status?.expectedPods === 1 && pdb.status.disruptionsAllowed === 0 ? true : undefined;
   });
   await createTriageRequest(ns.name, 'why-no-drain', { intent: 'drain-blocked', target: { kind: 'Node', name: nodeName } });

@@ -40,12 +40,18 @@ async function runHelm(args: readonly string[]): Promise<string> {
 function clusterValues(): string[] {
   const [tag] = imageRef.split(':').slice(-1);
   return [
-    '--set', `image.tag=${tag}`,
-    '--set', 'kubernetesService.host=kubernetes.default.svc',
-    '--set', `kubernetesService.port=${info.apiServerPortForPods}`,
-    '--set-json', `hostAliases=${JSON.stringify([{ ip: info.apiServerAddressForPods, hostnames: ['kubernetes.default.svc'] }])}`,
-    '--set-json', `nodeSelector=${JSON.stringify(onRealNode.nodeSelector)}`,
-    '--set-json', `tolerations=${JSON.stringify(onRealNode.tolerations)}`,
+    '--set',
+    `image.tag=${tag}`,
+    '--set',
+    'kubernetesService.host=kubernetes.default.svc',
+    '--set',
+    `kubernetesService.port=${info.apiServerPortForPods}`,
+    '--set-json',
+    `hostAliases=${JSON.stringify([{ ip: info.apiServerAddressForPods, hostnames: ['kubernetes.default.svc'] }])}`,
+    '--set-json',
+    `nodeSelector=${JSON.stringify(onRealNode.nodeSelector)}`,
+    '--set-json',
+    `tolerations=${JSON.stringify(onRealNode.tolerations)}`,
   ];
 }
 
@@ -54,14 +60,19 @@ async function managerPods(): Promise<V1Pod[]> {
   return (JSON.parse(out) as { items: V1Pod[] }).items;
 }
 
-const isReady = (pod: V1Pod) => pod.metadata?.deletionTimestamp === undefined && pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+const isReady = (pod: V1Pod) =>
+  pod.metadata?.deletionTimestamp === undefined && pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 
 /** Waits for `count` Ready manager pods (none terminating) and returns them. */
 function readyPods(count: number, timeoutMs = 120_000): Promise<V1Pod[]> {
-  return eventually(`${count} Ready manager pods in ${NS}`, async () => {
-    const pods = await managerPods();
-    return pods.length === count && pods.every(isReady) ? pods : undefined;
-  }, { timeoutMs, intervalMs: 1000 });
+  return eventually(
+    `${count} Ready manager pods in ${NS}`,
+    async () => {
+      const pods = await managerPods();
+      return pods.length === count && pods.every(isReady) ? pods : undefined;
+    },
+    { timeoutMs, intervalMs: 1000 },
+  );
 }
 
 async function leaseHolder(): Promise<string | undefined> {
@@ -99,7 +110,18 @@ describe('installed with the Helm chart', () => {
   let leader = '';
 
   test('two replicas from the image on the real node, probes green, one leader', async () => {
-    await runHelm(['install', RELEASE, path.join(repoRoot, 'charts/triage-operator'), '--namespace', NS, '--create-namespace', ...clusterValues(), '--wait', '--timeout', '180s']);
+    await runHelm([
+      'install',
+      RELEASE,
+      path.join(repoRoot, 'charts/triage-operator'),
+      '--namespace',
+      NS,
+      '--create-namespace',
+      ...clusterValues(),
+      '--wait',
+      '--timeout',
+      '180s',
+    ]);
     const pods = await readyPods(2);
     for (const pod of pods) {
       expect(pod.spec?.nodeName).toBe(info.nodeName);
@@ -107,15 +129,21 @@ describe('installed with the Helm chart', () => {
       expect(pod.status?.containerStatuses?.[0]?.restartCount).toBe(0);
     }
     const names = pods.map((p) => p.metadata?.name ?? '');
-    leader = await eventually('a leader among the two pods', async () => {
-      const holder = await leaseHolder();
-      return holder !== undefined && names.includes(holder) ? holder : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 500 });
+    leader = await eventually(
+      'a leader among the two pods',
+      async () => {
+        const holder = await leaseHolder();
+        return holder !== undefined && names.includes(holder) ? holder : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
     // Exactly one leads: the other replica reports it is not the leader on /metrics.
-    const leading = await Promise.all(names.map(async (name) => {
-      const metrics = await kubectl(['get', '--raw', `/api/v1/namespaces/${NS}/pods/${name}:8080/proxy/metrics`]).catch(() => '');
-      return /^leader_election_master_status\{[^}]*\} 1$/m.test(metrics);
-    }));
+    const leading = await Promise.all(
+      names.map(async (name) => {
+        const metrics = await kubectl(['get', '--raw', `/api/v1/namespaces/${NS}/pods/${name}:8080/proxy/metrics`]).catch(() => '');
+        return /^leader_election_master_status\{[^}]*\} 1$/m.test(metrics);
+      }),
+    );
     expect(leading.filter(Boolean)).toHaveLength(1);
     expect(names[leading.indexOf(true)]).toBe(leader);
     // The request gauge comes from the leader only, so sums over replicas count each request once.
@@ -139,11 +167,15 @@ describe('installed with the Helm chart', () => {
   test('deleting the leader pod: the other replica takes over and answers', async () => {
     await readyPods(2);
     await kubectl(['delete', 'pod', '-n', NS, leader, '--wait=false']);
-    const holder = await eventually('another replica to take the Lease', async () => {
-      const current = await leaseHolder();
-      // A leader stepping down on SIGTERM empties holderIdentity first: wait for a new name.
-      return current !== undefined && current !== '' && current !== leader ? current : undefined;
-    }, { timeoutMs: 90_000, intervalMs: 500 });
+    const holder = await eventually(
+      'another replica to take the Lease',
+      async () => {
+        const current = await leaseHolder();
+        // A leader stepping down on SIGTERM empties holderIdentity first: wait for a new name.
+        return current !== undefined && current !== '' && current !== leader ? current : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
     // The standby usually wins; the Deployment's replacement pod may win the race too. Either is a current pod.
     const current = (await managerPods()).map((p) => p.metadata?.name);
     expect(current).toContain(holder);
@@ -153,12 +185,29 @@ describe('installed with the Helm chart', () => {
 
   test('helm upgrade with a changed value rolls both pods and loses no request', async () => {
     const before = new Set((await readyPods(2)).map((p) => p.metadata?.name));
-    const upgrade = runHelm(['upgrade', RELEASE, path.join(repoRoot, 'charts/triage-operator'), '--namespace', NS, ...clusterValues(), '--set', 'logLevel=debug', '--wait', '--timeout', '180s']);
+    const upgrade = runHelm([
+      'upgrade',
+      RELEASE,
+      path.join(repoRoot, 'charts/triage-operator'),
+      '--namespace',
+      NS,
+      ...clusterValues(),
+      '--set',
+      'logLevel=debug',
+      '--wait',
+      '--timeout',
+      '180s',
+    ]);
     // Requests created while the pods roll: each must still be answered.
     const names: string[] = [];
     for (let i = 0; i < 5; i++) {
       names.push(`during-upgrade-${i}`);
-      await createTriageRequest('shop', `during-upgrade-${i}`, { intent: 'namespace-health', target: { kind: 'Namespace', name: 'shop' } }, cluster.clients().custom);
+      await createTriageRequest(
+        'shop',
+        `during-upgrade-${i}`,
+        { intent: 'namespace-health', target: { kind: 'Namespace', name: 'shop' } },
+        cluster.clients().custom,
+      );
       await new Promise((resolve) => setTimeout(resolve, 2000));
     }
     await upgrade;
@@ -178,7 +227,15 @@ describe('installed with the Helm chart', () => {
     const label = `app.kubernetes.io/instance=${RELEASE}`;
     // The pods drain (the leader hands back its Lease) after the Deployment is gone.
     await eventually('the manager pods to exit', async () => ((await managerPods()).length === 0 ? true : undefined), { timeoutMs: 60_000, intervalMs: 1000 });
-    const left = await kubectl(['get', 'all,serviceaccounts,roles,rolebindings,poddisruptionbudgets,networkpolicies,configmaps', '-A', '-l', label, '-o', 'name']);
+    const left = await kubectl([
+      'get',
+      'all,serviceaccounts,roles,rolebindings,poddisruptionbudgets,networkpolicies,configmaps',
+      '-A',
+      '-l',
+      label,
+      '-o',
+      'name',
+    ]);
     const clusterLeft = await kubectl(['get', 'clusterroles,clusterrolebindings', '-l', label, '-o', 'name']);
     expect({ left: left.trim(), clusterLeft: clusterLeft.trim() }).toEqual({ left: '', clusterLeft: '' });
     expect(await kubectl(['get', 'crd', 'triagerequests.triage.dev', 'triagetemplates.triage.dev', '-o', 'name'])).toContain('triagerequests.triage.dev');
@@ -200,7 +257,10 @@ describe('installed with config/install.yaml', () => {
       podSpec.nodeSelector = onRealNode.nodeSelector;
       podSpec.tolerations = onRealNode.tolerations;
       podSpec.hostAliases = [{ ip: info.apiServerAddressForPods, hostnames: ['kubernetes.default.svc'] }];
-      podSpec.containers[0]?.env?.push({ name: 'KUBERNETES_SERVICE_HOST', value: 'kubernetes.default.svc' }, { name: 'KUBERNETES_SERVICE_PORT', value: info.apiServerPortForPods });
+      podSpec.containers[0]?.env?.push(
+        { name: 'KUBERNETES_SERVICE_HOST', value: 'kubernetes.default.svc' },
+        { name: 'KUBERNETES_SERVICE_PORT', value: info.apiServerPortForPods },
+      );
       return doc;
     });
     const manifest = edited.map((doc) => yaml.dump(doc)).join('---\n');
@@ -209,10 +269,14 @@ describe('installed with config/install.yaml', () => {
     const pods = await readyPods(2);
     const names = pods.map((p) => p.metadata?.name ?? '');
     expect(pods.every((p) => p.spec?.containers[0]?.image === imageRef)).toBe(true);
-    await eventually('a leader among the two pods', async () => {
-      const holder = await leaseHolder();
-      return holder !== undefined && names.includes(holder) ? holder : undefined;
-    }, { timeoutMs: 90_000, intervalMs: 500 });
+    await eventually(
+      'a leader among the two pods',
+      async () => {
+        const holder = await leaseHolder();
+        return holder !== undefined && names.includes(holder) ? holder : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
     expect(await requestAnswered('shop', 'from-install-yaml')).toMatch(/^(Healthy|RootCauseFound|Inconclusive)$/);
     // Everything but the namespace and the CRDs (which hold the requests) goes.
     const removable = edited.filter((doc) => doc.kind !== 'Namespace' && doc.kind !== 'CustomResourceDefinition');

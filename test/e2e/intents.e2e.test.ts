@@ -43,7 +43,10 @@ async function claimEvent(uid: string, reason: string): Promise<void> {
 }
 
 async function pod(name: string, spec: Partial<V1Pod['spec']> = {}): Promise<void> {
-  await kube().core.createNamespacedPod({ namespace: ns.name, body: { metadata: { name, labels: { app: name } }, spec: { containers: [{ name: 'app', image }], ...spec } } });
+  await kube().core.createNamespacedPod({
+    namespace: ns.name,
+    body: { metadata: { name, labels: { app: name } }, spec: { containers: [{ name: 'app', image }], ...spec } },
+  });
 }
 
 async function unschedulable(name: string, pattern?: RegExp): Promise<void> {
@@ -54,9 +57,17 @@ async function unschedulable(name: string, pattern?: RegExp): Promise<void> {
   });
 }
 
-async function dedicatedNode(name: string, spec: Record<string, unknown>, allocatable: Record<string, string> = { cpu: '4', memory: '8Gi', pods: '110' }): Promise<void> {
+async function dedicatedNode(
+  name: string,
+  spec: Record<string, unknown>,
+  allocatable: Record<string, string> = { cpu: '4', memory: '8Gi', pods: '110' },
+): Promise<void> {
   await kube().core.createNode({
-    body: { metadata: { name, annotations: { 'kwok.x-k8s.io/node': 'fake' }, labels: { type: 'kwok', 'kubernetes.io/hostname': name, 'triage.dev/e2e-pool': name } }, spec, status: { allocatable, capacity: allocatable } },
+    body: {
+      metadata: { name, annotations: { 'kwok.x-k8s.io/node': 'fake' }, labels: { type: 'kwok', 'kubernetes.io/hostname': name, 'triage.dev/e2e-pool': name } },
+      spec,
+      status: { allocatable, capacity: allocatable },
+    },
   });
   cleanups.push(() => kube().core.deleteNode({ name }));
   await eventually(`node ${name} Ready`, async () => {
@@ -69,7 +80,10 @@ async function dedicatedNode(name: string, spec: Record<string, unknown>, alloca
 describe('pvc-binding on the real PV controller', () => {
   test('StorageClassNotFound: PVC → StorageClass', async () => {
     await claimEvent(await claim('data-missing-class', { storageClassName: 'fast-ssd' }), 'ProvisioningFailed');
-    const { verdict, envelope } = await triage('pvc-missing-class', { intent: 'pvc-binding', target: { kind: 'PersistentVolumeClaim', name: 'data-missing-class' } });
+    const { verdict, envelope } = await triage('pvc-missing-class', {
+      intent: 'pvc-binding',
+      target: { kind: 'PersistentVolumeClaim', name: 'data-missing-class' },
+    });
     expect(verdict).toBe('RootCauseFound');
     expect(envelope.rootCause?.code).toBe('StorageClassNotFound');
     expect(chainOf(envelope)).toEqual(['PersistentVolumeClaim/data-missing-class', 'StorageClass/fast-ssd']);
@@ -85,7 +99,10 @@ describe('pvc-binding on the real PV controller', () => {
   test('NoMatchingPersistentVolume: static claim bigger than any volume', async () => {
     const pvName = `small-${ns.name}`;
     await kube().core.createPersistentVolume({
-      body: { metadata: { name: pvName }, spec: { storageClassName: '', capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/tmp/triage-e2e' } } },
+      body: {
+        metadata: { name: pvName },
+        spec: { storageClassName: '', capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/tmp/triage-e2e' } },
+      },
     });
     cleanups.push(() => kube().core.deletePersistentVolume({ name: pvName }));
     await claimEvent(await claim('data-too-big', { storageClassName: '', resources: { requests: { storage: '5Gi' } } }), 'FailedBinding');
@@ -129,7 +146,10 @@ describe('pvc-binding on the real PV controller', () => {
   test('VolumeMismatch: a claim pre-bound to a volume that is too small', async () => {
     const pvName = `prebound-${ns.name}`;
     await kube().core.createPersistentVolume({
-      body: { metadata: { name: pvName }, spec: { storageClassName: '', capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/tmp/triage-e2e-mismatch' } } },
+      body: {
+        metadata: { name: pvName },
+        spec: { storageClassName: '', capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/tmp/triage-e2e-mismatch' } },
+      },
     });
     cleanups.push(() => kube().core.deletePersistentVolume({ name: pvName }));
     await claimEvent(await claim('data-prebound', { storageClassName: '', volumeName: pvName, resources: { requests: { storage: '5Gi' } } }), 'VolumeMismatch');
@@ -142,10 +162,15 @@ describe('pvc-binding on the real PV controller', () => {
   test('ClaimLost: the bound volume was deleted', async () => {
     const pvName = `lost-${ns.name}`;
     await kube().core.createPersistentVolume({
-      body: { metadata: { name: pvName }, spec: { storageClassName: '', capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/tmp/triage-e2e-lost' } } },
+      body: {
+        metadata: { name: pvName },
+        spec: { storageClassName: '', capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/tmp/triage-e2e-lost' } },
+      },
     });
     const uid = await claim('data-lost', { storageClassName: '', volumeName: pvName });
-    await eventually('claim data-lost Bound', async () => ((await kube().core.readNamespacedPersistentVolumeClaim({ name: 'data-lost', namespace: ns.name })).status?.phase === 'Bound' ? true : undefined));
+    await eventually('claim data-lost Bound', async () =>
+      (await kube().core.readNamespacedPersistentVolumeClaim({ name: 'data-lost', namespace: ns.name })).status?.phase === 'Bound' ? true : undefined,
+    );
     // The pv-protection finalizer keeps a bound volume; an admin forcing the delete is how claims get lost.
     await kube().core.deletePersistentVolume({ name: pvName });
     await kube().core.patchPersistentVolume({ name: pvName, body: [{ op: 'remove', path: '/metadata/finalizers' }] });
@@ -157,7 +182,9 @@ describe('pvc-binding on the real PV controller', () => {
 
   test('WaitingForFirstConsumer without a consumer is Healthy', async () => {
     const className = `wffc-${ns.name}`;
-    await kube().storage.createStorageClass({ body: { metadata: { name: className }, provisioner: 'example.com/local', volumeBindingMode: 'WaitForFirstConsumer' } });
+    await kube().storage.createStorageClass({
+      body: { metadata: { name: className }, provisioner: 'example.com/local', volumeBindingMode: 'WaitForFirstConsumer' },
+    });
     cleanups.push(() => kube().storage.deleteStorageClass({ name: className }));
     await claimEvent(await claim('data-wffc', { storageClassName: className }), 'WaitForFirstConsumer');
     const { verdict, envelope } = await triage('pvc-wffc', { intent: 'pvc-binding', target: { kind: 'PersistentVolumeClaim', name: 'data-wffc' } });
@@ -210,7 +237,9 @@ describe('scheduling-failures on the real scheduler', () => {
     await dedicatedNode(node, {});
     const withPort = { nodeSelector: { 'triage.dev/e2e-pool': node }, containers: [{ name: 'app', image, ports: [{ containerPort: 80, hostPort: 8080 }] }] };
     await pod('port-holder', withPort);
-    await eventually('port-holder scheduled', async () => ((await kube().core.readNamespacedPod({ name: 'port-holder', namespace: ns.name })).spec?.nodeName === node ? true : undefined));
+    await eventually('port-holder scheduled', async () =>
+      (await kube().core.readNamespacedPod({ name: 'port-holder', namespace: ns.name })).spec?.nodeName === node ? true : undefined,
+    );
     await pod('port-wanter', withPort);
     await unschedulable('port-wanter', /free ports/);
     const { envelope } = await triage('sched-ports', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'port-wanter' } });
@@ -221,10 +250,16 @@ describe('scheduling-failures on the real scheduler', () => {
     const node = `anti-${ns.name}`;
     await dedicatedNode(node, {});
     await pod('db-primary', { nodeSelector: { 'triage.dev/e2e-pool': node } });
-    await eventually('db-primary scheduled', async () => ((await kube().core.readNamespacedPod({ name: 'db-primary', namespace: ns.name })).spec?.nodeName === node ? true : undefined));
+    await eventually('db-primary scheduled', async () =>
+      (await kube().core.readNamespacedPod({ name: 'db-primary', namespace: ns.name })).spec?.nodeName === node ? true : undefined,
+    );
     await pod('db-replica', {
       nodeSelector: { 'triage.dev/e2e-pool': node },
-      affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'db-primary' } }, topologyKey: 'kubernetes.io/hostname' }] } },
+      affinity: {
+        podAntiAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'db-primary' } }, topologyKey: 'kubernetes.io/hostname' }],
+        },
+      },
     });
     await unschedulable('db-replica', /anti-affinity/);
     const { envelope } = await triage('sched-anti', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'db-replica' } });
@@ -232,7 +267,13 @@ describe('scheduling-failures on the real scheduler', () => {
   });
 
   test('PodAffinityUnsatisfied: no pod to be near', async () => {
-    await pod('sidecar-wanter', { affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'no-such-app' } }, topologyKey: 'kubernetes.io/hostname' }] } } });
+    await pod('sidecar-wanter', {
+      affinity: {
+        podAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'no-such-app' } }, topologyKey: 'kubernetes.io/hostname' }],
+        },
+      },
+    });
     await unschedulable('sidecar-wanter', /pod affinity/);
     const { envelope } = await triage('sched-affinity', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'sidecar-wanter' } });
     expect(envelope.rootCause?.code).toBe('PodAffinityUnsatisfied');
@@ -240,7 +281,9 @@ describe('scheduling-failures on the real scheduler', () => {
 
   test('TopologySpreadUnsatisfiable: no node carries the topology key', async () => {
     await pod('spread', {
-      topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'example.com/rack', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'spread' } } }],
+      topologySpreadConstraints: [
+        { maxSkew: 1, topologyKey: 'example.com/rack', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'spread' } } },
+      ],
     });
     await unschedulable('spread', /topology spread/);
     const { envelope } = await triage('sched-spread', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'spread' } });
@@ -256,7 +299,13 @@ describe('scheduling-failures on the real scheduler', () => {
 
   test('NodeAffinityMismatch: a required node affinity no node satisfies', async () => {
     await pod('off-zone', {
-      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'triage.dev/e2e-zone', operator: 'In', values: ['nowhere'] }] }] } } },
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{ matchExpressions: [{ key: 'triage.dev/e2e-zone', operator: 'In', values: ['nowhere'] }] }],
+          },
+        },
+      },
     });
     await unschedulable('off-zone', /didn't match Pod's node affinity/);
     const { envelope } = await triage('sched-off-zone', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'off-zone' } });
@@ -268,7 +317,11 @@ describe('scheduling-failures on the real scheduler', () => {
     const node = `pinned-${ns.name}`;
     await dedicatedNode(node, {}, { cpu: '1', memory: '8Gi', pods: '110' });
     await pod('cpu-pinned', {
-      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }] } } },
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }] },
+        },
+      },
       containers: [{ name: 'app', image, resources: { requests: { cpu: '2' } } }],
     });
     await unschedulable('cpu-pinned', /Insufficient cpu/);
@@ -367,9 +420,19 @@ describe('service-no-endpoints on the real endpoint-slice controller', () => {
   test('TargetPortMismatch: a named targetPort the pods do not declare', async () => {
     await kube().apps.createNamespacedDeployment({
       namespace: ns.name,
-      body: { metadata: { name: 'named' }, spec: { replicas: 1, selector: { matchLabels: { app: 'named' } }, template: { metadata: { labels: { app: 'named' } }, spec: { containers: [{ name: 'web', image, ports: [{ name: 'http', containerPort: 8080 }] }] } } } },
+      body: {
+        metadata: { name: 'named' },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'named' } },
+          template: { metadata: { labels: { app: 'named' } }, spec: { containers: [{ name: 'web', image, ports: [{ name: 'http', containerPort: 8080 }] }] } },
+        },
+      },
     });
-    await kube().core.createNamespacedService({ namespace: ns.name, body: { metadata: { name: 'named' }, spec: { selector: { app: 'named' }, ports: [{ port: 80, targetPort: 'http-alt' }] } } });
+    await kube().core.createNamespacedService({
+      namespace: ns.name,
+      body: { metadata: { name: 'named' }, spec: { selector: { app: 'named' }, ports: [{ port: 80, targetPort: 'http-alt' }] } },
+    });
     await eventually('named pod Ready', async () => {
       const pods = await kube().core.listNamespacedPod({ namespace: ns.name, labelSelector: 'app=named' });
       return pods.items.some((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) ? true : undefined;
@@ -381,9 +444,19 @@ describe('service-no-endpoints on the real endpoint-slice controller', () => {
   test('a headless Service without ports is Healthy: the real controller writes its slice without ports', async () => {
     await kube().apps.createNamespacedDeployment({
       namespace: ns.name,
-      body: { metadata: { name: 'peers' }, spec: { replicas: 1, selector: { matchLabels: { app: 'peers' } }, template: { metadata: { labels: { app: 'peers' } }, spec: { containers: [{ name: 'db', image }] } } } },
+      body: {
+        metadata: { name: 'peers' },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'peers' } },
+          template: { metadata: { labels: { app: 'peers' } }, spec: { containers: [{ name: 'db', image }] } },
+        },
+      },
     });
-    await kube().core.createNamespacedService({ namespace: ns.name, body: { metadata: { name: 'peers' }, spec: { clusterIP: 'None', selector: { app: 'peers' } } } });
+    await kube().core.createNamespacedService({
+      namespace: ns.name,
+      body: { metadata: { name: 'peers' }, spec: { clusterIP: 'None', selector: { app: 'peers' } } },
+    });
     // The real controller writes a slice without ports for a Service that declares none.
     await eventually('a ready endpoint in a slice without ports', async () => {
       const slices = await kube().discovery.listNamespacedEndpointSlice({ namespace: ns.name, labelSelector: 'kubernetes.io/service-name=peers' });
@@ -397,9 +470,19 @@ describe('service-no-endpoints on the real endpoint-slice controller', () => {
   test('PodsNotReady chains into the pods own cause', async () => {
     await kube().apps.createNamespacedDeployment({
       namespace: ns.name,
-      body: { metadata: { name: 'greedy' }, spec: { replicas: 1, selector: { matchLabels: { app: 'greedy' } }, template: { metadata: { labels: { app: 'greedy' } }, spec: { containers: [{ name: 'web', image, resources: { requests: { cpu: '500' } } }] } } } },
+      body: {
+        metadata: { name: 'greedy' },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'greedy' } },
+          template: { metadata: { labels: { app: 'greedy' } }, spec: { containers: [{ name: 'web', image, resources: { requests: { cpu: '500' } } }] } },
+        },
+      },
     });
-    await kube().core.createNamespacedService({ namespace: ns.name, body: { metadata: { name: 'greedy' }, spec: { selector: { app: 'greedy' }, ports: [{ port: 80, targetPort: 8080 }] } } });
+    await kube().core.createNamespacedService({
+      namespace: ns.name,
+      body: { metadata: { name: 'greedy' }, spec: { selector: { app: 'greedy' }, ports: [{ port: 80, targetPort: 8080 }] } },
+    });
     await eventually('greedy pod Unschedulable', async () => {
       const pods = await kube().core.listNamespacedPod({ namespace: ns.name, labelSelector: 'app=greedy' });
       return pods.items.some((p) => p.status?.conditions?.some((c) => c.reason === 'Unschedulable')) ? true : undefined;
@@ -467,7 +550,14 @@ describe('ingress-pending (no ingress controller runs here)', () => {
     test('IngressControllerNotReporting: everything sound, no address', async () => {
       await kube().apps.createNamespacedDeployment({
         namespace: ns.name,
-        body: { metadata: { name: 'web' }, spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image, ports: [{ containerPort: 8080 }] }] } } } },
+        body: {
+          metadata: { name: 'web' },
+          spec: {
+            replicas: 1,
+            selector: { matchLabels: { app: 'web' } },
+            template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image, ports: [{ containerPort: 8080 }] }] } },
+          },
+        },
       });
       await service('web-ok', { app: 'web' });
       await eventually('ready endpoints for web-ok', async () => {
@@ -487,5 +577,7 @@ test('namespace-health sweeps all of it: bounded, ranked, within the status budg
   expect(verdict).toBe('RootCauseFound');
   expect(envelope.findings.length).toBeLessThanOrEqual(20);
   expect(JSON.stringify(envelope).length).toBeLessThanOrEqual(12 * 1024);
-  process.stderr.write(`[e2e] namespace-health over the intents namespace: ${envelope.rootCause?.code ?? '-'}, ${envelope.findings.length} findings, ${envelope.inputs.objectCount} objects read, ${envelope.timing.durationMs} ms, ${JSON.stringify(envelope).length} bytes\n`);
+  process.stderr.write(
+    `[e2e] namespace-health over the intents namespace: ${envelope.rootCause?.code ?? '-'}, ${envelope.findings.length} findings, ${envelope.inputs.objectCount} objects read, ${envelope.timing.durationMs} ms, ${JSON.stringify(envelope).length} bytes\n`,
+  );
 });

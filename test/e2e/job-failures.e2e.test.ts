@@ -21,7 +21,9 @@ const triage = (name: string, spec: Record<string, unknown>) => triageVerified(n
 
 test('JobSuspended: the job controller marks the Job Suspended and creates no pods', async () => {
   await kube().raw.create(`/apis/batch/v1/namespaces/${ns.name}/jobs`, {
-    apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'reindex' },
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: 'reindex' },
     spec: { suspend: true, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'reindex', image }] } } },
   });
   await eventually('the job controller marked it Suspended', async () => {
@@ -34,26 +36,50 @@ test('JobSuspended: the job controller marks the Job Suspended and creates no po
 
 test('CronJobSuspended, found by a namespace sweep', async () => {
   await kube().raw.create(`/apis/batch/v1/namespaces/${ns.name}/cronjobs`, {
-    apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'nightly' },
-    spec: { schedule: '0 2 * * *', suspend: true, jobTemplate: { spec: { template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'report', image }] } } } } },
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: { name: 'nightly' },
+    spec: {
+      schedule: '0 2 * * *',
+      suspend: true,
+      jobTemplate: { spec: { template: { spec: { restartPolicy: 'OnFailure', containers: [{ name: 'report', image }] } } } },
+    },
   });
   const { verdict, envelope } = await triage('why-nightly', { intent: 'job-failures' });
   expect(verdict).toBe('RootCauseFound');
-  expect(envelope.findings.map((f) => f.code).concat(envelope.rootCause?.code ?? '').sort()).toEqual(['CronJobSuspended', 'JobSuspended']);
+  expect(
+    envelope.findings
+      .map((f) => f.code)
+      .concat(envelope.rootCause?.code ?? '')
+      .sort(),
+  ).toEqual(['CronJobSuspended', 'JobSuspended']);
 });
 
 test('QuotaExceeded: a Job whose pods the quota admission refuses (the job controller records FailedCreate)', async () => {
   await kube().core.createNamespacedResourceQuota({ namespace: ns.name, body: { metadata: { name: 'jobs' }, spec: { hard: { 'requests.cpu': '100m' } } } });
   try {
     await kube().raw.create(`/apis/batch/v1/namespaces/${ns.name}/jobs`, {
-      apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'etl' },
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'etl' },
       spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'etl', image, resources: { requests: { cpu: '500m' } } }] } } },
     });
-    await eventually('FailedCreate for exceeded quota on the Job', async () => {
-      const events = await kube().core.listNamespacedEvent({ namespace: ns.name });
-      return events.items.some((e) => e.involvedObject.name === 'etl' && e.reason === 'FailedCreate' && (e.message ?? '').includes('exceeded quota')) ? true : undefined;
-    }, { timeoutMs: 60_000 });
-    const { envelope } = await triagedUntil(ns.name, 'why-etl', { intent: 'job-failures', target: { kind: 'Job', name: 'etl' } }, (e) => e.rootCause?.code === 'QuotaExceeded');
+    await eventually(
+      'FailedCreate for exceeded quota on the Job',
+      async () => {
+        const events = await kube().core.listNamespacedEvent({ namespace: ns.name });
+        return events.items.some((e) => e.involvedObject.name === 'etl' && e.reason === 'FailedCreate' && (e.message ?? '').includes('exceeded quota'))
+          ? true
+          : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    const { envelope } = await triagedUntil(
+      ns.name,
+      'why-etl',
+      { intent: 'job-failures', target: { kind: 'Job', name: 'etl' } },
+      (e) => e.rootCause?.code === 'QuotaExceeded',
+    );
     expect(envelope.rootCause?.chain.map((r) => `${r.kind}/${r.name}`)).toEqual(['Job/etl', 'ResourceQuota/jobs']);
   } finally {
     // The quota would refuse every later pod without cpu requests.

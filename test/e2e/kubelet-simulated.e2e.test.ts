@@ -14,7 +14,14 @@ const node = `manual-${ns.name}`;
 beforeAll(async () => {
   await startOperator({ args: [`--trusted-namespaces=${ns.name}`] });
   const now = new Date().toISOString();
-  const condition = (type: string, status: string, reason: string) => ({ type, status, reason, message: reason, lastHeartbeatTime: now, lastTransitionTime: now });
+  const condition = (type: string, status: string, reason: string) => ({
+    type,
+    status,
+    reason,
+    message: reason,
+    lastHeartbeatTime: now,
+    lastTransitionTime: now,
+  });
   await kube().core.createNode({
     body: {
       metadata: { name: node, labels: { 'kubernetes.io/hostname': node, 'triage.dev/e2e-pool': node } },
@@ -35,7 +42,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopAllOperators();
-  await kube().core.deleteNode({ name: node }).catch(() => undefined);
+  await kube()
+    .core.deleteNode({ name: node })
+    .catch(() => undefined);
 });
 
 async function triage(name: string, spec: Record<string, unknown>) {
@@ -54,23 +63,26 @@ describe('node-pressure (simulated)', () => {
     // Plain objects: the client's condition class would serialise its timestamps as Dates.
     const conditions = (current.status?.conditions ?? []).map((c) => ({
       type: c.type,
-      ...(c.type === type ? { status, reason, message, lastHeartbeatTime: now, lastTransitionTime: now } : { status: c.status, reason: c.reason, message: c.message }),
+      ...(c.type === type
+        ? { status, reason, message, lastHeartbeatTime: now, lastTransitionTime: now }
+        : { status: c.status, reason: c.reason, message: c.message }),
     }));
     await kube().raw.mergePatch(`/api/v1/nodes/${node}/status`, { status: { conditions } });
   }
 
-  test.each([
-    ['NetworkUnavailable', 'NetworkUnavailable', 'True', 'NoRouteCreated', 'RouteController failed to create a route'],
-  ])('%s (simulated: set by a cloud route controller or CNI plugin, which the local cluster does not run)', async (code, type, status, reason, message) => {
-    await setCondition(type, status, reason, message);
-    try {
-      const envelope = await triage(`node-${code.toLowerCase()}`, { intent: 'node-pressure', target: { kind: 'Node', name: node } });
-      expect(envelope.rootCause?.code).toBe(code);
-      expect(envelope.rootCause?.chain.map((r) => `${r.kind}/${r.name}`)).toEqual([`Node/${node}`]);
-    } finally {
-      await setCondition(type, type === 'Ready' ? 'True' : 'False', 'Recovered', 'recovered');
-    }
-  });
+  test.each([['NetworkUnavailable', 'NetworkUnavailable', 'True', 'NoRouteCreated', 'RouteController failed to create a route']])(
+    '%s (simulated: set by a cloud route controller or CNI plugin, which the local cluster does not run)',
+    async (code, type, status, reason, message) => {
+      await setCondition(type, status, reason, message);
+      try {
+        const envelope = await triage(`node-${code.toLowerCase()}`, { intent: 'node-pressure', target: { kind: 'Node', name: node } });
+        expect(envelope.rootCause?.code).toBe(code);
+        expect(envelope.rootCause?.chain.map((r) => `${r.kind}/${r.name}`)).toEqual([`Node/${node}`]);
+      } finally {
+        await setCondition(type, type === 'Ready' ? 'True' : 'False', 'Recovered', 'recovered');
+      }
+    },
+  );
 
   test('NodeCordoned: kubectl cordon (real)', async () => {
     await kube().core.patchNode({ name: node, body: [{ op: 'add', path: '/spec/unschedulable', value: true }] });

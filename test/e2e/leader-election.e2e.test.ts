@@ -54,7 +54,10 @@ describe('leader election with two operator processes', () => {
     // A sweep the first leader answers, over Services that tie on code and severity (and write no Events
     // that would change the world between the two answers).
     for (const name of ['web-c', 'web-a', 'web-b']) {
-      await kube().core.createNamespacedService({ namespace: faults.name, body: { metadata: { name }, spec: { selector: { app: `no-${name}` }, ports: [{ port: 80 }] } } });
+      await kube().core.createNamespacedService({
+        namespace: faults.name,
+        body: { metadata: { name }, spec: { selector: { app: `no-${name}` }, ports: [{ port: 80 }] } },
+      });
     }
     const before = await triagedUntil(faults.name, 'sweep', { intent: 'namespace-health' }, (e) => e.rootCause !== undefined && e.findings.length === 2);
     const killedAt = Date.now();
@@ -73,13 +76,21 @@ describe('leader election with two operator processes', () => {
 
     // The new leader, with caches filled in its own order, answers the same sweep the same way.
     await kube().custom.patchNamespacedCustomObject({
-      group: 'triage.dev', version: 'v1alpha1', plural: 'triagerequests', namespace: faults.name, name: 'sweep',
+      group: 'triage.dev',
+      version: 'v1alpha1',
+      plural: 'triagerequests',
+      namespace: faults.name,
+      name: 'sweep',
       body: [{ op: 'add', path: '/metadata/annotations', value: { 'triage.dev/rerun': 'after-failover' } }],
     });
-    const after = await eventually('the sweep re-run by the new leader', async () => {
-      const current = await getTriageRequest(faults.name, 'sweep');
-      return current.status?.rerunToken === 'after-failover' ? current : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 200 });
+    const after = await eventually(
+      'the sweep re-run by the new leader',
+      async () => {
+        const current = await getTriageRequest(faults.name, 'sweep');
+        return current.status?.rerunToken === 'after-failover' ? current : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
     expect(after.status?.envelope?.timing.startedAt).not.toBe(before.envelope.timing.startedAt);
     expect(stable(after.status?.envelope)).toEqual(stable(before.envelope));
   });

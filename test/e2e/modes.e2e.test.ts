@@ -21,7 +21,11 @@ test('a Once request re-runs when its triage.dev/rerun annotation changes, and o
   const firstRun = first.status?.envelope?.timing.startedAt;
 
   await kube().custom.patchNamespacedCustomObject({
-    group: 'triage.dev', version: 'v1alpha1', plural: 'triagerequests', namespace: ns.name, name: 'once',
+    group: 'triage.dev',
+    version: 'v1alpha1',
+    plural: 'triagerequests',
+    namespace: ns.name,
+    name: 'once',
     body: [{ op: 'add', path: '/metadata/annotations', value: { 'triage.dev/rerun': 'after-fix-1' } }],
   });
   const rerun = await eventually('the re-run for token after-fix-1', async () => {

@@ -11,7 +11,10 @@ test('NoNodes: a cluster without nodes', async () => {
   await core.createNamespace({ body: { metadata: { name: 'lonely' } } });
   // Pods are refused until the service-account controller created "default".
   await eventually('default service account', async () => (await core.readNamespacedServiceAccount({ name: 'default', namespace: 'lonely' })).metadata?.name);
-  await core.createNamespacedPod({ namespace: 'lonely', body: { metadata: { name: 'app' }, spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] } } });
+  await core.createNamespacedPod({
+    namespace: 'lonely',
+    body: { metadata: { name: 'app' }, spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] } },
+  });
   await eventually('app Unschedulable', async () => {
     const pod = await core.readNamespacedPod({ name: 'app', namespace: 'lonely' });
     return pod.status?.conditions?.some((c) => c.reason === 'Unschedulable') === true ? true : undefined;

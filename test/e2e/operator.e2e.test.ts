@@ -16,14 +16,22 @@ describe('kubectl apply rejects invalid TriageRequests with a message naming the
   test.each([
     ['an unknown intent', '  intent: pvc-bindng\n', /spec\.intent: Invalid value: "pvc-bindng": must be a built-in intent/],
     ['maxSteps 0', '  intent: pvc-binding\n  bounds: {maxSteps: 0}\n', /spec\.bounds\.maxSteps: Invalid value: 0: .*greater than or equal to 1/],
-    ['timeoutSeconds 1000', '  intent: pvc-binding\n  bounds: {timeoutSeconds: 1000}\n', /spec\.bounds\.timeoutSeconds: Invalid value: 1000: .*less than or equal to 120/],
+    [
+      'timeoutSeconds 1000',
+      '  intent: pvc-binding\n  bounds: {timeoutSeconds: 1000}\n',
+      /spec\.bounds\.timeoutSeconds: Invalid value: 1000: .*less than or equal to 120/,
+    ],
     ['minCompleteness 2', '  intent: pvc-binding\n  minCompleteness: 2\n', /spec\.minCompleteness: Invalid value: 2: .*less than or equal to 1/],
     [
       'name and selector together',
       '  intent: scheduling-failures\n  target: {kind: Pod, name: web-0, selector: {matchLabels: {app: web}}}\n',
       /spec\.target\.name: Invalid value: .*name and selector are mutually exclusive/,
     ],
-    ['a target kind the intent does not diagnose', '  intent: pvc-binding\n  target: {kind: Ingress, name: web}\n', /spec\.target\.kind: Invalid value: .*intent pvc-binding cannot target Ingress/],
+    [
+      'a target kind the intent does not diagnose',
+      '  intent: pvc-binding\n  target: {kind: Ingress, name: web}\n',
+      /spec\.target\.kind: Invalid value: .*intent pvc-binding cannot target Ingress/,
+    ],
   ])('%s', async (_case, spec, message) => {
     const result = await kubectl(['apply', '-f', '-'], manifest('invalid', spec));
     expect(result.code).not.toBe(0);
@@ -35,7 +43,13 @@ describe('kubectl apply rejects invalid TriageRequests with a message naming the
     expect(result.stderr).toBe('');
     const request = await getTriageRequest(ns.name, 'defaults');
     expect(request.spec).toEqual({ intent: 'pvc-binding', bounds: { maxSteps: 3, timeoutSeconds: 15 }, minCompleteness: 0.8, mode: 'Once' });
-    await kube().custom.deleteNamespacedCustomObject({ group: 'triage.dev', version: 'v1alpha1', plural: 'triagerequests', namespace: ns.name, name: 'defaults' });
+    await kube().custom.deleteNamespacedCustomObject({
+      group: 'triage.dev',
+      version: 'v1alpha1',
+      plural: 'triagerequests',
+      namespace: ns.name,
+      name: 'defaults',
+    });
   });
 });
 
@@ -92,7 +106,10 @@ describe('the operator', () => {
   });
 
   test('a cross-namespace target from an untrusted namespace ends Rejected', async () => {
-    await createTriageRequest(ns.name, 'elsewhere', { intent: 'pvc-binding', target: { kind: 'PersistentVolumeClaim', name: 'data', namespace: 'kube-system' } });
+    await createTriageRequest(ns.name, 'elsewhere', {
+      intent: 'pvc-binding',
+      target: { kind: 'PersistentVolumeClaim', name: 'data', namespace: 'kube-system' },
+    });
     const request = await triaged(ns.name, 'elsewhere');
     expect(request.status?.verdict).toBe('Rejected');
     expect(request.status?.conditions?.find((c) => c.type === 'Complete')).toMatchObject({
@@ -119,7 +136,10 @@ describe('the operator', () => {
     const optional = WATCHED_KINDS.filter((kind) => 'optional' in kind && kind.optional).map((kind) => kind.plural);
     const operatorLists = async () => {
       const text = await operator.metrics();
-      return metricSum(text, 'rest_client_requests_total', { verb: 'LIST' }) - optional.reduce((sum, resource) => sum + metricSum(text, 'rest_client_requests_total', { verb: 'LIST', resource }), 0);
+      return (
+        metricSum(text, 'rest_client_requests_total', { verb: 'LIST' }) -
+        optional.reduce((sum, resource) => sum + metricSum(text, 'rest_client_requests_total', { verb: 'LIST', resource }), 0)
+      );
     };
     const [apiserverBefore, operatorBefore] = [await apiserverLists(), await operatorLists()];
     const writesBefore = metricSum(await operator.metrics(), 'triage_status_writes_total');
@@ -130,7 +150,9 @@ describe('the operator', () => {
 
     const [apiserverAfter, operatorAfter] = [await apiserverLists(), await operatorLists()];
     const writes = metricSum(await operator.metrics(), 'triage_status_writes_total') - writesBefore;
-    process.stderr.write(`[e2e] LIST requests across 100 triages: apiserver total ${apiserverBefore} -> ${apiserverAfter}, operator ${operatorBefore} -> ${operatorAfter}; status writes ${writes}\n`);
+    process.stderr.write(
+      `[e2e] LIST requests across 100 triages: apiserver total ${apiserverBefore} -> ${apiserverAfter}, operator ${operatorBefore} -> ${operatorAfter}; status writes ${writes}\n`,
+    );
     expect(writes).toBeGreaterThanOrEqual(100);
     expect(operatorAfter).toBe(operatorBefore);
     // The apiserver counts every client's LISTs (the namespace controller lists all kinds while deleting an
@@ -140,7 +162,13 @@ describe('the operator', () => {
 
   test('deleting a request is not an error', async () => {
     const errorsBefore = metricSum(await operator.metrics(), 'controller_runtime_reconcile_errors_total');
-    await kube().custom.deleteNamespacedCustomObject({ group: 'triage.dev', version: 'v1alpha1', plural: 'triagerequests', namespace: ns.name, name: 'elsewhere' });
+    await kube().custom.deleteNamespacedCustomObject({
+      group: 'triage.dev',
+      version: 'v1alpha1',
+      plural: 'triagerequests',
+      namespace: ns.name,
+      name: 'elsewhere',
+    });
     const gone = await getTriageRequest(ns.name, 'elsewhere').then(
       () => 200,
       (error: unknown) => apiStatus(error),

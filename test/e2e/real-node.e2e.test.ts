@@ -18,8 +18,6 @@ beforeAll(async () => {
 }, 600_000);
 const cluster = useOwnCluster('realnode', 1, { realNodes: true });
 
-
-
 type Container = NonNullable<V1Pod['spec']>['containers'][number];
 
 /** The real node's taint keeps every other pod off it: a pod meant for it tolerates the taint and selects the label. */
@@ -46,7 +44,10 @@ async function running(core: CoreV1Api, namespace: string, name: string, timeout
 
 async function ensureNamespace(core: CoreV1Api, name: string): Promise<void> {
   await core.createNamespace({ body: { metadata: { name } } });
-  await eventually(`serviceaccount ${name}/default`, async () => (await core.readNamespacedServiceAccount({ name: 'default', namespace: name })).metadata?.name);
+  await eventually(
+    `serviceaccount ${name}/default`,
+    async () => (await core.readNamespacedServiceAccount({ name: 'default', namespace: name })).metadata?.name,
+  );
 }
 
 test('the real node joins Ready within 30 s of cluster-up (from cached binaries)', async () => {
@@ -76,7 +77,12 @@ test('a busybox pod runs on the real node and kubectl logs reads its output', as
   await ensureNamespace(core, 'rn-basic');
   await core.createNamespacedPod({
     namespace: 'rn-basic',
-    body: podOnRealNode('hello', { name: 'main', image: info.busyboxImage, imagePullPolicy: 'Never', command: ['sh', '-c', 'echo "hello from $(hostname)"; exec sleep 3600'] }),
+    body: podOnRealNode('hello', {
+      name: 'main',
+      image: info.busyboxImage,
+      imagePullPolicy: 'Never',
+      command: ['sh', '-c', 'echo "hello from $(hostname)"; exec sleep 3600'],
+    }),
   });
   const pod = await running(core, 'rn-basic', 'hello');
   expect(pod.spec?.nodeName).toBe(info.nodeName);
@@ -92,7 +98,15 @@ test('pods pull from the open local registry, and from the basic-auth one with a
   const { core } = cluster.clients();
   const info = await realNodeInfo(cluster.kubeconfig());
   await ensureNamespace(core, 'rn-registry');
-  const dockerconfig = { auths: { [info.authRegistry]: { username: info.authUsername, password: info.authPassword, auth: Buffer.from(`${info.authUsername}:${info.authPassword}`).toString('base64') } } };
+  const dockerconfig = {
+    auths: {
+      [info.authRegistry]: {
+        username: info.authUsername,
+        password: info.authPassword,
+        auth: Buffer.from(`${info.authUsername}:${info.authPassword}`).toString('base64'),
+      },
+    },
+  };
   await core.createNamespacedSecret({
     namespace: 'rn-registry',
     body: { metadata: { name: 'auth-registry' }, type: 'kubernetes.io/dockerconfigjson', stringData: { '.dockerconfigjson': JSON.stringify(dockerconfig) } },
@@ -108,13 +122,15 @@ test('pods pull from the open local registry, and from the basic-auth one with a
   for (const name of ['open', 'auth']) {
     const pod = await running(core, 'rn-registry', name);
     // The registry copies are images of their own (config digests differ from the preloaded busybox).
-    expect(pod.status?.containerStatuses?.[0]?.imageID).toMatch(new RegExp(`^${(name === 'open' ? info.openRegistry : info.authRegistry).replace(/\./g, '\\.')}/triage/busybox@sha256:`));
+    expect(pod.status?.containerStatuses?.[0]?.imageID).toMatch(
+      new RegExp(`^${(name === 'open' ? info.openRegistry : info.authRegistry).replace(/\./g, '\\.')}/triage/busybox@sha256:`),
+    );
   }
   // Without the secret the same image is refused: the auth registry really asks for credentials.
   const refused = await eventually('auth-no-secret refused', async () => {
     const pod = await core.readNamespacedPod({ name: 'auth-no-secret', namespace: 'rn-registry' });
     const reason = pod.status?.containerStatuses?.[0]?.state?.waiting?.reason;
-    return reason === 'ErrImagePull' || reason === 'ImagePullBackOff' ? pod.status?.containerStatuses?.[0]?.state?.waiting?.message ?? reason : undefined;
+    return reason === 'ErrImagePull' || reason === 'ImagePullBackOff' ? (pod.status?.containerStatuses?.[0]?.state?.waiting?.message ?? reason) : undefined;
   });
   expect(refused).toMatch(/401 Unauthorized|authorization failed|unauthorized/i);
 });
@@ -132,8 +148,25 @@ interface HostSnapshot {
   readonly varLog: readonly string[];
 }
 
-const SYSCTLS = ['net/ipv4/ip_forward', 'vm/overcommit_memory', 'kernel/panic', 'kernel/panic_on_oops', 'vm/panic_on_oom', 'kernel/keys/root_maxkeys', 'kernel/keys/root_maxbytes'];
-const HOST_PATHS = ['/run/containerd', '/run/netns', '/var/lib/cni', '/var/lib/kubelet', '/var/lib/containerd', '/var/log/pods', '/var/log/containers', '/etc/cni/net.d'];
+const SYSCTLS = [
+  'net/ipv4/ip_forward',
+  'vm/overcommit_memory',
+  'kernel/panic',
+  'kernel/panic_on_oops',
+  'vm/panic_on_oom',
+  'kernel/keys/root_maxkeys',
+  'kernel/keys/root_maxbytes',
+];
+const HOST_PATHS = [
+  '/run/containerd',
+  '/run/netns',
+  '/var/lib/cni',
+  '/var/lib/kubelet',
+  '/var/lib/containerd',
+  '/var/log/pods',
+  '/var/log/containers',
+  '/etc/cni/net.d',
+];
 
 function readOr(file: string, fallback = ''): string {
   try {
@@ -169,7 +202,9 @@ function snapshotHost(): HostSnapshot {
   }
   return {
     processes,
-    mounts: readOr('/proc/self/mountinfo').split('\n').filter((l) => l !== ''),
+    mounts: readOr('/proc/self/mountinfo')
+      .split('\n')
+      .filter((l) => l !== ''),
     links: run('ip', ['-o', 'link'])
       .split('\n')
       .filter((l) => l !== '')
@@ -197,7 +232,9 @@ function ours(snap: HostSnapshot, scope: { stateDir: string; bridge: string; cgr
   return {
     // containerd, its shims, the kubelet and the registries name the state dir; containers sit in the cgroup root.
     processes: snap.processes.filter((p) => p.cmd.includes(scope.stateDir) || p.cgroup.includes(`${scope.cgroupRoot}/`)).map((p) => `${p.pid} ${p.cmd}`),
-    mounts: snap.mounts.filter((m) => m.includes(scope.stateDir) || /\/var\/lib\/kubelet|\/run\/containerd|\/run\/netns|\/var\/lib\/cni|\/proc\/sys|\/var\/log| overlay |nsfs/.test(m)),
+    mounts: snap.mounts.filter(
+      (m) => m.includes(scope.stateDir) || /\/var\/lib\/kubelet|\/run\/containerd|\/run\/netns|\/var\/lib\/cni|\/proc\/sys|\/var\/log| overlay |nsfs/.test(m),
+    ),
     links: snap.links.filter((l) => l.includes(scope.bridge) || scope.veths.some((v) => l.startsWith(`${v} `) || l === v || l.startsWith(`${v}@`))),
     iptables: snap.iptables,
     cgroups: snap.cgroups.filter((c) => c.endsWith(`/${cgroupName}`)),
@@ -225,11 +262,22 @@ test('make cluster-down leaves no process, mount, link, iptables rule, cgroup or
       metadata: { name: 'busy', namespace: 'default' },
       spec: {
         ...onRealNode,
-        containers: [{ name: 'main', image: info.busyboxImage, imagePullPolicy: 'Never', command: ['sh', '-c', 'sleep 3600 & sleep 3600'], volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }] }],
+        containers: [
+          {
+            name: 'main',
+            image: info.busyboxImage,
+            imagePullPolicy: 'Never',
+            command: ['sh', '-c', 'sleep 3600 & sleep 3600'],
+            volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }],
+          },
+        ],
         volumes: [{ name: 'scratch', emptyDir: { medium: 'Memory' } }],
       },
     });
-    await eventually('default service account', async () => (await kubectlOk(['get', 'serviceaccount', 'default', '-o', 'name'], undefined, kubeconfig)).trim() || undefined);
+    await eventually(
+      'default service account',
+      async () => (await kubectlOk(['get', 'serviceaccount', 'default', '-o', 'name'], undefined, kubeconfig)).trim() || undefined,
+    );
     await kubectlOk(['apply', '-f', '-'], pod, kubeconfig);
     await kubectlOk(['wait', '--for=condition=Ready', 'pod/busy', '--timeout=60s'], undefined, kubeconfig);
 

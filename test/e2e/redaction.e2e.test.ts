@@ -26,8 +26,13 @@ afterAll(async () => {
   await stopAllOperators();
   await kube().storage.deleteStorageClass({ name: className });
   // No kubelet confirms deletions on this node: force-delete its pods, or the namespace hangs.
-  for (const name of pods) await kube().core.deleteNamespacedPod({ name, namespace: ns.name, gracePeriodSeconds: 0 }).catch(() => undefined);
-  await kube().core.deleteNode({ name: node }).catch(() => undefined);
+  for (const name of pods)
+    await kube()
+      .core.deleteNamespacedPod({ name, namespace: ns.name, gracePeriodSeconds: 0 })
+      .catch(() => undefined);
+  await kube()
+    .core.deleteNode({ name: node })
+    .catch(() => undefined);
 });
 
 test('a secret planted in an Event message and an annotation never appears in status, Events or logs', async () => {
@@ -64,7 +69,11 @@ test('a secret planted in an Event message and an annotation never appears in st
   const status = JSON.stringify(request.status);
   const ours = (await kube().events.listNamespacedEvent({ namespace: ns.name })).items.filter((e) => e.reportingController === 'triage.dev/triage-operator');
   expect(ours.length).toBeGreaterThan(0);
-  for (const [where, text] of [['status', status], ['events', JSON.stringify(ours)], ['logs', operator.log()]] as const) {
+  for (const [where, text] of [
+    ['status', status],
+    ['events', JSON.stringify(ours)],
+    ['logs', operator.log()],
+  ] as const) {
     expect({ where, leaksPassword: text.includes(password), leaksToken: text.includes(token) }).toEqual({ where, leaksPassword: false, leaksToken: false });
   }
 });
@@ -83,7 +92,12 @@ interface Planted {
   readonly create: (c: Record<string, string>) => Promise<void>;
 }
 
-async function podWithStatus(name: string, container: Record<string, unknown>, status: Record<string, unknown>, annotations: Record<string, string>): Promise<string> {
+async function podWithStatus(
+  name: string,
+  container: Record<string, unknown>,
+  status: Record<string, unknown>,
+  annotations: Record<string, string>,
+): Promise<string> {
   const pod = await kube().core.createNamespacedPod({
     namespace: ns.name,
     body: { metadata: { name, annotations }, spec: { nodeName: node, containers: [{ name: 'app', image: 'registry.example.com/shop/app:1', ...container }] } },
@@ -93,8 +107,13 @@ async function podWithStatus(name: string, container: Record<string, unknown>, s
   await kube().raw.mergePatch(`/api/v1/namespaces/${ns.name}/pods/${name}/status`, {
     status: {
       phase: 'Pending',
-      conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: now }, { type: 'Ready', status: 'False', reason: 'ContainersNotReady', lastTransitionTime: now }],
-      containerStatuses: [{ name: 'app', image: container.image ?? 'registry.example.com/shop/app:1', imageID: '', ready: false, started: false, restartCount: 4, ...status }],
+      conditions: [
+        { type: 'PodScheduled', status: 'True', lastTransitionTime: now },
+        { type: 'Ready', status: 'False', reason: 'ContainersNotReady', lastTransitionTime: now },
+      ],
+      containerStatuses: [
+        { name: 'app', image: container.image ?? 'registry.example.com/shop/app:1', imageID: '', ready: false, started: false, restartCount: 4, ...status },
+      ],
     },
   });
   return pod.metadata?.uid ?? '';
@@ -130,7 +149,12 @@ const PLANTED: readonly Planted[] = [
     create: async (c) => {
       const image = `puller:${c.imagePassword ?? ''}@registry.example.com/team/app:1`;
       const said = `failed to pull and unpack image "${image}": 401 Unauthorized (sent Cookie: session=${c.cookie ?? ''}; PASSWD ${c.passwd ?? ''})`;
-      const uid = await podWithStatus('canary-image', { image }, { image, state: { waiting: { reason: 'ErrImagePull', message: said } } }, { 'example.com/pull-token': `token=${c.annotation ?? ''}` });
+      const uid = await podWithStatus(
+        'canary-image',
+        { image },
+        { image, state: { waiting: { reason: 'ErrImagePull', message: said } } },
+        { 'example.com/pull-token': `token=${c.annotation ?? ''}` },
+      );
       await kubeletEvent(uid, 'canary-image', 'Failed', `Failed to pull image "${image}": ${said}`);
     },
   },
@@ -140,8 +164,14 @@ const PLANTED: readonly Planted[] = [
     canaries: { mysql: canary(), curlUser: canary(), header: canary(), args: canary() },
     create: async (c) => {
       const command = ['sh', '-c', `mysql -uroot -p${c.mysql ?? ''} shop && curl -u admin:${c.curlUser ?? ''} -H "X-Tenant: ${c.header ?? ''}" http://api/`];
-      const message = 'failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "sh": executable file not found in $PATH: unknown';
-      await podWithStatus('canary-command', { command, args: ['--password', c.args ?? ''] }, { state: crashLoop, lastState: { terminated: { exitCode: 128, reason: 'StartError', message, ...finished() } } }, {});
+      const message =
+        'failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "sh": executable file not found in $PATH: unknown';
+      await podWithStatus(
+        'canary-command',
+        { command, args: ['--password', c.args ?? ''] },
+        { state: crashLoop, lastState: { terminated: { exitCode: 128, reason: 'StartError', message, ...finished() } } },
+        {},
+      );
     },
   },
   {
@@ -149,14 +179,23 @@ const PLANTED: readonly Planted[] = [
     code: 'LivenessProbeFailing',
     canaries: { apiKey: canary(), tenant: canary(), bearer: canary(), setCookie: canary() },
     create: async (c) => {
-      const httpHeaders = [{ name: 'X-Api-Key', value: c.apiKey ?? '' }, { name: 'X-Tenant', value: c.tenant ?? '' }, { name: 'Authorization', value: `Bearer ${c.bearer ?? ''}` }];
+      const httpHeaders = [
+        { name: 'X-Api-Key', value: c.apiKey ?? '' },
+        { name: 'X-Tenant', value: c.tenant ?? '' },
+        { name: 'Authorization', value: `Bearer ${c.bearer ?? ''}` },
+      ];
       const uid = await podWithStatus(
         'canary-probe',
         { livenessProbe: { httpGet: { path: '/healthz', port: 8080, httpHeaders }, periodSeconds: 10, failureThreshold: 3 } },
         { state: crashLoop, lastState: { terminated: { exitCode: 137, reason: 'Error', ...finished() } } },
         {},
       );
-      await kubeletEvent(uid, 'canary-probe', 'Unhealthy', `Liveness probe failed: HTTP probe failed with statuscode: 401 (Set-Cookie: sid=${c.setCookie ?? ''}; Path=/)`);
+      await kubeletEvent(
+        uid,
+        'canary-probe',
+        'Unhealthy',
+        `Liveness probe failed: HTTP probe failed with statuscode: 401 (Set-Cookie: sid=${c.setCookie ?? ''}; Path=/)`,
+      );
       await kubeletEvent(uid, 'canary-probe', 'Killing', 'Container app failed liveness probe, will be restarted');
     },
   },
@@ -174,7 +213,10 @@ const PLANTED: readonly Planted[] = [
 test('canaries in images, probe headers, commands, kubelet messages, Events and annotations never appear in status, Events or logs (kubelet simulated)', async () => {
   for (const planted of PLANTED) await planted.create(planted.canaries);
   for (const planted of PLANTED) {
-    await createTriageRequest(ns.name, planted.name, { intent: planted.code === 'ImagePullUnauthorized' ? 'image-pull' : 'crashloop', target: { kind: 'Pod', name: planted.name } });
+    await createTriageRequest(ns.name, planted.name, {
+      intent: planted.code === 'ImagePullUnauthorized' ? 'image-pull' : 'crashloop',
+      target: { kind: 'Pod', name: planted.name },
+    });
   }
   const statuses: string[] = [];
   for (const planted of PLANTED) {
@@ -185,14 +227,18 @@ test('canaries in images, probe headers, commands, kubelet messages, Events and 
   }
   const status = statuses.join('\n');
   expect(status).toContain('[REDACTED]');
-  const ours = await eventually('the operator\'s Events on every planted request', async () => {
-    const events = (await kube().events.listNamespacedEvent({ namespace: ns.name })).items.filter((e) => e.reportingController === 'triage.dev/triage-operator');
+  const ours = await eventually("the operator's Events on every planted request", async () => {
+    const events = (await kube().events.listNamespacedEvent({ namespace: ns.name })).items.filter(
+      (e) => e.reportingController === 'triage.dev/triage-operator',
+    );
     return PLANTED.every((p) => events.some((e) => e.related?.name === p.name || e.regarding?.name === p.name)) ? events : undefined;
   });
   const channels = { status, events: JSON.stringify(ours), logs: operator.log() };
   const leaks = PLANTED.flatMap((p) =>
     Object.entries(p.canaries).flatMap(([shape, value]) =>
-      Object.entries(channels).filter(([, text]) => text.includes(value)).map(([where]) => `${p.name}/${shape} in ${where}`),
+      Object.entries(channels)
+        .filter(([, text]) => text.includes(value))
+        .map(([where]) => `${p.name}/${shape} in ${where}`),
     ),
   );
   expect(leaks).toEqual([]);

@@ -32,16 +32,25 @@ function deployment(name: string, spec: Record<string, unknown> = {}, podSpec: R
     namespace: ns.name,
     body: {
       metadata: { name },
-      spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image }], ...podSpec } }, ...spec },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: name } },
+        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image }], ...podSpec } },
+        ...spec,
+      },
     },
   });
 }
 
 async function deploymentCondition(name: string, reason: string) {
-  await eventually(`${name} ${reason}`, async () => {
-    const current = await kube().apps.readNamespacedDeployment({ name, namespace: ns.name });
-    return current.status?.conditions?.some((c) => c.reason === reason) === true ? true : undefined;
-  }, { timeoutMs: 90_000 });
+  await eventually(
+    `${name} ${reason}`,
+    async () => {
+      const current = await kube().apps.readNamespacedDeployment({ name, namespace: ns.name });
+      return current.status?.conditions?.some((c) => c.reason === reason) === true ? true : undefined;
+    },
+    { timeoutMs: 90_000 },
+  );
 }
 
 test('ProgressDeadlineExceeded chains Deployment → ReplicaSet → Pod into the pod’s own cause', async () => {
@@ -61,7 +70,12 @@ test('QuotaExceeded: the ReplicaSet cannot create pods past the namespace quota'
       const events = await kube().core.listNamespacedEvent({ namespace: ns.name });
       return events.items.some((e) => e.reason === 'FailedCreate' && (e.message ?? '').includes('exceeded quota')) ? true : undefined;
     });
-    const { envelope } = await triagedUntil(ns.name, 'why-over-quota', { intent: 'rollout-stuck', target: { kind: 'Deployment', name: 'over-quota' } }, (e) => e.rootCause?.code === 'QuotaExceeded');
+    const { envelope } = await triagedUntil(
+      ns.name,
+      'why-over-quota',
+      { intent: 'rollout-stuck', target: { kind: 'Deployment', name: 'over-quota' } },
+      (e) => e.rootCause?.code === 'QuotaExceeded',
+    );
     expect(envelope.rootCause?.chain.at(-1)).toMatchObject({ kind: 'ResourceQuota', name: 'compute' });
   } finally {
     // The quota would reject every later pod without cpu requests.
@@ -77,7 +91,12 @@ test('PodSecurityRejected: a privileged pod in a restricted namespace', async ()
       const events = await kube().core.listNamespacedEvent({ namespace: ns.name });
       return events.items.some((e) => e.reason === 'FailedCreate' && (e.message ?? '').includes('violates PodSecurity')) ? true : undefined;
     });
-    const { envelope } = await triagedUntil(ns.name, 'why-privileged', { intent: 'rollout-stuck', target: { kind: 'Deployment', name: 'privileged' } }, (e) => e.rootCause?.code === 'PodSecurityRejected');
+    const { envelope } = await triagedUntil(
+      ns.name,
+      'why-privileged',
+      { intent: 'rollout-stuck', target: { kind: 'Deployment', name: 'privileged' } },
+      (e) => e.rootCause?.code === 'PodSecurityRejected',
+    );
     expect(envelope.rootCause?.chain.map((r) => r.kind)).toEqual(['Deployment', 'ReplicaSet', 'Namespace']);
   } finally {
     await kube().core.patchNamespace({ name: ns.name, body: [{ op: 'remove', path: '/metadata/labels/pod-security.kubernetes.io~1enforce' }] });
@@ -87,7 +106,15 @@ test('PodSecurityRejected: a privileged pod in a restricted namespace', async ()
 test('StatefulSetServiceMissing: the governing Service does not exist', async () => {
   await kube().apps.createNamespacedStatefulSet({
     namespace: ns.name,
-    body: { metadata: { name: 'db' }, spec: { serviceName: 'db-headless', replicas: 1, selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image }] } } } },
+    body: {
+      metadata: { name: 'db' },
+      spec: {
+        serviceName: 'db-headless',
+        replicas: 1,
+        selector: { matchLabels: { app: 'db' } },
+        template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image }] } },
+      },
+    },
   });
   // The StatefulSet's own status, not just its pod, must say Ready: the scenario is a finished rollout.
   await eventually('db StatefulSet reports 1 ready replica (kwok)', async () => {

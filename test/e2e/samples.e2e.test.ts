@@ -50,7 +50,9 @@ beforeAll(async () => {
   const applied = await applySamples(run);
   const appliedMs = Date.now() - started;
   results = await awaitSampleVerdicts(run, applied, { timeoutMs: 150_000 });
-  const lines = results.requests.map((r) => `  ${r.file.padEnd(42)} ${`${r.namespace}/${r.name}`.padEnd(40)} ${(r.verdict ?? '-').padEnd(15)} ${r.rootCause ?? ''}`);
+  const lines = results.requests.map(
+    (r) => `  ${r.file.padEnd(42)} ${`${r.namespace}/${r.name}`.padEnd(40)} ${(r.verdict ?? '-').padEnd(15)} ${r.rootCause ?? ''}`,
+  );
   process.stderr.write(`[e2e] samples applied in ${appliedMs} ms, verdicts after ${results.elapsedMs} ms more:\n${lines.join('\n')}\n`);
 }, 300_000);
 
@@ -78,11 +80,16 @@ describe.each(samples.files)('$file', (sample) => {
       const { problems, requests } = sampleResults();
       const result = requests.find((r) => r.file === sample.file && `${r.namespace}/${r.name}` === key);
       expect(problems.filter((p) => p.file === sample.file && p.object === `TriageRequest ${key}`)).toEqual([]);
-      expect({ file: sample.file, verdict: result?.verdict }).toEqual({ file: sample.file, verdict: expect.stringMatching(/^(Healthy|RootCauseFound|Inconclusive)$/) as unknown });
+      expect({ file: sample.file, verdict: result?.verdict }).toEqual({
+        file: sample.file,
+        verdict: expect.stringMatching(/^(Healthy|RootCauseFound|Inconclusive)$/) as unknown,
+      });
       const envelope: Envelope | undefined = result?.envelope;
-      if (envelope !== undefined) expect({ file: sample.file, anchorProblems: await verifyAnchors(envelope) }).toEqual({ file: sample.file, anchorProblems: [] });
+      if (envelope !== undefined)
+        expect({ file: sample.file, anchorProblems: await verifyAnchors(envelope) }).toEqual({ file: sample.file, anchorProblems: [] });
       const expected = demonstrated[sample.file];
-      if (expected !== undefined) expect({ file: sample.file, verdict: result?.verdict, rootCause: result?.rootCause }).toEqual({ file: sample.file, ...expected });
+      if (expected !== undefined)
+        expect({ file: sample.file, verdict: result?.verdict, rootCause: result?.rootCause }).toEqual({ file: sample.file, ...expected });
     });
   }
 
@@ -101,7 +108,12 @@ describe.each(samples.files)('$file', (sample) => {
         });
         // Its matchers' {name}/{namespace}/{kind} placeholders were filled in with the target's.
         const envelope = user.envelope;
-        const texts = [envelope?.summary ?? '', envelope?.rootCause?.message ?? '', ...(envelope?.findings ?? []).map((f) => f.message), ...(envelope?.nextActions ?? []).flatMap((a) => [a.command, a.description])];
+        const texts = [
+          envelope?.summary ?? '',
+          envelope?.rootCause?.message ?? '',
+          ...(envelope?.findings ?? []).map((f) => f.message),
+          ...(envelope?.nextActions ?? []).flatMap((a) => [a.command, a.description]),
+        ];
         expect({ file: user.file, unfilled: texts.filter((text) => /\{(name|namespace|kind)\}/.test(text)) }).toEqual({ file: user.file, unfilled: [] });
       }
     });

@@ -17,7 +17,8 @@ test('the listing baseline reaches the same diagnosis, paying LIST calls on ever
     body: { metadata: { name: 'data' }, spec: { storageClassName: 'fast-ssd', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } },
   });
   const listsBefore = metricSum(await operator.metrics(), 'rest_client_requests_total', { verb: 'LIST' });
-  for (const name of ['one', 'two']) await createTriageRequest(ns.name, name, { intent: 'pvc-binding', target: { kind: 'PersistentVolumeClaim', name: 'data' } });
+  for (const name of ['one', 'two'])
+    await createTriageRequest(ns.name, name, { intent: 'pvc-binding', target: { kind: 'PersistentVolumeClaim', name: 'data' } });
   for (const name of ['one', 'two']) {
     const request = await triaged(ns.name, name);
     expect(request.status?.envelope?.rootCause?.code).toBe('StorageClassNotFound');

@@ -46,7 +46,11 @@ function request(name: string, ingress: string) {
 }
 
 async function canListIngresses(): Promise<boolean> {
-  const answer = await kubectl(['auth', 'can-i', 'list', 'ingresses.networking.k8s.io', '--all-namespaces', `--as=${serviceAccount}`], undefined, cluster.kubeconfig());
+  const answer = await kubectl(
+    ['auth', 'can-i', 'list', 'ingresses.networking.k8s.io', '--all-namespaces', `--as=${serviceAccount}`],
+    undefined,
+    cluster.kubeconfig(),
+  );
   return answer.stdout.trim() === 'yes';
 }
 
@@ -77,7 +81,11 @@ describe('an informer whose watch fails after it synced', () => {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',
       metadata: { name: role, resourceVersion: original.metadata?.resourceVersion },
-      rules: (original.rules ?? []).map((rule) => ({ apiGroups: rule.apiGroups, verbs: rule.verbs, resources: (rule.resources ?? []).filter((resource) => resource !== 'ingresses') })),
+      rules: (original.rules ?? []).map((rule) => ({
+        apiGroups: rule.apiGroups,
+        verbs: rule.verbs,
+        resources: (rule.resources ?? []).filter((resource) => resource !== 'ingresses'),
+      })),
     };
     await rbac.replaceClusterRole({ name: role, body: reduced });
     await eventually('ingresses no longer listable', async () => ((await canListIngresses()) ? undefined : true));
@@ -85,7 +93,10 @@ describe('an informer whose watch fails after it synced', () => {
     await component('stop', 'kube-apiserver');
     const down = Date.now();
     // The TriageRequest cache lost its watch: this replica cannot answer, so it is not ready.
-    await eventually('readyz false while the apiserver is down', async () => ((await probe()) === 503 ? true : undefined), { timeoutMs: 20_000, intervalMs: 100 });
+    await eventually('readyz false while the apiserver is down', async () => ((await probe()) === 503 ? true : undefined), {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+    });
     await component('start', 'kube-apiserver');
     const up = Date.now();
     await eventually('readyz true again', async () => ((await probe()) === 200 ? true : undefined), { timeoutMs: 30_000, intervalMs: 100 });
@@ -109,7 +120,8 @@ describe('an informer whose watch fails after it synced', () => {
       const after: string[] = [];
       let recoveredAt: number | undefined;
       while (recoveredAt === undefined) {
-        if (Date.now() - restored > 30_000) throw new Error(`no right answer 30 s after the ClusterRole was restored; writes: ${JSON.stringify(recorder.writes)}`);
+        if (Date.now() - restored > 30_000)
+          throw new Error(`no right answer 30 s after the ClusterRole was restored; writes: ${JSON.stringify(recorder.writes)}`);
         const name = `after-${String(after.length + 1)}`;
         after.push(name);
         await request(name, 'shop');
@@ -138,8 +150,11 @@ describe('an informer whose watch fails after it synced', () => {
       expect(recoveryMs).toBeLessThan(15_000);
       // An answer given while a cache caught up is checked again: the window's requests end right too.
       for (const name of during) {
-        await eventually(`${name} re-checked after the cache recovered`, () =>
-          Promise.resolve(recorder.writes.some((write) => write.name === name && write.status.envelope?.rootCause?.code === expected) ? true : undefined), { timeoutMs: 30_000 });
+        await eventually(
+          `${name} re-checked after the cache recovered`,
+          () => Promise.resolve(recorder.writes.some((write) => write.name === name && write.status.envelope?.rootCause?.code === expected) ? true : undefined),
+          { timeoutMs: 30_000 },
+        );
       }
       process.stderr.write(
         `[e2e] stale window: ${String(inWindow.length)} answers while the Ingress cache could not list, all Inconclusive (${[...new Set(inWindow.flatMap((w) => w.status.envelope?.evidence.unavailable.map((u) => `${u.key}:${u.reason}`) ?? []))].join(', ')}), 0 "not found"; ` +

@@ -17,7 +17,12 @@ interface TemplateStatus {
 
 async function accepted(name: string) {
   return eventually(`template ${name} status`, async () => {
-    const template = (await kube().custom.getClusterCustomObject({ group: 'triage.dev', version: 'v1alpha1', plural: 'triagetemplates', name })) as TemplateStatus;
+    const template = (await kube().custom.getClusterCustomObject({
+      group: 'triage.dev',
+      version: 'v1alpha1',
+      plural: 'triagetemplates',
+      name,
+    })) as TemplateStatus;
     return template.status?.conditions?.find((c) => c.type === 'Accepted');
   });
 }
@@ -52,7 +57,12 @@ spec:
     namespace: ns.name,
     body: {
       metadata: { name: 'frozen' },
-      spec: { paused: true, replicas: 1, selector: { matchLabels: { app: 'frozen' } }, template: { metadata: { labels: { app: 'frozen' } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } } },
+      spec: {
+        paused: true,
+        replicas: 1,
+        selector: { matchLabels: { app: 'frozen' } },
+        template: { metadata: { labels: { app: 'frozen' } }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } },
+      },
     },
   });
   await eventually('the deployment controller marks it paused', async () => {
@@ -66,7 +76,11 @@ spec:
   expect(request.status?.verdict).toBe('RootCauseFound');
   expect(envelope?.template).toMatchObject({ name: 'paused-rollouts.example.com', source: 'Custom' });
   expect(envelope?.rootCause).toMatchObject({ code: 'DeploymentPaused', message: `Deployment ${ns.name}/frozen is paused, so new revisions never roll out` });
-  expect(envelope?.nextActions).toContainEqual({ description: 'Resume the rollout of frozen', command: `kubectl rollout resume deployment/frozen -n ${ns.name}`, safety: 'Mutating' });
+  expect(envelope?.nextActions).toContainEqual({
+    description: 'Resume the rollout of frozen',
+    command: `kubectl rollout resume deployment/frozen -n ${ns.name}`,
+    safety: 'Mutating',
+  });
   if (envelope !== undefined) expect(await verifyAnchors(envelope)).toEqual([]);
 });
 
@@ -131,8 +145,6 @@ test('a finding code accepted on the object is reported as suppressed, not hidde
   await createTriageRequest(ns.name, 'parked', { intent: 'pvc-binding', target: { kind: 'PersistentVolumeClaim', name: 'parked' } });
   const request = await triaged(ns.name, 'parked');
   expect(request.status?.envelope?.rootCause).toBeUndefined();
-  expect(request.status?.envelope?.findings).toEqual([
-    expect.objectContaining({ code: 'StorageClassNotFound', severity: 'Info', suppressed: true }),
-  ]);
+  expect(request.status?.envelope?.findings).toEqual([expect.objectContaining({ code: 'StorageClassNotFound', severity: 'Info', suppressed: true })]);
   expect(request.status?.verdict).toBe('Healthy');
 });

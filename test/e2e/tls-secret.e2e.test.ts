@@ -23,16 +23,33 @@ beforeAll(async () => {
   await kube().networking.createIngressClass({ body: { metadata: { name: className }, spec: { controller: 'example.com/none' } } });
   await kube().apps.createNamespacedDeployment({
     namespace: ns.name,
-    body: { metadata: { name: 'web' }, spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27', ports: [{ containerPort: 8080 }] }] } } } },
+    body: {
+      metadata: { name: 'web' },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'web' } },
+        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27', ports: [{ containerPort: 8080 }] }] } },
+      },
+    },
   });
-  await kube().core.createNamespacedService({ namespace: ns.name, body: { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } } });
+  await kube().core.createNamespacedService({
+    namespace: ns.name,
+    body: { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } },
+  });
   await eventually('ready endpoints for web', async () => {
     const slices = await kube().discovery.listNamespacedEndpointSlice({ namespace: ns.name, labelSelector: 'kubernetes.io/service-name=web' });
     return slices.items.some((s) => s.endpoints.some((e) => e.conditions?.ready === true)) ? true : undefined;
   });
   await kube().networking.createNamespacedIngress({
     namespace: ns.name,
-    body: { metadata: { name: 'shop' }, spec: { ingressClassName: className, tls: [{ hosts: ['shop.example.com'], secretName: 'shop-tls' }], defaultBackend: { service: { name: 'web', port: { number: 80 } } } } },
+    body: {
+      metadata: { name: 'shop' },
+      spec: {
+        ingressClassName: className,
+        tls: [{ hosts: ['shop.example.com'], secretName: 'shop-tls' }],
+        defaultBackend: { service: { name: 'web', port: { number: 80 } } },
+      },
+    },
   });
 });
 
@@ -55,7 +72,9 @@ test('once the Secret exists the TLS finding is gone, and no key material reache
     namespace: ns.name,
     body: { metadata: { name: 'shop-tls' }, type: 'kubernetes.io/tls', stringData: { 'tls.crt': 'not-a-real-certificate', 'tls.key': keyMaterial } },
   });
-  await eventually('the operator cached the Secret', async () => (metricSum(await operator.metrics(), 'informer_objects', { kind: 'Secret' }) >= 1 ? true : undefined));
+  await eventually('the operator cached the Secret', async () =>
+    metricSum(await operator.metrics(), 'informer_objects', { kind: 'Secret' }) >= 1 ? true : undefined,
+  );
   await createTriageRequest(ns.name, 'tls-present', { intent: 'ingress-pending', target: { kind: 'Ingress', name: 'shop' } });
   const request = await triaged(ns.name, 'tls-present');
   expect(request.status?.envelope?.findings.map((f) => f.code)).not.toContain('TLSSecretNotFound');
@@ -71,10 +90,17 @@ test('once the Secret exists the TLS finding is gone, and no key material reache
 test('Secret metadata: list and watch return PartialObjectMetadata, and the cache keeps no data nor annotations', async () => {
   const secretPath = `/api/v1/namespaces/${ns.name}/secrets`;
   const lastApplied = JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'applied-before' }, stringData: { password: keyMaterial } });
-  const secret = (name: string) => ({ metadata: { name, labels: { app: 'shop' }, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': lastApplied } }, stringData: { password: keyMaterial } });
+  const secret = (name: string) => ({
+    metadata: { name, labels: { app: 'shop' }, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': lastApplied } },
+    stringData: { password: keyMaterial },
+  });
   await kube().core.createNamespacedSecret({ namespace: ns.name, body: secret('applied-before') });
 
-  const list = await kube().raw.get<{ kind?: string; metadata: { resourceVersion: string }; items: Record<string, unknown>[] }>(secretPath, { limit: '500' }, PARTIAL_METADATA_LIST);
+  const list = await kube().raw.get<{ kind?: string; metadata: { resourceVersion: string }; items: Record<string, unknown>[] }>(
+    secretPath,
+    { limit: '500' },
+    PARTIAL_METADATA_LIST,
+  );
   expect(list.kind).toBe('PartialObjectMetadataList');
   expect(list.items.map((item) => [item.kind, 'data' in item])).toContainEqual(['PartialObjectMetadata', false]);
 

@@ -32,7 +32,9 @@ async function templateAccepted(name: string): Promise<{ status: string; message
 
 async function applyTemplate(name: string, spec: Record<string, unknown>): Promise<void> {
   await kube().custom.createClusterCustomObject({
-    group: 'triage.dev', version: 'v1alpha1', plural: 'triagetemplates',
+    group: 'triage.dev',
+    version: 'v1alpha1',
+    plural: 'triagetemplates',
     body: { apiVersion: 'triage.dev/v1alpha1', kind: 'TriageTemplate', metadata: { name }, spec },
   });
 }
@@ -72,7 +74,10 @@ describe('a catastrophic-backtracking matcher', () => {
     });
     // Accepted: the linear-time engine runs this pattern safely, so there is nothing to refuse.
     expect(await templateAccepted(templates.hostile)).toMatchObject({ status: 'True' });
-    const pod = await kube().core.createNamespacedPod({ namespace: ns.name, body: { metadata: { name: 'target' }, spec: { containers: [{ name: 'c', image: 'example.com/c:1' }], nodeName: 'no-such-node' } } });
+    const pod = await kube().core.createNamespacedPod({
+      namespace: ns.name,
+      body: { metadata: { name: 'target' }, spec: { containers: [{ name: 'c', image: 'example.com/c:1' }], nodeName: 'no-such-node' } },
+    });
     const now = new Date();
     // 27 a's and a '!' froze a backtracking engine for 33.6 s; 1,000 would never end.
     await kube().core.createNamespacedEvent({
@@ -80,14 +85,22 @@ describe('a catastrophic-backtracking matcher', () => {
       body: {
         metadata: { name: `target.${Date.now()}` },
         involvedObject: { kind: 'Pod', namespace: ns.name, name: 'target', uid: pod.metadata?.uid ?? '' },
-        reason: 'Hostile', type: 'Warning', message: `${'a'.repeat(1000)}!`, count: 1, firstTimestamp: now, lastTimestamp: now, source: { component: 'tenant' },
+        reason: 'Hostile',
+        type: 'Warning',
+        message: `${'a'.repeat(1000)}!`,
+        count: 1,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        source: { component: 'tenant' },
       },
     });
     await createTriageRequest(ns.name, 'hostile', { intent: templates.hostile, target: { kind: 'Pod', name: 'target' } });
     const after = await latencies('after', 8);
     const hostile = await triaged(ns.name, 'hostile', 30_000);
 
-    process.stderr.write(`[e2e] create->status latency (ms), median/max: before ${median(before)}/${before.at(-1) ?? 0}, after the hostile matcher ${median(after)}/${after.at(-1) ?? 0}\n`);
+    process.stderr.write(
+      `[e2e] create->status latency (ms), median/max: before ${median(before)}/${before.at(-1) ?? 0}, after the hostile matcher ${median(after)}/${after.at(-1) ?? 0}\n`,
+    );
     expect(hostile.status?.verdict).toBe('Healthy');
     // A frozen loop shows up as tens of seconds; the same replicas answer as fast as before (noise allowed).
     expect(median(after)).toBeLessThanOrEqual(3 * median(before) + 500);
@@ -96,7 +109,9 @@ describe('a catastrophic-backtracking matcher', () => {
   });
 
   test('a pattern that needs backtracking is refused at kubectl apply, naming the field', async () => {
-    const result = await kubectl(['apply', '-f', '-'], `apiVersion: triage.dev/v1alpha1
+    const result = await kubectl(
+      ['apply', '-f', '-'],
+      `apiVersion: triage.dev/v1alpha1
 kind: TriageTemplate
 metadata: {name: backref-${suffix}.example.com}
 spec:
@@ -104,7 +119,8 @@ spec:
   matchers:
   - event: {messageRegex: '(\\w+) \\1'}
     finding: {code: Repeated, severity: Warning, message: repeated}
-`);
+`,
+    );
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('spec.matchers[0].event.messageRegex');
     expect(result.stderr).toContain('linear time');
@@ -113,7 +129,10 @@ spec:
 
 describe('the namespace boundary from an untrusted namespace', () => {
   test('every way of reaching another namespace, a cluster scope or nodes is Rejected and quotes nothing of the victim', async () => {
-    await kube().core.createNamespacedPod({ namespace: victim.name, body: { metadata: { name: 'secret-workload' }, spec: { containers: [{ name: 'c', image: 'example.com/c:1' }] } } });
+    await kube().core.createNamespacedPod({
+      namespace: victim.name,
+      body: { metadata: { name: 'secret-workload' }, spec: { containers: [{ name: 'c', image: 'example.com/c:1' }] } },
+    });
     await applyTemplate(templates.cluster, { targetKinds: ['Namespace', 'Pod'], scope: 'Cluster', steps: [{ name: 'pods', checks: ['pod.crashloop'] }] });
     await applyTemplate(templates.nodes, { targetKinds: ['Namespace'], steps: [{ name: 'nodes', checks: ['node.health'] }] });
     await templateAccepted(templates.cluster);
@@ -131,24 +150,32 @@ describe('the namespace boundary from an untrusted namespace', () => {
     for (const [name, spec] of Object.entries(attacks)) await createTriageRequest(ns.name, `attack-${name}`, spec);
     const results: TriageRequestResource[] = [];
     for (const name of Object.keys(attacks)) results.push(await triaged(ns.name, `attack-${name}`));
-    const verdicts = Object.fromEntries(results.map((r) => [r.metadata.name, `${r.status?.verdict ?? ''}/${r.status?.conditions?.find((c) => c.type === 'Complete')?.reason ?? ''}`]));
+    const verdicts = Object.fromEntries(
+      results.map((r) => [r.metadata.name, `${r.status?.verdict ?? ''}/${r.status?.conditions?.find((c) => c.type === 'Complete')?.reason ?? ''}`]),
+    );
     expect(verdicts).toEqual(Object.fromEntries(Object.keys(attacks).map((name) => [`attack-${name}`, 'Rejected/NamespaceNotTrusted'])));
     for (const request of results) expect(JSON.stringify(request.status)).not.toContain('secret-workload');
   });
 
   test('a Namespace target named twice differently, or selected, is refused at kubectl apply', async () => {
-    const twice = await kubectl(['apply', '-n', ns.name, '-f', '-'], `apiVersion: triage.dev/v1alpha1
+    const twice = await kubectl(
+      ['apply', '-n', ns.name, '-f', '-'],
+      `apiVersion: triage.dev/v1alpha1
 kind: TriageRequest
 metadata: {name: twice}
 spec: {intent: namespace-health, target: {kind: Namespace, name: ${ns.name}, namespace: ${victim.name}}}
-`);
+`,
+    );
     expect(twice.code).not.toBe(0);
     expect(twice.stderr).toContain('spec.target.namespace');
-    const selector = await kubectl(['apply', '-n', ns.name, '-f', '-'], `apiVersion: triage.dev/v1alpha1
+    const selector = await kubectl(
+      ['apply', '-n', ns.name, '-f', '-'],
+      `apiVersion: triage.dev/v1alpha1
 kind: TriageRequest
 metadata: {name: bad-selector}
 spec: {intent: crashloop, target: {kind: Pod, selector: {matchExpressions: [{key: "app", operator: In}], matchLabels: {"bad key!": "x"}}}}
-`);
+`,
+    );
     expect(selector.code).not.toBe(0);
     expect(selector.stderr).toContain('spec.target.selector.matchExpressions[0].values');
     expect(selector.stderr).toContain('spec.target.selector.matchLabels');
@@ -170,16 +197,35 @@ describe('bounded output', () => {
       })),
     });
     expect(await templateAccepted(templates.largest)).toMatchObject({ status: 'True' });
-    const labels = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`${'p'.repeat(200)}.example.com/${'k'.repeat(60)}${String(i).padStart(2, '0')}`, 'v'.repeat(63)]));
+    const labels = Object.fromEntries(
+      Array.from({ length: 32 }, (_, i) => [`${'p'.repeat(200)}.example.com/${'k'.repeat(60)}${String(i).padStart(2, '0')}`, 'v'.repeat(63)]),
+    );
     for (let i = 0; i < 5; i += 1) {
-      const pod = await kube().core.createNamespacedPod({ namespace: ns.name, body: { metadata: { name: `loud-${i}`, labels }, spec: { containers: [{ name: 'c', image: 'example.com/c:1' }], nodeName: 'no-such-node' } } });
+      const pod = await kube().core.createNamespacedPod({
+        namespace: ns.name,
+        body: { metadata: { name: `loud-${i}`, labels }, spec: { containers: [{ name: 'c', image: 'example.com/c:1' }], nodeName: 'no-such-node' } },
+      });
       const now = new Date();
       await kube().core.createNamespacedEvent({
         namespace: ns.name,
-        body: { metadata: { name: `loud-${i}.${Date.now()}` }, involvedObject: { kind: 'Pod', namespace: ns.name, name: `loud-${i}`, uid: pod.metadata?.uid ?? '' }, reason: 'Loud', type: 'Warning', message: text(20_000), count: 1, firstTimestamp: now, lastTimestamp: now, source: { component: 'tenant' } },
+        body: {
+          metadata: { name: `loud-${i}.${Date.now()}` },
+          involvedObject: { kind: 'Pod', namespace: ns.name, name: `loud-${i}`, uid: pod.metadata?.uid ?? '' },
+          reason: 'Loud',
+          type: 'Warning',
+          message: text(20_000),
+          count: 1,
+          firstTimestamp: now,
+          lastTimestamp: now,
+          source: { component: 'tenant' },
+        },
       });
     }
-    await createTriageRequest(ns.name, 'largest', { intent: templates.largest, target: { kind: 'Pod', selector: { matchLabels: labels } }, bounds: { maxSteps: 10, timeoutSeconds: 120 } });
+    await createTriageRequest(ns.name, 'largest', {
+      intent: templates.largest,
+      target: { kind: 'Pod', selector: { matchLabels: labels } },
+      bounds: { maxSteps: 10, timeoutSeconds: 120 },
+    });
     const request = await triaged(ns.name, 'largest');
     const bytes = Buffer.byteLength(JSON.stringify(request.status), 'utf8');
     process.stderr.write(`[e2e] status at the CRD limits: ${bytes} bytes\n`);
@@ -188,7 +234,8 @@ describe('bounded output', () => {
   });
 
   test('made-up intents do not grow /metrics', async () => {
-    const size = async () => (await leader.metrics()).split('\n').filter((line) => !line.startsWith('#') && !line.startsWith('process_') && !line.startsWith('nodejs_')).length;
+    const size = async () =>
+      (await leader.metrics()).split('\n').filter((line) => !line.startsWith('#') && !line.startsWith('process_') && !line.startsWith('nodejs_')).length;
     await createTriageRequest(ns.name, 'made-up-warmup', { intent: `warmup-${suffix}.example.com` });
     await triaged(ns.name, 'made-up-warmup');
     const before = await size();
@@ -207,14 +254,24 @@ describe('Events announced from status', () => {
     const burst = 60;
     for (let i = 0; i < burst; i += 1) await createTriageRequest(ns.name, `burst-${i}`, { intent: 'pvc-binding' });
     // Kill the leader while the burst is being worked through; the other replica takes over.
-    await eventually('some of the burst triaged', async () => (metricSum(await leader.metrics(), 'triage_status_writes_total', { result: 'ok' }) >= 10 ? true : undefined), { intervalMs: 20 });
+    await eventually(
+      'some of the burst triaged',
+      async () => (metricSum(await leader.metrics(), 'triage_status_writes_total', { result: 'ok' }) >= 10 ? true : undefined),
+      { intervalMs: 20 },
+    );
     await leader.kill();
     for (let i = 0; i < burst; i += 1) await triaged(ns.name, `burst-${i}`, 90_000);
-    const announced = await eventually('every burst transition announced', async () => {
-      const requests = await Promise.all(Array.from({ length: burst }, (_, i) => triaged(ns.name, `burst-${i}`)));
-      return requests.every((r) => (r.status?.announcedTransitions ?? 0) === (r.status?.transitions ?? -1)) ? requests : undefined;
-    }, { timeoutMs: 90_000 });
-    const events = (await kube().events.listNamespacedEvent({ namespace: ns.name })).items.filter((e) => e.reportingController === 'triage.dev/triage-operator');
+    const announced = await eventually(
+      'every burst transition announced',
+      async () => {
+        const requests = await Promise.all(Array.from({ length: burst }, (_, i) => triaged(ns.name, `burst-${i}`)));
+        return requests.every((r) => (r.status?.announcedTransitions ?? 0) === (r.status?.transitions ?? -1)) ? requests : undefined;
+      },
+      { timeoutMs: 90_000 },
+    );
+    const events = (await kube().events.listNamespacedEvent({ namespace: ns.name })).items.filter(
+      (e) => e.reportingController === 'triage.dev/triage-operator',
+    );
     const perRequest = new Map<string, number>();
     for (const event of events) perRequest.set(event.regarding?.uid ?? '', (perRequest.get(event.regarding?.uid ?? '') ?? 0) + 1);
     const missing = announced.filter((r) => (perRequest.get(r.metadata.uid) ?? 0) !== r.status?.transitions).map((r) => r.metadata.name);

@@ -29,21 +29,26 @@ function webhookConfiguration(name: string, service: string): Record<string, unk
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'ValidatingWebhookConfiguration',
     metadata: { name },
-    webhooks: [{
-      name: `check.${suffix}.example.com`,
-      failurePolicy: 'Ignore',
-      sideEffects: 'None',
-      admissionReviewVersions: ['v1'],
-      objectSelector: { matchLabels: { [`never-${suffix}`]: 'true' } },
-      clientConfig: { service: { namespace: ns.name, name: service, port: 443 } },
-      rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['configmaps'] }],
-    }],
+    webhooks: [
+      {
+        name: `check.${suffix}.example.com`,
+        failurePolicy: 'Ignore',
+        sideEffects: 'None',
+        admissionReviewVersions: ['v1'],
+        objectSelector: { matchLabels: { [`never-${suffix}`]: 'true' } },
+        clientConfig: { service: { namespace: ns.name, name: service, port: 443 } },
+        rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['configmaps'] }],
+      },
+    ],
   };
 }
 
 test('WebhookServiceNotFound and WebhookNoReadyEndpoints, from a trusted namespace', async () => {
   await kube().raw.create(path, webhookConfiguration(configs.missing, 'no-such-service'));
-  await kube().core.createNamespacedService({ namespace: ns.name, body: { metadata: { name: 'idle' }, spec: { selector: { app: 'nothing-here' }, ports: [{ port: 443 }] } } });
+  await kube().core.createNamespacedService({
+    namespace: ns.name,
+    body: { metadata: { name: 'idle' }, spec: { selector: { app: 'nothing-here' }, ports: [{ port: 443 }] } },
+  });
   await kube().raw.create(path, webhookConfiguration(configs.empty, 'idle'));
   const ours = (envelope: Envelope) =>
     [envelope.rootCause, ...envelope.findings]
@@ -73,23 +78,29 @@ test('WebhookFailing: a Fail webhook whose Service is gone blocks a Deployment, 
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'ValidatingWebhookConfiguration',
     metadata: { name: configs.blocking },
-    webhooks: [{
-      name: webhook,
-      failurePolicy: 'Fail',
-      sideEffects: 'None',
-      admissionReviewVersions: ['v1'],
-      timeoutSeconds: 5,
-      // Only pods created in this namespace: nothing else in the shared cluster is sent to it.
-      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns.name } },
-      clientConfig: { service: { namespace: ns.name, name: 'policy-gone', port: 443, path: '/validate' } },
-      rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
-    }],
+    webhooks: [
+      {
+        name: webhook,
+        failurePolicy: 'Fail',
+        sideEffects: 'None',
+        admissionReviewVersions: ['v1'],
+        timeoutSeconds: 5,
+        // Only pods created in this namespace: nothing else in the shared cluster is sent to it.
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns.name } },
+        clientConfig: { service: { namespace: ns.name, name: 'policy-gone', port: 443, path: '/validate' } },
+        rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
+      },
+    ],
   });
   await kube().apps.createNamespacedDeployment({
     namespace: ns.name,
     body: {
       metadata: { name: 'guarded' },
-      spec: { replicas: 1, selector: { matchLabels: { app: 'guarded' } }, template: { metadata: { labels: { app: 'guarded' } }, spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] } } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'guarded' } },
+        template: { metadata: { labels: { app: 'guarded' } }, spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] } },
+      },
     },
   });
   // The real ReplicaSet controller is refused by the real apiserver, which cannot resolve the Service.
@@ -101,7 +112,12 @@ test('WebhookFailing: a Fail webhook whose Service is gone blocks a Deployment, 
   expect(message).toContain('service "policy-gone" not found');
 
   // The first run may predate the operator's cache seeing that Event: wait for an answer made with it.
-  const { verdict, envelope } = await triagedUntil(ns.name, 'why-guarded', { intent: 'rollout-stuck', target: { kind: 'Deployment', name: 'guarded' } }, (e) => e.rootCause?.code === 'WebhookFailing');
+  const { verdict, envelope } = await triagedUntil(
+    ns.name,
+    'why-guarded',
+    { intent: 'rollout-stuck', target: { kind: 'Deployment', name: 'guarded' } },
+    (e) => e.rootCause?.code === 'WebhookFailing',
+  );
   expect(verdict).toBe('RootCauseFound');
   expect(envelope.rootCause?.code).toBe('WebhookFailing');
   expect(envelope.rootCause?.chain.map((r) => r.kind)).toEqual(['Deployment', 'ReplicaSet', 'ValidatingWebhookConfiguration', 'Service']);
@@ -110,7 +126,12 @@ test('WebhookFailing: a Fail webhook whose Service is gone blocks a Deployment, 
 
   // The cluster-wide view names what the webhook blocks.
   const mine = (e: Envelope) => [e.rootCause, ...e.findings].find((f) => f?.message.includes(configs.blocking) === true);
-  const cluster = await triagedUntil(ns.name, 'webhooks-blocking', { intent: 'admission-webhooks' }, (e) => mine(e)?.message.includes('blocks pod creation') === true);
+  const cluster = await triagedUntil(
+    ns.name,
+    'webhooks-blocking',
+    { intent: 'admission-webhooks' },
+    (e) => mine(e)?.message.includes('blocks pod creation') === true,
+  );
   const ours = mine(cluster.envelope);
   expect(ours?.code).toBe('WebhookServiceNotFound');
   expect(ours?.message).toContain(`it blocks pod creation for Deployment ${ns.name}/guarded`);

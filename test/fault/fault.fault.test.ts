@@ -26,16 +26,22 @@ function report(line: string): void {
 async function createMany(prefix: string, count: number, spec: (i: number) => Record<string, unknown>): Promise<void> {
   const batch = 20;
   for (let start = 0; start < count; start += batch) {
-    await Promise.all(Array.from({ length: Math.min(batch, count - start) }, (_, k) => createTriageRequest(namespace, `${prefix}-${start + k}`, spec(start + k), custom)));
+    await Promise.all(
+      Array.from({ length: Math.min(batch, count - start) }, (_, k) => createTriageRequest(namespace, `${prefix}-${start + k}`, spec(start + k), custom)),
+    );
   }
 }
 
 /** Every request of the prefix with its transitions announced, and the Events the operator wrote per request uid. */
 async function announcements(prefix: string, count: number): Promise<{ requests: TriageRequestResource[]; events: Map<string, number> }> {
-  const requests = await eventually(`every ${prefix} transition announced`, async () => {
-    const all = await Promise.all(Array.from({ length: count }, (_, i) => getTriageRequest(namespace, `${prefix}-${i}`, custom)));
-    return all.every((r) => r.status?.transitions !== undefined && r.status.announcedTransitions === r.status.transitions) ? all : undefined;
-  }, { timeoutMs: 300_000, intervalMs: 2000 });
+  const requests = await eventually(
+    `every ${prefix} transition announced`,
+    async () => {
+      const all = await Promise.all(Array.from({ length: count }, (_, i) => getTriageRequest(namespace, `${prefix}-${i}`, custom)));
+      return all.every((r) => r.status?.transitions !== undefined && r.status.announcedTransitions === r.status.transitions) ? all : undefined;
+    },
+    { timeoutMs: 300_000, intervalMs: 2000 },
+  );
   const { core } = cluster.clients();
   const listed = await core.listNamespacedEvent({ namespace });
   const events = new Map<string, number>();
@@ -55,7 +61,11 @@ describe('Events are never lost', () => {
   test('SIGKILL in the middle of a 1,000-request burst', async () => {
     let operator: OperatorProcess = await startOperator({ kubeconfig: cluster.kubeconfig() });
     await createMany('burst', 1000, () => ({ intent: 'pvc-binding' }));
-    await eventually('part of the burst written', async () => (metricSum(await operator.metrics(), 'triage_status_writes_total', { result: 'ok' }) >= 300 ? true : undefined), { intervalMs: 50, timeoutMs: 120_000 });
+    await eventually(
+      'part of the burst written',
+      async () => (metricSum(await operator.metrics(), 'triage_status_writes_total', { result: 'ok' }) >= 300 ? true : undefined),
+      { intervalMs: 50, timeoutMs: 120_000 },
+    );
     await operator.kill();
     const killedAt = Date.now();
     operator = await startOperator({ kubeconfig: cluster.kubeconfig() });
@@ -75,8 +85,13 @@ describe('Events are never lost', () => {
     const back = Date.now();
     await triaged(namespace, 'outage-299', 120_000, custom);
     const { requests, events } = await announcements('outage', 300);
-    const warnings = operator.log().split('\n').filter((line) => line.includes('"level":"warn"')).length;
-    report(`60 s outage: 300 requests announced ${Date.now() - back} ms after the apiserver was back; Events lost: ${lost(requests, events)}; warn log lines: ${warnings}`);
+    const warnings = operator
+      .log()
+      .split('\n')
+      .filter((line) => line.includes('"level":"warn"')).length;
+    report(
+      `60 s outage: 300 requests announced ${Date.now() - back} ms after the apiserver was back; Events lost: ${lost(requests, events)}; warn log lines: ${warnings}`,
+    );
     expect(lost(requests, events)).toBe(0);
     await operator.stop();
   });
@@ -85,13 +100,22 @@ describe('Events are never lost', () => {
 describe('Continuous requests at rest', () => {
   test('20 requests on an unchanged pending pod write no status in 2 minutes', async () => {
     const { core } = cluster.clients();
-    await core.createNamespacedPod({ namespace, body: { metadata: { name: 'too-big' }, spec: { containers: [{ name: 'c', image: 'example.com/c:1', resources: { requests: { cpu: '500' } } }] } } });
+    await core.createNamespacedPod({
+      namespace,
+      body: { metadata: { name: 'too-big' }, spec: { containers: [{ name: 'c', image: 'example.com/c:1', resources: { requests: { cpu: '500' } } }] } },
+    });
     const operator = await startOperator({ kubeconfig: cluster.kubeconfig() });
     await createMany('rest', 20, () => ({ intent: 'scheduling-failures', mode: 'Continuous', target: { kind: 'Pod', name: 'too-big' } }));
-    const settled = await eventually('all 20 diagnosed', async () => {
-      const all = await Promise.all(Array.from({ length: 20 }, (_, i) => getTriageRequest(namespace, `rest-${i}`, custom)));
-      return all.every((r) => r.status?.envelope?.rootCause?.code === 'InsufficientResources' && r.status.announcedTransitions === r.status.transitions) ? all : undefined;
-    }, { timeoutMs: 120_000 });
+    const settled = await eventually(
+      'all 20 diagnosed',
+      async () => {
+        const all = await Promise.all(Array.from({ length: 20 }, (_, i) => getTriageRequest(namespace, `rest-${i}`, custom)));
+        return all.every((r) => r.status?.envelope?.rootCause?.code === 'InsufficientResources' && r.status.announcedTransitions === r.status.transitions)
+          ? all
+          : undefined;
+      },
+      { timeoutMs: 120_000 },
+    );
     await new Promise((resolve) => setTimeout(resolve, 5000));
     const writesBefore = metricSum(await operator.metrics(), 'triage_status_writes_total');
     const runsBefore = metricSum(await operator.metrics(), 'triage_runs_total', { mode: 'Continuous' });
@@ -100,7 +124,9 @@ describe('Continuous requests at rest', () => {
     const writes = metricSum(await operator.metrics(), 'triage_status_writes_total') - writesBefore;
     const runs = metricSum(await operator.metrics(), 'triage_runs_total', { mode: 'Continuous' }) - runsBefore;
     const after = (await Promise.all(settled.map((r) => getTriageRequest(namespace, r.metadata.name, custom)))).map((r) => r.metadata.resourceVersion);
-    report(`20 Continuous requests at rest for 120 s: ${writes} status writes, ${runs} diagnoses, ${after.filter((v, i) => v !== versions[i]).length} resourceVersions changed`);
+    report(
+      `20 Continuous requests at rest for 120 s: ${writes} status writes, ${runs} diagnoses, ${after.filter((v, i) => v !== versions[i]).length} resourceVersions changed`,
+    );
     expect(writes).toBe(0);
     expect(after).toEqual(versions);
     await operator.stop();
@@ -110,7 +136,10 @@ describe('Continuous requests at rest', () => {
 describe('unbounded input', () => {
   test('2,000 made-up intents leave /metrics flat', async () => {
     const operator = await startOperator({ kubeconfig: cluster.kubeconfig() });
-    const series = async () => (await operator.metrics()).split('\n').filter((line) => line !== '' && !line.startsWith('#') && !line.startsWith('process_') && !line.startsWith('nodejs_'));
+    const series = async () =>
+      (await operator.metrics())
+        .split('\n')
+        .filter((line) => line !== '' && !line.startsWith('#') && !line.startsWith('process_') && !line.startsWith('nodejs_'));
     await createMany('warm', 5, (i) => ({ intent: `warm-${i}.example.com` }));
     await triaged(namespace, 'warm-4', 60_000, custom);
     const before = await series();

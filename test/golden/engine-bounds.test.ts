@@ -11,7 +11,10 @@ import { MemorySnapshot } from './memory-snapshot';
 const dir = path.join(__dirname, 'cases', 'sched-unbound-pvc-storageclass-missing');
 const objects = (yaml.loadAll(fs.readFileSync(path.join(dir, 'cluster.yaml'), 'utf8')) as KubeObject[])
   .filter((o) => o.kind !== 'GoldenCase')
-  .map((o, i) => ({ ...o, metadata: { ...o.metadata, uid: o.metadata?.uid ?? `uid-${(o.kind ?? '').toLowerCase()}-${o.metadata?.name ?? i}`, resourceVersion: '1' } }));
+  .map((o, i) => ({
+    ...o,
+    metadata: { ...o.metadata, uid: o.metadata?.uid ?? `uid-${(o.kind ?? '').toLowerCase()}-${o.metadata?.name ?? i}`, resourceVersion: '1' },
+  }));
 const podName = objects.find((o) => o.kind === 'Pod')?.metadata.name ?? '';
 
 function run(now: () => Date, maxSteps = 3) {
@@ -62,17 +65,25 @@ function crashingPods(count: number): KubeObject[] {
   const pods = Array.from({ length: count }, (_, i) => {
     const name = `api-${String(i).padStart(4, '0')}`;
     return {
-      apiVersion: 'v1', kind: 'Pod',
+      apiVersion: 'v1',
+      kind: 'Pod',
       metadata: { name, namespace: 'shop', uid: `uid-${name}`, resourceVersion: '1', creationTimestamp: '2026-11-21T11:00:00Z' },
       spec: { nodeName: 'node-a', containers: [{ name: 'api', image: 'registry.example.com/api:1', resources: { limits: { memory: '64Mi' } } }] },
       status: {
         phase: 'Running',
         conditions: [{ type: 'Ready', status: 'False' }],
-        containerStatuses: [{
-          name: 'api', image: 'registry.example.com/api:1', imageID: 'sha256:1', restartCount: 4, ready: false, started: false,
-          state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 1m20s restarting failed container' } },
-          lastState: { terminated: { exitCode: 137, reason: 'OOMKilled', startedAt: '2026-11-21T11:59:00Z', finishedAt: '2026-11-21T11:59:30Z' } },
-        }],
+        containerStatuses: [
+          {
+            name: 'api',
+            image: 'registry.example.com/api:1',
+            imageID: 'sha256:1',
+            restartCount: 4,
+            ready: false,
+            started: false,
+            state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 1m20s restarting failed container' } },
+            lastState: { terminated: { exitCode: 137, reason: 'OOMKilled', startedAt: '2026-11-21T11:59:00Z', finishedAt: '2026-11-21T11:59:30Z' } },
+          },
+        ],
       },
     } as KubeObject;
   });
@@ -83,8 +94,15 @@ function sweep(pods: number, extra: Partial<Parameters<typeof diagnose>[0]> = {}
   const template = builtInTemplate('namespace-health');
   if (template === undefined) throw new Error('no template');
   return diagnose({
-    intent: 'namespace-health', template, templateSource: 'BuiltIn', target: { kind: 'Namespace', name: 'shop', namespace: 'shop' },
-    maxSteps: 3, timeoutMs: 15_000, minCompleteness: 0.8, snapshot: new MemorySnapshot(crashingPods(pods)), now: () => new Date('2026-11-21T12:00:00Z'),
+    intent: 'namespace-health',
+    template,
+    templateSource: 'BuiltIn',
+    target: { kind: 'Namespace', name: 'shop', namespace: 'shop' },
+    maxSteps: 3,
+    timeoutMs: 15_000,
+    minCompleteness: 0.8,
+    snapshot: new MemorySnapshot(crashingPods(pods)),
+    now: () => new Date('2026-11-21T12:00:00Z'),
     ...extra,
   });
 }
@@ -106,7 +124,12 @@ describe('engine breadth and the event loop', () => {
 
   test('the engine hands the event loop back between subjects', async () => {
     let turns = 0;
-    await sweep(200, { yieldToEventLoop: () => { turns += 1; return Promise.resolve(); } });
+    await sweep(200, {
+      yieldToEventLoop: () => {
+        turns += 1;
+        return Promise.resolve();
+      },
+    });
     // 200 subjects in the first step, a turn every 25 of them, and one before ranking.
     expect(turns).toBeGreaterThanOrEqual(8);
   });
@@ -114,7 +137,13 @@ describe('engine breadth and the event loop', () => {
   test('an aborted run stops with DiagnosisAborted and no envelope', async () => {
     const controller = new AbortController();
     let turns = 0;
-    const run = sweep(200, { signal: controller.signal, yieldToEventLoop: () => { if (++turns === 2) controller.abort(); return Promise.resolve(); } });
+    const run = sweep(200, {
+      signal: controller.signal,
+      yieldToEventLoop: () => {
+        if (++turns === 2) controller.abort();
+        return Promise.resolve();
+      },
+    });
     await expect(run).rejects.toBeInstanceOf(DiagnosisAborted);
     expect(turns).toBe(2);
   });

@@ -82,7 +82,12 @@ async function runCase(dir: string, seed?: number) {
   return { verdict, envelope: stable };
 }
 
-const cases = fs.existsSync(casesDir) ? fs.readdirSync(casesDir).filter((d) => fs.statSync(path.join(casesDir, d)).isDirectory()).sort() : [];
+const cases = fs.existsSync(casesDir)
+  ? fs
+      .readdirSync(casesDir)
+      .filter((d) => fs.statSync(path.join(casesDir, d)).isDirectory())
+      .sort()
+  : [];
 
 describe('golden cases', () => {
   test('there are cases', () => {

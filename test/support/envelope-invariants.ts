@@ -40,7 +40,8 @@ export function envelopeProblems(verdict: string | undefined, envelope: StableEn
   if (new Set(keys).size !== keys.length) problems.push('an evidence key is both present, missing or unavailable');
 
   if (verdict === 'RootCauseFound' && envelope.rootCause === undefined) problems.push('RootCauseFound without a root cause');
-  if (envelope.rootCause !== undefined && envelope.rootCause.anchors.length === 0 && verdict === 'RootCauseFound') problems.push('a root cause that cites no evidence');
+  if (envelope.rootCause !== undefined && envelope.rootCause.anchors.length === 0 && verdict === 'RootCauseFound')
+    problems.push('a root cause that cites no evidence');
   const commands = envelope.nextActions.map((a) => a.command);
   if (new Set(commands).size !== commands.length) problems.push('a next action is listed twice');
   if (envelope.bounds.stepsUsed > envelope.bounds.maxSteps) problems.push(`stepsUsed ${envelope.bounds.stepsUsed} over maxSteps ${envelope.bounds.maxSteps}`);

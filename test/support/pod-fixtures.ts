@@ -36,7 +36,12 @@ export function event(about: KubeObject, reason: string, message: string, lastTi
   return {
     apiVersion: 'v1',
     kind: 'Event',
-    metadata: { name: `${about.metadata?.name ?? ''}.${reason}.${lastTimestamp}`, namespace: 'shop', uid: `ev-${reason}-${lastTimestamp}`, resourceVersion: '2' },
+    metadata: {
+      name: `${about.metadata?.name ?? ''}.${reason}.${lastTimestamp}`,
+      namespace: 'shop',
+      uid: `ev-${reason}-${lastTimestamp}`,
+      resourceVersion: '2',
+    },
     involvedObject: { kind: 'Pod', name: about.metadata?.name, namespace: 'shop', uid: about.metadata?.uid },
     reason,
     message,

@@ -10,8 +10,14 @@ describe('admit', () => {
   });
 
   test('rejects what the CRD schema would, naming the field', () => {
-    expect(admit('shop', { intent: 'pvc-bindng' })).toMatchObject({ admitted: false, reason: 'InvalidSpec', message: expect.stringContaining('spec.intent') as unknown });
-    expect(admit('shop', { intent: 'pvc-binding', bounds: { maxSteps: 0 } })).toMatchObject({ message: expect.stringContaining('spec.bounds.maxSteps') as unknown });
+    expect(admit('shop', { intent: 'pvc-bindng' })).toMatchObject({
+      admitted: false,
+      reason: 'InvalidSpec',
+      message: expect.stringContaining('spec.intent') as unknown,
+    });
+    expect(admit('shop', { intent: 'pvc-binding', bounds: { maxSteps: 0 } })).toMatchObject({
+      message: expect.stringContaining('spec.bounds.maxSteps') as unknown,
+    });
     expect(admit('shop', { intent: 'pvc-binding', target: { kind: 'Pod', name: 'a', selector: {} } })).toMatchObject({
       reason: 'InvalidSpec',
       message: expect.stringContaining('mutually exclusive') as unknown,
@@ -52,10 +58,16 @@ const TEMPLATES: Readonly<Record<string, () => CompiledTemplate>> = {
   'built-in node-pressure (Nodes)': () => builtIn('node-pressure'),
   'custom, namespaced': () => custom('mine.example.com', {}),
   'custom, scope Cluster': () => custom('wide.example.com', { scope: 'Cluster' }),
-  'custom over Nodes (targetKinds)': () => custom('nodes.example.com', { targetKinds: ['Node', 'Namespace'], steps: [], matchers: [{ condition: { type: 'Ready', status: 'False' }, finding: { code: 'NodeDown', severity: 'Critical', message: 'down' } }] }),
+  'custom over Nodes (targetKinds)': () =>
+    custom('nodes.example.com', {
+      targetKinds: ['Node', 'Namespace'],
+      steps: [],
+      matchers: [{ condition: { type: 'Ready', status: 'False' }, finding: { code: 'NodeDown', severity: 'Critical', message: 'down' } }],
+    }),
   'custom over Nodes (a node check)': () => custom('nodecheck.example.com', { steps: [{ name: 's', checks: ['node.health'] }] }),
   'override of a built-in with scope Cluster': () => custom('crashloop', { scope: 'Cluster' }),
-  'custom over webhook configurations, scope left Namespace': () => custom('hooks.example.com', { targetKinds: ['Namespace'], steps: [{ name: 's', checks: ['validatingwebhook.backend'] }] }),
+  'custom over webhook configurations, scope left Namespace': () =>
+    custom('hooks.example.com', { targetKinds: ['Namespace'], steps: [{ name: 's', checks: ['validatingwebhook.backend'] }] }),
 };
 
 // Every way a request can name what it reads, as [description, spec.target].
@@ -71,17 +83,34 @@ const TARGETS: readonly (readonly [string, Record<string, unknown> | undefined])
   ['a Node', { kind: 'Node', name: 'n1' }],
 ];
 
-const READS_OTHER_NAMESPACE = new Set(['Pod in another namespace', 'Pods by selector in another namespace', 'another Namespace by name', 'another Namespace by namespace field']);
+const READS_OTHER_NAMESPACE = new Set([
+  'Pod in another namespace',
+  'Pods by selector in another namespace',
+  'another Namespace by name',
+  'another Namespace by namespace field',
+]);
 const WIDE_TEMPLATES = new Set([
-  'built-in cluster-health (scope Cluster)', 'built-in node-pressure (Nodes)', 'custom, scope Cluster', 'custom over Nodes (targetKinds)',
-  'custom over Nodes (a node check)', 'override of a built-in with scope Cluster', 'custom over webhook configurations, scope left Namespace',
+  'built-in cluster-health (scope Cluster)',
+  'built-in node-pressure (Nodes)',
+  'custom, scope Cluster',
+  'custom over Nodes (targetKinds)',
+  'custom over Nodes (a node check)',
+  'override of a built-in with scope Cluster',
+  'custom over webhook configurations, scope left Namespace',
 ]);
 
-const matrix = Object.keys(TEMPLATES).flatMap((template) => TARGETS.flatMap(([target]) => [true, false].map((trusted) => [template, target, trusted] as const)));
+const matrix = Object.keys(TEMPLATES).flatMap((template) =>
+  TARGETS.flatMap(([target]) => [true, false].map((trusted) => [template, target, trusted] as const)),
+);
 
 describe('the namespace boundary: every template × target × trust', () => {
   test.each(matrix)('%s, %s, trusted=%s', (templateName, targetName, trusted) => {
-    const template = (TEMPLATES[templateName] ?? (() => { throw new Error(templateName); }))();
+    const template = (
+      TEMPLATES[templateName] ??
+      (() => {
+        throw new Error(templateName);
+      })
+    )();
     const spec = TARGETS.find(([name]) => name === targetName)?.[1];
     const admission = admit('shop', { intent: 'crashloop', ...(spec === undefined ? {} : { target: spec }) });
     if (!admission.admitted) throw new Error(admission.message);
@@ -133,7 +162,11 @@ describe('the bounds a run uses', () => {
   });
 
   test('a template carries its default bounds; a request admitted without bounds leaves them unset', () => {
-    const template = compileTemplate('bounded.example.com', { targetKinds: ['Pod'], steps: [{ name: 'pod', checks: ['pod.crashloop'] }], bounds: { maxSteps: 2, timeoutSeconds: 30 } });
+    const template = compileTemplate('bounded.example.com', {
+      targetKinds: ['Pod'],
+      steps: [{ name: 'pod', checks: ['pod.crashloop'] }],
+      bounds: { maxSteps: 2, timeoutSeconds: 30 },
+    });
     const admitted = admit('shop', { intent: 'bounded.example.com', target: { kind: 'Pod', name: 'p' } });
     expect(admitted.admitted && resolveBounds(admitted.spec.bounds, template.bounds)).toEqual({ maxSteps: 2, timeoutSeconds: 30 });
   });

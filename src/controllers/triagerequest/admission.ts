@@ -45,7 +45,10 @@ export function admit(namespace: string, rawSpec: unknown): Admission {
     if (selector !== undefined) return reject('InvalidTarget', 'spec.target.selector: a Namespace target is named, not selected');
     const named = name ?? spec.target.namespace ?? namespace;
     if (spec.target.namespace !== undefined && spec.target.namespace !== named) {
-      return reject('InvalidTarget', `spec.target.namespace: ${spec.target.namespace} differs from spec.target.name ${named}; a Namespace target is named by name alone`);
+      return reject(
+        'InvalidTarget',
+        `spec.target.namespace: ${spec.target.namespace} differs from spec.target.name ${named}; a Namespace target is named by name alone`,
+      );
     }
     return { admitted: true, spec, target: { kind, name: named, namespace: named }, defaulted: false };
   }
@@ -89,7 +92,10 @@ export function authorize(
   if (reach !== undefined) return reject('NamespaceNotTrusted', `spec.intent: ${reach} ${untrusted}`);
   if (CLUSTER_SCOPED_KINDS.has(target.kind)) return reject('NamespaceNotTrusted', `spec.target.kind: ${target.kind} is cluster-scoped ${untrusted}`);
   if (target.namespace !== requestNamespace) {
-    return reject('NamespaceNotTrusted', `spec.target: namespace ${target.namespace ?? '(none)'} is outside this request's namespace ${requestNamespace}, ${untrusted}`);
+    return reject(
+      'NamespaceNotTrusted',
+      `spec.target: namespace ${target.namespace ?? '(none)'} is outside this request's namespace ${requestNamespace}, ${untrusted}`,
+    );
   }
   return undefined;
 }

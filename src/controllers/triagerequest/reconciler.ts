@@ -88,7 +88,12 @@ export class TriageRequestReconciler {
     }
     const written = await this.writeStatus(request, patch, log);
     if (written.kind !== 'Written') return written.outcome;
-    log.info('Triage written', { intent: intentOf(request.spec), verdict: next.verdict, rootCause: next.envelope?.rootCause?.code, generation: request.metadata.generation });
+    log.info('Triage written', {
+      intent: intentOf(request.spec),
+      verdict: next.verdict,
+      rootCause: next.envelope?.rootCause?.code,
+      generation: request.metadata.generation,
+    });
     return (await this.announce({ ...request, metadata: { ...request.metadata, resourceVersion: written.resourceVersion } }, next, log)) ?? requeue;
   }
 
@@ -146,7 +151,8 @@ export class TriageRequestReconciler {
   /** The apiserver refused the status as too large (the object is near etcd's limit): say so in a status that fits. */
   private async writeTooLarge(request: TriageRequestObject, generation: number, log: Logger): Promise<ReconcileOutcome> {
     const now = this.deps.now();
-    const message = 'The apiserver refused this request\'s status as too large (the object is close to its size limit, e.g. large annotations); nothing was written';
+    const message =
+      "The apiserver refused this request's status as too large (the object is close to its size limit, e.g. large annotations); nothing was written";
     const status: TriageRequestStatus = {
       observedGeneration: generation,
       verdict: 'Failed',
@@ -165,7 +171,14 @@ export class TriageRequestReconciler {
     }
   }
 
-  private async evaluate(run: { namespace: string; request: TriageRequestObject; generation: number; snapshot: ClusterSnapshot; log: Logger; signal: AbortSignal }): Promise<Outcome> {
+  private async evaluate(run: {
+    namespace: string;
+    request: TriageRequestObject;
+    generation: number;
+    snapshot: ClusterSnapshot;
+    log: Logger;
+    signal: AbortSignal;
+  }): Promise<Outcome> {
     const { namespace, request, generation, snapshot, log } = run;
     const now = this.deps.now();
     const conditions = request.status?.conditions ?? [];
@@ -300,11 +313,13 @@ function withConditions(
 function targetNamespaceOf(spec: unknown, requestNamespace: string): string | undefined {
   const intent = intentOf(spec);
   if (intent === 'cluster-health' || intent === 'node-pressure') return undefined;
-  const target = typeof spec === 'object' && spec !== null && 'target' in spec ? (spec.target as { namespace?: unknown; kind?: unknown; name?: unknown } | undefined) : undefined;
+  const target =
+    typeof spec === 'object' && spec !== null && 'target' in spec
+      ? (spec.target as { namespace?: unknown; kind?: unknown; name?: unknown } | undefined)
+      : undefined;
   if (target?.kind === 'Namespace' && typeof target.name === 'string') return target.name;
   return typeof target?.namespace === 'string' ? target.namespace : requestNamespace;
 }
-
 
 /** The intent for metric labels, read from a spec that may not have passed validation. */
 function intentOf(spec: unknown): string {

@@ -46,19 +46,33 @@ function fuzzedPods(random: (max: number) => number, count: number): KubeObject[
     const uid = `uid-${i}`;
     return [
       {
-        apiVersion: 'v1', kind: 'Pod',
+        apiVersion: 'v1',
+        kind: 'Pod',
         metadata: { name, namespace: 'shop', uid, resourceVersion: String(i + 1), labels: { app: text(random, 60) } },
         spec: { containers: [{ name: 'c', image: `registry.example.com/${text(random, 200)}` }] },
         status: {
           phase: 'Running',
-          containerStatuses: [{ name: 'c', ready: false, restartCount: 9, state: { waiting: { reason: 'CrashLoopBackOff', message: text(random, 4000) } }, lastState: { terminated: { exitCode: 1, reason: 'Error', message: text(random, 4000) } } }],
+          containerStatuses: [
+            {
+              name: 'c',
+              ready: false,
+              restartCount: 9,
+              state: { waiting: { reason: 'CrashLoopBackOff', message: text(random, 4000) } },
+              lastState: { terminated: { exitCode: 1, reason: 'Error', message: text(random, 4000) } },
+            },
+          ],
         },
       },
       {
-        apiVersion: 'v1', kind: 'Event',
+        apiVersion: 'v1',
+        kind: 'Event',
         metadata: { name: `${name}.e`, namespace: 'shop', uid: `ev-${i}`, resourceVersion: String(i + 1000) },
         involvedObject: { kind: 'Pod', namespace: 'shop', name, uid },
-        reason: 'Fuzz', type: 'Warning', message: text(random, 8000), count: 3, lastTimestamp: NOW.toISOString(),
+        reason: 'Fuzz',
+        type: 'Warning',
+        message: text(random, 8000),
+        count: 3,
+        lastTimestamp: NOW.toISOString(),
       },
     ] as unknown as KubeObject[];
   }).flat();
@@ -71,7 +85,14 @@ function statusOf(envelope: Envelope, target: string): TriageRequestStatus {
     target,
     conditions: [
       { type: 'Complete', status: 'True', reason: 'Completed', message: envelope.summary, lastTransitionTime: NOW.toISOString(), observedGeneration: 1 },
-      { type: 'RootCauseFound', status: 'True', reason: envelope.rootCause?.code ?? 'None', message: envelope.rootCause?.message ?? '', lastTransitionTime: NOW.toISOString(), observedGeneration: 1 },
+      {
+        type: 'RootCauseFound',
+        status: 'True',
+        reason: envelope.rootCause?.code ?? 'None',
+        message: envelope.rootCause?.message ?? '',
+        lastTransitionTime: NOW.toISOString(),
+        observedGeneration: 1,
+      },
     ],
     envelope,
   };
@@ -82,10 +103,15 @@ describe('the status budget holds for every fuzzed input', () => {
     const random = generator(seed + 1);
     const template = largestTemplate(random, seed);
     const { envelope } = await diagnose({
-      intent: template.name, template, templateSource: 'Custom',
+      intent: template.name,
+      template,
+      templateSource: 'Custom',
       target: { kind: 'Namespace', name: 'shop', namespace: 'shop' },
-      maxSteps: 10, timeoutMs: 120_000, minCompleteness: 0.8,
-      snapshot: new MemorySnapshot(fuzzedPods(random, 5 + random(40))), now: () => NOW,
+      maxSteps: 10,
+      timeoutMs: 120_000,
+      minCompleteness: 0.8,
+      snapshot: new MemorySnapshot(fuzzedPods(random, 5 + random(40))),
+      now: () => NOW,
     });
     // The selector text of a target at the CRD's limits (32 labels of 317 + 63 characters).
     const target = `Pod/${Array.from({ length: 32 }, () => `${text(random, 317)}=${text(random, 63)}`).join(',')}`;
@@ -104,28 +130,51 @@ describe('transitions and their Events', () => {
   const base: TriageRequestStatus = {
     verdict: 'RootCauseFound',
     conditions: [{ type: 'Complete', status: 'True', reason: 'Completed', message: 'm', lastTransitionTime: 't' }],
-    envelope: { summary: 'Pod shop/web-0 is OOMKilled', rootCause: { code: 'OOMKilled', confidence: 1, message: 'm', chain: [], anchors: [] } } as unknown as Envelope,
+    envelope: {
+      summary: 'Pod shop/web-0 is OOMKilled',
+      rootCause: { code: 'OOMKilled', confidence: 1, message: 'm', chain: [], anchors: [] },
+    } as unknown as Envelope,
   };
 
   test('a transition is a new verdict or reason; the Event is derived from status alone', () => {
     expect(transitionKey(base)).toBe('RootCauseFound/OOMKilled');
     expect(announcementOf(base)).toEqual({ type: 'Warning', reason: 'OOMKilled', action: 'Triage', note: 'Pod shop/web-0 is OOMKilled' });
-    const rejected: TriageRequestStatus = { verdict: 'Rejected', conditions: [{ type: 'Complete', status: 'False', reason: 'NamespaceNotTrusted', message: 'spec.target: outside', lastTransitionTime: 't' }] };
+    const rejected: TriageRequestStatus = {
+      verdict: 'Rejected',
+      conditions: [{ type: 'Complete', status: 'False', reason: 'NamespaceNotTrusted', message: 'spec.target: outside', lastTransitionTime: 't' }],
+    };
     expect(transitionKey(rejected)).toBe('Rejected/NamespaceNotTrusted');
     expect(announcementOf(rejected)).toMatchObject({ type: 'Warning', reason: 'NamespaceNotTrusted', note: 'spec.target: outside' });
-    const healthy: TriageRequestStatus = { verdict: 'Healthy', conditions: [{ type: 'Complete', status: 'True', reason: 'Completed', message: 'ok', lastTransitionTime: 't' }] };
+    const healthy: TriageRequestStatus = {
+      verdict: 'Healthy',
+      conditions: [{ type: 'Complete', status: 'True', reason: 'Completed', message: 'ok', lastTransitionTime: 't' }],
+    };
     expect(announcementOf(healthy)).toMatchObject({ type: 'Normal', reason: 'Healthy' });
   });
 
   test('timings, resourceVersions, observation times and Event counters are not changes', () => {
-    const anchor = { id: 'a1', object: { kind: 'Pod', name: 'web-0', resourceVersion: '1' }, event: { uid: 'e', reason: 'BackOff', count: 3, lastSeen: 't1' }, excerpt: 'x', observedAt: 't1' };
+    const anchor = {
+      id: 'a1',
+      object: { kind: 'Pod', name: 'web-0', resourceVersion: '1' },
+      event: { uid: 'e', reason: 'BackOff', count: 3, lastSeen: 't1' },
+      excerpt: 'x',
+      observedAt: 't1',
+    };
     const before = { ...base, envelope: { ...base.envelope, anchors: [anchor], timing: { startedAt: 't1', completedAt: 't1', durationMs: 3 } } as Envelope };
     const moved = { ...anchor, object: { ...anchor.object, resourceVersion: '9' }, event: { ...anchor.event, count: 7, lastSeen: 't2' }, observedAt: 't2' };
     const after = { ...base, envelope: { ...base.envelope, anchors: [moved], timing: { startedAt: 't2', completedAt: 't2', durationMs: 5 } } as Envelope };
     expect(stableView(after)).toBe(stableView(before));
     // The apiserver returns keys in its own order.
     const reversed = (value: unknown): unknown =>
-      Array.isArray(value) ? value.map(reversed) : typeof value === 'object' && value !== null ? Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reversed(v)])) : value;
+      Array.isArray(value)
+        ? value.map(reversed)
+        : typeof value === 'object' && value !== null
+          ? Object.fromEntries(
+              Object.entries(value)
+                .reverse()
+                .map(([k, v]) => [k, reversed(v)]),
+            )
+          : value;
     expect(stableView(reversed(before) as TriageRequestStatus)).toBe(stableView(before));
     const reworded = { ...base, envelope: { ...base.envelope, anchors: [{ ...moved, excerpt: 'y' }] } as Envelope };
     expect(stableView(reworded)).not.toBe(stableView(before));
@@ -134,13 +183,18 @@ describe('transitions and their Events', () => {
 
 describe('whether a reconcile diagnoses again', () => {
   const at = new Date('2026-11-21T12:00:00Z');
-  const request = (status: TriageRequestStatus | undefined, extra: { mode?: string; rerun?: string; generation?: number } = {}): TriageRequestObject =>
-    ({
-      apiVersion: 'triage.dev/v1alpha1', kind: 'TriageRequest',
-      metadata: { name: 'r', namespace: 'shop', generation: extra.generation ?? 2, ...(extra.rerun === undefined ? {} : { annotations: { 'triage.dev/rerun': extra.rerun } }) },
-      spec: { intent: 'crashloop', ...(extra.mode === undefined ? {} : { mode: extra.mode }) },
-      ...(status === undefined ? {} : { status }),
-    });
+  const request = (status: TriageRequestStatus | undefined, extra: { mode?: string; rerun?: string; generation?: number } = {}): TriageRequestObject => ({
+    apiVersion: 'triage.dev/v1alpha1',
+    kind: 'TriageRequest',
+    metadata: {
+      name: 'r',
+      namespace: 'shop',
+      generation: extra.generation ?? 2,
+      ...(extra.rerun === undefined ? {} : { annotations: { 'triage.dev/rerun': extra.rerun } }),
+    },
+    spec: { intent: 'crashloop', ...(extra.mode === undefined ? {} : { mode: extra.mode }) },
+    ...(status === undefined ? {} : { status }),
+  });
   const settled: TriageRequestStatus = { observedGeneration: 2, verdict: 'RootCauseFound', conditions: [] };
 
   test('a new request runs', () => {
@@ -162,7 +216,11 @@ describe('whether a reconcile diagnoses again', () => {
   });
   test('a Failed status runs again, unless the apiserver refused it as too large', () => {
     expect(decideRun(request({ ...settled, verdict: 'Failed' }), at)).toEqual({ kind: 'Run' });
-    const tooLarge = { ...settled, verdict: 'Failed' as const, conditions: [{ type: 'Complete', status: 'False' as const, reason: 'StatusTooLarge', message: '', lastTransitionTime: at.toISOString() }] };
+    const tooLarge = {
+      ...settled,
+      verdict: 'Failed' as const,
+      conditions: [{ type: 'Complete', status: 'False' as const, reason: 'StatusTooLarge', message: '', lastTransitionTime: at.toISOString() }],
+    };
     expect(decideRun(request(tooLarge), at)).toEqual({ kind: 'Skip' });
   });
   test('a Continuous request always runs', () => {
@@ -173,7 +231,8 @@ describe('whether a reconcile diagnoses again', () => {
 describe('the status a run writes', () => {
   const at = new Date('2026-11-21T12:00:00Z');
   const status = (verdict: TriageRequestStatus['verdict'], reason: string, durationMs = 3): TriageRequestStatus => ({
-    observedGeneration: 1, verdict,
+    observedGeneration: 1,
+    verdict,
     conditions: [{ type: 'RootCauseFound', status: 'True', reason, message: '', lastTransitionTime: at.toISOString(), observedGeneration: 1 }],
     envelope: { rootCause: { code: reason }, timing: { startedAt: at.toISOString(), completedAt: at.toISOString(), durationMs } } as Envelope,
   });
@@ -182,7 +241,12 @@ describe('the status a run writes', () => {
     expect(nextStatus(status('RootCauseFound', 'OOMKilled', 3), status('RootCauseFound', 'OOMKilled', 9), undefined, at)).toBeUndefined();
   });
   test('a new root cause is a transition, counted once', () => {
-    const next = nextStatus({ ...status('RootCauseFound', 'OOMKilled'), transitions: 1, announcedTransitions: 1 }, status('RootCauseFound', 'ImageNotFound'), undefined, at);
+    const next = nextStatus(
+      { ...status('RootCauseFound', 'OOMKilled'), transitions: 1, announcedTransitions: 1 },
+      status('RootCauseFound', 'ImageNotFound'),
+      undefined,
+      at,
+    );
     expect({ transitions: next?.transitions, announced: next?.announcedTransitions }).toEqual({ transitions: 2, announced: 1 });
   });
   test('the rerun token asked for is recorded', () => {

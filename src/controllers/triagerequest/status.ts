@@ -42,18 +42,34 @@ export function boundStatus(status: TriageRequestStatus): TriageRequestStatus {
   const cited = new Set(envelope.rootCause?.anchors ?? []);
   const reduced: Envelope = {
     ...envelope,
-    ...(envelope.rootCause === undefined ? {} : { rootCause: { ...envelope.rootCause, message: cut(envelope.rootCause.message, 512), chain: envelope.rootCause.chain.slice(0, 8) } }),
+    ...(envelope.rootCause === undefined
+      ? {}
+      : { rootCause: { ...envelope.rootCause, message: cut(envelope.rootCause.message, 512), chain: envelope.rootCause.chain.slice(0, 8) } }),
     findings: [],
     anchors: envelope.anchors.filter((a) => cited.has(a.id)),
     nextActions: envelope.nextActions.slice(0, 2),
     steps: envelope.steps.map((s) => ({ ...s, evidenceKeys: [] })),
-    evidence: { ...envelope.evidence, present: envelope.evidence.present.slice(0, 20), missing: envelope.evidence.missing.slice(0, 20), unavailable: envelope.evidence.unavailable.slice(0, 20) },
+    evidence: {
+      ...envelope.evidence,
+      present: envelope.evidence.present.slice(0, 20),
+      missing: envelope.evidence.missing.slice(0, 20),
+      unavailable: envelope.evidence.unavailable.slice(0, 20),
+    },
     bounds: { ...envelope.bounds, truncated: true },
   };
   bounded = { ...bounded, envelope: reduced };
   if (sizeOf(bounded) <= STATUS_BUDGET_BYTES) return bounded;
   // Nothing user-sized is left but the root cause's anchors and chain: keep the code and the summary.
-  return { ...bounded, envelope: { ...reduced, anchors: [], nextActions: [], steps: [], ...(reduced.rootCause === undefined ? {} : { rootCause: { ...reduced.rootCause, anchors: [], chain: [] } }) } };
+  return {
+    ...bounded,
+    envelope: {
+      ...reduced,
+      anchors: [],
+      nextActions: [],
+      steps: [],
+      ...(reduced.rootCause === undefined ? {} : { rootCause: { ...reduced.rootCause, anchors: [], chain: [] } }),
+    },
+  };
 }
 
 function condition(status: TriageRequestStatus, type: string): Condition | undefined {
@@ -124,7 +140,8 @@ export function decideRun(request: TriageRequestObject, now: Date): RunDecision 
   const untilRecheck = current.nextCheckAt === undefined ? undefined : Date.parse(current.nextCheckAt) - now.getTime();
   // A status the apiserver refused as too large is final for this generation: re-running cannot make it fit.
   const tooLarge = current.verdict === 'Failed' && current.conditions?.some((c) => c.type === 'Complete' && c.reason === 'StatusTooLarge') === true;
-  const settled = current.observedGeneration === (request.metadata.generation ?? 0) && current.verdict !== undefined && (SETTLED.has(current.verdict) || tooLarge);
+  const settled =
+    current.observedGeneration === (request.metadata.generation ?? 0) && current.verdict !== undefined && (SETTLED.has(current.verdict) || tooLarge);
   const due = untilRecheck !== undefined && untilRecheck <= 0;
   if (modeOf(request.spec) === 'Continuous' || !settled || rerunRequested || due) return { kind: 'Run' };
   return untilRecheck === undefined ? { kind: 'Skip' } : { kind: 'Skip', recheckInMs: untilRecheck };
@@ -135,7 +152,12 @@ export function decideRun(request: TriageRequestObject, now: Date): RunDecision 
  * resourceVersions and Event counters move while the diagnosis stays): no write, no churn. A new
  * verdict or reason counts as a transition, to be announced by one Event.
  */
-export function nextStatus(current: TriageRequestStatus, computedStatus: TriageRequestStatus, rerunToken: string | undefined, now: Date): TriageRequestStatus | undefined {
+export function nextStatus(
+  current: TriageRequestStatus,
+  computedStatus: TriageRequestStatus,
+  rerunToken: string | undefined,
+  now: Date,
+): TriageRequestStatus | undefined {
   const computed = boundStatus({ ...computedStatus, ...(rerunToken === undefined ? {} : { rerunToken }) });
   const recheckLapsed = current.nextCheckAt !== undefined && Date.parse(current.nextCheckAt) <= now.getTime();
   const recheckMoved = (computed.nextCheckAt === undefined) !== (current.nextCheckAt === undefined) || (computed.nextCheckAt !== undefined && recheckLapsed);

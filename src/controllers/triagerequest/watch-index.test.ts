@@ -5,12 +5,18 @@ describe('changedKeys', () => {
   test('an object touches its uid, its name, its lists and its index values', () => {
     const pod = { metadata: { name: 'web-0', namespace: 'shop', uid: 'u1' }, spec: { nodeName: 'n1' } };
     const keys = changedKeys('Pod', pod);
-    expect(keys).toEqual(expect.arrayContaining([uidKey('u1'), nameKey('Pod', 'shop', 'web-0'), listKey('Pod', 'shop'), listKey('Pod', ''), 'index:Pod/node/n1']));
+    expect(keys).toEqual(
+      expect.arrayContaining([uidKey('u1'), nameKey('Pod', 'shop', 'web-0'), listKey('Pod', 'shop'), listKey('Pod', ''), 'index:Pod/node/n1']),
+    );
   });
 
   test('an Event touches the Events of its subject, in both APIs', () => {
-    expect(changedKeys('Event', { metadata: { name: 'e', namespace: 'shop', uid: 'e1' }, involvedObject: { uid: 'pvc-1' } } as never)).toContain(subjectKey('pvc-1'));
-    expect(changedKeys('Event.events.k8s.io', { metadata: { name: 'e', namespace: 'shop', uid: 'e1' }, regarding: { uid: 'pvc-1' } } as never)).toContain(subjectKey('pvc-1'));
+    expect(changedKeys('Event', { metadata: { name: 'e', namespace: 'shop', uid: 'e1' }, involvedObject: { uid: 'pvc-1' } } as never)).toContain(
+      subjectKey('pvc-1'),
+    );
+    expect(changedKeys('Event.events.k8s.io', { metadata: { name: 'e', namespace: 'shop', uid: 'e1' }, regarding: { uid: 'pvc-1' } } as never)).toContain(
+      subjectKey('pvc-1'),
+    );
   });
 
   test('creating an object that was looked up and absent touches the looked-up name', () => {

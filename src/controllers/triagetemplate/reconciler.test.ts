@@ -9,10 +9,17 @@ const log = createLogger('error', { silent: true });
 
 /** Reconciles one TriageTemplate against a cache holding it; returns the status patch written. */
 async function acceptedCondition(spec: unknown): Promise<Condition | undefined> {
-  const template = { apiVersion: 'triage.dev/v1alpha1', kind: 'TriageTemplate', metadata: { name: 'migrations.example.com', generation: 2, resourceVersion: '7' }, spec };
+  const template = {
+    apiVersion: 'triage.dev/v1alpha1',
+    kind: 'TriageTemplate',
+    metadata: { name: 'migrations.example.com', generation: 2, resourceVersion: '7' },
+    spec,
+  };
   const patches: { path: string; body: { status?: { conditions?: Condition[] } } }[] = [];
   // Only what the reconciler uses: a cache read by name and a status merge patch.
-  const cache = { get: (kind: string, name: string) => (kind === 'TriageTemplate' && name === template.metadata.name ? template : undefined) } as unknown as ClusterCache;
+  const cache = {
+    get: (kind: string, name: string) => (kind === 'TriageTemplate' && name === template.metadata.name ? template : undefined),
+  } as unknown as ClusterCache;
   const client = {
     mergePatch: (path: string, body: { status?: { conditions?: Condition[] } }) => {
       patches.push({ path, body });

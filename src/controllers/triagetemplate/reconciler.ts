@@ -20,9 +20,7 @@ interface TemplateObject {
  * invalid template is never used: requests naming it end Failed/InvalidTemplate.
  */
 export class TriageTemplateReconciler {
-  constructor(
-    private readonly deps: { readonly cache: ClusterCache; readonly client: KubeClient; readonly now: () => Date },
-  ) {}
+  constructor(private readonly deps: { readonly cache: ClusterCache; readonly client: KubeClient; readonly now: () => Date }) {}
 
   async reconcile(name: string, { log }: Pick<ReconcileContext, 'log'>): Promise<ReconcileOutcome> {
     const template = this.deps.cache.get('TriageTemplate', name) as TemplateObject | undefined;

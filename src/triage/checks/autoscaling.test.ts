@@ -11,10 +11,13 @@ const NOW = new Date('2026-11-21T12:00:00.000Z');
 
 function hpa(conditions: readonly Record<string, unknown>[], target = 'api'): KubeObject {
   return {
-    apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler',
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
     metadata: { name: 'api', namespace: 'shop', uid: 'uid-hpa', resourceVersion: '1' },
     spec: {
-      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target }, minReplicas: 2, maxReplicas: 5,
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target },
+      minReplicas: 2,
+      maxReplicas: 5,
       metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
     },
     status: { conditions },
@@ -23,13 +26,19 @@ function hpa(conditions: readonly Record<string, unknown>[], target = 'api'): Ku
 
 function deployment(requests?: Record<string, string>): KubeObject {
   return {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api', namespace: 'shop', uid: 'uid-api', resourceVersion: '1' },
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'api', namespace: 'shop', uid: 'uid-api', resourceVersion: '1' },
     spec: { template: { spec: { containers: [{ name: 'app', image: 'app:1', ...(requests === undefined ? {} : { resources: { requests } }) }] } } },
   } as KubeObject;
 }
 
 const scalingActive = (status: string, reason: string, message = '') => ({ type: 'ScalingActive', status, reason, message });
-const METRICS_DOWN = scalingActive('False', 'FailedGetResourceMetric', 'the HPA was unable to compute the replica count: failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource metrics API');
+const METRICS_DOWN = scalingActive(
+  'False',
+  'FailedGetResourceMetric',
+  'the HPA was unable to compute the replica count: failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource metrics API',
+);
 
 function run(objects: readonly KubeObject[], chain: readonly ObjectRef[] = []): Candidate[] {
   const [subject] = objects;
@@ -47,7 +56,9 @@ describe('hpa.scaling rules', () => {
 
   describe('scaleTargetNotFound', () => {
     test('the target does not exist: reported alone, whatever else the conditions say', () => {
-      const candidates = run([hpa([{ type: 'AbleToScale', status: 'False', reason: 'FailedGetScale', message: 'deployments/scale.apps "gone" not found' }, METRICS_DOWN], 'gone')]);
+      const candidates = run([
+        hpa([{ type: 'AbleToScale', status: 'False', reason: 'FailedGetScale', message: 'deployments/scale.apps "gone" not found' }, METRICS_DOWN], 'gone'),
+      ]);
       expect(candidates.map((c) => c.code)).toEqual(['ScaleTargetNotFound']);
       expect(candidates[0]?.chain?.map((r) => `${r.kind}/${r.name}`)).toEqual(['HorizontalPodAutoscaler/api', 'Deployment/gone']);
       expect(candidates[0]?.anchors).toHaveLength(2);
@@ -71,7 +82,12 @@ describe('hpa.scaling rules', () => {
     });
 
     test('a request set, a LimitRange default, or a controller computing a count: not reported', () => {
-      const limitRange = { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'defaults', namespace: 'shop', uid: 'uid-lr', resourceVersion: '1' }, spec: { limits: [{ type: 'Container', defaultRequest: { cpu: '50m' } }] } } as KubeObject;
+      const limitRange = {
+        apiVersion: 'v1',
+        kind: 'LimitRange',
+        metadata: { name: 'defaults', namespace: 'shop', uid: 'uid-lr', resourceVersion: '1' },
+        spec: { limits: [{ type: 'Container', defaultRequest: { cpu: '50m' } }] },
+      } as KubeObject;
       expect(run([hpa([]), deployment({ cpu: '100m' })])).toEqual([]);
       expect(run([hpa([]), deployment(), limitRange])).toEqual([]);
       expect(run([hpa([scalingActive('True', 'ValidMetricFound')]), deployment()])).toEqual([]);
@@ -92,7 +108,12 @@ describe('hpa.scaling rules', () => {
   });
 
   describe('scalingLimited', () => {
-    const limited = { type: 'ScalingLimited', status: 'True', reason: 'TooFewReplicas', message: 'the desired replica count is less than the minimum replica count' };
+    const limited = {
+      type: 'ScalingLimited',
+      status: 'True',
+      reason: 'TooFewReplicas',
+      message: 'the desired replica count is less than the minimum replica count',
+    };
 
     test('held at a bound: benign Info, beside any fault', () => {
       const candidates = run([hpa([METRICS_DOWN, limited]), deployment({ cpu: '100m' })]);
@@ -100,7 +121,9 @@ describe('hpa.scaling rules', () => {
         ['MetricsUnavailable', 'Critical', undefined],
         ['ScalingLimited', 'Info', true],
       ]);
-      expect(candidates[1]?.message).toBe('HorizontalPodAutoscaler shop/api is held at a bound (TooFewReplicas: the desired replica count is less than the minimum replica count; min 2, max 5)');
+      expect(candidates[1]?.message).toBe(
+        'HorizontalPodAutoscaler shop/api is held at a bound (TooFewReplicas: the desired replica count is less than the minimum replica count; min 2, max 5)',
+      );
     });
 
     test('ScalingLimited False: not reported', () => {
@@ -116,7 +139,12 @@ describe('workload autoscaler followers', () => {
     const inv = new Investigation(new MemorySnapshot(objects), NOW);
     const followed: string[] = [];
     const follower = autoscalerFollowers.find((c) => c.subject === 'Deployment');
-    follower?.run({ inv, follow: (kind, object, chain) => followed.push(`${chain.map((r) => r.name).join('>')}>${kind}/${object.metadata?.name ?? ''}`) }, deployment(), [], 'Deployment');
+    follower?.run(
+      { inv, follow: (kind, object, chain) => followed.push(`${chain.map((r) => r.name).join('>')}>${kind}/${object.metadata?.name ?? ''}`) },
+      deployment(),
+      [],
+      'Deployment',
+    );
     expect(followed).toEqual(['api>HorizontalPodAutoscaler/api']);
   });
 });

@@ -27,14 +27,23 @@ interface ScaleTargetObject extends KubeObject {
   readonly spec?: {
     readonly template?: {
       readonly spec?: {
-        readonly containers?: readonly { readonly name: string; readonly resources?: { readonly requests?: Readonly<Record<string, string>>; readonly limits?: Readonly<Record<string, string>> } }[];
+        readonly containers?: readonly {
+          readonly name: string;
+          readonly resources?: { readonly requests?: Readonly<Record<string, string>>; readonly limits?: Readonly<Record<string, string>> };
+        }[];
       };
     };
   };
 }
 
 interface LimitRange extends KubeObject {
-  readonly spec?: { readonly limits?: readonly { readonly type?: string; readonly default?: Readonly<Record<string, string>>; readonly defaultRequest?: Readonly<Record<string, string>> }[] };
+  readonly spec?: {
+    readonly limits?: readonly {
+      readonly type?: string;
+      readonly default?: Readonly<Record<string, string>>;
+      readonly defaultRequest?: Readonly<Record<string, string>>;
+    }[];
+  };
 }
 
 /** Kinds whose scale subresource the operator can follow to a pod template (the built-in workloads). */
@@ -43,7 +52,11 @@ const CACHED_TARGETS = new Set(['Deployment', 'StatefulSet', 'ReplicaSet']);
 const METRIC_FAILURES = /^FailedGet(Resource|ContainerResource|Pods|Object|External)Metric$/;
 
 function describe(ref: ObjectRef): NextAction {
-  return { description: 'Show the autoscaler, its conditions and recent events', command: `kubectl describe hpa ${ref.name} -n ${ref.namespace ?? ''}`, safety: 'ReadOnly' };
+  return {
+    description: 'Show the autoscaler, its conditions and recent events',
+    command: `kubectl describe hpa ${ref.name} -n ${ref.namespace ?? ''}`,
+    safety: 'ReadOnly',
+  };
 }
 
 /**
@@ -56,7 +69,9 @@ function missingRequests(inv: Investigation, hpa: HorizontalPodAutoscaler, targe
   const ranges = inv.list<LimitRange>('LimitRange', 'hpa.limitranges', hpa.metadata?.namespace);
   if (ranges === undefined) return [];
   const defaulted = (resource: string) =>
-    ranges.some((r) => (r.spec?.limits ?? []).some((l) => l.type === 'Container' && (l.defaultRequest?.[resource] !== undefined || l.default?.[resource] !== undefined)));
+    ranges.some((r) =>
+      (r.spec?.limits ?? []).some((l) => l.type === 'Container' && (l.defaultRequest?.[resource] !== undefined || l.default?.[resource] !== undefined)),
+    );
   return (hpa.spec?.metrics ?? []).flatMap((metric) => {
     const resource = metric.type === 'Resource' ? metric.resource : metric.type === 'ContainerResource' ? metric.containerResource : undefined;
     if (resource?.name === undefined || resource.target?.type !== 'Utilization') return [];
@@ -79,11 +94,16 @@ function scaleTargetOf(inv: Investigation, hpa: HorizontalPodAutoscaler): ScaleT
   const target = hpa.spec?.scaleTargetRef;
   if (target?.kind === undefined || target.name === undefined) return undefined;
   const ns = hpa.metadata?.namespace;
-  if (!CACHED_TARGETS.has(target.kind)) return { ref: refOf(target.kind, undefined, { name: target.name, ...(ns === undefined ? {} : { namespace: ns }) }), absent: false };
+  if (!CACHED_TARGETS.has(target.kind))
+    return { ref: refOf(target.kind, undefined, { name: target.name, ...(ns === undefined ? {} : { namespace: ns }) }), absent: false };
   const lookup = inv.get<ScaleTargetObject>(target.kind, 'hpa.target', target.name, ns);
   if (lookup.state === 'Unavailable') return undefined;
   const found = lookup.state === 'Found' ? lookup.object : undefined;
-  return { ref: refOf(target.kind, found, { name: target.name, ...(ns === undefined ? {} : { namespace: ns }) }), ...(found === undefined ? {} : { object: found }), absent: lookup.state === 'Absent' };
+  return {
+    ref: refOf(target.kind, found, { name: target.name, ...(ns === undefined ? {} : { namespace: ns }) }),
+    ...(found === undefined ? {} : { object: found }),
+    absent: lookup.state === 'Absent',
+  };
 }
 
 /** What the autoscaler rules share: the autoscaler, how it was reached, and its scale target as the cache shows it. */
@@ -108,11 +128,24 @@ const scaleTargetNotFoundRule = defineRule<HpaRun>({
     if (target?.absent !== true) return false;
     const ableToScale = conditionOf(hpa.status?.conditions, 'AbleToScale');
     inv.report({
-      code: 'ScaleTargetNotFound', severity: 'Critical', object: ref, confidence: 0.95,
+      code: 'ScaleTargetNotFound',
+      severity: 'Critical',
+      object: ref,
+      confidence: 0.95,
       message: `${who} scales ${target.ref.kind} ${target.ref.name}, which does not exist, so it does nothing`,
-      anchors: [inv.anchorField('HorizontalPodAutoscaler', hpa, 'spec.scaleTargetRef'), ...(ableToScale?.status === 'False' ? [inv.anchorField('HorizontalPodAutoscaler', hpa, 'status.conditions[type=AbleToScale].message')] : [])],
+      anchors: [
+        inv.anchorField('HorizontalPodAutoscaler', hpa, 'spec.scaleTargetRef'),
+        ...(ableToScale?.status === 'False' ? [inv.anchorField('HorizontalPodAutoscaler', hpa, 'status.conditions[type=AbleToScale].message')] : []),
+      ],
       chain: [...chain, ref, target.ref],
-      nextActions: [{ description: `List the ${target.ref.kind}s of ${ns} to find the name the autoscaler should target`, command: `kubectl get ${target.ref.kind.toLowerCase()} -n ${ns}`, safety: 'ReadOnly' }, describe(ref)],
+      nextActions: [
+        {
+          description: `List the ${target.ref.kind}s of ${ns} to find the name the autoscaler should target`,
+          command: `kubectl get ${target.ref.kind.toLowerCase()} -n ${ns}`,
+          safety: 'ReadOnly',
+        },
+        describe(ref),
+      ],
     });
     return true;
   },
@@ -132,13 +165,20 @@ const missingRequestsRule = defineRule<HpaRun>({
     if (lacking.length === 0) return false;
     const what = lacking.map((l) => `${l.resource} (container${l.containers.length === 1 ? '' : 's'} ${l.containers.join(', ')})`).join('; ');
     inv.report({
-      code: 'MissingResourceRequests', severity: 'Critical', object: ref, confidence: 0.9,
+      code: 'MissingResourceRequests',
+      severity: 'Critical',
+      object: ref,
+      confidence: 0.9,
       message: `${who} scales on utilization of ${what}, but ${target.ref.kind} ${target.ref.name}'s pod template sets no request for it: utilization is a share of the request, so it cannot be computed`,
       anchors: [inv.anchorField('HorizontalPodAutoscaler', hpa, 'spec.metrics'), inv.anchorField(target.ref.kind, object, 'spec.template.spec.containers')],
       // Reached from the workload itself, the chain already starts at it: Deployment → HPA, not → Deployment again.
       chain: [...chain, ref, ...(chain.some((c) => c.kind === target.ref.kind && c.name === target.ref.name) ? [] : [target.ref])],
       nextActions: [
-        { description: `Show the requests of ${target.ref.kind} ${target.ref.name}'s containers`, command: `kubectl get ${target.ref.kind.toLowerCase()} ${target.ref.name} -n ${ns} -o jsonpath='{range .spec.template.spec.containers[*]}{.name}{": "}{.resources.requests}{"\\n"}{end}'`, safety: 'ReadOnly' },
+        {
+          description: `Show the requests of ${target.ref.kind} ${target.ref.name}'s containers`,
+          command: `kubectl get ${target.ref.kind.toLowerCase()} ${target.ref.name} -n ${ns} -o jsonpath='{range .spec.template.spec.containers[*]}{.name}{": "}{.resources.requests}{"\\n"}{end}'`,
+          safety: 'ReadOnly',
+        },
         describe(ref),
       ],
     });
@@ -155,12 +195,19 @@ const metricsUnavailableRule = defineRule<HpaRun>({
     const active = conditionOf(hpa.status?.conditions, 'ScalingActive');
     if (active?.status !== 'False' || !METRIC_FAILURES.test(active.reason ?? '') || /missing request for/.test(active.message ?? '')) return false;
     inv.report({
-      code: 'MetricsUnavailable', severity: 'Critical', object: ref, confidence: 0.85,
+      code: 'MetricsUnavailable',
+      severity: 'Critical',
+      object: ref,
+      confidence: 0.85,
       message: `${who} cannot read its metrics (${active.reason ?? ''}), so it does not scale: ${(active.message ?? '').slice(0, 200)}`,
       anchors: [inv.anchorField('HorizontalPodAutoscaler', hpa, 'status.conditions[type=ScalingActive].message')],
       chain: [...chain, ref],
       nextActions: [
-        { description: 'Check that a metrics API is served (metrics-server for resource metrics, an adapter for custom and external ones)', command: 'kubectl get apiservices | grep metrics', safety: 'ReadOnly' },
+        {
+          description: 'Check that a metrics API is served (metrics-server for resource metrics, an adapter for custom and external ones)',
+          command: 'kubectl get apiservices | grep metrics',
+          safety: 'ReadOnly',
+        },
         describe(ref),
       ],
     });
@@ -177,7 +224,11 @@ const scalingLimitedRule = defineRule<HpaRun>({
     const limited = conditionOf(hpa.status?.conditions, 'ScalingLimited');
     if (limited?.status !== 'True') return false;
     inv.report({
-      code: 'ScalingLimited', severity: 'Info', object: ref, benign: true, confidence: 0.6,
+      code: 'ScalingLimited',
+      severity: 'Info',
+      object: ref,
+      benign: true,
+      confidence: 0.6,
       message: `${who} is held at a bound (${limited.reason ?? ''}: ${limited.message ?? ''}; min ${hpa.spec?.minReplicas ?? 1}, max ${hpa.spec?.maxReplicas ?? '?'})`,
       anchors: [inv.anchorField('HorizontalPodAutoscaler', hpa, 'status.conditions[type=ScalingLimited].reason')],
       chain: [...chain, ref],

@@ -17,7 +17,12 @@ function claim(name: string, spec: Record<string, unknown>, status: Record<strin
   } as KubeObject;
 }
 
-function volume(name: string, spec: Record<string, unknown>, status: Record<string, unknown> = { phase: 'Available' }, metadata: Record<string, unknown> = {}): KubeObject {
+function volume(
+  name: string,
+  spec: Record<string, unknown>,
+  status: Record<string, unknown> = { phase: 'Available' },
+  metadata: Record<string, unknown> = {},
+): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolume',
@@ -57,20 +62,34 @@ function consumer(name: string, claimName: string, nodeName?: string): KubeObjec
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace: 'shop', uid: `uid-pod-${name}`, resourceVersion: '1' },
-    spec: { ...(nodeName === undefined ? {} : { nodeName }), containers: [{ name: 'app', image: 'app:1' }], volumes: [{ name: 'data', persistentVolumeClaim: { claimName } }] },
+    spec: {
+      ...(nodeName === undefined ? {} : { nodeName }),
+      containers: [{ name: 'app', image: 'app:1' }],
+      volumes: [{ name: 'data', persistentVolumeClaim: { claimName } }],
+    },
     status: { phase: 'Pending' },
   } as KubeObject;
 }
 
 /** Runs claim.binding on the first object (a claim); kinds in `forbidden` cannot be read. */
-const run = (objects: readonly KubeObject[], forbidden: readonly string[] = []): CheckOutcome => runCheck(claimBinding, 'PersistentVolumeClaim', objects, NOW, forbidden);
+const run = (objects: readonly KubeObject[], forbidden: readonly string[] = []): CheckOutcome =>
+  runCheck(claimBinding, 'PersistentVolumeClaim', objects, NOW, forbidden);
 
 describe('claim.binding', () => {
   test('codes: every rule code, and only catalogued ones', () => {
     expect([...claimBinding.codes].sort()).toEqual(
       [
-        'BindingPending', 'ClaimLost', 'NoDefaultStorageClass', 'NoMatchingPersistentVolume', 'ProvisionerNotRunning', 'ProvisioningFailed',
-        'ProvisioningInProgress', 'StorageClassNotFound', 'VolumeMismatch', 'VolumeTopologyConflict', 'WaitingForFirstConsumer',
+        'BindingPending',
+        'ClaimLost',
+        'NoDefaultStorageClass',
+        'NoMatchingPersistentVolume',
+        'ProvisionerNotRunning',
+        'ProvisioningFailed',
+        'ProvisioningInProgress',
+        'StorageClassNotFound',
+        'VolumeMismatch',
+        'VolumeTopologyConflict',
+        'WaitingForFirstConsumer',
       ].sort(),
     );
     for (const code of claimBinding.codes) expect(Object.keys(CATALOGUE)).toContain(code);
@@ -90,7 +109,13 @@ describe('claimLost rule', () => {
 
   test('a Lost claim whose volume is now bound to another claim', () => {
     const pvc = claim('data', { volumeName: 'pv-1' }, { phase: 'Lost' });
-    const finding = only(run([pvc, volume('pv-1', { claimRef: { namespace: 'shop', name: 'other', uid: 'uid-other' } }, { phase: 'Bound' }), event(pvc, 'ClaimMisbound', 'misbound', ago(60))]));
+    const finding = only(
+      run([
+        pvc,
+        volume('pv-1', { claimRef: { namespace: 'shop', name: 'other', uid: 'uid-other' } }, { phase: 'Bound' }),
+        event(pvc, 'ClaimMisbound', 'misbound', ago(60)),
+      ]),
+    );
     expect(finding.code).toBe('ClaimLost');
     expect(finding.message).toContain('the volume exists but is now bound to shop/other');
     // The claim's phase, the volume's claimRef and the ClaimMisbound event.
@@ -98,9 +123,11 @@ describe('claimLost rule', () => {
   });
 
   test('a Lost claim the volume names without its uid: the fix is to set the uid', () => {
-    const finding = only(run([claim('data', { volumeName: 'pv-1' }, { phase: 'Lost' }), volume('pv-1', { claimRef: { namespace: 'shop', name: 'data' } }, { phase: 'Bound' })]));
+    const finding = only(
+      run([claim('data', { volumeName: 'pv-1' }, { phase: 'Lost' }), volume('pv-1', { claimRef: { namespace: 'shop', name: 'data' } }, { phase: 'Bound' })]),
+    );
     expect(finding.code).toBe('ClaimLost');
-    expect(finding.message).toContain('without the claim\'s uid');
+    expect(finding.message).toContain("without the claim's uid");
     expect(finding.nextActions.map((a) => a.safety)).toContain('Mutating');
   });
 
@@ -112,13 +139,21 @@ describe('claimLost rule', () => {
 describe('volumeMismatch rule', () => {
   test('the PV controller refused the volume the claim names', () => {
     const pvc = claim('data', { volumeName: 'pv-1', storageClassName: '' });
-    const finding = only(run([pvc, volume('pv-1', { capacity: { storage: '5Gi' } }), event(pvc, 'VolumeMismatch', 'Cannot bind to requested volume "pv-1": requested PV is too small', ago(60))]));
+    const finding = only(
+      run([
+        pvc,
+        volume('pv-1', { capacity: { storage: '5Gi' } }),
+        event(pvc, 'VolumeMismatch', 'Cannot bind to requested volume "pv-1": requested PV is too small', ago(60)),
+      ]),
+    );
     expect(finding.code).toBe('VolumeMismatch');
     expect(finding.message).toContain('(claim asks 10Gi, volume has 5Gi)');
   });
 
   test('no VolumeMismatch event, no finding of it', () => {
-    expect(codes(run([claim('data', { volumeName: 'pv-1', storageClassName: '' }), volume('pv-1', { capacity: { storage: '5Gi' } })]))).not.toContain('VolumeMismatch');
+    expect(codes(run([claim('data', { volumeName: 'pv-1', storageClassName: '' }), volume('pv-1', { capacity: { storage: '5Gi' } })]))).not.toContain(
+      'VolumeMismatch',
+    );
   });
 });
 
@@ -145,7 +180,9 @@ describe('noDefaultClass rule', () => {
   });
 
   test('with a default class, it is not the fault', () => {
-    expect(codes(run([claim('data', {}), storageClass('gp3', {}, { 'storageclass.kubernetes.io/is-default-class': 'true' })]))).not.toContain('NoDefaultStorageClass');
+    expect(codes(run([claim('data', {}), storageClass('gp3', {}, { 'storageclass.kubernetes.io/is-default-class': 'true' })]))).not.toContain(
+      'NoDefaultStorageClass',
+    );
   });
 
   test('class "" asks for no class at all, so a missing default does not matter', () => {
@@ -172,7 +209,9 @@ describe('noClasslessVolume rule', () => {
     const finding = only(run([claim('data', { storageClassName: '' }), volume('pv-1', { capacity: { storage: '5Gi' } })]));
     expect(finding.code).toBe('NoMatchingPersistentVolume');
     expect(finding.confidence).toBe(0.9);
-    expect(finding.message).toBe('No available PersistentVolume matches PersistentVolumeClaim shop/data (size 10Gi, modes ReadWriteOnce, class ""): pv-1 is too small (5Gi < 10Gi)');
+    expect(finding.message).toBe(
+      'No available PersistentVolume matches PersistentVolumeClaim shop/data (size 10Gi, modes ReadWriteOnce, class ""): pv-1 is too small (5Gi < 10Gi)',
+    );
   });
 
   test('a fitting PV: not this rule', () => {
@@ -239,7 +278,9 @@ describe('waitingForFirstConsumer rule', () => {
 describe('provisioningFailed rule', () => {
   test('the provisioner said why it failed', () => {
     const pvc = claim('data', { storageClassName: 'gp3' });
-    const finding = only(run([pvc, storageClass('gp3'), event(pvc, 'ProvisioningFailed', 'failed to provision volume with StorageClass "gp3": VolumeLimitExceeded', ago(60))]));
+    const finding = only(
+      run([pvc, storageClass('gp3'), event(pvc, 'ProvisioningFailed', 'failed to provision volume with StorageClass "gp3": VolumeLimitExceeded', ago(60))]),
+    );
     expect(finding.code).toBe('ProvisioningFailed');
     expect(finding.message).toContain('failed (ebs.csi.aws.com): failed to provision volume');
   });
@@ -253,7 +294,10 @@ describe('provisioningFailed rule', () => {
   test('failures from before the class existed are history', () => {
     const pvc = claim('data', { storageClassName: 'gp3' });
     const notFound = event(pvc, 'ProvisioningFailed', 'storageclass.storage.k8s.io "gp3" not found', ago(60));
-    const older = { ...event(pvc, 'ProvisioningFailed', 'quota exceeded', ago(7200)), metadata: { name: 'old', namespace: 'shop', uid: 'ev-old', resourceVersion: '2' } } as KubeObject;
+    const older = {
+      ...event(pvc, 'ProvisioningFailed', 'quota exceeded', ago(7200)),
+      metadata: { name: 'old', namespace: 'shop', uid: 'ev-old', resourceVersion: '2' },
+    } as KubeObject;
     expect(run([pvc, storageClass('gp3'), notFound, older]).findings).toEqual([]);
   });
 });
@@ -261,7 +305,9 @@ describe('provisioningFailed rule', () => {
 describe('provisioningInProgress rule', () => {
   test('a request seconds old is a provisioner at work: re-check when the grace period ends', () => {
     const pvc = claim('data', { storageClassName: 'gp3' });
-    const finding = only(run([pvc, storageClass('gp3'), event(pvc, 'ExternalProvisioning', 'Waiting for a volume to be created by the external provisioner', ago(10))]));
+    const finding = only(
+      run([pvc, storageClass('gp3'), event(pvc, 'ExternalProvisioning', 'Waiting for a volume to be created by the external provisioner', ago(10))]),
+    );
     expect(finding.code).toBe('ProvisioningInProgress');
     expect(finding.recheckAfterSeconds).toBe(21);
   });
@@ -283,7 +329,10 @@ describe('provisionerNotRunning rule', () => {
 
   test('the provisioner started: nothing to report', () => {
     const pvc = claim('data', { storageClassName: 'gp3' });
-    const started = { ...event(pvc, 'Provisioning', 'External provisioner is provisioning volume', ago(200)), metadata: { name: 'p', namespace: 'shop', uid: 'ev-p', resourceVersion: '2' } } as KubeObject;
+    const started = {
+      ...event(pvc, 'Provisioning', 'External provisioner is provisioning volume', ago(200)),
+      metadata: { name: 'p', namespace: 'shop', uid: 'ev-p', resourceVersion: '2' },
+    } as KubeObject;
     expect(run([pvc, storageClass('gp3'), event(pvc, 'ExternalProvisioning', 'Waiting', ago(300)), started]).findings).toEqual([]);
   });
 });

@@ -73,18 +73,29 @@ interface ProvisionRun extends ClaimRun {
   readonly classRef: ObjectRef;
 }
 
-const LIST_VOLUMES: NextAction = { description: 'List PersistentVolumes with their class, size, modes and status', command: 'kubectl get pv', safety: 'ReadOnly' };
+const LIST_VOLUMES: NextAction = {
+  description: 'List PersistentVolumes with their class, size, modes and status',
+  command: 'kubectl get pv',
+  safety: 'ReadOnly',
+};
 
 /** The newest event of a reason about the claim, as an anchor (none when there is no such event). */
 function eventAnchors(c: ClaimRun, reason: string): string[] {
-  return c.events.filter((e) => e.reason === reason).slice(0, 1).map((e) => c.inv.anchorEvent(e));
+  return c.events
+    .filter((e) => e.reason === reason)
+    .slice(0, 1)
+    .map((e) => c.inv.anchorEvent(e));
 }
 
 const classAnchor = (c: ClaimRun): string => c.inv.anchorField(KIND, c.claim, 'spec.storageClassName');
 
 /** Where a Lost claim's volume stands: bound to another claim, naming this one without its uid, or neither (gone, unreadable). */
 type LostVolume =
-  | { readonly state: 'elsewhere' | 'reservedByName'; readonly volume: PersistentVolume; readonly claimRef: NonNullable<NonNullable<PersistentVolume['spec']>['claimRef']> }
+  | {
+      readonly state: 'elsewhere' | 'reservedByName';
+      readonly volume: PersistentVolume;
+      readonly claimRef: NonNullable<NonNullable<PersistentVolume['spec']>['claimRef']>;
+    }
   | { readonly state: 'lost' };
 
 function lostVolumeOf(c: ClaimRun): LostVolume {
@@ -120,7 +131,10 @@ const claimLostRule = defineRule<ClaimRun>({
     const { inv } = c;
     const lost = lostVolumeOf(c);
     inv.report({
-      code: 'ClaimLost', severity: 'Critical', object: c.ref, confidence: 1,
+      code: 'ClaimLost',
+      severity: 'Critical',
+      object: c.ref,
+      confidence: 1,
       message: lostMessage(c, lost),
       anchors: [
         inv.anchorField(KIND, c.claim, 'status.phase'),
@@ -132,7 +146,13 @@ const claimLostRule = defineRule<ClaimRun>({
         c.describe,
         { description: `Show PersistentVolume ${c.volumeName} and whom it is bound to`, command: `kubectl get pv ${c.volumeName} -o wide`, safety: 'ReadOnly' },
         ...(lost.state === 'reservedByName'
-          ? [{ description: `Put the claim's uid in ${c.volumeName}'s claimRef so the PV controller binds them again`, command: `kubectl patch pv ${c.volumeName} -p '{"spec":{"claimRef":{"uid":"${c.claim.metadata?.uid ?? ''}"}}}'`, safety: 'Mutating' as const }]
+          ? [
+              {
+                description: `Put the claim's uid in ${c.volumeName}'s claimRef so the PV controller binds them again`,
+                command: `kubectl patch pv ${c.volumeName} -p '{"spec":{"claimRef":{"uid":"${c.claim.metadata?.uid ?? ''}"}}}'`,
+                safety: 'Mutating' as const,
+              },
+            ]
           : []),
       ],
     });
@@ -147,13 +167,26 @@ const volumeMismatchRule = defineRule<ClaimRun>({
   run(c) {
     const mismatch = c.events.find((e) => e.reason === 'VolumeMismatch');
     if (mismatch === undefined) return false;
-    const sizes = c.volumeObject === undefined ? '' : ` (claim asks ${c.claim.spec?.resources?.requests?.storage ?? '?'}, volume has ${c.volumeObject.spec?.capacity?.storage ?? '?'})`;
+    const sizes =
+      c.volumeObject === undefined
+        ? ''
+        : ` (claim asks ${c.claim.spec?.resources?.requests?.storage ?? '?'}, volume has ${c.volumeObject.spec?.capacity?.storage ?? '?'})`;
     c.inv.report({
-      code: 'VolumeMismatch', severity: 'Critical', object: c.ref, confidence: 0.95,
+      code: 'VolumeMismatch',
+      severity: 'Critical',
+      object: c.ref,
+      confidence: 0.95,
       message: `PersistentVolumeClaim ${c.namespace}/${c.name} cannot bind to the volume it names: ${mismatch.message}${sizes}`,
       anchors: [c.inv.anchorField(KIND, c.claim, 'spec.volumeName'), c.inv.anchorEvent(mismatch)],
       chain: [...c.chain, c.ref, c.volumeRef],
-      nextActions: [c.describe, { description: `Compare the volume's size, class and access modes with the claim`, command: `kubectl get pv ${c.volumeName} -o yaml`, safety: 'ReadOnly' }],
+      nextActions: [
+        c.describe,
+        {
+          description: `Compare the volume's size, class and access modes with the claim`,
+          command: `kubectl get pv ${c.volumeName} -o yaml`,
+          safety: 'ReadOnly',
+        },
+      ],
     });
     return true;
   },
@@ -167,10 +200,15 @@ const staticMatchRule = defineRule<StaticRun>({
     const match = s.candidates.find((c) => c.misfits.length === 0)?.volume;
     if (match === undefined) return false;
     s.inv.report({
-      code: 'BindingPending', severity: 'Warning', object: s.ref,
+      code: 'BindingPending',
+      severity: 'Warning',
+      object: s.ref,
       message: `PersistentVolume ${match.metadata?.name ?? ''} matches PersistentVolumeClaim ${s.namespace}/${s.name}, which is still Pending; the PV controller should bind them (check kube-controller-manager if this persists)`,
       anchors: [classAnchor(s), s.inv.anchorField('PersistentVolume', match, 'status.phase')],
-      nextActions: [s.describe, { description: 'Show the matching volume', command: `kubectl get pv ${match.metadata?.name ?? ''} -o wide`, safety: 'ReadOnly' }],
+      nextActions: [
+        s.describe,
+        { description: 'Show the matching volume', command: `kubectl get pv ${match.metadata?.name ?? ''} -o wide`, safety: 'ReadOnly' },
+      ],
     });
     return true;
   },
@@ -183,12 +221,20 @@ const noDefaultClassRule = defineRule<ClasslessRun>({
   run(s) {
     if (s.explicitStatic || s.classes === undefined || s.defaults.length > 0) return false;
     s.inv.report({
-      code: 'NoDefaultStorageClass', severity: 'Critical', object: s.ref, confidence: 0.95,
+      code: 'NoDefaultStorageClass',
+      severity: 'Critical',
+      object: s.ref,
+      confidence: 0.95,
       message: `PersistentVolumeClaim ${s.namespace}/${s.name} names no StorageClass, the cluster has no default StorageClass, and no PersistentVolume matches it`,
-      anchors: [classAnchor(s), ...eventAnchors(s, 'FailedBinding')], chain: [...s.chain, s.ref],
+      anchors: [classAnchor(s), ...eventAnchors(s, 'FailedBinding')],
+      chain: [...s.chain, s.ref],
       nextActions: [
         { description: 'List StorageClasses and which one is default', command: 'kubectl get storageclass', safety: 'ReadOnly' },
-        { description: 'Mark a StorageClass as the default (changes where every new class-less claim is provisioned)', command: `kubectl annotate storageclass <name> ${DEFAULT_CLASS_ANNOTATION}=true`, safety: 'Mutating' },
+        {
+          description: 'Mark a StorageClass as the default (changes where every new class-less claim is provisioned)',
+          command: `kubectl annotate storageclass <name> ${DEFAULT_CLASS_ANNOTATION}=true`,
+          safety: 'Mutating',
+        },
       ],
     });
     return true;
@@ -205,13 +251,24 @@ const defaultClassUnassignedRule = defineRule<ClasslessRun>({
     const className = defaultClass.metadata?.name ?? '';
     const why = s.candidates.length === 0 ? '' : `: ${describeMisfits(s.candidates)}`;
     s.inv.report({
-      code: 'NoMatchingPersistentVolume', severity: 'Critical', object: s.ref, confidence: 0.6,
+      code: 'NoMatchingPersistentVolume',
+      severity: 'Critical',
+      object: s.ref,
+      confidence: 0.6,
       message: `PersistentVolumeClaim ${s.namespace}/${s.name} names no StorageClass although "${className}" is the default (it should be assigned to the claim), and no PersistentVolume matches it meanwhile (${describeWanted(s.claim)})${why}`,
-      anchors: [classAnchor(s), ...eventAnchors(s, 'FailedBinding'), s.inv.anchorField('StorageClass', defaultClass, `metadata.annotations[${defaultClassAnnotation(defaultClass) ?? DEFAULT_CLASS_ANNOTATION}]`)],
+      anchors: [
+        classAnchor(s),
+        ...eventAnchors(s, 'FailedBinding'),
+        s.inv.anchorField('StorageClass', defaultClass, `metadata.annotations[${defaultClassAnnotation(defaultClass) ?? DEFAULT_CLASS_ANNOTATION}]`),
+      ],
       chain: [...s.chain, s.ref],
       nextActions: [
         LIST_VOLUMES,
-        { description: `Set the claim's class to the default "${className}" (allowed while it is unset)`, command: `kubectl patch pvc ${s.name} -n ${s.namespace} -p '{"spec":{"storageClassName":"${className}"}}'`, safety: 'Mutating' },
+        {
+          description: `Set the claim's class to the default "${className}" (allowed while it is unset)`,
+          command: `kubectl patch pvc ${s.name} -n ${s.namespace} -p '{"spec":{"storageClassName":"${className}"}}'`,
+          safety: 'Mutating',
+        },
       ],
     });
     return true;
@@ -225,7 +282,10 @@ const noClasslessVolumeRule = defineRule<ClasslessRun>({
   run(s) {
     const why = s.candidates.length === 0 ? '' : `: ${describeMisfits(s.candidates)}`;
     s.inv.report({
-      code: 'NoMatchingPersistentVolume', severity: 'Critical', object: s.ref, confidence: 0.9,
+      code: 'NoMatchingPersistentVolume',
+      severity: 'Critical',
+      object: s.ref,
+      confidence: 0.9,
       message: `No available PersistentVolume matches PersistentVolumeClaim ${s.namespace}/${s.name} (${describeWanted(s.claim, '')})${why}`,
       anchors: [classAnchor(s), ...eventAnchors(s, 'FailedBinding'), ...misfitAnchors(s.inv, s.claim, s.candidates)],
       chain: [...s.chain, s.ref],
@@ -262,7 +322,10 @@ const noVolumeOfMissingClassRule = defineRule<MissingClassRun>({
   run(s) {
     if (s.candidates.length === 0) return false;
     s.inv.report({
-      code: 'NoMatchingPersistentVolume', severity: 'Critical', object: s.ref, confidence: 0.9,
+      code: 'NoMatchingPersistentVolume',
+      severity: 'Critical',
+      object: s.ref,
+      confidence: 0.9,
       message: `No PersistentVolume of class "${s.className}" fits PersistentVolumeClaim ${s.namespace}/${s.name} (${describeWanted(s.claim)}), and no StorageClass "${s.className}" exists to provision one: ${describeMisfits(s.candidates)}`,
       anchors: [classAnchor(s), ...misfitAnchors(s.inv, s.claim, s.candidates), ...eventAnchors(s, 'ProvisioningFailed')],
       chain: [...s.chain, s.ref],
@@ -279,13 +342,20 @@ const storageClassNotFoundRule = defineRule<MissingClassRun>({
   run(s) {
     s.inv.report({
       // Unreadable PVs leave static binding open: the class is still missing, but that is less certain to be the cause.
-      code: 'StorageClassNotFound', severity: 'Critical', object: s.ref, confidence: s.volumesReadable ? 1 : 0.8,
+      code: 'StorageClassNotFound',
+      severity: 'Critical',
+      object: s.ref,
+      confidence: s.volumesReadable ? 1 : 0.8,
       message: `PersistentVolumeClaim ${s.namespace}/${s.name} is Pending because StorageClass "${s.className}" does not exist`,
       anchors: [classAnchor(s), ...eventAnchors(s, 'ProvisioningFailed')],
       chain: [...s.chain, s.ref, refOf('StorageClass', undefined, { name: s.className })],
       nextActions: [
         { description: 'List the StorageClasses that exist', command: 'kubectl get storageclass', safety: 'ReadOnly' },
-        { description: `Export the claim to recreate it with an existing StorageClass (spec.storageClassName is immutable), unless StorageClass "${s.className}" should be created instead`, command: `kubectl get pvc ${s.name} -n ${s.namespace} -o yaml`, safety: 'ReadOnly' },
+        {
+          description: `Export the claim to recreate it with an existing StorageClass (spec.storageClassName is immutable), unless StorageClass "${s.className}" should be created instead`,
+          command: `kubectl get pvc ${s.name} -n ${s.namespace} -o yaml`,
+          safety: 'ReadOnly',
+        },
       ],
     });
     return true;
@@ -305,7 +375,11 @@ const firstConsumerRule = defineRule<ProvisionRun>({
     if (consumers === undefined) return true;
     if (consumers.length === 0) {
       p.inv.report({
-        code: 'WaitingForFirstConsumer', severity: 'Info', object: p.ref, confidence: 1, benign: true,
+        code: 'WaitingForFirstConsumer',
+        severity: 'Info',
+        object: p.ref,
+        confidence: 1,
+        benign: true,
         message: `PersistentVolumeClaim ${p.namespace}/${p.name} waits for a pod to use it (StorageClass ${p.className} binds on first consumer); this is expected`,
         anchors: [p.inv.anchorField('StorageClass', p.storageClass, 'volumeBindingMode'), ...eventAnchors(p, 'WaitForFirstConsumer')],
         chain: [...p.chain, p.ref, p.classRef],
@@ -337,11 +411,21 @@ const provisioningFailedRule = defineRule<ProvisionRun>({
     const failure = currentFailure(p);
     if (failure === undefined) return false;
     p.inv.report({
-      code: isTopologyFailure(failure.message) ? 'VolumeTopologyConflict' : 'ProvisioningFailed', severity: 'Critical', object: p.ref, confidence: 0.9,
+      code: isTopologyFailure(failure.message) ? 'VolumeTopologyConflict' : 'ProvisioningFailed',
+      severity: 'Critical',
+      object: p.ref,
+      confidence: 0.9,
       message: `Provisioning for PersistentVolumeClaim ${p.namespace}/${p.name} failed (${p.storageClass.provisioner ?? 'unknown provisioner'}): ${failure.message}`,
       anchors: [classAnchor(p), p.inv.anchorEvent(failure)],
       chain: [...p.chain, p.ref, p.classRef],
-      nextActions: [p.describe, { description: `Read the provisioner's view of StorageClass ${p.className}`, command: `kubectl get storageclass ${p.className} -o yaml`, safety: 'ReadOnly' }],
+      nextActions: [
+        p.describe,
+        {
+          description: `Read the provisioner's view of StorageClass ${p.className}`,
+          command: `kubectl get storageclass ${p.className} -o yaml`,
+          safety: 'ReadOnly',
+        },
+      ],
     });
     return true;
   },
@@ -362,7 +446,11 @@ const provisioningInProgressRule = defineRule<ProvisionRun>({
     const request = unansweredRequest(p);
     if (request?.seconds === undefined || request.seconds >= PROVISIONER_GRACE_SECONDS) return false;
     p.inv.report({
-      code: 'ProvisioningInProgress', severity: 'Info', object: p.ref, confidence: 0.8, benign: true,
+      code: 'ProvisioningInProgress',
+      severity: 'Info',
+      object: p.ref,
+      confidence: 0.8,
+      benign: true,
       recheckAfterSeconds: Math.ceil(PROVISIONER_GRACE_SECONDS - request.seconds) + 1,
       message: `PersistentVolumeClaim ${p.namespace}/${p.name} asked external provisioner "${p.storageClass.provisioner ?? '?'}" for a volume at ${request.event.firstSeen ?? '?'}`,
       anchors: [p.inv.anchorEvent(request.event)],
@@ -382,12 +470,19 @@ const provisionerNotRunningRule = defineRule<ProvisionRun>({
     if (request === undefined) return false;
     const { seconds } = request;
     p.inv.report({
-      code: 'ProvisionerNotRunning', severity: 'Critical', object: p.ref, confidence: seconds === undefined ? 0.7 : 0.85,
+      code: 'ProvisionerNotRunning',
+      severity: 'Critical',
+      object: p.ref,
+      confidence: seconds === undefined ? 0.7 : 0.85,
       message: `No provisioner acted on PersistentVolumeClaim ${p.namespace}/${p.name}: it has waited ${seconds === undefined ? '' : `${Math.round(seconds)}s `}for external provisioner "${p.storageClass.provisioner ?? '?'}", which never started provisioning`,
       anchors: [p.inv.anchorField('StorageClass', p.storageClass, 'provisioner'), p.inv.anchorEvent(request.event)],
       chain: [...p.chain, p.ref, p.classRef],
       nextActions: [
-        { description: `Find the controller that serves provisioner ${p.storageClass.provisioner ?? '?'} (usually a CSI controller Deployment)`, command: 'kubectl get pods -A -l app.kubernetes.io/component=controller', safety: 'ReadOnly' },
+        {
+          description: `Find the controller that serves provisioner ${p.storageClass.provisioner ?? '?'} (usually a CSI controller Deployment)`,
+          command: 'kubectl get pods -A -l app.kubernetes.io/component=controller',
+          safety: 'ReadOnly',
+        },
         p.describe,
       ],
     });
@@ -409,7 +504,8 @@ const namedClassRule = defineRule<ClaimRun>({
       const candidates = staticCandidates(volumes ?? [], c.claim, className);
       return runRules(MISSING_CLASS_RULES, { ...c, className, volumesReadable: volumes !== undefined, candidates });
     }
-    if (lookup.state === 'Found') runRules(PROVISIONING_RULES, { ...c, className, storageClass: lookup.object, classRef: refOf('StorageClass', lookup.object) });
+    if (lookup.state === 'Found')
+      runRules(PROVISIONING_RULES, { ...c, className, storageClass: lookup.object, classRef: refOf('StorageClass', lookup.object) });
     return true;
   },
 });
@@ -426,7 +522,17 @@ function claimRun(ctx: CheckContext, claim: SelectingClaim, ref: ObjectRef, chai
   const volume = volumeName === '' ? undefined : inv.get<PersistentVolume>('PersistentVolume', 'persistentVolumes', volumeName);
   const volumeObject = volume?.state === 'Found' ? volume.object : undefined;
   return {
-    ctx, inv, claim, ref, name, namespace, chain, events, volumeName, volume, volumeObject,
+    ctx,
+    inv,
+    claim,
+    ref,
+    name,
+    namespace,
+    chain,
+    events,
+    volumeName,
+    volume,
+    volumeObject,
     volumeRef: refOf('PersistentVolume', volumeObject, { name: volumeName }),
     describe: { description: `Show the claim and its events`, command: `kubectl describe pvc ${name} -n ${namespace}`, safety: 'ReadOnly' },
   };

@@ -62,10 +62,39 @@ describe('pod.crashloop and pod.image-pull stay silent', () => {
   test.each([
     ['a Ready pod', pod('p', { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], ...crashed })],
     ['a Succeeded pod', pod('p', { phase: 'Succeeded', containerStatuses: [{ name: 'app', state: { terminated: { exitCode: 0, reason: 'Completed' } } }] })],
-    ['a pod without a node', pod('p', { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable' }] }, { nodeName: undefined })],
-    ['a pod still creating its containers', pod('p', { phase: 'Pending', conditions: notReady, containerStatuses: [{ name: 'app', state: { waiting: { reason: 'ContainerCreating' } } }] })],
-    ['a running pod that restarted long ago', pod('p', { phase: 'Running', conditions: notReady, containerStatuses: [{ name: 'app', ready: false, restartCount: 1, state: { running: {} }, lastState: { terminated: { exitCode: 1, finishedAt: '2026-11-18T09:00:00Z' } } }] })],
-    ['a finished init container', pod('p', { phase: 'Pending', conditions: notReady, initContainerStatuses: [{ name: 'init', state: { terminated: { exitCode: 0, reason: 'Completed' } } }], containerStatuses: [{ name: 'app', state: { waiting: { reason: 'PodInitializing' } } }] })],
+    [
+      'a pod without a node',
+      pod('p', { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable' }] }, { nodeName: undefined }),
+    ],
+    [
+      'a pod still creating its containers',
+      pod('p', { phase: 'Pending', conditions: notReady, containerStatuses: [{ name: 'app', state: { waiting: { reason: 'ContainerCreating' } } }] }),
+    ],
+    [
+      'a running pod that restarted long ago',
+      pod('p', {
+        phase: 'Running',
+        conditions: notReady,
+        containerStatuses: [
+          {
+            name: 'app',
+            ready: false,
+            restartCount: 1,
+            state: { running: {} },
+            lastState: { terminated: { exitCode: 1, finishedAt: '2026-11-18T09:00:00Z' } },
+          },
+        ],
+      }),
+    ],
+    [
+      'a finished init container',
+      pod('p', {
+        phase: 'Pending',
+        conditions: notReady,
+        initContainerStatuses: [{ name: 'init', state: { terminated: { exitCode: 0, reason: 'Completed' } } }],
+        containerStatuses: [{ name: 'app', state: { waiting: { reason: 'PodInitializing' } } }],
+      }),
+    ],
   ])('%s', (_name, subject) => {
     expect(run([podCrashloop, podImagePull], [subject])).toEqual([]);
   });
@@ -82,14 +111,26 @@ describe('a pod with one image that cannot be pulled and a crashing sidecar', ()
         { name: 'proxy', restartCount: 5, state: crashLoop, lastState: { terminated: { exitCode: 1, reason: 'Error' } } },
       ],
     },
-    { containers: [{ name: 'app', image: 'r/app:9' }, { name: 'proxy', image: 'nginx:1.27' }] },
+    {
+      containers: [
+        { name: 'app', image: 'r/app:9' },
+        { name: 'proxy', image: 'nginx:1.27' },
+      ],
+    },
   );
 
   test('when both checks run, the missing image is the root cause and the crash a finding', async () => {
     const template = compileTemplate('pod-both', { version: '1', targetKinds: ['Pod'], steps: [{ name: 'pod', checks: ['pod.image-pull', 'pod.crashloop'] }] });
     const { verdict, envelope } = await diagnose({
-      intent: 'pod-both', template, templateSource: 'BuiltIn', target: { kind: 'Pod', namespace: 'shop', name: 'p' },
-      maxSteps: 3, timeoutMs: 15000, minCompleteness: 0.8, snapshot: new MemorySnapshot([subject]), now: () => NOW,
+      intent: 'pod-both',
+      template,
+      templateSource: 'BuiltIn',
+      target: { kind: 'Pod', namespace: 'shop', name: 'p' },
+      maxSteps: 3,
+      timeoutMs: 15000,
+      minCompleteness: 0.8,
+      snapshot: new MemorySnapshot([subject]),
+      now: () => NOW,
     });
     expect(verdict).toBe('RootCauseFound');
     expect(envelope.rootCause?.code).toBe('ImageNotFound');
@@ -106,17 +147,30 @@ describe('reached through a Service (service-no-endpoints runs every pod check)'
       containerStatuses: [{ name: 'app', restartCount: 7, state: crashLoop, lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } } }],
     });
     const labelled = { ...crashing, metadata: { ...crashing.metadata, labels: { app: 'web' } } };
-    const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop', uid: 'uid-service-web', resourceVersion: '3' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } };
+    const service = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'shop', uid: 'uid-service-web', resourceVersion: '3' },
+      spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
+    };
     const slice = {
-      apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
       metadata: { name: 'web-abc', namespace: 'shop', uid: 'uid-es', resourceVersion: '4', labels: { 'kubernetes.io/service-name': 'web' } },
       endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready: false }, targetRef: { kind: 'Pod', name: 'web-0', uid: 'uid-pod-web-0' } }],
     };
     const template = builtInTemplate('service-no-endpoints');
     if (template === undefined) throw new Error('no template');
     const { verdict, envelope } = await diagnose({
-      intent: 'service-no-endpoints', template, templateSource: 'BuiltIn', target: { kind: 'Service', namespace: 'shop', name: 'web' },
-      maxSteps: 3, timeoutMs: 15000, minCompleteness: 0.8, snapshot: new MemorySnapshot([service, slice, labelled] as KubeObject[]), now: () => NOW,
+      intent: 'service-no-endpoints',
+      template,
+      templateSource: 'BuiltIn',
+      target: { kind: 'Service', namespace: 'shop', name: 'web' },
+      maxSteps: 3,
+      timeoutMs: 15000,
+      minCompleteness: 0.8,
+      snapshot: new MemorySnapshot([service, slice, labelled] as KubeObject[]),
+      now: () => NOW,
     });
     expect(verdict).toBe('RootCauseFound');
     expect(envelope.rootCause?.code).toBe('OOMKilled');

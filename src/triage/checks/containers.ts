@@ -118,9 +118,23 @@ export function inScope(inv: Investigation, pod: ContainerPod): boolean {
 // --- shared helpers ------------------------------------------------------------------------------
 
 /** Waiting reasons of a container whose image is not there (CRI-O adds RegistryUnavailable and SignatureValidationFailed). */
-export const PULL_WAITING = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'RegistryUnavailable', 'SignatureValidationFailed']);
+export const PULL_WAITING = new Set([
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'ErrImageNeverPull',
+  'RegistryUnavailable',
+  'SignatureValidationFailed',
+]);
 /** Waiting reasons where the runtime could not create or start the container process. */
-export const START_WAITING = new Set(['CreateContainerError', 'RunContainerError', 'StartError', 'PreCreateHookError', 'PreStartHookError', 'PostStartHookError']);
+export const START_WAITING = new Set([
+  'CreateContainerError',
+  'RunContainerError',
+  'StartError',
+  'PreCreateHookError',
+  'PreStartHookError',
+  'PostStartHookError',
+]);
 /** Termination reasons where the process never ran (the runtime failed to start it). */
 export const START_TERMINATED = new Set(['StartError', 'ContainerCannotRun']);
 const MESSAGE_EXCERPT = 120;
@@ -167,7 +181,11 @@ export function eventFor(events: readonly EventRecord[], view: ContainerView, on
 }
 
 export function describeAction(ref: ObjectRef): NextAction {
-  return { description: 'Show the pod, its container states and recent events', command: `kubectl describe pod ${ref.name} -n ${ref.namespace ?? ''}`, safety: 'ReadOnly' };
+  return {
+    description: 'Show the pod, its container states and recent events',
+    command: `kubectl describe pod ${ref.name} -n ${ref.namespace ?? ''}`,
+    safety: 'ReadOnly',
+  };
 }
 
 /** A kubectl command printing one field of the container's spec (its image, command or a probe). */
@@ -209,10 +227,10 @@ function previousRevision(inv: Investigation, deployment: KubeObject, replicaSet
   const current = revisionOf(replicaSet);
   const siblings = inv.byIndex('ReplicaSet', 'pod.owner', INDEX.owner, ownerIndexValue(deployment)) ?? [];
   const newest = Math.max(current, ...siblings.map(revisionOf).filter((r) => !Number.isNaN(r)));
-  const older = siblings
-    .filter((rs) => revisionOf(rs) < current)
-    .sort((a, b) => revisionOf(b) - revisionOf(a))[0];
-  return !Number.isNaN(current) && current === newest && older !== undefined ? { revision: revisionOf(older), replicaSet: older.metadata?.name ?? '' } : undefined;
+  const older = siblings.filter((rs) => revisionOf(rs) < current).sort((a, b) => revisionOf(b) - revisionOf(a))[0];
+  return !Number.isNaN(current) && current === newest && older !== undefined
+    ? { revision: revisionOf(older), replicaSet: older.metadata?.name ?? '' }
+    : undefined;
 }
 
 /** The workload that owns the pod, resolved through the cache (Pod → ReplicaSet → Deployment, or a StatefulSet/DaemonSet). */
@@ -237,11 +255,13 @@ function ownerOf(inv: Investigation, pod: ContainerPod): Owner | undefined {
 
 export function rollbackAction(owner: Owner | undefined, namespace: string, what: string): NextAction[] {
   if (owner?.previous === undefined) return [];
-  return [{
-    description: `Roll Deployment ${namespace}/${owner.name} back to revision ${owner.previous.revision} (ReplicaSet ${owner.previous.replicaSet}) if ${what} came with the latest rollout: replaces the whole pod template (image, command, env, resources) with that revision's and rolls every pod`,
-    command: `kubectl rollout undo deployment/${owner.name} -n ${namespace}`,
-    safety: 'Mutating',
-  }];
+  return [
+    {
+      description: `Roll Deployment ${namespace}/${owner.name} back to revision ${owner.previous.revision} (ReplicaSet ${owner.previous.replicaSet}) if ${what} came with the latest rollout: replaces the whole pod template (image, command, env, resources) with that revision's and rolls every pod`,
+      command: `kubectl rollout undo deployment/${owner.name} -n ${namespace}`,
+      safety: 'Mutating',
+    },
+  ];
 }
 
 // --- one run of a container check over one pod ---------------------------------------------------
@@ -263,7 +283,11 @@ export function podRun(inv: Investigation, pod: ContainerPod): PodRun {
   const events = inv.events(KIND, pod, 'pod.events');
   let owner: Owner | undefined | null = null;
   return {
-    inv, pod, ref, ns: ref.namespace ?? '', events,
+    inv,
+    pod,
+    ref,
+    ns: ref.namespace ?? '',
+    events,
     owner: () => (owner === null ? (owner = ownerOf(inv, pod)) : owner),
   };
 }

@@ -9,8 +9,16 @@ import { doubledMemory, exitCodeText, podCrashloop } from './crash';
 function deployed(subject: KubeObject): KubeObject[] {
   const controller = (kind: string, name: string, uid: string) => [{ apiVersion: 'apps/v1', kind, name, uid, controller: true }];
   const replicaSet = (revision: number) => ({
-    apiVersion: 'apps/v1', kind: 'ReplicaSet',
-    metadata: { name: `web-${revision}`, namespace: 'shop', uid: `uid-rs-web-${revision}`, resourceVersion: '1', annotations: { 'deployment.kubernetes.io/revision': String(revision) }, ownerReferences: controller('Deployment', 'web', 'uid-deploy-web') },
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: {
+      name: `web-${revision}`,
+      namespace: 'shop',
+      uid: `uid-rs-web-${revision}`,
+      resourceVersion: '1',
+      annotations: { 'deployment.kubernetes.io/revision': String(revision) },
+      ownerReferences: controller('Deployment', 'web', 'uid-deploy-web'),
+    },
   });
   const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop', uid: 'uid-deploy-web', resourceVersion: '1' } };
   const owned = { ...subject, metadata: { ...subject.metadata, ownerReferences: controller('ReplicaSet', 'web-2', 'uid-rs-web-2') } };
@@ -38,7 +46,15 @@ describe('small helpers', () => {
 
 describe('the chain', () => {
   test("the check's codes are its rules' codes and the eviction's", () => {
-    expect([...podCrashloop.codes].sort()).toEqual(['ApplicationError', 'CommandNotFound', 'ConfigMissing', 'ContainerCreateFailed', 'LivenessProbeFailing', 'OOMKilled', 'PodEvicted']);
+    expect([...podCrashloop.codes].sort()).toEqual([
+      'ApplicationError',
+      'CommandNotFound',
+      'ConfigMissing',
+      'ContainerCreateFailed',
+      'LivenessProbeFailing',
+      'OOMKilled',
+      'PodEvicted',
+    ]);
   });
 });
 
@@ -46,12 +62,17 @@ describe('configMissing', () => {
   const configError = (message: string) => ({ state: { waiting: { reason: 'CreateContainerConfigError', message } } });
 
   test('a missing key named by an env entry is ConfigMissing, anchored on that entry (its name, never a value)', () => {
-    const subject = podWith(configError("couldn't find key DB_HOST in ConfigMap shop/cfg"), { env: [{ name: 'DB_HOST', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'DB_HOST' } } }] });
+    const subject = podWith(configError("couldn't find key DB_HOST in ConfigMap shop/cfg"), {
+      env: [{ name: 'DB_HOST', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'DB_HOST' } } }],
+    });
     const inv = investigate([podCrashloop], [subject]);
     const [candidate] = inv.candidates;
     expect([candidate?.code, candidate?.confidence]).toEqual(['ConfigMissing', 1]);
     expect(candidate?.message).toContain('ConfigMap shop/cfg has no key DB_HOST (env DB_HOST)');
-    expect(anchorPaths(inv, candidate)).toEqual(['status.containerStatuses[name=app].state.waiting.message', 'spec.containers[name=app].env[name=DB_HOST].valueFrom.configMapKeyRef']);
+    expect(anchorPaths(inv, candidate)).toEqual([
+      'status.containerStatuses[name=app].state.waiting.message',
+      'spec.containers[name=app].env[name=DB_HOST].valueFrom.configMapKeyRef',
+    ]);
     expect(candidate?.nextActions[0]?.command).toContain("go-template='{{range $k, $v := .data}}");
   });
 
@@ -70,7 +91,10 @@ describe('configMissing', () => {
 
   test('an env value never reaches a message or an anchor', () => {
     const subject = podWith(configError("couldn't find key DB_HOST in ConfigMap shop/cfg"), {
-      env: [{ name: 'DB_PASSWORD', value: 'hunter2-s3cr3t' }, { name: 'DB_HOST', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'DB_HOST' } } }],
+      env: [
+        { name: 'DB_PASSWORD', value: 'hunter2-s3cr3t' },
+        { name: 'DB_HOST', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'DB_HOST' } } },
+      ],
     });
     const inv = investigate([podCrashloop], [subject]);
     expect(JSON.stringify([inv.candidates, inv.anchorList()])).not.toContain('hunter2');
@@ -80,7 +104,10 @@ describe('configMissing', () => {
 
 describe('configError', () => {
   test('another CreateContainerConfigError is ContainerCreateFailed, quoting the kubelet', () => {
-    const [candidate] = run([podCrashloop], [podWith({ state: { waiting: { reason: 'CreateContainerConfigError', message: 'container has runAsNonRoot and image will run as root' } } })]);
+    const [candidate] = run(
+      [podCrashloop],
+      [podWith({ state: { waiting: { reason: 'CreateContainerConfigError', message: 'container has runAsNonRoot and image will run as root' } } })],
+    );
     expect([candidate?.code, candidate?.confidence]).toEqual(['ContainerCreateFailed', 0.8]);
     expect(candidate?.message).toContain('cannot be created (CreateContainerConfigError): container has runAsNonRoot');
   });
@@ -141,17 +168,24 @@ describe('probeKill', () => {
   });
 
   test('a probe kill quotes the probe with its header names, never their values, and leaves the cached pod as it was', () => {
-    const httpHeaders = [{ name: 'X-Tenant', value: 'tenant-7f3a' }, { name: 'Authorization', value: 'Bearer abc123' }];
+    const httpHeaders = [
+      { name: 'X-Tenant', value: 'tenant-7f3a' },
+      { name: 'Authorization', value: 'Bearer abc123' },
+    ];
     const subject = podWith(crashed({ ...lastRun, exitCode: 137 }, 4), { livenessProbe: { httpGet: { path: '/healthz', port: 8080, httpHeaders } } });
     const killing = event(subject, 'Killing', 'Container app failed liveness probe, will be restarted', '2026-11-21T11:50:01Z');
     const inv = investigate([podCrashloop], [subject, killing]);
     const probe = inv.anchorList().find((a) => a.fieldPath === 'spec.containers[name=app].livenessProbe');
-    expect(probe?.excerpt).toBe('{"httpGet":{"path":"/healthz","port":8080,"httpHeaders":[{"name":"X-Tenant","value":"[REDACTED]"},{"name":"Authorization","value":"[REDACTED]"}]}}');
+    expect(probe?.excerpt).toBe(
+      '{"httpGet":{"path":"/healthz","port":8080,"httpHeaders":[{"name":"X-Tenant","value":"[REDACTED]"},{"name":"Authorization","value":"[REDACTED]"}]}}',
+    );
     expect(JSON.stringify(subject)).toContain('tenant-7f3a');
   });
 
   test('a liveness kill from an earlier run does not explain a later exit 1', () => {
-    const subject = podWith(crashed({ exitCode: 1, reason: 'Error', startedAt: '2026-11-21T11:50:00Z', finishedAt: '2026-11-21T11:50:30Z' }, 4), { livenessProbe: { httpGet: { path: '/healthz', port: 8080 } } });
+    const subject = podWith(crashed({ exitCode: 1, reason: 'Error', startedAt: '2026-11-21T11:50:00Z', finishedAt: '2026-11-21T11:50:30Z' }, 4), {
+      livenessProbe: { httpGet: { path: '/healthz', port: 8080 } },
+    });
     const killing = event(subject, 'Killing', 'Container app failed liveness probe, will be restarted', '2026-11-21T11:20:00Z');
     expect(run([podCrashloop], [subject, killing])[0]?.code).toBe('ApplicationError');
   });
@@ -159,7 +193,10 @@ describe('probeKill', () => {
 
 describe('probeSignal', () => {
   test('a restarted container with a liveness probe ended by SIGKILL, its probe Events gone, is most likely a probe kill', () => {
-    const [candidate] = run([podCrashloop], [podWith(crashed({ exitCode: 137, reason: 'Error' }), { livenessProbe: { httpGet: { path: '/healthz', port: 8080 } } })]);
+    const [candidate] = run(
+      [podCrashloop],
+      [podWith(crashed({ exitCode: 137, reason: 'Error' }), { livenessProbe: { httpGet: { path: '/healthz', port: 8080 } } })],
+    );
     expect([candidate?.code, candidate?.confidence]).toEqual(['LivenessProbeFailing', 0.6]);
     expect(candidate?.message).toContain('ends with exit code 137 (SIGKILL)');
     expect(candidate?.message).toContain('no probe Events remain to prove it');
@@ -173,20 +210,32 @@ describe('probeSignal', () => {
 
 describe('probeBeside', () => {
   test('probe kills that did not end the last run are context after the cause', () => {
-    const subject = podWith(crashed({ exitCode: 1, reason: 'Error', startedAt: '2026-11-21T11:50:00Z', finishedAt: '2026-11-21T11:50:30Z' }, 4), { livenessProbe: { httpGet: { path: '/healthz', port: 8080 } } });
+    const subject = podWith(crashed({ exitCode: 1, reason: 'Error', startedAt: '2026-11-21T11:50:00Z', finishedAt: '2026-11-21T11:50:30Z' }, 4), {
+      livenessProbe: { httpGet: { path: '/healthz', port: 8080 } },
+    });
     const killing = event(subject, 'Killing', 'Container app failed liveness probe, will be restarted', '2026-11-21T11:20:00Z');
     const found = run([podCrashloop], [subject, killing]).map((c) => [c.code, c.severity, c.chain === undefined ? 'context' : 'cause']);
-    expect(found).toEqual([['ApplicationError', 'Critical', 'cause'], ['LivenessProbeFailing', 'Warning', 'context']]);
+    expect(found).toEqual([
+      ['ApplicationError', 'Critical', 'cause'],
+      ['LivenessProbeFailing', 'Warning', 'context'],
+    ]);
   });
 
   test('no probe Events, no context', () => {
-    expect(codes([podWith(crashed({ exitCode: 1, reason: 'Error' }), { livenessProbe: { httpGet: { path: '/healthz', port: 8080 } } })])).toEqual(['ApplicationError']);
+    expect(codes([podWith(crashed({ exitCode: 1, reason: 'Error' }), { livenessProbe: { httpGet: { path: '/healthz', port: 8080 } } })])).toEqual([
+      'ApplicationError',
+    ]);
   });
 });
 
 describe('commandNotFound', () => {
   test("the runtime's exec error names the command missing from $PATH", () => {
-    const subject = podWith({ restartCount: 2, state: { waiting: { reason: 'RunContainerError', message: 'failed to create containerd task: exec: "gunicorn": executable file not found in $PATH: unknown' } } });
+    const subject = podWith({
+      restartCount: 2,
+      state: {
+        waiting: { reason: 'RunContainerError', message: 'failed to create containerd task: exec: "gunicorn": executable file not found in $PATH: unknown' },
+      },
+    });
     const inv = investigate([podCrashloop], [subject]);
     const [candidate] = inv.candidates;
     expect([candidate?.code, candidate?.confidence]).toEqual(['CommandNotFound', 0.95]);
@@ -195,7 +244,10 @@ describe('commandNotFound', () => {
   });
 
   test("a shell's exit 127 quoting the missing tool, and a bare exit 126, are CommandNotFound too", () => {
-    const [shell] = run([podCrashloop], [podWith(crashed({ exitCode: 127, reason: 'Error', message: '/bin/sh: psql: not found' }), { command: ['/bin/sh', '-c', 'psql'] })]);
+    const [shell] = run(
+      [podCrashloop],
+      [podWith(crashed({ exitCode: 127, reason: 'Error', message: '/bin/sh: psql: not found' }), { command: ['/bin/sh', '-c', 'psql'] })],
+    );
     expect(shell?.message).toContain('"psql" is not found');
     expect(shell?.message).toContain('(exit code 127)');
     const [bare] = run([podCrashloop], [podWith(crashed({ exitCode: 126, reason: 'Error' }))]);
@@ -210,7 +262,10 @@ describe('commandNotFound', () => {
   });
 
   test('a log tail that mentions a missing tool, then exits 1 for another reason, is an ApplicationError', () => {
-    const [candidate] = run([podCrashloop], [podWith(crashed({ exitCode: 1, reason: 'Error', message: '/bin/sh: jq: not found\nERROR: database migration 42 failed' }))]);
+    const [candidate] = run(
+      [podCrashloop],
+      [podWith(crashed({ exitCode: 1, reason: 'Error', message: '/bin/sh: jq: not found\nERROR: database migration 42 failed' }))],
+    );
     expect(candidate?.code).toBe('ApplicationError');
     expect(candidate?.message).toContain('ERROR: database migration 42 failed');
   });
@@ -218,13 +273,19 @@ describe('commandNotFound', () => {
 
 describe('startFailed', () => {
   test('a runtime create error is ContainerCreateFailed, quoting the runtime', () => {
-    const [candidate] = run([podCrashloop], [podWith({ state: { waiting: { reason: 'CreateContainerError', message: 'error mounting "/data" to rootfs: no such file or directory' } } })]);
+    const [candidate] = run(
+      [podCrashloop],
+      [podWith({ state: { waiting: { reason: 'CreateContainerError', message: 'error mounting "/data" to rootfs: no such file or directory' } } })],
+    );
     expect([candidate?.code, candidate?.confidence]).toEqual(['ContainerCreateFailed', 0.7]);
     expect(candidate?.message).toContain('cannot be started by the container runtime (CreateContainerError): error mounting');
   });
 
   test('a StartError termination is one too', () => {
-    const [candidate] = run([podCrashloop], [podWith(crashed({ exitCode: 128, reason: 'StartError', message: 'failed to create shim task: OCI runtime create failed' }))]);
+    const [candidate] = run(
+      [podCrashloop],
+      [podWith(crashed({ exitCode: 128, reason: 'StartError', message: 'failed to create shim task: OCI runtime create failed' }))],
+    );
     expect(candidate?.code).toBe('ContainerCreateFailed');
     expect(candidate?.message).toContain('(StartError): failed to create shim task');
   });
@@ -250,14 +311,28 @@ describe('applicationError', () => {
   });
 
   test('a Job pod that failed with exit 1 (restartPolicy Never) is an ApplicationError; its logs are read without --previous', () => {
-    const subject = pod('job-x', { phase: 'Failed', containerStatuses: [{ name: 'app', restartCount: 0, state: { terminated: { exitCode: 1, reason: 'Error' } } }] }, { restartPolicy: 'Never' });
+    const subject = pod(
+      'job-x',
+      { phase: 'Failed', containerStatuses: [{ name: 'app', restartCount: 0, state: { terminated: { exitCode: 1, reason: 'Error' } } }] },
+      { restartPolicy: 'Never' },
+    );
     const [candidate] = run([podCrashloop], [subject]);
     expect(candidate?.code).toBe('ApplicationError');
     expect(candidate?.nextActions[0]?.command).toBe('kubectl logs job-x -c app -n shop');
   });
 
   test('caught running between crashes, the finding is re-checked when the crash leaves its window', () => {
-    const [candidate] = run([podCrashloop], [podWith({ ready: false, restartCount: 2, state: { running: { startedAt: '2026-11-21T11:58:00Z' } }, lastState: { terminated: { exitCode: 1, reason: 'Error', finishedAt: '2026-11-21T11:58:00Z' } } })]);
+    const [candidate] = run(
+      [podCrashloop],
+      [
+        podWith({
+          ready: false,
+          restartCount: 2,
+          state: { running: { startedAt: '2026-11-21T11:58:00Z' } },
+          lastState: { terminated: { exitCode: 1, reason: 'Error', finishedAt: '2026-11-21T11:58:00Z' } },
+        }),
+      ],
+    );
     expect(candidate?.code).toBe('ApplicationError');
     expect(candidate?.recheckAfterSeconds).toBeGreaterThan(0);
   });
@@ -267,7 +342,11 @@ describe('applicationError', () => {
   });
 
   test('an init container that finished with exit 0 is not an error', () => {
-    const subject = pod('p', { phase: 'Pending', conditions: notReady, initContainerStatuses: [{ name: 'init', state: { terminated: { exitCode: 0, reason: 'Completed' } } }] }, { initContainers: [{ name: 'init', image: 'i:1' }] });
+    const subject = pod(
+      'p',
+      { phase: 'Pending', conditions: notReady, initContainerStatuses: [{ name: 'init', state: { terminated: { exitCode: 0, reason: 'Completed' } } }] },
+      { initContainers: [{ name: 'init', image: 'i:1' }] },
+    );
     expect(codes([subject])).toEqual([]);
   });
 });
@@ -286,7 +365,11 @@ describe('unrecordedCrash', () => {
 });
 
 describe('a volume whose ConfigMap/Secret is missing', () => {
-  const creating = pod('p', { phase: 'Pending', conditions: notReady, containerStatuses: [{ name: 'app', state: { waiting: { reason: 'ContainerCreating' } } }] }, { volumes: [{ name: 'tls', secret: { secretName: 'payments-tls' } }] });
+  const creating = pod(
+    'p',
+    { phase: 'Pending', conditions: notReady, containerStatuses: [{ name: 'app', state: { waiting: { reason: 'ContainerCreating' } } }] },
+    { volumes: [{ name: 'tls', secret: { secretName: 'payments-tls' } }] },
+  );
 
   test('is ConfigMissing, anchored on the FailedMount Event and the volume', () => {
     const failedMount = event(creating, 'FailedMount', 'MountVolume.SetUp failed for volume "tls" : secret "payments-tls" not found', '2026-11-21T11:59:00Z');
@@ -308,13 +391,19 @@ describe('a crash beside a container whose image cannot be pulled', () => {
     const subject = pod(
       'p',
       {
-        phase: 'Pending', conditions: notReady,
+        phase: 'Pending',
+        conditions: notReady,
         containerStatuses: [
           { name: 'app', state: { waiting: { reason: 'ErrImagePull', message: 'manifest unknown' } } },
           { name: 'proxy', restartCount: 5, state: crashLoop, lastState: { terminated: { exitCode: 1, reason: 'Error' } } },
         ],
       },
-      { containers: [{ name: 'app', image: 'r/app:9' }, { name: 'proxy', image: 'nginx:1.27' }] },
+      {
+        containers: [
+          { name: 'app', image: 'r/app:9' },
+          { name: 'proxy', image: 'nginx:1.27' },
+        ],
+      },
     );
     const [candidate] = run([podCrashloop], [subject]);
     expect([candidate?.code, candidate?.confidence]).toEqual(['ApplicationError', 0.8]);

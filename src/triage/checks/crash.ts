@@ -34,7 +34,17 @@ import { crashedRecently, crashWindowLeft, RECENT_CRASH_SECONDS } from './worklo
 // Failed, Unhealthy, Killing, FailedMount). One chain of rules per troubled container, first match wins.
 
 const SIGNALS: Readonly<Record<number, string>> = {
-  1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 15: 'SIGTERM',
+  1: 'SIGHUP',
+  2: 'SIGINT',
+  3: 'SIGQUIT',
+  4: 'SIGILL',
+  6: 'SIGABRT',
+  7: 'SIGBUS',
+  8: 'SIGFPE',
+  9: 'SIGKILL',
+  11: 'SIGSEGV',
+  13: 'SIGPIPE',
+  15: 'SIGTERM',
 };
 
 /** "exit code 139 (SIGSEGV)": codes above 128 are 128 + the signal that ended the process. */
@@ -135,8 +145,21 @@ function crashRun(run: PodRun, view: ContainerView, only: boolean): CrashRun {
   // A log tail may mention a missing tool in passing: the shell's words count only when it exited 126/127.
   const exec = parseExecFailure(startText !== '' ? startText : exitCode === 127 || exitCode === 126 ? (terminated?.message ?? '') : '');
   return {
-    ...run, view, only, waitingReason, waitingMessage, terminated, terminationPath: termination?.path ?? '', exitCode, startText, exec,
-    kills: probeKills(run.pod, run.events, view), describe: describeAction(run.ref), logs: logsAction(view, run.ref), causes: [], context: [],
+    ...run,
+    view,
+    only,
+    waitingReason,
+    waitingMessage,
+    terminated,
+    terminationPath: termination?.path ?? '',
+    exitCode,
+    startText,
+    exec,
+    kills: probeKills(run.pod, run.events, view),
+    describe: describeAction(run.ref),
+    logs: logsAction(view, run.ref),
+    causes: [],
+    context: [],
   };
 }
 
@@ -159,11 +182,16 @@ function configReference(r: CrashRun, missing: MissingConfig): { anchors: string
   const { view } = r;
   const refField = missing.kind === 'Secret' ? 'secretKeyRef' : 'configMapKeyRef';
   const fromField = missing.kind === 'Secret' ? 'secretRef' : 'configMapRef';
-  const envEntry = view.spec?.env?.find((e) => e.valueFrom?.[refField]?.name === missing.name && (missing.key === undefined || e.valueFrom[refField].key === missing.key));
+  const envEntry = view.spec?.env?.find(
+    (e) => e.valueFrom?.[refField]?.name === missing.name && (missing.key === undefined || e.valueFrom[refField].key === missing.key),
+  );
   const envFromIndex = view.spec?.envFrom?.findIndex((e) => e[fromField]?.name === missing.name) ?? -1;
-  const anchors = envEntry !== undefined
-    ? [anchor(r, `${view.specPath}.env[name=${envEntry.name}].valueFrom.${refField}`)]
-    : envFromIndex >= 0 ? [anchor(r, `${view.specPath}.envFrom[${envFromIndex}].${fromField}`)] : [];
+  const anchors =
+    envEntry !== undefined
+      ? [anchor(r, `${view.specPath}.env[name=${envEntry.name}].valueFrom.${refField}`)]
+      : envFromIndex >= 0
+        ? [anchor(r, `${view.specPath}.envFrom[${envFromIndex}].${fromField}`)]
+        : [];
   return { anchors, usedBy: envEntry === undefined ? '' : ` (env ${envEntry.name})` };
 }
 
@@ -171,8 +199,16 @@ function configReference(r: CrashRun, missing: MissingConfig): { anchors: string
 function missingConfigAction(missing: MissingConfig, ns: string): NextAction {
   const kindWord = missing.kind === 'Secret' ? 'secret' : 'configmap';
   return missing.key === undefined
-    ? { description: `Check whether ${missing.kind} ${missing.name} exists in ${ns} (create it, or fix the name the pod refers to)`, command: `kubectl get ${kindWord} ${missing.name} -n ${ns}`, safety: 'ReadOnly' }
-    : { description: `List the keys of ${missing.kind} ${missing.name} (names only, no values)`, command: `kubectl get ${kindWord} ${missing.name} -n ${ns} -o go-template='{{range $k, $v := .data}}{{println $k}}{{end}}'`, safety: 'ReadOnly' };
+    ? {
+        description: `Check whether ${missing.kind} ${missing.name} exists in ${ns} (create it, or fix the name the pod refers to)`,
+        command: `kubectl get ${kindWord} ${missing.name} -n ${ns}`,
+        safety: 'ReadOnly',
+      }
+    : {
+        description: `List the keys of ${missing.kind} ${missing.name} (names only, no values)`,
+        command: `kubectl get ${kindWord} ${missing.name} -n ${ns} -o go-template='{{range $k, $v := .data}}{{println $k}}{{end}}'`,
+        safety: 'ReadOnly',
+      };
 }
 
 const configErrorAnchors = (r: CrashRun) => [anchor(r, `${r.view.statusPath}.state.waiting.message`), ...eventAnchors(r, failedEvent(r, r.waitingMessage))];
@@ -188,10 +224,12 @@ const configMissingRule = defineRule<CrashRun>({
     const reference = configReference(r, missing);
     const subject = `${who(r.view, r.ref)} cannot start: the kubelet reports`;
     return explains(r, {
-      code: 'ConfigMissing', confidence: 1,
-      message: missing.key === undefined
-        ? `${subject} ${missing.kind} "${missing.name}" not found${reference.usedBy}`
-        : `${subject} ${missing.kind} ${r.ns}/${missing.name} has no key ${missing.key}${reference.usedBy}`,
+      code: 'ConfigMissing',
+      confidence: 1,
+      message:
+        missing.key === undefined
+          ? `${subject} ${missing.kind} "${missing.name}" not found${reference.usedBy}`
+          : `${subject} ${missing.kind} ${r.ns}/${missing.name} has no key ${missing.key}${reference.usedBy}`,
       anchors: [...anchors, ...reference.anchors],
       nextActions: [missingConfigAction(missing, r.ns), r.describe],
     });
@@ -205,9 +243,11 @@ const configErrorRule = defineRule<CrashRun>({
   run: (r) =>
     r.waitingReason === 'CreateContainerConfigError' &&
     explains(r, {
-      code: 'ContainerCreateFailed', confidence: 0.8,
+      code: 'ContainerCreateFailed',
+      confidence: 0.8,
       message: `${who(r.view, r.ref)} cannot be created (CreateContainerConfigError): ${quote(r.waitingMessage)}`,
-      anchors: configErrorAnchors(r), nextActions: [r.describe],
+      anchors: configErrorAnchors(r),
+      nextActions: [r.describe],
     }),
 });
 
@@ -217,11 +257,13 @@ function raiseMemoryAction(r: CrashRun, limit: string | undefined): NextAction[]
   const owner = r.owner();
   const doubled = limit === undefined ? undefined : doubledMemory(limit);
   if (owner === undefined || doubled === undefined || limit === undefined || view.init) return [];
-  return [{
-    description: `Raise container ${view.name}'s memory limit in ${owner.kind} ${ns}/${owner.name} from ${limit} to ${doubled}: changes the pod template, so every pod is replaced by a rolling update (check node capacity and any LimitRange first)`,
-    command: `kubectl set resources ${owner.resource}/${owner.name} -n ${ns} -c ${view.name} --limits=memory=${doubled}`,
-    safety: 'Mutating',
-  }];
+  return [
+    {
+      description: `Raise container ${view.name}'s memory limit in ${owner.kind} ${ns}/${owner.name} from ${limit} to ${doubled}: changes the pod template, so every pod is replaced by a rolling update (check node capacity and any LimitRange first)`,
+      command: `kubectl set resources ${owner.resource}/${owner.name} -n ${ns} -c ${view.name} --limits=memory=${doubled}`,
+      safety: 'Mutating',
+    },
+  ];
 }
 
 // The kernel's OOM killer ended the process (the kubelet records reason OOMKilled): at the memory limit, or with none, the node's.
@@ -234,10 +276,12 @@ const oomKilledRule = defineRule<CrashRun>({
     const limit = view.spec?.resources?.limits?.memory;
     const raise = raiseMemoryAction(r, limit);
     return explains(r, {
-      code: 'OOMKilled', confidence: 0.95,
-      message: limit === undefined
-        ? `${who(view, r.ref)} was OOMKilled although it sets no memory limit: the node ran out of memory; ${restarts(view)}`
-        : `${who(view, r.ref)} was OOMKilled: its memory use reached its limit of ${limit}; ${restarts(view)}`,
+      code: 'OOMKilled',
+      confidence: 0.95,
+      message:
+        limit === undefined
+          ? `${who(view, r.ref)} was OOMKilled although it sets no memory limit: the node ran out of memory; ${restarts(view)}`
+          : `${who(view, r.ref)} was OOMKilled: its memory use reached its limit of ${limit}; ${restarts(view)}`,
       anchors: [
         anchor(r, `${r.terminationPath}.reason`),
         ...(limit === undefined ? [] : [anchor(r, `${view.specPath}.resources.limits.memory`)]),
@@ -259,7 +303,8 @@ const probeKillRule = defineRule<CrashRun>({
     const failure = kills.unhealthy?.message.replace(/^(Liveness|Startup) probe failed:\s*/, '');
     const probe = probeSummary(view.spec?.[probeField]);
     return explains(r, {
-      code: 'LivenessProbeFailing', confidence: kills.killing === undefined ? 0.75 : 0.9,
+      code: 'LivenessProbeFailing',
+      confidence: kills.killing === undefined ? 0.75 : 0.9,
       message: `${who(view, r.ref)} is killed and restarted by the kubelet because its ${kills.probe} probe fails (${probe === '' ? 'probe' : probe}; ${restarts(view)})${failure === undefined || failure === '' ? '' : `: ${quote(failure)}`}`,
       anchors: [
         ...eventAnchors(r, kills.killing),
@@ -269,7 +314,11 @@ const probeKillRule = defineRule<CrashRun>({
       ],
       nextActions: [
         r.logs,
-        { description: `Show container ${view.name}'s ${kills.probe} probe (path, port, delays, thresholds) to compare with how long the app takes to answer`, command: specFieldCommand(r.ref, view, probeField), safety: 'ReadOnly' },
+        {
+          description: `Show container ${view.name}'s ${kills.probe} probe (path, port, delays, thresholds) to compare with how long the app takes to answer`,
+          command: specFieldCommand(r.ref, view, probeField),
+          safety: 'ReadOnly',
+        },
         r.describe,
       ],
     });
@@ -287,7 +336,8 @@ const probeSignalRule = defineRule<CrashRun>({
     if (r.kills !== undefined || probeField === undefined || signalled === undefined || !restarted(view)) return false;
     const probe = probeSummary(view.spec?.[probeField]);
     return explains(r, {
-      code: 'LivenessProbeFailing', confidence: 0.6,
+      code: 'LivenessProbeFailing',
+      confidence: 0.6,
       message: `${who(view, r.ref)} ends with ${exitCodeText(signalled)} and is restarted (${restarts(view)}); it has a ${probeField === 'startupProbe' ? 'startup' : 'liveness'} probe (${probe === '' ? 'probe' : probe}), so it is most likely killed by the kubelet for failing it (no probe Events remain to prove it)`,
       anchors: [
         anchor(r, `${r.terminationPath}.exitCode`),
@@ -306,7 +356,10 @@ const probeBesideRule = defineRule<CrashRun>({
   run: (r) => {
     if (r.kills === undefined) return false;
     r.context.push({
-      code: 'LivenessProbeFailing', severity: 'Warning', confidence: 0.5, cause: false,
+      code: 'LivenessProbeFailing',
+      severity: 'Warning',
+      confidence: 0.5,
+      cause: false,
       message: `${who(r.view, r.ref)} also fails its ${r.kills.probe} probe, though its last termination was not a probe kill`,
       anchors: [...eventAnchors(r, r.kills.killing ?? r.kills.unhealthy)],
       nextActions: [r.describe],
@@ -322,13 +375,23 @@ function commandTrouble(r: CrashRun): string {
   const command = exec?.command === undefined ? 'its command' : `"${exec.command}"`;
   if (exec?.why === 'not-executable' || (exec === undefined && r.exitCode === 126)) return `${command} is not executable (permission denied)`;
   if (exec === undefined) return `its shell could not find the command it runs`;
-  return exec.command?.startsWith('/') === true ? `${command} (or the interpreter on its #! line) does not exist in the image` : `${command} is not found in the image's $PATH`;
+  return exec.command?.startsWith('/') === true
+    ? `${command} (or the interpreter on its #! line) does not exist in the image`
+    : `${command} is not found in the image's $PATH`;
 }
 
 function commandAnchors(r: CrashRun): string[] {
   const { exec, view } = r;
   const textField = r.startText !== '' && START_WAITING.has(r.waitingReason) ? `${view.statusPath}.state.waiting.message` : `${r.terminationPath}.message`;
-  const failed = exec === undefined ? undefined : eventFor(r.events, view, true, (e) => e.reason === 'Failed' && /exec/i.test(e.message) && e.message.includes(exec.command ?? 'executable file not found'));
+  const failed =
+    exec === undefined
+      ? undefined
+      : eventFor(
+          r.events,
+          view,
+          true,
+          (e) => e.reason === 'Failed' && /exec/i.test(e.message) && e.message.includes(exec.command ?? 'executable file not found'),
+        );
   return [
     ...(exec !== undefined ? [anchor(r, textField)] : []),
     ...(r.exitCode === undefined ? [] : [anchor(r, `${r.terminationPath}.exitCode`)]),
@@ -347,11 +410,16 @@ const commandNotFoundRule = defineRule<CrashRun>({
     const owner = r.owner();
     const startReason = START_TERMINATED.has(terminated?.reason ?? '') ? `${terminated?.reason ?? ''}, ` : '';
     return explains(r, {
-      code: 'CommandNotFound', confidence: exec !== undefined ? 0.95 : exitCode === 127 ? 0.8 : 0.75,
+      code: 'CommandNotFound',
+      confidence: exec !== undefined ? 0.95 : exitCode === 127 ? 0.8 : 0.75,
       message: `${who(view, r.ref)} cannot run: ${commandTrouble(r)}${exitCode === undefined ? '' : ` (${startReason}${exitCodeText(exitCode)})`}; ${restarts(view)}`,
       anchors: commandAnchors(r),
       nextActions: [
-        { description: `Show the command and args container ${view.name} runs, to compare with what the image contains`, command: specFieldCommand(r.ref, view, 'command'), safety: 'ReadOnly' },
+        {
+          description: `Show the command and args container ${view.name} runs, to compare with what the image contains`,
+          command: specFieldCommand(r.ref, view, 'command'),
+          safety: 'ReadOnly',
+        },
         ...(exec === undefined ? [r.logs] : []),
         r.describe,
         ...rollbackAction(owner, r.ns, 'the command change'),
@@ -371,7 +439,8 @@ const startFailedRule = defineRule<CrashRun>({
     const text = r.startText !== '' ? r.startText : (terminated?.message ?? '');
     const field = waiting ? `${view.statusPath}.state.waiting.message` : `${r.terminationPath}.message`;
     return explains(r, {
-      code: 'ContainerCreateFailed', confidence: 0.7,
+      code: 'ContainerCreateFailed',
+      confidence: 0.7,
       message: `${who(view, r.ref)} cannot be started by the container runtime (${waiting ? r.waitingReason : (terminated?.reason ?? '')})${text === '' ? '' : `: ${quote(text)}`}`,
       anchors: [anchor(r, field), ...eventAnchors(r, failedEvent(r, text.slice(0, 60)))],
       nextActions: [r.describe],
@@ -402,7 +471,8 @@ const applicationErrorRule = defineRule<CrashRun>({
     const hasMessage = (terminated.message ?? '').trim() !== '';
     const owner = r.owner();
     return explains(r, {
-      code: 'ApplicationError', confidence: exitCode === 0 ? 0.7 : 0.9,
+      code: 'ApplicationError',
+      confidence: exitCode === 0 ? 0.7 : 0.9,
       message: exitMessage(r, terminated, exitCode),
       anchors: [
         anchor(r, `${path}.exitCode`),
@@ -422,7 +492,8 @@ const unrecordedCrashRule = defineRule<CrashRun>({
   run: (r) =>
     r.waitingReason === 'CrashLoopBackOff' &&
     explains(r, {
-      code: 'ApplicationError', confidence: 0.5,
+      code: 'ApplicationError',
+      confidence: 0.5,
       message: `${who(r.view, r.ref)} is in CrashLoopBackOff (${restarts(r.view)}), but the kubelet kept no record of how it last terminated: its logs hold the reason`,
       anchors: [anchor(r, `${r.view.statusPath}.state.waiting.reason`), ...eventAnchors(r, backOffEvent(r)), anchor(r, `${r.view.statusPath}.restartCount`)],
       nextActions: [r.logs, r.describe],
@@ -455,7 +526,9 @@ function crashFindings(run: PodRun, view: ContainerView, only: boolean): Contain
 /** A volume the kubelet cannot mount because its ConfigMap/Secret is missing: containers stay ContainerCreating. */
 function mountFinding(run: PodRun): ContainerFinding | undefined {
   const { inv, pod, ref, ns } = run;
-  const creating = containersOf(pod).some((v) => v.status.state?.waiting?.reason === 'ContainerCreating' || v.status.state?.waiting?.reason === 'PodInitializing');
+  const creating = containersOf(pod).some(
+    (v) => v.status.state?.waiting?.reason === 'ContainerCreating' || v.status.state?.waiting?.reason === 'PodInitializing',
+  );
   const statuses = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])];
   if (!creating && statuses.length > 0) return undefined;
   for (const event of run.events.filter((e) => e.reason === 'FailedMount')) {
@@ -466,13 +539,24 @@ function mountFinding(run: PodRun): ContainerFinding | undefined {
     const kindWord = missing.kind === 'Secret' ? 'secret' : 'configmap';
     const what = missing.key === undefined ? `${missing.kind} "${missing.name}" not found` : `${missing.kind} "${missing.name}" has no key ${missing.key}`;
     return {
-      code: 'ConfigMissing', severity: 'Critical', confidence: 0.9, cause: true,
+      code: 'ConfigMissing',
+      severity: 'Critical',
+      confidence: 0.9,
+      cause: true,
       message: `Pod ${ns}/${ref.name} cannot start its containers: volume ${volumeName ?? '?'} cannot be mounted, the kubelet reports ${what}`,
       anchors: [inv.anchorEvent(event), ...(volume === undefined ? [] : [inv.anchorField(KIND, pod, `spec.volumes[name=${volume.name}]`)])],
       nextActions: [
         missing.key === undefined
-          ? { description: `Check whether ${missing.kind} ${missing.name} exists in ${ns} (create it, fix the volume's reference, or mark it optional)`, command: `kubectl get ${kindWord} ${missing.name} -n ${ns}`, safety: 'ReadOnly' }
-          : { description: `List the keys of ${missing.kind} ${missing.name} (names only, no values), to add ${missing.key} or fix the volume's items`, command: `kubectl get ${kindWord} ${missing.name} -n ${ns} -o go-template='{{range $k, $v := .data}}{{println $k}}{{end}}'`, safety: 'ReadOnly' },
+          ? {
+              description: `Check whether ${missing.kind} ${missing.name} exists in ${ns} (create it, fix the volume's reference, or mark it optional)`,
+              command: `kubectl get ${kindWord} ${missing.name} -n ${ns}`,
+              safety: 'ReadOnly',
+            }
+          : {
+              description: `List the keys of ${missing.kind} ${missing.name} (names only, no values), to add ${missing.key} or fix the volume's items`,
+              command: `kubectl get ${kindWord} ${missing.name} -n ${ns} -o go-template='{{range $k, $v := .data}}{{println $k}}{{end}}'`,
+              safety: 'ReadOnly',
+            },
         describeAction(ref),
       ],
     };
@@ -484,7 +568,12 @@ function mountFinding(run: PodRun): ContainerFinding | undefined {
 
 function reportFinding(inv: Investigation, ref: ObjectRef, chain: readonly ObjectRef[], d: ContainerFinding): void {
   inv.report({
-    code: d.code, severity: d.severity, object: ref, message: d.message, anchors: d.anchors, nextActions: d.nextActions,
+    code: d.code,
+    severity: d.severity,
+    object: ref,
+    message: d.message,
+    anchors: d.anchors,
+    nextActions: d.nextActions,
     ...(d.cause ? { chain: [...chain, ref], confidence: d.confidence } : {}),
     ...(d.recheckAfterSeconds === undefined ? {} : { recheckAfterSeconds: d.recheckAfterSeconds }),
   });
@@ -493,7 +582,11 @@ function reportFinding(inv: Investigation, ref: ObjectRef, chain: readonly Objec
 /** A container that cannot even be pulled may be why its neighbour exits (a sidecar without its app): the cause is less sure, and says so. */
 function besideUnpulled(d: ContainerFinding, unpulled: ContainerView | undefined): ContainerFinding {
   if (!d.cause || unpulled === undefined) return d;
-  return { ...d, confidence: Math.max(0.3, d.confidence - 0.1), message: `${d.message} (container ${unpulled.name} cannot start either: its image is not pulled)` };
+  return {
+    ...d,
+    confidence: Math.max(0.3, d.confidence - 0.1),
+    message: `${d.message} (container ${unpulled.name} cannot start either: its image is not pulled)`,
+  };
 }
 
 /** Proves why a pod's containers crash or restart: OOM kills, exit codes, probe kills, missing config, missing commands. */

@@ -9,21 +9,34 @@ import { CREATE_FAILURE_CODES, reportCreateFailure, reportRefusedCreate } from '
 const NOW = new Date('2026-11-21T12:00:00.000Z');
 
 const replicaSet = {
-  apiVersion: 'apps/v1', kind: 'ReplicaSet',
+  apiVersion: 'apps/v1',
+  kind: 'ReplicaSet',
   metadata: { name: 'api-1', namespace: 'shop', uid: 'uid-rs', resourceVersion: '1' },
-  spec: { replicas: 2 }, status: { replicas: 0 },
+  spec: { replicas: 2 },
+  status: { replicas: 0 },
 } as KubeObject;
 
 const MESSAGES = {
-  quota: 'Error creating: pods "api-1-x" is forbidden: exceeded quota: compute, requested: limits.memory=1Gi, used: limits.memory=4Gi, limited: limits.memory=4Gi',
+  quota:
+    'Error creating: pods "api-1-x" is forbidden: exceeded quota: compute, requested: limits.memory=1Gi, used: limits.memory=4Gi, limited: limits.memory=4Gi',
   quotaUnset: 'Error creating: pods "api-1-x" is forbidden: failed quota: compute: must specify limits.cpu for: api; limits.memory for: api',
   podSecurity: 'Error creating: pods "api-1-x" is forbidden: violates PodSecurity "baseline:v1.35": hostPort (container "api" uses hostPort 8080)',
-  webhook: 'Error creating: Internal error occurred: failed calling webhook "pods.policy.example.com": failed to call webhook: Post "https://policy-svc.policy.svc:443/validate?timeout=10s": context deadline exceeded',
+  webhook:
+    'Error creating: Internal error occurred: failed calling webhook "pods.policy.example.com": failed to call webhook: Post "https://policy-svc.policy.svc:443/validate?timeout=10s": context deadline exceeded',
   other: 'Error creating: pods "api-1-x" is forbidden: error looking up service account shop/api: serviceaccount "api" not found',
 } as const;
 
-const quota = { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'compute', namespace: 'shop', uid: 'uid-quota', resourceVersion: '1' }, spec: { hard: { 'limits.memory': '4Gi' } } } as KubeObject;
-const namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', uid: 'uid-ns', resourceVersion: '1', labels: { 'pod-security.kubernetes.io/enforce': 'baseline' } } } as KubeObject;
+const quota = {
+  apiVersion: 'v1',
+  kind: 'ResourceQuota',
+  metadata: { name: 'compute', namespace: 'shop', uid: 'uid-quota', resourceVersion: '1' },
+  spec: { hard: { 'limits.memory': '4Gi' } },
+} as KubeObject;
+const namespace = {
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: { name: 'shop', uid: 'uid-ns', resourceVersion: '1', labels: { 'pod-security.kubernetes.io/enforce': 'baseline' } },
+} as KubeObject;
 
 /** Reports the create failure `message` of the ReplicaSet, with `objects` in the cache. */
 function report(message: string, objects: readonly KubeObject[] = []): Candidate[] {
@@ -70,7 +83,11 @@ describe('create-failure rules: exactly one reports each refusal', () => {
 
   test('podCreationFailed: any other refusal is quoted', () => {
     const [finding] = report(MESSAGES.other);
-    expect(finding).toMatchObject({ code: 'PodCreationFailed', message: 'ReplicaSet shop/api-1 cannot create pods: pods "api-1-x" is forbidden: error looking up service account shop/api: serviceaccount "api" not found' });
+    expect(finding).toMatchObject({
+      code: 'PodCreationFailed',
+      message:
+        'ReplicaSet shop/api-1 cannot create pods: pods "api-1-x" is forbidden: error looking up service account shop/api: serviceaccount "api" not found',
+    });
   });
 
   test.each([
@@ -86,10 +103,15 @@ describe('create-failure rules: exactly one reports each refusal', () => {
 describe('reportRefusedCreate (the workload checks)', () => {
   const event = (message: string) =>
     ({
-      apiVersion: 'v1', kind: 'Event',
+      apiVersion: 'v1',
+      kind: 'Event',
       metadata: { name: 'api-1.failedcreate', namespace: 'shop', uid: 'uid-ev', resourceVersion: '1' },
       involvedObject: { apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace: 'shop', name: 'api-1', uid: 'uid-rs' },
-      reason: 'FailedCreate', type: 'Warning', message, count: 3, lastTimestamp: '2026-11-21T11:59:00Z',
+      reason: 'FailedCreate',
+      type: 'Warning',
+      message,
+      count: 3,
+      lastTimestamp: '2026-11-21T11:59:00Z',
     }) as KubeObject;
 
   function refused(creator: KubeObject, objects: readonly KubeObject[]): Candidate[] {

@@ -60,7 +60,10 @@ const quotaExceededRule = defineRule<CreateRun>({
     const items = failure.items.map((i) => `${i.resource}: requested ${i.requested}, used ${i.used}, limited ${i.limited}`).join('; ');
     const gone = absent ? `; ResourceQuota ${failure.quota} no longer exists, so the controller's next retry should succeed` : '';
     inv.report({
-      code: 'QuotaExceeded', severity: 'Critical', object: creatorRef, confidence: absent ? 0.6 : 0.95,
+      code: 'QuotaExceeded',
+      severity: 'Critical',
+      object: creatorRef,
+      confidence: absent ? 0.6 : 0.95,
       message: `${who} cannot create pods: they would exceed ResourceQuota ${failure.quota} (${items})${gone}`,
       anchors: [
         ...evidence.anchors,
@@ -68,7 +71,11 @@ const quotaExceededRule = defineRule<CreateRun>({
       ].slice(0, 3),
       chain: [...evidence.chain, refOf('ResourceQuota', quota, { name: failure.quota, namespace: ns })],
       nextActions: [
-        { description: `Compare ResourceQuota ${failure.quota}'s hard limits with what is used`, command: `kubectl describe resourcequota ${failure.quota} -n ${ns}`, safety: 'ReadOnly' },
+        {
+          description: `Compare ResourceQuota ${failure.quota}'s hard limits with what is used`,
+          command: `kubectl describe resourcequota ${failure.quota} -n ${ns}`,
+          safety: 'ReadOnly',
+        },
         ...evidence.actions,
       ],
     });
@@ -85,12 +92,19 @@ const quotaUnsetRule = defineRule<CreateRun>({
     if (failure.kind !== 'QuotaUnset') return false;
     const { quota } = quotaOf(c, failure.quota);
     inv.report({
-      code: 'QuotaExceeded', severity: 'Critical', object: creatorRef, confidence: 0.9,
+      code: 'QuotaExceeded',
+      severity: 'Critical',
+      object: creatorRef,
+      confidence: 0.9,
       message: `${who} cannot create pods: ResourceQuota ${failure.quota} tracks resources the pod template does not set, and the quota admission refuses pods without them: must specify ${failure.missing.join('; ')}`,
       anchors: [...evidence.anchors, ...(quota === undefined ? [] : [inv.anchorField('ResourceQuota', quota, 'spec.hard')])].slice(0, 3),
       chain: [...evidence.chain, refOf('ResourceQuota', quota, { name: failure.quota, namespace: ns })],
       nextActions: [
-        { description: `Show which resources ResourceQuota ${failure.quota} tracks; set them in the pod template (or a LimitRange default)`, command: `kubectl describe resourcequota ${failure.quota} -n ${ns}`, safety: 'ReadOnly' },
+        {
+          description: `Show which resources ResourceQuota ${failure.quota} tracks; set them in the pod template (or a LimitRange default)`,
+          command: `kubectl describe resourcequota ${failure.quota} -n ${ns}`,
+          safety: 'ReadOnly',
+        },
         ...evidence.actions,
       ],
     });
@@ -111,7 +125,10 @@ const podSecurityRule = defineRule<CreateRun>({
     const controls = failure.controls.map((c) => c.control).join(', ');
     const fixes = failure.controls.flatMap((c) => (c.detail === '' ? [] : [c.detail])).join('; ');
     inv.report({
-      code: 'PodSecurityRejected', severity: 'Critical', object: creatorRef, confidence: 0.95,
+      code: 'PodSecurityRejected',
+      severity: 'Critical',
+      object: creatorRef,
+      confidence: 0.95,
       message: `${who} cannot create pods: PodSecurity "${failure.policy}"${enforced === undefined ? '' : ` of namespace ${ns}`} rejects them: ${controls}${fixes === '' ? '' : `. To comply: ${fixes}`}`,
       anchors: [
         ...evidence.anchors,
@@ -119,7 +136,11 @@ const podSecurityRule = defineRule<CreateRun>({
       ].slice(0, 3),
       chain: [...evidence.chain, ...(namespace === undefined ? [] : [refOf('Namespace', namespace)])],
       nextActions: [
-        { description: `Show namespace ${ns}'s Pod Security labels; fix the pod template's securityContext rather than weakening them`, command: `kubectl get namespace ${ns} --show-labels`, safety: 'ReadOnly' },
+        {
+          description: `Show namespace ${ns}'s Pod Security labels; fix the pod template's securityContext rather than weakening them`,
+          command: `kubectl get namespace ${ns} --show-labels`,
+          safety: 'ReadOnly',
+        },
         ...evidence.actions,
       ],
     });
@@ -134,7 +155,10 @@ const podCreationFailedRule = defineRule<CreateRun>({
   run: ({ inv, evidence, failure, creatorRef, who }) => {
     if (failure.kind !== 'Other') return false;
     inv.report({
-      code: 'PodCreationFailed', severity: 'Critical', object: creatorRef, confidence: 0.8,
+      code: 'PodCreationFailed',
+      severity: 'Critical',
+      object: creatorRef,
+      confidence: 0.8,
       message: `${who} cannot create pods: ${failure.text}`,
       anchors: evidence.anchors.slice(0, 3),
       chain: evidence.chain,
@@ -168,7 +192,17 @@ export function reportRefusedCreate(inv: Investigation, creatorKind: string, cre
   if (event === undefined) return;
   const ref = refOf(creatorKind, creator);
   reportCreateFailure(inv, {
-    creatorKind, creator, chain, message: event.message, anchors: [inv.anchorEvent(event)],
-    actions: [{ description: `Show the ${creatorKind} and its events`, command: `kubectl describe ${creatorKind.toLowerCase()} ${ref.name} -n ${ref.namespace ?? ''}`, safety: 'ReadOnly' }],
+    creatorKind,
+    creator,
+    chain,
+    message: event.message,
+    anchors: [inv.anchorEvent(event)],
+    actions: [
+      {
+        description: `Show the ${creatorKind} and its events`,
+        command: `kubectl describe ${creatorKind.toLowerCase()} ${ref.name} -n ${ref.namespace ?? ''}`,
+        safety: 'ReadOnly',
+      },
+    ],
   });
 }

@@ -22,7 +22,9 @@ function rolloutComplete(set: DaemonSet): boolean {
   const desired = status.desiredNumberScheduled ?? 0;
   const onDelete = set.spec?.updateStrategy?.type === 'OnDelete';
   const observed = (status.observedGeneration ?? 0) >= (set.metadata?.generation ?? 0);
-  return observed && (status.numberUnavailable ?? 0) === 0 && (status.numberReady ?? 0) >= desired && (onDelete || (status.updatedNumberScheduled ?? 0) >= desired);
+  return (
+    observed && (status.numberUnavailable ?? 0) === 0 && (status.numberReady ?? 0) >= desired && (onDelete || (status.updatedNumberScheduled ?? 0) >= desired)
+  );
 }
 
 function progressText(set: DaemonSet): string {

@@ -11,30 +11,58 @@ const NOW = new Date('2026-11-21T12:00:00.000Z');
 const owner = [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'uid-web', controller: true }];
 
 function deployment(spec: Record<string, unknown>, status: Record<string, unknown>): KubeObject {
-  return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop', uid: 'uid-web', generation: 2, resourceVersion: '1' }, spec: { replicas: 2, ...spec }, status: { observedGeneration: 2, ...status } } as KubeObject;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'shop', uid: 'uid-web', generation: 2, resourceVersion: '1' },
+    spec: { replicas: 2, ...spec },
+    status: { observedGeneration: 2, ...status },
+  } as KubeObject;
 }
 
 function replicaSet(name: string, revision: number, replicas: number, ready = replicas): KubeObject {
   return {
-    apiVersion: 'apps/v1', kind: 'ReplicaSet',
-    metadata: { name, namespace: 'shop', uid: `uid-${name}`, resourceVersion: '1', annotations: { 'deployment.kubernetes.io/revision': String(revision) }, ownerReferences: owner },
-    spec: { replicas: 2 }, status: { replicas, readyReplicas: ready },
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: {
+      name,
+      namespace: 'shop',
+      uid: `uid-${name}`,
+      resourceVersion: '1',
+      annotations: { 'deployment.kubernetes.io/revision': String(revision) },
+      ownerReferences: owner,
+    },
+    spec: { replicas: 2 },
+    status: { replicas, readyReplicas: ready },
   } as KubeObject;
 }
 
 function failedCreate(rs: string, message: string): KubeObject {
   return {
-    apiVersion: 'v1', kind: 'Event',
+    apiVersion: 'v1',
+    kind: 'Event',
     metadata: { name: `${rs}.failedcreate`, namespace: 'shop', uid: `uid-ev-${rs}`, resourceVersion: '1' },
     involvedObject: { apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace: 'shop', name: rs, uid: `uid-${rs}` },
-    reason: 'FailedCreate', type: 'Warning', message, count: 4, lastTimestamp: '2026-11-21T11:59:00Z',
+    reason: 'FailedCreate',
+    type: 'Warning',
+    message,
+    count: 4,
+    lastTimestamp: '2026-11-21T11:59:00Z',
   } as KubeObject;
 }
 
 function pod(name: string, ownerName: string, ready: Record<string, unknown>): KubeObject {
   return {
-    apiVersion: 'v1', kind: 'Pod',
-    metadata: { name, namespace: 'shop', uid: `uid-${name}`, resourceVersion: '1', creationTimestamp: '2026-11-21T11:00:00Z', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: ownerName, uid: `uid-${ownerName}`, controller: true }] },
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name,
+      namespace: 'shop',
+      uid: `uid-${name}`,
+      resourceVersion: '1',
+      creationTimestamp: '2026-11-21T11:00:00Z',
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: ownerName, uid: `uid-${ownerName}`, controller: true }],
+    },
     spec: { nodeName: 'node-a', containers: [{ name: 'app', image: 'app:2' }] },
     status: { phase: 'Running', conditions: [{ type: 'Ready', ...ready }] },
   } as KubeObject;
@@ -51,7 +79,12 @@ function run(objects: readonly KubeObject[]): { candidates: Candidate[]; followe
   if (subject === undefined) throw new Error('no subject');
   const inv = new Investigation(new MemorySnapshot(objects), NOW);
   const followed: string[] = [];
-  deploymentRollout.run({ inv, follow: (kind, object) => followed.push(`${kind}/${object.metadata?.name ?? ''}`) }, subject, [] as readonly ObjectRef[], 'Deployment');
+  deploymentRollout.run(
+    { inv, follow: (kind, object) => followed.push(`${kind}/${object.metadata?.name ?? ''}`) },
+    subject,
+    [] as readonly ObjectRef[],
+    'Deployment',
+  );
   // Every code a rule reports is one the check declares.
   expect(deploymentRollout.codes).toEqual(expect.arrayContaining(inv.candidates.map((c) => c.code)));
   return { candidates: inv.candidates, followed };
@@ -61,7 +94,10 @@ const codes = (objects: readonly KubeObject[]) => run(objects).candidates.map((c
 
 describe('deployment.rollout rules', () => {
   test('a finished rollout with every replica available reports and follows nothing', () => {
-    const done = deployment({}, { replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2, conditions: [progressing('True', 'NewReplicaSetAvailable')] });
+    const done = deployment(
+      {},
+      { replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2, conditions: [progressing('True', 'NewReplicaSetAvailable')] },
+    );
     expect(run([done, replicaSet('web-2', 2, 2)])).toEqual({ candidates: [], followed: [] });
   });
 
@@ -78,7 +114,7 @@ describe('deployment.rollout rules', () => {
     });
   });
 
-  describe('replicaFailure: the Deployment\'s ReplicaFailure condition once the Events have expired', () => {
+  describe("replicaFailure: the Deployment's ReplicaFailure condition once the Events have expired", () => {
     const failure = (reason: string) => ({ type: 'ReplicaFailure', status: 'True', reason, message: REFUSED.replace('Error creating: ', '') });
 
     test('reports the refusal from the condition, cited', () => {
@@ -95,7 +131,10 @@ describe('deployment.rollout rules', () => {
 
   describe('rolloutPaused', () => {
     test('a paused Deployment: the resume action, before any deadline', () => {
-      const { candidates } = run([deployment({ paused: true }, { ...midRollout, conditions: [progressing('False', 'ProgressDeadlineExceeded')] }), replicaSet('web-2', 2, 1, 0)]);
+      const { candidates } = run([
+        deployment({ paused: true }, { ...midRollout, conditions: [progressing('False', 'ProgressDeadlineExceeded')] }),
+        replicaSet('web-2', 2, 1, 0),
+      ]);
       expect(candidates.map((c) => c.code)).toEqual(['RolloutPaused']);
       expect(candidates[0]?.nextActions.map((a) => a.command)).toContain('kubectl rollout resume deployment/web -n shop');
     });
@@ -110,7 +149,12 @@ describe('deployment.rollout rules', () => {
 
     test('names a stuck new pod and offers the rollback to the previous ReplicaSet', () => {
       const condition = progressing('False', 'ProgressDeadlineExceeded', { message: 'ReplicaSet "web-2" has timed out progressing.' });
-      const { candidates } = run([deployment({ progressDeadlineSeconds: 300 }, { ...midRollout, conditions: [condition] }), replicaSet('web-1', 1, 2), replicaSet('web-2', 2, 1, 0), stuck]);
+      const { candidates } = run([
+        deployment({ progressDeadlineSeconds: 300 }, { ...midRollout, conditions: [condition] }),
+        replicaSet('web-1', 1, 2),
+        replicaSet('web-2', 2, 1, 0),
+        stuck,
+      ]);
       expect(candidates.map((c) => c.code)).toEqual(['ProgressDeadlineExceeded']);
       expect(candidates[0]?.message).toBe(
         'Deployment shop/web made no progress within its 300s progress deadline (ReplicaSet "web-2" has timed out progressing.): 1/2 replicas updated (ReplicaSet web-2, 0 of them ready), 2 ready in all; e.g. Pod web-2-a is not Ready (ContainersNotReady: containers with unready status: [app])',
@@ -120,18 +164,30 @@ describe('deployment.rollout rules', () => {
     });
 
     test('still progressing: no deadline finding', () => {
-      expect(codes([deployment({}, { ...midRollout, conditions: [progressing('True', 'ReplicaSetUpdated')] }), replicaSet('web-2', 2, 1, 0), stuck])).toEqual(['RolloutInProgress']);
+      expect(codes([deployment({}, { ...midRollout, conditions: [progressing('True', 'ReplicaSetUpdated')] }), replicaSet('web-2', 2, 1, 0), stuck])).toEqual([
+        'RolloutInProgress',
+      ]);
     });
   });
 
   describe('replicasUnavailable', () => {
     test('a finished rollout that lost replicas since', () => {
-      const { candidates } = run([deployment({}, { replicas: 2, updatedReplicas: 2, readyReplicas: 1, availableReplicas: 1, conditions: [progressing('True', 'NewReplicaSetAvailable')] }), replicaSet('web-2', 2, 2, 1)]);
-      expect(candidates.map((c) => [c.code, c.message])).toEqual([['ReplicasUnavailable', 'Deployment shop/web finished its rollout but has 1/2 replicas available']]);
+      const { candidates } = run([
+        deployment(
+          {},
+          { replicas: 2, updatedReplicas: 2, readyReplicas: 1, availableReplicas: 1, conditions: [progressing('True', 'NewReplicaSetAvailable')] },
+        ),
+        replicaSet('web-2', 2, 2, 1),
+      ]);
+      expect(candidates.map((c) => [c.code, c.message])).toEqual([
+        ['ReplicasUnavailable', 'Deployment shop/web finished its rollout but has 1/2 replicas available'],
+      ]);
     });
 
     test('a rollout that has not finished is not "unavailable"', () => {
-      expect(codes([deployment({}, { ...midRollout, conditions: [progressing('True', 'ReplicaSetUpdated')] }), replicaSet('web-2', 2, 1, 0)])).not.toContain('ReplicasUnavailable');
+      expect(codes([deployment({}, { ...midRollout, conditions: [progressing('True', 'ReplicaSetUpdated')] }), replicaSet('web-2', 2, 1, 0)])).not.toContain(
+        'ReplicasUnavailable',
+      );
     });
   });
 
@@ -145,7 +201,9 @@ describe('deployment.rollout rules', () => {
 
     test('a complete rollout held by a ReplicaFailure is not in progress', () => {
       const failure = { type: 'ReplicaFailure', status: 'True', reason: 'FailedDelete', message: 'x' };
-      expect(codes([deployment({}, { replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2, conditions: [failure] }), replicaSet('web-2', 2, 2)])).toEqual([]);
+      expect(
+        codes([deployment({}, { replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2, conditions: [failure] }), replicaSet('web-2', 2, 2)]),
+      ).toEqual([]);
     });
   });
 });

@@ -58,7 +58,9 @@ function rolloutState(deployment: Deployment): RolloutState {
   const failure = conditionOf(status.conditions, 'ReplicaFailure');
   const observed = (status.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0);
   return {
-    desired, progressing, observed,
+    desired,
+    progressing,
+    observed,
     replicaFailure: failure?.status === 'True' ? failure : undefined,
     deadlineExceeded: progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded',
     complete: observed && (status.updatedReplicas ?? 0) >= desired && (status.availableReplicas ?? 0) >= desired && (status.replicas ?? 0) <= desired,
@@ -101,9 +103,28 @@ function deploymentRun(inv: Investigation, deployment: Deployment, chain: readon
       ? `${updated}, ${status.readyReplicas ?? 0} ready`
       : `${updated} (ReplicaSet ${newest.metadata?.name ?? ''}, ${newest.status?.readyReplicas ?? 0} of them ready), ${status.readyReplicas ?? 0} ready in all`;
   return {
-    ...state, inv, deployment, ref, ns, who: `Deployment ${ns}/${ref.name}`, chain, replicaSets, newest, previous, progress,
+    ...state,
+    inv,
+    deployment,
+    ref,
+    ns,
+    who: `Deployment ${ns}/${ref.name}`,
+    chain,
+    replicaSets,
+    newest,
+    previous,
+    progress,
     statusAction: { description: 'Show the rollout state', command: `kubectl rollout status deployment/${ref.name} -n ${ns}`, safety: 'ReadOnly' },
-    describeNewest: newest === undefined ? [] : [{ description: 'Show the new ReplicaSet and its events', command: `kubectl describe rs ${newest.metadata?.name ?? ''} -n ${ns}`, safety: 'ReadOnly' }],
+    describeNewest:
+      newest === undefined
+        ? []
+        : [
+            {
+              description: 'Show the new ReplicaSet and its events',
+              command: `kubectl describe rs ${newest.metadata?.name ?? ''} -n ${ns}`,
+              safety: 'ReadOnly',
+            },
+          ],
   };
 }
 
@@ -125,9 +146,15 @@ const failedCreateRule = defineRule<DeploymentRun>({
       if (event === undefined) continue;
       reported = true;
       reportCreateFailure(inv, {
-        creatorKind: 'ReplicaSet', creator: rs, chain: [...d.chain, d.ref, refOf('ReplicaSet', rs)], message: event.message,
+        creatorKind: 'ReplicaSet',
+        creator: rs,
+        chain: [...d.chain, d.ref, refOf('ReplicaSet', rs)],
+        message: event.message,
         anchors: [inv.anchorEvent(event), ...failureAnchor(d)],
-        actions: [{ description: 'Show the ReplicaSet and its events', command: `kubectl describe rs ${rs.metadata?.name ?? ''} -n ${ns}`, safety: 'ReadOnly' }, d.statusAction],
+        actions: [
+          { description: 'Show the ReplicaSet and its events', command: `kubectl describe rs ${rs.metadata?.name ?? ''} -n ${ns}`, safety: 'ReadOnly' },
+          d.statusAction,
+        ],
       });
     }
     return reported;
@@ -142,8 +169,12 @@ const replicaFailureRule = defineRule<DeploymentRun>({
     const { newest, replicaFailure } = d;
     if (replicaFailure?.reason !== 'FailedCreate') return false;
     reportCreateFailure(d.inv, {
-      creatorKind: 'ReplicaSet', creator: newest ?? d.deployment, chain: [...d.chain, d.ref, ...(newest === undefined ? [] : [refOf('ReplicaSet', newest)])],
-      message: replicaFailure.message ?? '', anchors: failureAnchor(d), actions: [...d.describeNewest, d.statusAction],
+      creatorKind: 'ReplicaSet',
+      creator: newest ?? d.deployment,
+      chain: [...d.chain, d.ref, ...(newest === undefined ? [] : [refOf('ReplicaSet', newest)])],
+      message: replicaFailure.message ?? '',
+      anchors: failureAnchor(d),
+      actions: [...d.describeNewest, d.statusAction],
     });
     return true;
   },
@@ -164,10 +195,21 @@ const pausedRule = defineRule<DeploymentState>({
   run: ({ inv, deployment, ref, ns, who, chain, progress, statusAction }) => {
     if (deployment.spec?.paused !== true) return false;
     inv.report({
-      code: 'RolloutPaused', severity: 'Warning', object: ref, confidence: 0.9,
+      code: 'RolloutPaused',
+      severity: 'Warning',
+      object: ref,
+      confidence: 0.9,
       message: `${who} is paused: the controller does not roll out template changes until it is resumed (${progress})`,
-      anchors: [inv.anchorField('Deployment', deployment, 'spec.paused')], chain: [...chain, ref],
-      nextActions: [statusAction, { description: 'Resume the rollout (the controller starts replacing pods with the current template)', command: `kubectl rollout resume deployment/${ref.name} -n ${ns}`, safety: 'Mutating' }],
+      anchors: [inv.anchorField('Deployment', deployment, 'spec.paused')],
+      chain: [...chain, ref],
+      nextActions: [
+        statusAction,
+        {
+          description: 'Resume the rollout (the controller starts replacing pods with the current template)',
+          command: `kubectl rollout resume deployment/${ref.name} -n ${ns}`,
+          safety: 'Mutating',
+        },
+      ],
     });
     return true;
   },
@@ -177,11 +219,13 @@ const pausedRule = defineRule<DeploymentState>({
 function undoAction(d: DeploymentRun): NextAction[] {
   const { previous, ref } = d;
   if (previous === undefined) return [];
-  return [{
-    description: `Roll back to the previous ReplicaSet ${previous.metadata?.name ?? ''} (revision ${revision(previous)}) if the new revision is at fault`,
-    command: `kubectl rollout undo deployment/${ref.name} -n ${d.ns}`,
-    safety: 'Mutating',
-  }];
+  return [
+    {
+      description: `Roll back to the previous ReplicaSet ${previous.metadata?.name ?? ''} (revision ${revision(previous)}) if the new revision is at fault`,
+      command: `kubectl rollout undo deployment/${ref.name} -n ${d.ns}`,
+      safety: 'Mutating',
+    },
+  ];
 }
 
 /** A not-Ready pod of the newest ReplicaSet whose Ready condition gives a reason, with that condition. */
@@ -203,7 +247,10 @@ const deadlineRule = defineRule<DeploymentState>({
     // What the new pods' Ready condition says is the best the rollout itself can tell when no pod check knows more.
     const stuck = stuckPod(d);
     inv.report({
-      code: 'ProgressDeadlineExceeded', severity: 'Critical', object: ref, confidence: 0.6,
+      code: 'ProgressDeadlineExceeded',
+      severity: 'Critical',
+      object: ref,
+      confidence: 0.6,
       message: `${d.who} made no progress within its ${deadline}s progress deadline${progressing.message === undefined ? '' : ` (${progressing.message.trim()})`}: ${d.progress}${stuck === undefined ? '' : `; e.g. Pod ${stuck.pod.metadata?.name ?? ''} is not Ready (${said(stuck.ready)})`}`,
       anchors: [
         inv.anchorField('Deployment', deployment, 'status.conditions[type=Progressing].reason'),
@@ -225,7 +272,9 @@ const replicasUnavailableRule = defineRule<DeploymentState>({
     const status = deployment.status ?? {};
     if (progressing?.reason !== 'NewReplicaSetAvailable' || !observed || (status.updatedReplicas ?? 0) < desired) return false;
     inv.report({
-      code: 'ReplicasUnavailable', severity: 'Warning', object: ref,
+      code: 'ReplicasUnavailable',
+      severity: 'Warning',
+      object: ref,
       message: `${who} finished its rollout but has ${status.availableReplicas ?? 0}/${desired} replicas available`,
       anchors: [inv.anchorField('Deployment', deployment, 'status.availableReplicas')],
       nextActions: [statusAction, ...describeNewest],
@@ -246,7 +295,11 @@ const inProgressRule = defineRule<DeploymentState>({
     const left = since === undefined ? undefined : deadline - since;
     const pending = left !== undefined && !(left <= 0);
     inv.report({
-      code: 'RolloutInProgress', severity: 'Info', object: ref, confidence: 0.6, benign: true,
+      code: 'RolloutInProgress',
+      severity: 'Info',
+      object: ref,
+      confidence: 0.6,
+      benign: true,
       message: `${who} is rolling out: ${progress}${pending ? `; its progress deadline (${deadline}s after ${progressing?.lastUpdateTime ?? '?'}) has not passed` : ''}`,
       anchors: [inv.anchorField('Deployment', deployment, progressing === undefined ? 'status.updatedReplicas' : 'status.conditions[type=Progressing].reason')],
       chain: [...chain, ref],

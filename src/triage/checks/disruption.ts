@@ -11,7 +11,12 @@ import type { Check } from './check';
 
 interface PodDisruptionBudget extends KubeObject {
   readonly spec?: { readonly selector?: LabelSelectorSpec; readonly minAvailable?: number | string; readonly maxUnavailable?: number | string };
-  readonly status?: { readonly disruptionsAllowed?: number; readonly currentHealthy?: number; readonly desiredHealthy?: number; readonly expectedPods?: number };
+  readonly status?: {
+    readonly disruptionsAllowed?: number;
+    readonly currentHealthy?: number;
+    readonly desiredHealthy?: number;
+    readonly expectedPods?: number;
+  };
 }
 
 /** Pods a drain evicts: not finished, not owned by a DaemonSet (drain skips them), not static mirror pods. */
@@ -46,11 +51,22 @@ function report(inv: Investigation, node: Node, pdb: PodDisruptionBudget, pods: 
   const names = pods.map((p) => p.metadata?.name ?? '').sort();
   const status = pdb.status ?? {};
   const actions: NextAction[] = [
-    { description: `Show budget ${ref.name}: how many pods it wants healthy and how many are`, command: `kubectl get pdb ${ref.name} -n ${ns} -o wide`, safety: 'ReadOnly' },
-    { description: `List the pods on ${nodeRef.name}`, command: `kubectl get pods -A -o wide --field-selector spec.nodeName=${nodeRef.name}`, safety: 'ReadOnly' },
+    {
+      description: `Show budget ${ref.name}: how many pods it wants healthy and how many are`,
+      command: `kubectl get pdb ${ref.name} -n ${ns} -o wide`,
+      safety: 'ReadOnly',
+    },
+    {
+      description: `List the pods on ${nodeRef.name}`,
+      command: `kubectl get pods -A -o wide --field-selector spec.nodeName=${nodeRef.name}`,
+      safety: 'ReadOnly',
+    },
   ];
   inv.report({
-    code: 'DisruptionBudgetBlocking', severity: 'Critical', object: ref, confidence: 0.9,
+    code: 'DisruptionBudgetBlocking',
+    severity: 'Critical',
+    object: ref,
+    confidence: 0.9,
     message: `Node ${nodeRef.name} is cordoned but cannot be drained: PodDisruptionBudget ${ns}/${ref.name} allows 0 disruptions (${status.currentHealthy ?? '?'} healthy, ${status.desiredHealthy ?? '?'} required) and protects pod(s) ${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''} on it`,
     anchors: [inv.anchorField('PodDisruptionBudget', pdb, 'status.disruptionsAllowed'), inv.anchorField('Node', node, 'spec.unschedulable')],
     chain: [...chain, nodeRef, ref],
@@ -84,7 +100,9 @@ export const budgetBlocking: Check = {
     const pdb = subject as PodDisruptionBudget;
     if (pdb.spec?.selector === undefined || (pdb.status?.disruptionsAllowed ?? 0) > 0) return;
     const selector = pdb.spec.selector;
-    const pods = (inv.list<Pod>('Pod', 'drain.pods', pdb.metadata?.namespace) ?? []).filter((p) => evictable(p) && selectorMatches(selector, p.metadata?.labels ?? {}));
+    const pods = (inv.list<Pod>('Pod', 'drain.pods', pdb.metadata?.namespace) ?? []).filter(
+      (p) => evictable(p) && selectorMatches(selector, p.metadata?.labels ?? {}),
+    );
     const byNode = new Map<string, Pod[]>();
     for (const pod of pods) {
       const nodeName = pod.spec?.nodeName ?? '';

@@ -6,7 +6,9 @@ import { podImagePull } from './image-pull';
 
 const evictedPod = (message?: string) =>
   pod('p', {
-    phase: 'Failed', reason: 'Evicted', ...(message === undefined ? {} : { message }),
+    phase: 'Failed',
+    reason: 'Evicted',
+    ...(message === undefined ? {} : { message }),
     containerStatuses: [{ name: 'app', state: { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown' } } }],
   });
 
@@ -15,7 +17,9 @@ describe('PodEvicted', () => {
     const [candidate, ...rest] = run([podCrashloop, podImagePull], [evictedPod('Container app exceeded its local ephemeral storage limit "50Mi". ')]);
     expect(rest).toEqual([]);
     expect([candidate?.code, candidate?.confidence]).toEqual(['PodEvicted', 0.95]);
-    expect(candidate?.message).toBe('Pod shop/p was evicted by the kubelet on node node-a: container app used more ephemeral-storage (its writable layer and logs) than its limit of 50Mi');
+    expect(candidate?.message).toBe(
+      'Pod shop/p was evicted by the kubelet on node node-a: container app used more ephemeral-storage (its writable layer and logs) than its limit of 50Mi',
+    );
     expect(candidate?.nextActions.map((a) => a.command.split(' ').slice(0, 3).join(' '))).toEqual(['kubectl get pod', 'kubectl describe pod']);
   });
 
@@ -28,8 +32,17 @@ describe('PodEvicted', () => {
   });
 
   test('node pressure: the shortage and the heaviest user, and the node to look at', () => {
-    const [candidate] = run([podCrashloop], [evictedPod('The node was low on resource: memory. Threshold quantity: 750Mi, available: 225800Ki. Container app was using 4395616Ki, request is 0, has larger consumption of memory. ')]);
-    expect(candidate?.message).toContain('the node ran low on memory (available 225800Ki, eviction threshold 750Mi), and container app used 4395616Ki, the most beyond its request');
+    const [candidate] = run(
+      [podCrashloop],
+      [
+        evictedPod(
+          'The node was low on resource: memory. Threshold quantity: 750Mi, available: 225800Ki. Container app was using 4395616Ki, request is 0, has larger consumption of memory. ',
+        ),
+      ],
+    );
+    expect(candidate?.message).toContain(
+      'the node ran low on memory (available 225800Ki, eviction threshold 750Mi), and container app used 4395616Ki, the most beyond its request',
+    );
     expect(candidate?.nextActions.map((a) => a.command)).toEqual(['kubectl describe node node-a', 'kubectl describe pod p -n shop']);
   });
 
@@ -40,7 +53,11 @@ describe('PodEvicted', () => {
   });
 
   test('a pod that failed for another reason is not evicted', () => {
-    const failed = pod('p', { phase: 'Failed', reason: 'NodeLost', containerStatuses: [{ name: 'app', state: { terminated: { exitCode: 137, reason: 'Error' } } }] });
+    const failed = pod('p', {
+      phase: 'Failed',
+      reason: 'NodeLost',
+      containerStatuses: [{ name: 'app', state: { terminated: { exitCode: 137, reason: 'Error' } } }],
+    });
     expect(run([podCrashloop], [failed]).map((c) => c.code)).not.toContain('PodEvicted');
   });
 });

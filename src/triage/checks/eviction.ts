@@ -29,12 +29,26 @@ function byNodePressure(eviction: Eviction | undefined): boolean {
 /** Where to look next: the pod's own limits for a limit eviction, the node for a node-pressure one. */
 function evictionActions(eviction: Eviction | undefined, ref: ObjectRef, node: string): NextAction[] {
   const ns = ref.namespace ?? '';
-  const nodeAction: NextAction[] = node === '' || !byNodePressure(eviction)
-    ? []
-    : [{ description: `Show node ${node}'s pressure conditions and what runs there (the node-pressure intent diagnoses it)`, command: `kubectl describe node ${node}`, safety: 'ReadOnly' }];
-  const limitsAction: NextAction[] = eviction === undefined || byNodePressure(eviction)
-    ? []
-    : [{ description: `Show the pod's ephemeral-storage limits and emptyDir sizeLimits, to compare with what it writes`, command: `kubectl get pod ${ref.name} -n ${ns} -o jsonpath='{range .spec.containers[*]}{.name}{"\\t"}{.resources.limits.ephemeral-storage}{"\\n"}{end}{.spec.volumes}'`, safety: 'ReadOnly' }];
+  const nodeAction: NextAction[] =
+    node === '' || !byNodePressure(eviction)
+      ? []
+      : [
+          {
+            description: `Show node ${node}'s pressure conditions and what runs there (the node-pressure intent diagnoses it)`,
+            command: `kubectl describe node ${node}`,
+            safety: 'ReadOnly',
+          },
+        ];
+  const limitsAction: NextAction[] =
+    eviction === undefined || byNodePressure(eviction)
+      ? []
+      : [
+          {
+            description: `Show the pod's ephemeral-storage limits and emptyDir sizeLimits, to compare with what it writes`,
+            command: `kubectl get pod ${ref.name} -n ${ns} -o jsonpath='{range .spec.containers[*]}{.name}{"\\t"}{.resources.limits.ephemeral-storage}{"\\n"}{end}{.spec.volumes}'`,
+            safety: 'ReadOnly',
+          },
+        ];
   return [...limitsAction, ...nodeAction, describeAction(ref)];
 }
 
@@ -46,7 +60,10 @@ export function evictionFinding(inv: Investigation, pod: ContainerPod, ref: Obje
   const by = `Pod ${ref.namespace ?? ''}/${ref.name} was evicted by the kubelet${node === '' ? '' : ` on node ${node}`}`;
   const what = eviction !== undefined ? EXCEEDED[eviction.scope](eviction) : message === '' ? 'no reason recorded' : quote(message);
   return {
-    code: 'PodEvicted', severity: 'Critical', confidence: eviction === undefined ? 0.7 : 0.95, cause: true,
+    code: 'PodEvicted',
+    severity: 'Critical',
+    confidence: eviction === undefined ? 0.7 : 0.95,
+    cause: true,
     message: `${by}: ${what}`,
     anchors: [inv.anchorField(KIND, pod, 'status.reason'), ...(message === '' ? [] : [inv.anchorField(KIND, pod, 'status.message')])],
     nextActions: evictionActions(eviction, ref, node),

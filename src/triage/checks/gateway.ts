@@ -68,7 +68,9 @@ interface HTTPRoute extends KubeObject {
     readonly hostnames?: readonly string[];
     readonly rules?: readonly { readonly backendRefs?: readonly BackendRef[] }[];
   };
-  readonly status?: { readonly parents?: readonly { readonly parentRef?: ParentRef; readonly controllerName?: string; readonly conditions?: readonly GatewayCondition[] }[] };
+  readonly status?: {
+    readonly parents?: readonly { readonly parentRef?: ParentRef; readonly controllerName?: string; readonly conditions?: readonly GatewayCondition[] }[];
+  };
 }
 
 type Answer = { readonly state: 'True' | 'False'; readonly condition: GatewayCondition; readonly stale: boolean } | { readonly state: 'Pending' };
@@ -123,7 +125,11 @@ function classRule(g: GatewayRun): 'Blocked' | 'Accepted' | 'Unreadable' {
   if (lookup.state === 'Absent') {
     inv.report({
       // No class, no controller: nothing below the Gateway matters until it exists.
-      code: 'GatewayClassNotFound', severity: 'Critical', object: ref, confidence: 1, blocksAlone: true,
+      code: 'GatewayClassNotFound',
+      severity: 'Critical',
+      object: ref,
+      confidence: 1,
+      blocksAlone: true,
       message: `Gateway ${ns}/${ref.name} uses GatewayClass "${className}", which does not exist, so no controller will program it`,
       anchors: [inv.anchorField('Gateway', g.gateway, 'spec.gatewayClassName')],
       chain: [...g.path, refOf('GatewayClass', undefined, { name: className })],
@@ -131,7 +137,12 @@ function classRule(g: GatewayRun): 'Blocked' | 'Accepted' | 'Unreadable' {
     });
     return 'Blocked';
   }
-  const gatewayClass = lookup.object;
+  return classAnswerRule(g, lookup.object);
+}
+
+/** The class's controller: accepted it, refused it, has a minute left to answer, or never answered (none runs). */
+function classAnswerRule(g: GatewayRun, gatewayClass: GatewayClass): 'Blocked' | 'Accepted' {
+  const { inv, ref, ns, className } = g;
   const classRef = refOf('GatewayClass', gatewayClass);
   const controller = gatewayClass.spec?.controllerName ?? '?';
   const accepted = answerOf(gatewayClass.status?.conditions, 'Accepted', gatewayClass.metadata?.generation);
@@ -140,36 +151,68 @@ function classRule(g: GatewayRun): 'Blocked' | 'Accepted' | 'Unreadable' {
   if (accepted.state === 'False') {
     inv.report({
       // The controller refused the class (bad parameters, unsupported version): it will not program Gateways of it.
-      code: 'GatewayClassNotAccepted', severity: 'Critical', object: ref, confidence: 0.95, blocksAlone: true,
+      code: 'GatewayClassNotAccepted',
+      severity: 'Critical',
+      object: ref,
+      confidence: 0.95,
+      blocksAlone: true,
       message: `GatewayClass ${className} of Gateway ${ns}/${ref.name} was refused by its controller ${controller}: ${said(accepted.condition)}`,
-      anchors: [anchor()], chain: [...g.path, classRef], nextActions: [{ description: `Show GatewayClass ${className}`, command: `kubectl describe gatewayclass ${className}`, safety: 'ReadOnly' }, g.describe],
+      anchors: [anchor()],
+      chain: [...g.path, classRef],
+      nextActions: [{ description: `Show GatewayClass ${className}`, command: `kubectl describe gatewayclass ${className}`, safety: 'ReadOnly' }, g.describe],
     });
     return 'Blocked';
   }
   const left = graceLeft(inv, gatewayClass);
   if (left !== undefined) {
     inv.report({
-      code: 'GatewayPending', severity: 'Info', object: ref, confidence: 0.8, benign: true, recheckAfterSeconds: left,
+      code: 'GatewayPending',
+      severity: 'Info',
+      object: ref,
+      confidence: 0.8,
+      benign: true,
+      recheckAfterSeconds: left,
       message: `GatewayClass ${className} of Gateway ${ns}/${ref.name} was created moments ago and awaits its controller ${controller}`,
-      anchors: [anchor()], chain: [...g.path, classRef], nextActions: [g.classAction],
+      anchors: [anchor()],
+      chain: [...g.path, classRef],
+      nextActions: [g.classAction],
     });
     return 'Blocked';
   }
   inv.report({
     // Nothing answered for the controllerName in a minute: no controller of that name runs.
-    code: 'GatewayClassNotAccepted', severity: 'Critical', object: ref, confidence: 0.85, blocksAlone: true,
+    code: 'GatewayClassNotAccepted',
+    severity: 'Critical',
+    object: ref,
+    confidence: 0.85,
+    blocksAlone: true,
     message: `GatewayClass ${className} of Gateway ${ns}/${ref.name} was never accepted: no controller named ${controller} has answered (status still Pending), so none runs`,
-    anchors: [inv.anchorField('GatewayClass', gatewayClass, 'spec.controllerName'), anchor()], chain: [...g.path, classRef],
-    nextActions: [{ description: `Find the controller that should serve ${controller}`, command: 'kubectl get pods -A -l app.kubernetes.io/component=controller', safety: 'ReadOnly' }, g.classAction],
+    anchors: [inv.anchorField('GatewayClass', gatewayClass, 'spec.controllerName'), anchor()],
+    chain: [...g.path, classRef],
+    nextActions: [
+      {
+        description: `Find the controller that should serve ${controller}`,
+        command: 'kubectl get pods -A -l app.kubernetes.io/component=controller',
+        safety: 'ReadOnly',
+      },
+      g.classAction,
+    ],
   });
   return 'Blocked';
 }
 
 function awaiting(g: GatewayRun, what: 'accepted' | 'programmed'): void {
   g.inv.report({
-    code: 'GatewayPending', severity: 'Info', object: g.ref, confidence: 0.8, benign: true, recheckAfterSeconds: g.left,
+    code: 'GatewayPending',
+    severity: 'Info',
+    object: g.ref,
+    confidence: 0.8,
+    benign: true,
+    recheckAfterSeconds: g.left,
     message: `Gateway ${g.ns}/${g.ref.name} was created moments ago and is not ${what} yet`,
-    anchors: [g.inv.anchorField('Gateway', g.gateway, `status.conditions[type=${what === 'accepted' ? 'Accepted' : 'Programmed'}]`)], chain: g.path, nextActions: [g.describe],
+    anchors: [g.inv.anchorField('Gateway', g.gateway, `status.conditions[type=${what === 'accepted' ? 'Accepted' : 'Programmed'}]`)],
+    chain: g.path,
+    nextActions: [g.describe],
   });
 }
 
@@ -181,9 +224,15 @@ function acceptanceRule(g: GatewayRun, classAccepted: boolean): boolean {
   if (accepted.state === 'False') {
     inv.report({
       // The controller read the Gateway and refused it (invalid parameters, unsupported address, no listener valid).
-      code: 'GatewayNotAccepted', severity: 'Critical', object: ref, confidence: accepted.stale ? 0.7 : 0.95, blocksAlone: true,
+      code: 'GatewayNotAccepted',
+      severity: 'Critical',
+      object: ref,
+      confidence: accepted.stale ? 0.7 : 0.95,
+      blocksAlone: true,
       message: `Gateway ${ns}/${ref.name} was refused by its controller: ${said(accepted.condition)}${accepted.stale ? ' (said of an earlier generation: the latest edit is not answered yet)' : ''}`,
-      anchors: [inv.anchorField('Gateway', gateway, 'status.conditions[type=Accepted]')], chain: g.path, nextActions: [g.describe],
+      anchors: [inv.anchorField('Gateway', gateway, 'status.conditions[type=Accepted]')],
+      chain: g.path,
+      nextActions: [g.describe],
     });
     return false;
   }
@@ -192,9 +241,15 @@ function acceptanceRule(g: GatewayRun, classAccepted: boolean): boolean {
     else if (classAccepted) {
       inv.report({
         // The class is accepted, so its controller runs, yet it never answered for this Gateway: it ignores or cannot reach it.
-        code: 'GatewayNotAccepted', severity: 'Critical', object: ref, confidence: 0.7, blocksAlone: true,
+        code: 'GatewayNotAccepted',
+        severity: 'Critical',
+        object: ref,
+        confidence: 0.7,
+        blocksAlone: true,
         message: `Gateway ${ns}/${ref.name} has not been accepted by the controller of GatewayClass ${g.className}, which accepted the class: the controller is not reconciling it (down, or watching other namespaces)`,
-        anchors: [inv.anchorField('Gateway', gateway, 'status.conditions[type=Accepted]')], chain: g.path, nextActions: [g.describe, g.classAction],
+        anchors: [inv.anchorField('Gateway', gateway, 'status.conditions[type=Accepted]')],
+        chain: g.path,
+        nextActions: [g.describe, g.classAction],
       });
     }
     return false;
@@ -207,11 +262,17 @@ function acceptanceRule(g: GatewayRun, classAccepted: boolean): boolean {
     return false;
   }
   inv.report({
-    code: 'GatewayNotProgrammed', severity: 'Critical', object: ref, confidence: programmed.state === 'False' ? 0.9 : 0.7,
-    message: programmed.state === 'False'
-      ? `Gateway ${ns}/${ref.name} was accepted but its controller could not program it: ${said(programmed.condition)}`
-      : `Gateway ${ns}/${ref.name} was accepted but its controller has not reported it programmed`,
-    anchors: [inv.anchorField('Gateway', gateway, 'status.conditions[type=Programmed]')], chain: g.path, nextActions: [g.describe],
+    code: 'GatewayNotProgrammed',
+    severity: 'Critical',
+    object: ref,
+    confidence: programmed.state === 'False' ? 0.9 : 0.7,
+    message:
+      programmed.state === 'False'
+        ? `Gateway ${ns}/${ref.name} was accepted but its controller could not program it: ${said(programmed.condition)}`
+        : `Gateway ${ns}/${ref.name} was accepted but its controller has not reported it programmed`,
+    anchors: [inv.anchorField('Gateway', gateway, 'status.conditions[type=Programmed]')],
+    chain: g.path,
+    nextActions: [g.describe],
   });
   return true;
 }
@@ -226,11 +287,17 @@ function listenersRule(g: GatewayRun): void {
     return bad === undefined ? [] : [{ listener, bad }];
   });
   for (const { listener, bad } of broken) {
-    const state = bad.type === 'Conflicted' ? 'in conflict' : `not ${bad.type === 'ResolvedRefs' ? 'resolving its references' : (bad.type ?? '').toLowerCase()}`;
+    const state =
+      bad.type === 'Conflicted' ? 'in conflict' : `not ${bad.type === 'ResolvedRefs' ? 'resolving its references' : (bad.type ?? '').toLowerCase()}`;
     g.inv.report({
-      code: 'GatewayListenerInvalid', severity: broken.length === listeners.length ? 'Critical' : 'Warning', object: g.ref, confidence: 0.9,
+      code: 'GatewayListenerInvalid',
+      severity: broken.length === listeners.length ? 'Critical' : 'Warning',
+      object: g.ref,
+      confidence: 0.9,
       message: `Listener ${listener.name ?? '?'} of Gateway ${g.ns}/${g.ref.name} is ${state}: ${said(bad)}`,
-      anchors: [g.inv.anchorField('Gateway', g.gateway, `status.listeners[name=${listener.name ?? ''}].conditions[type=${bad.type ?? ''}]`)], chain: g.path, nextActions: [g.describe],
+      anchors: [g.inv.anchorField('Gateway', g.gateway, `status.listeners[name=${listener.name ?? ''}].conditions[type=${bad.type ?? ''}]`)],
+      chain: g.path,
+      nextActions: [g.describe],
     });
   }
 }
@@ -250,7 +317,14 @@ export const gatewayStatus: Check = {
     const ns = ref.namespace ?? '';
     ctx.inv.note('gateway');
     const g: GatewayRun = {
-      inv: ctx.inv, gateway, ref, ns, chain, path: [...chain, ref], className: gateway.spec?.gatewayClassName ?? '', left: graceLeft(ctx.inv, gateway),
+      inv: ctx.inv,
+      gateway,
+      ref,
+      ns,
+      chain,
+      path: [...chain, ref],
+      className: gateway.spec?.gatewayClassName ?? '',
+      left: graceLeft(ctx.inv, gateway),
       describe: { description: 'Show the Gateway, its conditions and listeners', command: `kubectl describe gateway ${ref.name} -n ${ns}`, safety: 'ReadOnly' },
       classAction: { description: 'List GatewayClasses and whether their controller accepted them', command: 'kubectl get gatewayclass', safety: 'ReadOnly' },
     };
@@ -274,16 +348,28 @@ function listenerFault(c: GatewayCondition, listener: ListenerStatus, young: boo
 }
 
 /** The listener names the route at the end of `chain` attaches to on this Gateway; undefined for all (or no route). */
-function attachedListeners(inv: Investigation, chain: readonly { kind: string; name: string; namespace?: string }[], gateway: Gateway): ReadonlySet<string> | undefined {
+function attachedListeners(
+  inv: Investigation,
+  chain: readonly { kind: string; name: string; namespace?: string }[],
+  gateway: Gateway,
+): ReadonlySet<string> | undefined {
   const last = chain[chain.length - 1];
   if (last?.kind !== 'HTTPRoute') return undefined;
   const lookup = inv.get<HTTPRoute>('HTTPRoute', 'httproute', last.name, last.namespace);
   if (lookup.state !== 'Found') return undefined;
   const routeNs = last.namespace ?? '';
-  const refs = (lookup.object.spec?.parentRefs ?? []).filter((p) => (p.kind ?? 'Gateway') === 'Gateway' && p.name === gateway.metadata?.name && (p.namespace ?? routeNs) === gateway.metadata?.namespace);
+  const refs = (lookup.object.spec?.parentRefs ?? []).filter(
+    (p) => (p.kind ?? 'Gateway') === 'Gateway' && p.name === gateway.metadata?.name && (p.namespace ?? routeNs) === gateway.metadata?.namespace,
+  );
   if (refs.some((p) => p.sectionName === undefined && p.port === undefined)) return undefined;
   const listeners = gateway.spec?.listeners ?? [];
-  return new Set(refs.flatMap((p) => listeners.filter((l) => (p.sectionName === undefined || l.name === p.sectionName) && (p.port === undefined || l.port === p.port)).map((l) => l.name ?? '')));
+  return new Set(
+    refs.flatMap((p) =>
+      listeners
+        .filter((l) => (p.sectionName === undefined || l.name === p.sectionName) && (p.port === undefined || l.port === p.port))
+        .map((l) => l.name ?? ''),
+    ),
+  );
 }
 
 const sameParent = (a: ParentRef | undefined, b: ParentRef, routeNamespace: string) =>
@@ -295,11 +381,18 @@ const sameParent = (a: ParentRef | undefined, b: ParentRef, routeNamespace: stri
   a.port === b.port;
 
 /** Why a listener would refuse this route, from the Gateway's spec; undefined when it accepts it. */
-function listenerRefusal(listener: Listener, route: HTTPRoute, routeNamespace: string, gatewayNamespace: string, namespaceLabels: Readonly<Record<string, string>> | undefined): string | undefined {
+function listenerRefusal(
+  listener: Listener,
+  route: HTTPRoute,
+  routeNamespace: string,
+  gatewayNamespace: string,
+  namespaceLabels: Readonly<Record<string, string>> | undefined,
+): string | undefined {
   const name = `listener ${listener.name ?? '?'}`;
   const kinds = listener.allowedRoutes?.kinds;
   if (kinds !== undefined && kinds.length > 0) {
-    if (!kinds.some((k) => (k.group ?? GATEWAY_GROUP) === GATEWAY_GROUP && k.kind === 'HTTPRoute')) return `${name} allows only ${kinds.map((k) => k.kind ?? '?').join(', ')}`;
+    if (!kinds.some((k) => (k.group ?? GATEWAY_GROUP) === GATEWAY_GROUP && k.kind === 'HTTPRoute'))
+      return `${name} allows only ${kinds.map((k) => k.kind ?? '?').join(', ')}`;
   } else if (listener.protocol === 'TLS' || listener.protocol === 'TCP' || listener.protocol === 'UDP') {
     // Without kinds, a listener allows the route kinds of its protocol: HTTPRoute only on HTTP and HTTPS.
     return `${name} speaks ${listener.protocol}, which takes no HTTPRoute`;
@@ -309,7 +402,8 @@ function listenerRefusal(listener: Listener, route: HTTPRoute, routeNamespace: s
   if (from === 'Selector') {
     const selector = listener.allowedRoutes?.namespaces?.selector ?? {};
     // An unreadable Namespace proves nothing either way.
-    if (namespaceLabels !== undefined && !selectorMatches(selector, namespaceLabels)) return `${name} allows routes only from namespaces its selector matches, and ${routeNamespace} does not`;
+    if (namespaceLabels !== undefined && !selectorMatches(selector, namespaceLabels))
+      return `${name} allows routes only from namespaces its selector matches, and ${routeNamespace} does not`;
   }
   const hostnames = route.spec?.hostnames ?? [];
   if (listener.hostname !== undefined && hostnames.length > 0 && !hostnames.some((h) => hostnamesIntersect(h, listener.hostname ?? ''))) {
@@ -344,7 +438,9 @@ interface ParentAnswers {
 function answersFor(r: RouteRun, parent: ParentRef): ParentAnswers {
   const generation = r.route.metadata?.generation;
   const entries = (r.route.status?.parents ?? []).flatMap((s, i) =>
-    sameParent(s.parentRef, parent, r.ns) ? [{ i, accepted: answerOf(s.conditions, 'Accepted', generation), resolved: answerOf(s.conditions, 'ResolvedRefs', generation) }] : [],
+    sameParent(s.parentRef, parent, r.ns)
+      ? [{ i, accepted: answerOf(s.conditions, 'Accepted', generation), resolved: answerOf(s.conditions, 'ResolvedRefs', generation) }]
+      : [],
   );
   const refused = entries.flatMap((a) => (a.accepted.state === 'False' ? [{ i: a.i, condition: a.accepted.condition }] : []))[0];
   return { entries, refused, acceptedBySome: entries.some((a) => a.accepted.state === 'True'), answered: entries.some((a) => a.accepted.state !== 'Pending') };
@@ -366,9 +462,13 @@ function backendsRule(r: RouteRun): boolean {
       if (lookup.state === 'Absent') {
         missing = true;
         inv.report({
-          code: 'RouteBackendNotFound', severity: 'Critical', object: ref, confidence: 1,
+          code: 'RouteBackendNotFound',
+          severity: 'Critical',
+          object: ref,
+          confidence: 1,
           message: `HTTPRoute ${ns}/${ref.name} sends traffic to Service ${backendNs === ns ? `"${name}"` : `${backendNs}/${name}`}, which does not exist`,
-          anchors: [inv.anchorField('HTTPRoute', route, `${field}.name`)], chain: [...r.path, serviceRef],
+          anchors: [inv.anchorField('HTTPRoute', route, `${field}.name`)],
+          chain: [...r.path, serviceRef],
           nextActions: [{ description: 'List Services in the namespace', command: `kubectl get svc -n ${backendNs}`, safety: 'ReadOnly' }, r.describe],
         });
         return;
@@ -379,11 +479,17 @@ function backendsRule(r: RouteRun): boolean {
       // An ExternalName Service forwards by DNS: its ports are optional and no port check applies.
       if (service.spec?.type !== 'ExternalName' && backend.port !== undefined && !ports.some((p) => p.port === backend.port)) {
         inv.report({
-          code: 'RouteBackendPortMismatch', severity: 'Critical', object: ref, confidence: 1,
+          code: 'RouteBackendPortMismatch',
+          severity: 'Critical',
+          object: ref,
+          confidence: 1,
           message: `HTTPRoute ${ns}/${ref.name} sends traffic to port ${backend.port} of Service ${name}, which exposes ${ports.map((p) => String(p.port)).join(', ') || 'no ports'}`,
           anchors: [inv.anchorField('HTTPRoute', route, `${field}.port`), inv.anchorField('Service', service, 'spec.ports')],
           chain: [...r.path, serviceRef],
-          nextActions: [{ description: 'Show the Service ports', command: `kubectl get svc ${name} -n ${backendNs} -o jsonpath='{.spec.ports}'`, safety: 'ReadOnly' }, r.describe],
+          nextActions: [
+            { description: 'Show the Service ports', command: `kubectl get svc ${name} -n ${backendNs} -o jsonpath='{.spec.ports}'`, safety: 'ReadOnly' },
+            r.describe,
+          ],
         });
         return;
       }
@@ -397,19 +503,31 @@ function backendsRule(r: RouteRun): boolean {
 function specRefusalRule(r: RouteRun, parent: ParentRef, index: number, gateway: Gateway): boolean {
   const { inv, ref, ns } = r;
   const parentNs = parent.namespace ?? ns;
-  const listeners = (gateway.spec?.listeners ?? []).filter((l) => (parent.sectionName === undefined || l.name === parent.sectionName) && (parent.port === undefined || l.port === parent.port));
+  const listeners = (gateway.spec?.listeners ?? []).filter(
+    (l) => (parent.sectionName === undefined || l.name === parent.sectionName) && (parent.port === undefined || l.port === parent.port),
+  );
   const namespaceLookup = inv.get<KubeObject>('Namespace', 'route.namespace', ns);
   const labels = namespaceLookup.state === 'Found' ? (namespaceLookup.object.metadata?.labels ?? {}) : undefined;
   const refusals = listeners.map((l) => listenerRefusal(l, r.route, ns, parentNs, labels));
-  const noListener = listeners.length === 0 ? `it has no listener${parent.sectionName === undefined ? '' : ` named ${parent.sectionName}`}${parent.port === undefined ? '' : ` on port ${parent.port}`}` : undefined;
+  const noListener =
+    listeners.length === 0
+      ? `it has no listener${parent.sectionName === undefined ? '' : ` named ${parent.sectionName}`}${parent.port === undefined ? '' : ` on port ${parent.port}`}`
+      : undefined;
   if (noListener === undefined && refusals.some((refusal) => refusal === undefined)) return false;
   const name = gateway.metadata?.name ?? '';
   inv.report({
-    code: 'RouteNotAllowed', severity: 'Critical', object: ref, confidence: 0.9, blocksAlone: true,
+    code: 'RouteNotAllowed',
+    severity: 'Critical',
+    object: ref,
+    confidence: 0.9,
+    blocksAlone: true,
     message: `Gateway ${parentNs}/${name} does not accept HTTPRoute ${ns}/${ref.name}: ${noListener ?? refusals.join('; ')}`,
     anchors: [inv.anchorField('HTTPRoute', r.route, `spec.parentRefs[${index}]`), inv.anchorField('Gateway', gateway, 'spec.listeners')],
     chain: [...r.path, refOf('Gateway', gateway)],
-    nextActions: [r.describe, { description: 'Show the Gateway listeners', command: `kubectl get gateway ${name} -n ${parentNs} -o jsonpath='{.spec.listeners}'`, safety: 'ReadOnly' }],
+    nextActions: [
+      r.describe,
+      { description: 'Show the Gateway listeners', command: `kubectl get gateway ${name} -n ${parentNs} -o jsonpath='{.spec.listeners}'`, safety: 'ReadOnly' },
+    ],
   });
   return true;
 }
@@ -428,9 +546,14 @@ function parentRule(r: RouteRun, parent: ParentRef, index: number, backendMissin
   if (lookup.state === 'Absent') {
     inv.report({
       // A route attached to nothing is served by nothing, whatever its backends.
-      code: 'RouteParentNotFound', severity: 'Critical', object: ref, confidence: 1, blocksAlone: true,
+      code: 'RouteParentNotFound',
+      severity: 'Critical',
+      object: ref,
+      confidence: 1,
+      blocksAlone: true,
       message: `HTTPRoute ${ns}/${ref.name} attaches to Gateway ${parentNs}/${parentName}, which does not exist`,
-      anchors: [parentAnchor()], chain: [...r.path, gatewayRef],
+      anchors: [parentAnchor()],
+      chain: [...r.path, gatewayRef],
       nextActions: [{ description: 'List the Gateways', command: 'kubectl get gateways -A', safety: 'ReadOnly' }, r.describe],
     });
     return;
@@ -438,10 +561,15 @@ function parentRule(r: RouteRun, parent: ParentRef, index: number, backendMissin
   if (answers.refused !== undefined) {
     inv.report({
       // The Gateway's controller itself said no (listeners' allowedRoutes, hostnames, a missing section).
-      code: 'RouteNotAllowed', severity: 'Critical', object: ref, confidence: 0.95, blocksAlone: !answers.acceptedBySome,
+      code: 'RouteNotAllowed',
+      severity: 'Critical',
+      object: ref,
+      confidence: 0.95,
+      blocksAlone: !answers.acceptedBySome,
       message: `Gateway ${parentNs}/${parentName} does not accept HTTPRoute ${ns}/${ref.name}: ${said(answers.refused.condition)}`,
       anchors: [inv.anchorField('HTTPRoute', r.route, `status.parents[${answers.refused.i}].conditions[type=Accepted]`), parentAnchor()],
-      chain: [...r.path, gatewayRef], nextActions: [r.describe],
+      chain: [...r.path, gatewayRef],
+      nextActions: [r.describe],
     });
   }
   const refusedBySpec = answers.refused === undefined && gateway !== undefined && !answers.acceptedBySome && specRefusalRule(r, parent, index, gateway);
@@ -455,17 +583,29 @@ function silenceRule(r: RouteRun, parentAnchor: () => string, gatewayRef: Object
   const where = `${gatewayRef.namespace ?? ''}/${gatewayRef.name}`;
   if (r.left !== undefined) {
     r.inv.report({
-      code: 'GatewayPending', severity: 'Info', object: r.ref, confidence: 0.8, benign: true, recheckAfterSeconds: r.left,
+      code: 'GatewayPending',
+      severity: 'Info',
+      object: r.ref,
+      confidence: 0.8,
+      benign: true,
+      recheckAfterSeconds: r.left,
       message: `HTTPRoute ${r.ns}/${r.ref.name} was created moments ago and Gateway ${where} has not answered yet`,
-      anchors: [parentAnchor()], chain: [...r.path, gatewayRef], nextActions: [r.describe],
+      anchors: [parentAnchor()],
+      chain: [...r.path, gatewayRef],
+      nextActions: [r.describe],
     });
     return;
   }
   r.inv.report({
     // The Gateway's own state usually explains the silence (class, controller): it is examined next and ranks deeper.
-    code: 'RouteNotAccepted', severity: 'Warning', object: r.ref, confidence: 0.6,
+    code: 'RouteNotAccepted',
+    severity: 'Warning',
+    object: r.ref,
+    confidence: 0.6,
     message: `No controller has accepted HTTPRoute ${r.ns}/${r.ref.name} for Gateway ${where}: the route's status has no answer for it${unreadable ? ' (the Gateway could not be read)' : ''}`,
-    anchors: [parentAnchor()], chain: [...r.path, gatewayRef], nextActions: [r.describe],
+    anchors: [parentAnchor()],
+    chain: [...r.path, gatewayRef],
+    nextActions: [r.describe],
   });
 }
 
@@ -478,9 +618,14 @@ function unresolvedRefsRule(r: RouteRun, answers: ParentAnswers, gatewayRef: Obj
     if (reason === 'BackendNotFound' && backendMissing) continue;
     const permitted = reason !== 'RefNotPermitted';
     r.inv.report({
-      code: reason === 'BackendNotFound' ? 'RouteBackendNotFound' : permitted ? 'RouteBackendUnresolved' : 'RouteBackendNotPermitted', severity: 'Critical', object: r.ref, confidence: 0.9,
+      code: reason === 'BackendNotFound' ? 'RouteBackendNotFound' : permitted ? 'RouteBackendUnresolved' : 'RouteBackendNotPermitted',
+      severity: 'Critical',
+      object: r.ref,
+      confidence: 0.9,
       message: `Gateway ${gatewayRef.namespace ?? ''}/${gatewayRef.name} cannot resolve a backend of HTTPRoute ${r.ns}/${r.ref.name}: ${said(answer.resolved.condition)}${permitted ? '' : ' (a backend in another namespace needs a ReferenceGrant there)'}`,
-      anchors: [r.inv.anchorField('HTTPRoute', r.route, `status.parents[${answer.i}].conditions[type=ResolvedRefs]`)], chain: r.path, nextActions: [r.describe],
+      anchors: [r.inv.anchorField('HTTPRoute', r.route, `status.parents[${answer.i}].conditions[type=ResolvedRefs]`)],
+      chain: r.path,
+      nextActions: [r.describe],
     });
   }
 }
@@ -492,7 +637,16 @@ function unresolvedRefsRule(r: RouteRun, answers: ParentAnswers, gatewayRef: Obj
 export const httpRouteRouting: Check = {
   name: 'httproute.routing',
   subject: 'HTTPRoute',
-  codes: ['RouteParentNotFound', 'RouteNotAllowed', 'RouteNotAccepted', 'RouteBackendNotFound', 'RouteBackendPortMismatch', 'RouteBackendNotPermitted', 'RouteBackendUnresolved', 'GatewayPending'],
+  codes: [
+    'RouteParentNotFound',
+    'RouteNotAllowed',
+    'RouteNotAccepted',
+    'RouteBackendNotFound',
+    'RouteBackendPortMismatch',
+    'RouteBackendNotPermitted',
+    'RouteBackendUnresolved',
+    'GatewayPending',
+  ],
   evidence: ['httproute'],
   run(ctx, subject, chain) {
     const route = subject as HTTPRoute;
@@ -500,17 +654,32 @@ export const httpRouteRouting: Check = {
     const ns = ref.namespace ?? '';
     ctx.inv.note('httproute');
     const r: RouteRun = {
-      ctx, inv: ctx.inv, route, ref, ns, path: [...chain, ref], left: graceLeft(ctx.inv, route),
-      describe: { description: 'Show the route and the status its Gateways wrote', command: `kubectl describe httproute ${ref.name} -n ${ns}`, safety: 'ReadOnly' },
+      ctx,
+      inv: ctx.inv,
+      route,
+      ref,
+      ns,
+      path: [...chain, ref],
+      left: graceLeft(ctx.inv, route),
+      describe: {
+        description: 'Show the route and the status its Gateways wrote',
+        command: `kubectl describe httproute ${ref.name} -n ${ns}`,
+        safety: 'ReadOnly',
+      },
     };
     const backendMissing = backendsRule(r);
     const parents = route.spec?.parentRefs ?? [];
     if (parents.length === 0) {
       ctx.inv.report({
         // A route with no parent is attached to nothing, so nothing serves it.
-        code: 'RouteParentNotFound', severity: 'Critical', object: ref, confidence: 0.95, blocksAlone: true,
+        code: 'RouteParentNotFound',
+        severity: 'Critical',
+        object: ref,
+        confidence: 0.95,
+        blocksAlone: true,
         message: `HTTPRoute ${ns}/${ref.name} names no parent Gateway (spec.parentRefs is empty), so nothing serves it`,
-        anchors: [ctx.inv.anchorField('HTTPRoute', route, 'spec.parentRefs')], chain: r.path,
+        anchors: [ctx.inv.anchorField('HTTPRoute', route, 'spec.parentRefs')],
+        chain: r.path,
         nextActions: [{ description: 'List the Gateways', command: 'kubectl get gateways -A', safety: 'ReadOnly' }, r.describe],
       });
     }

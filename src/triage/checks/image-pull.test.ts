@@ -9,21 +9,43 @@ const IMAGE = 'registry.example.com/app:1';
 
 /** A pending pod whose container `app` waits for its image with this reason and message. */
 function pulling(reason: string, message?: string, spec: Record<string, unknown> = {}): KubeObject {
-  return pod('p', { phase: 'Pending', conditions: notReady, containerStatuses: [{ name: 'app', state: { waiting: { reason, ...(message === undefined ? {} : { message }) } } }] }, spec);
+  return pod(
+    'p',
+    {
+      phase: 'Pending',
+      conditions: notReady,
+      containerStatuses: [{ name: 'app', state: { waiting: { reason, ...(message === undefined ? {} : { message }) } } }],
+    },
+    spec,
+  );
 }
 
 const codeOf = (objects: readonly KubeObject[]) => run([podImagePull], objects)[0]?.code;
 
 test("the check's codes are its rules' codes", () => {
-  expect([...podImagePull.codes].sort()).toEqual(['ImageNotFound', 'ImagePullFailed', 'ImagePullRateLimited', 'ImagePullUnauthorized', 'InvalidImageName', 'PullSecretNotFound', 'RegistryUnreachable']);
+  expect([...podImagePull.codes].sort()).toEqual([
+    'ImageNotFound',
+    'ImagePullFailed',
+    'ImagePullRateLimited',
+    'ImagePullUnauthorized',
+    'InvalidImageName',
+    'PullSecretNotFound',
+    'RegistryUnreachable',
+  ]);
 });
 
 describe('invalidImageName', () => {
   test('a reference the runtime cannot parse', () => {
-    const subject = pulling('InvalidImageName', 'Failed to apply default image tag "A/B": couldn\'t parse image name "A/B": invalid reference format: repository name must be lowercase', { containers: [{ name: 'app', image: 'A/B' }] });
+    const subject = pulling(
+      'InvalidImageName',
+      'Failed to apply default image tag "A/B": couldn\'t parse image name "A/B": invalid reference format: repository name must be lowercase',
+      { containers: [{ name: 'app', image: 'A/B' }] },
+    );
     const [candidate] = run([podImagePull], [subject]);
     expect([candidate?.code, candidate?.confidence]).toEqual(['InvalidImageName', 1]);
-    expect(candidate?.message).toBe('Container app of Pod shop/p names an invalid image reference "A/B" (invalid reference format: repository name must be lowercase)');
+    expect(candidate?.message).toBe(
+      'Container app of Pod shop/p names an invalid image reference "A/B" (invalid reference format: repository name must be lowercase)',
+    );
   });
 
   test('a well-formed reference is not invalid', () => {
@@ -60,14 +82,23 @@ describe('imageNotFound', () => {
 
 describe('pullSecretNotFound', () => {
   const refused = pulling('ErrImagePull', 'failed to authorize: 401 Unauthorized', { imagePullSecrets: [{ name: 'regcred' }] });
-  const missingSecret = event(refused, 'FailedToRetrieveImagePullSecret', 'Unable to retrieve some image pull secrets (regcred); attempting to pull the image may not succeed.', '2026-11-21T11:59:00Z');
+  const missingSecret = event(
+    refused,
+    'FailedToRetrieveImagePullSecret',
+    'Unable to retrieve some image pull secrets (regcred); attempting to pull the image may not succeed.',
+    '2026-11-21T11:59:00Z',
+  );
 
   test('a refusal after the kubelet could not retrieve the pull secret blames the missing secret', () => {
     const inv = investigate([podImagePull], [refused, missingSecret]);
     const [candidate] = inv.candidates;
     expect([candidate?.code, candidate?.confidence]).toEqual(['PullSecretNotFound', 0.9]);
     expect(candidate?.message).toContain('imagePullSecret regcred does not exist in shop');
-    expect(anchorPaths(inv, candidate)).toEqual(['event:FailedToRetrieveImagePullSecret', 'status.containerStatuses[name=app].state.waiting.message', 'spec.imagePullSecrets']);
+    expect(anchorPaths(inv, candidate)).toEqual([
+      'event:FailedToRetrieveImagePullSecret',
+      'status.containerStatuses[name=app].state.waiting.message',
+      'spec.imagePullSecrets',
+    ]);
   });
 
   test('without the kubelet saying so, a refusal is only unauthorized', () => {
@@ -94,7 +125,14 @@ describe('imagePullUnauthorized', () => {
   });
 
   test("Docker Hub's denied-or-missing answer says either is possible", () => {
-    const [candidate] = run([podImagePull], [pulling('ErrImagePull', 'pull access denied, repository does not exist or may require authorization', { containers: [{ name: 'app', image: 'acme/app:1' }] })]);
+    const [candidate] = run(
+      [podImagePull],
+      [
+        pulling('ErrImagePull', 'pull access denied, repository does not exist or may require authorization', {
+          containers: [{ name: 'app', image: 'acme/app:1' }],
+        }),
+      ],
+    );
     expect([candidate?.code, candidate?.confidence]).toEqual(['ImagePullUnauthorized', 0.6]);
     expect(candidate?.message).toContain('which it also answers for a repository that does not exist');
   });
@@ -154,5 +192,10 @@ describe('imagePullFailed', () => {
 });
 
 test('containers that are pulled are not examined', () => {
-  expect(run([podImagePull], [pod('p', { phase: 'Pending', conditions: notReady, containerStatuses: [{ name: 'app', state: { waiting: { reason: 'ContainerCreating' } } }] })])).toEqual([]);
+  expect(
+    run(
+      [podImagePull],
+      [pod('p', { phase: 'Pending', conditions: notReady, containerStatuses: [{ name: 'app', state: { waiting: { reason: 'ContainerCreating' } } }] })],
+    ),
+  ).toEqual([]);
 });

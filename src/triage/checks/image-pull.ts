@@ -47,8 +47,11 @@ interface PullRun extends PodRun {
 /** The kubelet's Event for a failed pull of this image (or its refusal to pull it). */
 function failedPullEvent(events: readonly EventRecord[], image: string): EventRecord | undefined {
   return events.find(
-    (e) => (e.reason === 'Failed' || e.reason === 'InspectFailed' || e.reason === 'ErrImageNeverPull') &&
-      (e.message.startsWith(`Failed to pull image "${image}"`) || e.message.startsWith(`Failed to apply default image tag "${image}"`) || e.message.startsWith(`Container image "${image}"`)),
+    (e) =>
+      (e.reason === 'Failed' || e.reason === 'InspectFailed' || e.reason === 'ErrImageNeverPull') &&
+      (e.message.startsWith(`Failed to pull image "${image}"`) ||
+        e.message.startsWith(`Failed to apply default image tag "${image}"`) ||
+        e.message.startsWith(`Container image "${image}"`)),
   );
 }
 
@@ -71,7 +74,14 @@ function pullRun(run: PodRun, chain: readonly ObjectRef[], view: ContainerView):
     inv.anchorField(KIND, pod, `${view.specPath}.image`),
   ];
   return {
-    ...run, chain, view, reason, image, text, cause, anchors,
+    ...run,
+    chain,
+    view,
+    reason,
+    image,
+    text,
+    cause,
+    anchors,
     secrets: (pod.spec?.imagePullSecrets ?? []).map((s) => s.name ?? '').filter((s) => s !== ''),
     subject: `${who(view, ref)} cannot pull image "${image}"`,
     registry: registryOf(image),
@@ -82,17 +92,34 @@ function pullRun(run: PodRun, chain: readonly ObjectRef[], view: ContainerView):
 }
 
 /** Reports the finding that explains the container's pull: later rules would only restate it. */
-function explains(p: PullRun, finding: { code: PullCause['code'] | 'PullSecretNotFound'; confidence?: number; message: string; anchors: readonly string[]; nextActions: readonly NextAction[] }): true {
+function explains(
+  p: PullRun,
+  finding: {
+    code: PullCause['code'] | 'PullSecretNotFound';
+    confidence?: number;
+    message: string;
+    anchors: readonly string[];
+    nextActions: readonly NextAction[];
+  },
+): true {
   const { inv, ref } = p;
   inv.report({
-    code: finding.code, severity: 'Critical', object: ref, message: finding.message, anchors: finding.anchors, nextActions: finding.nextActions,
-    chain: [...p.chain, ref], confidence: finding.confidence ?? p.cause.confidence,
+    code: finding.code,
+    severity: 'Critical',
+    object: ref,
+    message: finding.message,
+    anchors: finding.anchors,
+    nextActions: finding.nextActions,
+    chain: [...p.chain, ref],
+    confidence: finding.confidence ?? p.cause.confidence,
   });
   return true;
 }
 
 const pullSecretsAction = (p: PullRun): NextAction => ({
-  description: 'Show which imagePullSecrets the pod uses (names only)', command: `kubectl get pod ${p.ref.name} -n ${p.ns} -o jsonpath='{.spec.imagePullSecrets}'`, safety: 'ReadOnly',
+  description: 'Show which imagePullSecrets the pod uses (names only)',
+  command: `kubectl get pod ${p.ref.name} -n ${p.ns} -o jsonpath='{.spec.imagePullSecrets}'`,
+  safety: 'ReadOnly',
 });
 const pullSecretsAnchors = (p: PullRun) => (p.secrets.length === 0 ? [] : [p.inv.anchorField(KIND, p.pod, 'spec.imagePullSecrets')]);
 
@@ -103,7 +130,8 @@ const invalidImageNameRule = defineRule<PullRun>({
   run: (p) =>
     p.cause.code === 'InvalidImageName' &&
     explains(p, {
-      code: 'InvalidImageName', anchors: p.anchors,
+      code: 'InvalidImageName',
+      anchors: p.anchors,
       message: `${who(p.view, p.ref)} names an invalid image reference "${p.image}" (${p.cause.said})`,
       nextActions: [p.showImage, p.describe, ...rollbackAction(p.owner(), p.ns, 'the image change')],
     }),
@@ -116,10 +144,12 @@ const imageNotFoundRule = defineRule<PullRun>({
   run: (p) =>
     p.cause.code === 'ImageNotFound' &&
     explains(p, {
-      code: 'ImageNotFound', anchors: p.anchors,
-      message: p.reason === 'ErrImageNeverPull'
-        ? `${who(p.view, p.ref)} uses image "${p.image}" with imagePullPolicy Never, and the image is not present on node ${p.node}`
-        : `${p.subject}: registry ${p.registry} has no such repository or tag (${p.cause.said})`,
+      code: 'ImageNotFound',
+      anchors: p.anchors,
+      message:
+        p.reason === 'ErrImageNeverPull'
+          ? `${who(p.view, p.ref)} uses image "${p.image}" with imagePullPolicy Never, and the image is not present on node ${p.node}`
+          : `${p.subject}: registry ${p.registry} has no such repository or tag (${p.cause.said})`,
       nextActions: [p.showImage, p.describe, ...rollbackAction(p.owner(), p.ns, 'the image change')],
     }),
 });
@@ -133,11 +163,16 @@ const pullSecretNotFoundRule = defineRule<PullRun>({
     if (missingSecret === undefined) return false;
     const named = parseMissingPullSecret(missingSecret.message);
     return explains(p, {
-      code: 'PullSecretNotFound', confidence: 0.9,
+      code: 'PullSecretNotFound',
+      confidence: 0.9,
       anchors: [p.inv.anchorEvent(missingSecret), ...p.anchors.slice(0, 1), ...pullSecretsAnchors(p)],
       message: `${p.subject}: imagePullSecret ${named ?? p.secrets.join(', ')} does not exist in ${p.ns} (the kubelet could not retrieve it), so registry ${p.registry} got no credentials (${p.cause.said})`,
       nextActions: [
-        { description: `Check whether Secret ${named ?? p.secrets[0] ?? ''} exists in ${p.ns} (names only)`, command: `kubectl get secrets -n ${p.ns} --field-selector type=kubernetes.io/dockerconfigjson`, safety: 'ReadOnly' },
+        {
+          description: `Check whether Secret ${named ?? p.secrets[0] ?? ''} exists in ${p.ns} (names only)`,
+          command: `kubectl get secrets -n ${p.ns} --field-selector type=kubernetes.io/dockerconfigjson`,
+          safety: 'ReadOnly',
+        },
         p.describe,
       ],
     });
@@ -167,7 +202,11 @@ const imagePullUnauthorizedRule = defineRule<PullRun>({
       nextActions: [
         p.describe,
         pullSecretsAction(p),
-        ...p.secrets.slice(0, 1).map((s) => ({ description: `Check that Secret ${s} exists and is of type kubernetes.io/dockerconfigjson (shows no contents)`, command: `kubectl get secret ${s} -n ${p.ns} -o jsonpath='{.type}'`, safety: 'ReadOnly' as const })),
+        ...p.secrets.slice(0, 1).map((s) => ({
+          description: `Check that Secret ${s} exists and is of type kubernetes.io/dockerconfigjson (shows no contents)`,
+          command: `kubectl get secret ${s} -n ${p.ns} -o jsonpath='{.type}'`,
+          safety: 'ReadOnly' as const,
+        })),
         p.showImage,
       ],
     }),
@@ -180,13 +219,18 @@ const registryUnreachableRule = defineRule<PullRun>({
   run: (p) =>
     p.cause.code === 'RegistryUnreachable' &&
     explains(p, {
-      code: 'RegistryUnreachable', anchors: p.anchors,
+      code: 'RegistryUnreachable',
+      anchors: p.anchors,
       message: /^x509/i.test(p.cause.said)
         ? `${p.subject}: node ${p.node} does not trust registry ${p.registry}'s TLS certificate (${p.cause.said})`
         : `${p.subject}: node ${p.node} cannot reach registry ${p.registry} (${p.cause.said})`,
       nextActions: [
         p.describe,
-        { description: `See whether other pods on node ${p.node} pull (a node-wide DNS, proxy or egress fault) or only this registry fails`, command: `kubectl get pods -A -o wide --field-selector spec.nodeName=${p.pod.spec?.nodeName ?? ''}`, safety: 'ReadOnly' },
+        {
+          description: `See whether other pods on node ${p.node} pull (a node-wide DNS, proxy or egress fault) or only this registry fails`,
+          command: `kubectl get pods -A -o wide --field-selector spec.nodeName=${p.pod.spec?.nodeName ?? ''}`,
+          safety: 'ReadOnly',
+        },
       ],
     }),
 });
@@ -198,7 +242,8 @@ const imagePullRateLimitedRule = defineRule<PullRun>({
   run: (p) =>
     p.cause.code === 'ImagePullRateLimited' &&
     explains(p, {
-      code: 'ImagePullRateLimited', anchors: p.anchors,
+      code: 'ImagePullRateLimited',
+      anchors: p.anchors,
       message: `${p.subject}: registry ${p.registry} rate-limits pulls (${p.cause.said}); authenticate the pulls or use a mirror`,
       nextActions: [p.describe, pullSecretsAction(p)],
     }),
@@ -211,10 +256,12 @@ const imagePullFailedRule = defineRule<PullRun>({
   run: (p) =>
     p.cause.code === 'ImagePullFailed' &&
     explains(p, {
-      code: 'ImagePullFailed', anchors: p.anchors,
-      message: p.text === ''
-        ? `${p.subject} (${p.reason}); the last pull error is no longer recorded (its Events expire), the next attempt's Failed Event will say`
-        : `${p.subject}: ${quote(p.text)}`,
+      code: 'ImagePullFailed',
+      anchors: p.anchors,
+      message:
+        p.text === ''
+          ? `${p.subject} (${p.reason}); the last pull error is no longer recorded (its Events expire), the next attempt's Failed Event will say`
+          : `${p.subject}: ${quote(p.text)}`,
       nextActions: [p.describe, p.showImage],
     }),
 });

@@ -20,7 +20,12 @@ function run({ objects, forbidden = [], secrets = false }: Cluster): { found: Ca
   const subject = objects[0];
   if (subject === undefined) throw new Error('no subject');
   const followed: string[] = [];
-  ingressRouting.run({ inv, follow: (kind, object) => followed.push(`${kind}/${object.metadata?.name ?? ''}`) }, subject, [] as readonly ObjectRef[], 'Ingress');
+  ingressRouting.run(
+    { inv, follow: (kind, object) => followed.push(`${kind}/${object.metadata?.name ?? ''}`) },
+    subject,
+    [] as readonly ObjectRef[],
+    'Ingress',
+  );
   // Every code the check reports is one it declares.
   for (const c of inv.candidates) expect(ingressRouting.codes).toContain(c.code);
   return { found: inv.candidates, followed };
@@ -32,7 +37,13 @@ function ingress(spec: Record<string, unknown>, extra: { address?: boolean; anno
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'Ingress',
-    metadata: { name: 'shop', namespace: 'shop', uid: 'uid-ing', resourceVersion: '1', ...(extra.annotations === undefined ? {} : { annotations: extra.annotations }) },
+    metadata: {
+      name: 'shop',
+      namespace: 'shop',
+      uid: 'uid-ing',
+      resourceVersion: '1',
+      ...(extra.annotations === undefined ? {} : { annotations: extra.annotations }),
+    },
     spec,
     status: { loadBalancer: extra.address === true ? { ingress: [{ ip: '203.0.113.7' }] } : {} },
   } as KubeObject;
@@ -42,19 +53,37 @@ function ingressClass(name: string, isDefault = false): KubeObject {
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'IngressClass',
-    metadata: { name, uid: `uid-class-${name}`, resourceVersion: '1', ...(isDefault ? { annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } } : {}) },
+    metadata: {
+      name,
+      uid: `uid-class-${name}`,
+      resourceVersion: '1',
+      ...(isDefault ? { annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } } : {}),
+    },
     spec: { controller: 'k8s.io/ingress-nginx' },
   } as KubeObject;
 }
 
 function service(name: string, ports: readonly { port: number; name?: string }[]): KubeObject {
-  return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'shop', uid: `uid-svc-${name}`, resourceVersion: '1' }, spec: { selector: { app: name }, ports } } as KubeObject;
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: 'shop', uid: `uid-svc-${name}`, resourceVersion: '1' },
+    spec: { selector: { app: name }, ports },
+  } as KubeObject;
 }
 
-const secret = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'shop', uid: `uid-secret-${name}`, resourceVersion: '1' } });
+const secret = (name: string): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name, namespace: 'shop', uid: `uid-secret-${name}`, resourceVersion: '1' },
+});
 
 /** An Ingress of class nginx sending everything to port 80 of Service web. */
-const routed = (port: Record<string, unknown> = { number: 80 }, extra: Record<string, unknown> = {}) => ({ ingressClassName: 'nginx', defaultBackend: { service: { name: 'web', port } }, ...extra });
+const routed = (port: Record<string, unknown> = { number: 80 }, extra: Record<string, unknown> = {}) => ({
+  ingressClassName: 'nginx',
+  defaultBackend: { service: { name: 'web', port } },
+  ...extra,
+});
 
 describe('ingress.routing rule NoIngressClass', () => {
   test('no class and no default class: Critical, blocking alone', () => {
@@ -123,7 +152,9 @@ describe('ingress.routing rule BackendServicePortMismatch', () => {
   });
 
   test('does not fire when a named port matches', () => {
-    expect(codes({ objects: [ingress(routed({ name: 'http' }), { address: true }), ingressClass('nginx'), service('web', [{ port: 80, name: 'http' }])] })).toEqual([]);
+    expect(
+      codes({ objects: [ingress(routed({ name: 'http' }), { address: true }), ingressClass('nginx'), service('web', [{ port: 80, name: 'http' }])] }),
+    ).toEqual([]);
   });
 });
 
@@ -131,11 +162,15 @@ describe('ingress.routing rule TLSSecretNotFound', () => {
   const tls = routed({ number: 80 }, { tls: [{ hosts: ['shop.example.com'], secretName: 'shop-tls' }] });
 
   test('the TLS Secret does not exist (Secrets cached)', () => {
-    expect(codes({ objects: [ingress(tls, { address: true }), ingressClass('nginx'), service('web', [{ port: 80 }])], secrets: true })).toEqual(['TLSSecretNotFound:Critical']);
+    expect(codes({ objects: [ingress(tls, { address: true }), ingressClass('nginx'), service('web', [{ port: 80 }])], secrets: true })).toEqual([
+      'TLSSecretNotFound:Critical',
+    ]);
   });
 
   test('does not fire when the Secret exists', () => {
-    expect(codes({ objects: [ingress(tls, { address: true }), ingressClass('nginx'), service('web', [{ port: 80 }]), secret('shop-tls')], secrets: true })).toEqual([]);
+    expect(
+      codes({ objects: [ingress(tls, { address: true }), ingressClass('nginx'), service('web', [{ port: 80 }]), secret('shop-tls')], secrets: true }),
+    ).toEqual([]);
   });
 
   test('does not fire when Secrets are not cached: unreadable is not absent', () => {

@@ -47,9 +47,17 @@ function ingressRun(ctx: CheckContext, ingress: Ingress, chain: readonly ObjectR
   const referencedClass = ingress.spec?.ingressClassName;
   const legacyClass = referencedClass === undefined ? annotation(ingress, LEGACY_CLASS_ANNOTATION) : undefined;
   return {
-    ctx, inv: ctx.inv, ingress, ref, ns, chain,
+    ctx,
+    inv: ctx.inv,
+    ingress,
+    ref,
+    ns,
+    chain,
     served: (ingress.status?.loadBalancer?.ingress ?? []).length > 0,
-    referencedClass, legacyClass, className: referencedClass ?? legacyClass, unreadable: [],
+    referencedClass,
+    legacyClass,
+    className: referencedClass ?? legacyClass,
+    unreadable: [],
     describe: { description: 'Show the ingress and its events', command: `kubectl describe ingress ${ref.name} -n ${ns}`, safety: 'ReadOnly' },
     classList: { description: 'List IngressClasses', command: 'kubectl get ingressclass', safety: 'ReadOnly' },
   };
@@ -68,12 +76,27 @@ const noIngressClassRule = defineRule<IngressRun>({
     const anchors = [inv.anchorField('Ingress', r.ingress, 'spec.ingressClassName')];
     const nextActions = [r.describe, r.classList];
     if (r.served) {
-      inv.report({ code: 'NoIngressClass', severity: 'Info', object: ref, benign: true, message: `${message}, yet it has an address: a controller serves ingresses without a class`, anchors, nextActions });
+      inv.report({
+        code: 'NoIngressClass',
+        severity: 'Info',
+        object: ref,
+        benign: true,
+        message: `${message}, yet it has an address: a controller serves ingresses without a class`,
+        anchors,
+        nextActions,
+      });
       return false;
     }
     inv.report({
-      code: 'NoIngressClass', severity: 'Critical', object: ref, confidence: 0.95, blocksAlone: true,
-      message: `${message}, so no controller will serve it`, anchors, chain: [...r.chain, ref], nextActions,
+      code: 'NoIngressClass',
+      severity: 'Critical',
+      object: ref,
+      confidence: 0.95,
+      blocksAlone: true,
+      message: `${message}, so no controller will serve it`,
+      anchors,
+      chain: [...r.chain, ref],
+      nextActions,
     });
     return true;
   },
@@ -93,12 +116,27 @@ const ingressClassNotFoundRule = defineRule<IngressRun>({
     const anchors = [inv.anchorField('Ingress', r.ingress, 'spec.ingressClassName')];
     const nextActions = [r.classList, r.describe];
     if (r.served) {
-      inv.report({ code: 'IngressClassNotFound', severity: 'Info', object: ref, benign: true, message: `${message}, yet it has an address: a controller serves the class without an IngressClass object (cloud controllers do), or did before the object was removed`, anchors, nextActions });
+      inv.report({
+        code: 'IngressClassNotFound',
+        severity: 'Info',
+        object: ref,
+        benign: true,
+        message: `${message}, yet it has an address: a controller serves the class without an IngressClass object (cloud controllers do), or did before the object was removed`,
+        anchors,
+        nextActions,
+      });
       return false;
     }
     inv.report({
-      code: 'IngressClassNotFound', severity: 'Critical', object: ref, confidence: 1, blocksAlone: true, message, anchors,
-      chain: [...r.chain, ref, refOf('IngressClass', undefined, { name: className })], nextActions,
+      code: 'IngressClassNotFound',
+      severity: 'Critical',
+      object: ref,
+      confidence: 1,
+      blocksAlone: true,
+      message,
+      anchors,
+      chain: [...r.chain, ref, refOf('IngressClass', undefined, { name: className })],
+      nextActions,
     });
     return true;
   },
@@ -114,7 +152,10 @@ const legacyClassAnnotationRule = defineRule<IngressRun>({
     const lookup = inv.get<IngressClass>('IngressClass', 'ingressClass', legacyClass);
     if (lookup.state !== 'Absent' || r.served) return false;
     inv.report({
-      code: 'LegacyIngressClassAnnotation', severity: 'Info', object: ref, benign: true,
+      code: 'LegacyIngressClassAnnotation',
+      severity: 'Info',
+      object: ref,
+      benign: true,
       message: `Ingress ${ns}/${ref.name} selects class "${legacyClass}" with the deprecated ${LEGACY_CLASS_ANNOTATION} annotation, which no IngressClass names: normal for controllers that read the annotation themselves (GKE's "gce"), so check that one handling "${legacyClass}" runs`,
       anchors: [inv.anchorField('Ingress', r.ingress, `metadata.annotations[${LEGACY_CLASS_ANNOTATION}]`)],
       nextActions: [r.classList, r.describe],
@@ -146,9 +187,13 @@ const backendServiceNotFoundRule = defineRule<BackendRun>({
     const { inv, ref, ns } = r;
     if (lookup.state !== 'Absent') return false;
     inv.report({
-      code: 'BackendServiceNotFound', severity: 'Critical', object: ref, confidence: 1,
+      code: 'BackendServiceNotFound',
+      severity: 'Critical',
+      object: ref,
+      confidence: 1,
       message: `Ingress ${ns}/${ref.name} routes to Service "${serviceName}", which does not exist`,
-      anchors: [inv.anchorField('Ingress', r.ingress, `${path}.service.name`)], chain: [...r.chain, ref, serviceRef],
+      anchors: [inv.anchorField('Ingress', r.ingress, `${path}.service.name`)],
+      chain: [...r.chain, ref, serviceRef],
       nextActions: [{ description: 'List Services in the namespace', command: `kubectl get svc -n ${ns}`, safety: 'ReadOnly' }, r.describe],
     });
     return true;
@@ -168,11 +213,17 @@ const backendServicePortMismatchRule = defineRule<BackendRun>({
     if (port === undefined || ports.some((p) => (port.number !== undefined ? p.port === port.number : p.name === port.name))) return false;
     const wanted = port.number ?? port.name ?? '?';
     inv.report({
-      code: 'BackendServicePortMismatch', severity: 'Critical', object: ref, confidence: 1,
+      code: 'BackendServicePortMismatch',
+      severity: 'Critical',
+      object: ref,
+      confidence: 1,
       message: `Ingress ${ns}/${ref.name} routes to port ${wanted} of Service ${serviceName}, which exposes ${ports.map((p) => `${p.port}${p.name === undefined ? '' : ` (${p.name})`}`).join(', ') || 'no ports'}`,
       anchors: [inv.anchorField('Ingress', r.ingress, `${path}.service.port`), inv.anchorField('Service', service, 'spec.ports')],
       chain: [...r.chain, ref, serviceRef],
-      nextActions: [{ description: 'Show the Service ports', command: `kubectl get svc ${serviceName} -n ${ns} -o jsonpath='{.spec.ports}'`, safety: 'ReadOnly' }, r.describe],
+      nextActions: [
+        { description: 'Show the Service ports', command: `kubectl get svc ${serviceName} -n ${ns} -o jsonpath='{.spec.ports}'`, safety: 'ReadOnly' },
+        r.describe,
+      ],
     });
     return true;
   },
@@ -209,12 +260,19 @@ const tlsSecretNotFoundRule = defineRule<IngressRun>({
       if (secret.state !== 'Absent') continue;
       missing = true;
       inv.report({
-        code: 'TLSSecretNotFound', severity: 'Critical', object: ref, confidence: 1,
+        code: 'TLSSecretNotFound',
+        severity: 'Critical',
+        object: ref,
+        confidence: 1,
         message: `Ingress ${ns}/${ref.name} terminates TLS with Secret "${tls.secretName}", which does not exist`,
         anchors: [inv.anchorField('Ingress', r.ingress, `spec.tls[${index}].secretName`)],
         chain: [...r.chain, ref, refOf('Secret', undefined, { name: tls.secretName, namespace: ns })],
         nextActions: [
-          { description: 'List the TLS Secrets in the namespace (names only)', command: `kubectl get secrets -n ${ns} --field-selector type=kubernetes.io/tls`, safety: 'ReadOnly' },
+          {
+            description: 'List the TLS Secrets in the namespace (names only)',
+            command: `kubectl get secrets -n ${ns} --field-selector type=kubernetes.io/tls`,
+            safety: 'ReadOnly',
+          },
           r.describe,
         ],
       });
@@ -233,13 +291,19 @@ const ingressControllerNotReportingRule = defineRule<IngressRun>({
     // With part of the ingress unreadable it is a finding, not a root cause: "looks correct" is unproven.
     const unproven = r.unreadable.length > 0;
     inv.report({
-      code: 'IngressControllerNotReporting', severity: 'Warning', object: ref, confidence: 0.6,
+      code: 'IngressControllerNotReporting',
+      severity: 'Warning',
+      object: ref,
+      confidence: 0.6,
       message: unproven
         ? `Ingress ${ns}/${ref.name} has no address, and ${r.unreadable.join(', ')} could not be read to tell why`
         : `Ingress ${ns}/${ref.name} looks correct but no ingress controller has given it an address${className === undefined ? '' : ` (class ${className})`}`,
       anchors: [inv.anchorField('Ingress', r.ingress, 'status.loadBalancer.ingress')],
       ...(unproven ? {} : { chain: [...r.chain, ref] }),
-      nextActions: [{ description: 'Find the ingress controller pods', command: 'kubectl get pods -A -l app.kubernetes.io/component=controller', safety: 'ReadOnly' }, r.describe],
+      nextActions: [
+        { description: 'Find the ingress controller pods', command: 'kubectl get pods -A -l app.kubernetes.io/component=controller', safety: 'ReadOnly' },
+        r.describe,
+      ],
     });
     return true;
   },

@@ -47,7 +47,9 @@ export function tolerates(tolerations: readonly Toleration[], taint: Taint): boo
   return tolerations.some(
     (t) =>
       (t.effect === undefined || t.effect === '' || t.effect === taint.effect) &&
-      (t.key === undefined || t.key === '' ? t.operator === 'Exists' : t.key === taint.key && (t.operator === 'Exists' || (t.value ?? '') === (taint.value ?? ''))),
+      (t.key === undefined || t.key === ''
+        ? t.operator === 'Exists'
+        : t.key === taint.key && (t.operator === 'Exists' || (t.value ?? '') === (taint.value ?? ''))),
   );
 }
 
@@ -58,10 +60,12 @@ export function keepsOff(tolerations: readonly Toleration[], taint: Taint): bool
 
 /** Allocatable minus what the node's live pods request; summing a node's pods is costly, so once per node and resource per run. */
 export function freeOn(inv: Investigation, node: Node, resource: string): number {
-  return inv.memo(`free:${node.metadata?.name ?? ''}:${resource}`, () =>
-    (parseQuantity(node.status?.allocatable?.[resource]) ?? 0) -
-    (inv.byIndex<Pod>('Pod', 'nodes.pods', INDEX.node, node.metadata?.name ?? '') ?? [])
-      .filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed')
-      .reduce((sum, p) => sum + podRequest(p, resource), 0),
+  return inv.memo(
+    `free:${node.metadata?.name ?? ''}:${resource}`,
+    () =>
+      (parseQuantity(node.status?.allocatable?.[resource]) ?? 0) -
+      (inv.byIndex<Pod>('Pod', 'nodes.pods', INDEX.node, node.metadata?.name ?? '') ?? [])
+        .filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed')
+        .reduce((sum, p) => sum + podRequest(p, resource), 0),
   );
 }

@@ -30,7 +30,12 @@ describe('node.health', () => {
   });
 
   test("node-problem-detector's problem conditions are findings: a hung kernel a fault, restart counters a note", () => {
-    const conditions = [...healthy, { type: 'KernelDeadlock', status: 'True', reason: 'DockerHung' }, { type: 'FrequentKubeletRestart', status: 'True' }, { type: 'ReadonlyFilesystem', status: 'False' }];
+    const conditions = [
+      ...healthy,
+      { type: 'KernelDeadlock', status: 'True', reason: 'DockerHung' },
+      { type: 'FrequentKubeletRestart', status: 'True' },
+      { type: 'ReadonlyFilesystem', status: 'False' },
+    ];
     expect(codes({ kind: 'Node', metadata: { name: 'n1' }, status: { conditions } })).toEqual(['NodeProblemDetected', 'NodeProblemDetected']);
   });
 
@@ -45,7 +50,10 @@ describe('node.health', () => {
 
   test('one finding per fault on the same node', () => {
     const conditions = [...healthy.filter((c) => c.type !== 'MemoryPressure'), { type: 'MemoryPressure', status: 'True' }];
-    expect(codes({ kind: 'Node', metadata: { name: 'n1' }, spec: { unschedulable: true }, status: { conditions } })).toEqual(['MemoryPressure', 'NodeCordoned']);
+    expect(codes({ kind: 'Node', metadata: { name: 'n1' }, spec: { unschedulable: true }, status: { conditions } })).toEqual([
+      'MemoryPressure',
+      'NodeCordoned',
+    ]);
   });
 });
 
@@ -77,7 +85,13 @@ function lease(name: string, secondsAgo: number): KubeObject {
 }
 
 function podOn(name: string, phase: string): KubeObject {
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'shop', uid: `uid-${name}`, resourceVersion: '1' }, spec: { nodeName: 'n1', containers: [] }, status: { phase } } as KubeObject;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'shop', uid: `uid-${name}`, resourceVersion: '1' },
+    spec: { nodeName: 'n1', containers: [] },
+    status: { phase },
+  } as KubeObject;
 }
 
 const notReadyTaints = [
@@ -104,7 +118,13 @@ describe('node.health rule NodeNotReady (silent kubelet)', () => {
 
 describe('node.health rule NodeNotReady', () => {
   test('Ready=False: the reason, the pods at stake and the lifecycle taints, one entry per key', () => {
-    const ready = { type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'container runtime network not ready', lastTransitionTime: '2026-11-21T11:50:00Z' };
+    const ready = {
+      type: 'Ready',
+      status: 'False',
+      reason: 'KubeletNotReady',
+      message: 'container runtime network not ready',
+      lastTransitionTime: '2026-11-21T11:50:00Z',
+    };
     const found = findings([node([ready], { taints: notReadyTaints }), lease('n1', 5), podOn('web-1', 'Running'), podOn('job-1', 'Succeeded')]);
     expect(found.map((c) => c.code)).toEqual(['NodeNotReady']);
     expect(found[0]?.confidence).toBe(1);
@@ -127,7 +147,9 @@ describe('node.health rule NodeNotReady', () => {
 
 describe('node.health rule NodeProblemDetected', () => {
   test("a default monitor's problem is Critical; a restart counter is a benign note", () => {
-    const found = findings([node([...healthy, { type: 'ReadonlyFilesystem', status: 'True', reason: 'FilesystemIsReadOnly' }, { type: 'FrequentContainerdRestart', status: 'True' }])]);
+    const found = findings([
+      node([...healthy, { type: 'ReadonlyFilesystem', status: 'True', reason: 'FilesystemIsReadOnly' }, { type: 'FrequentContainerdRestart', status: 'True' }]),
+    ]);
     expect(found.map((c) => [c.code, c.severity, c.benign])).toEqual([
       ['NodeProblemDetected', 'Critical', undefined],
       ['NodeProblemDetected', 'Info', true],

@@ -8,11 +8,36 @@ import { codesOf, defineRule, type Check, type Rule } from './check';
 // spec.unschedulable.
 
 /** The kubelet's pressure conditions (True = a fault) and the taint the node lifecycle controller adds for each. */
-const PRESSURE: readonly { readonly type: 'MemoryPressure' | 'DiskPressure' | 'PIDPressure' | 'NetworkUnavailable'; readonly taint: string; readonly what: string; readonly severity: Severity }[] = [
-  { type: 'MemoryPressure', taint: 'node.kubernetes.io/memory-pressure', what: 'is low on memory: the kubelet evicts pods and no new BestEffort pods are scheduled there', severity: 'Warning' },
-  { type: 'DiskPressure', taint: 'node.kubernetes.io/disk-pressure', what: 'is low on disk: the kubelet garbage-collects images, evicts pods and new pods are not scheduled there', severity: 'Warning' },
-  { type: 'PIDPressure', taint: 'node.kubernetes.io/pid-pressure', what: 'is running out of process IDs: the kubelet evicts pods and new pods are not scheduled there', severity: 'Warning' },
-  { type: 'NetworkUnavailable', taint: 'node.kubernetes.io/network-unavailable', what: 'reports its pod network unavailable: pods there may not reach other nodes and new pods are not scheduled there', severity: 'Critical' },
+const PRESSURE: readonly {
+  readonly type: 'MemoryPressure' | 'DiskPressure' | 'PIDPressure' | 'NetworkUnavailable';
+  readonly taint: string;
+  readonly what: string;
+  readonly severity: Severity;
+}[] = [
+  {
+    type: 'MemoryPressure',
+    taint: 'node.kubernetes.io/memory-pressure',
+    what: 'is low on memory: the kubelet evicts pods and no new BestEffort pods are scheduled there',
+    severity: 'Warning',
+  },
+  {
+    type: 'DiskPressure',
+    taint: 'node.kubernetes.io/disk-pressure',
+    what: 'is low on disk: the kubelet garbage-collects images, evicts pods and new pods are not scheduled there',
+    severity: 'Warning',
+  },
+  {
+    type: 'PIDPressure',
+    taint: 'node.kubernetes.io/pid-pressure',
+    what: 'is running out of process IDs: the kubelet evicts pods and new pods are not scheduled there',
+    severity: 'Warning',
+  },
+  {
+    type: 'NetworkUnavailable',
+    taint: 'node.kubernetes.io/network-unavailable',
+    what: 'reports its pod network unavailable: pods there may not reach other nodes and new pods are not scheduled there',
+    severity: 'Critical',
+  },
 ];
 /** Node Leases live here, one per node, named like the node. */
 const NODE_LEASE_NAMESPACE = 'kube-node-lease';
@@ -29,7 +54,9 @@ interface Lease extends KubeObject {
  */
 function leaseLag(inv: Investigation, renewed: string | undefined): number | undefined {
   if (renewed === undefined) return undefined;
-  const renewals = (inv.list<Lease>('Lease', 'node.lease', NODE_LEASE_NAMESPACE) ?? []).map((l) => Date.parse(l.spec?.renewTime ?? '')).filter((t) => !Number.isNaN(t));
+  const renewals = (inv.list<Lease>('Lease', 'node.lease', NODE_LEASE_NAMESPACE) ?? [])
+    .map((l) => Date.parse(l.spec?.renewTime ?? ''))
+    .filter((t) => !Number.isNaN(t));
   const at = Date.parse(renewed);
   if (Number.isNaN(at)) return undefined;
   return renewals.length >= 2 ? Math.max(0, Math.max(...renewals) - at) / 1000 : inv.ageSeconds(renewed);
@@ -102,7 +129,17 @@ function nodeRun(inv: Investigation, node: Node, chain: readonly ObjectRef[]): N
   const lease = ready === undefined ? undefined : inv.get<Lease>('Lease', 'node.lease', name, NODE_LEASE_NAMESPACE);
   const renewed = lease?.state === 'Found' ? (lease.object.spec?.renewTime ?? undefined) : undefined;
   return {
-    inv, node, ref, name, path: [...chain, ref], conditions, taints: node.spec?.taints ?? [], ready, lease, renewed, silentFor: leaseLag(inv, renewed),
+    inv,
+    node,
+    ref,
+    name,
+    path: [...chain, ref],
+    conditions,
+    taints: node.spec?.taints ?? [],
+    ready,
+    lease,
+    renewed,
+    silentFor: leaseLag(inv, renewed),
     describe: { description: `Show node ${name}'s conditions, taints and the pods on it`, command: `kubectl describe node ${name}`, safety: 'ReadOnly' },
     podsOnNode: { description: `List the pods on ${name}`, command: `kubectl get pods -A -o wide --field-selector spec.nodeName=${name}`, safety: 'ReadOnly' },
   };
@@ -117,12 +154,19 @@ const silentKubeletRule = defineRule<NodeRun>({
     const stale = n.ready?.status === 'True' && lease?.state === 'Found' && silentFor !== undefined && silentFor > NODE_MONITOR_GRACE_SECONDS;
     if (!stale) return false;
     inv.report({
-      code: 'NodeNotReady', severity: 'Critical', object: ref, confidence: 0.8,
+      code: 'NodeNotReady',
+      severity: 'Critical',
+      object: ref,
+      confidence: 0.8,
       message: `Node ${name} still reports Ready, but its kubelet has not renewed its Lease since ${n.renewed ?? '?'} (more than ${NODE_MONITOR_GRACE_SECONDS}s): the kubelet stopped or lost the apiserver, and the node lifecycle controller will mark it Unknown`,
       anchors: [inv.anchorField('Lease', lease.object, 'spec.renewTime'), inv.anchorField('Node', n.node, 'status.conditions[type=Ready].status')],
       chain: n.path,
       nextActions: [
-        { description: `Check whether ${name} is reachable and its kubelet runs (on the node: systemctl status kubelet; journalctl -u kubelet)`, command: `kubectl get lease ${name} -n ${NODE_LEASE_NAMESPACE} -o yaml`, safety: 'ReadOnly' },
+        {
+          description: `Check whether ${name} is reachable and its kubelet runs (on the node: systemctl status kubelet; journalctl -u kubelet)`,
+          command: `kubectl get lease ${name} -n ${NODE_LEASE_NAMESPACE} -o yaml`,
+          safety: 'ReadOnly',
+        },
         n.describe,
       ],
     });
@@ -132,10 +176,18 @@ const silentKubeletRule = defineRule<NodeRun>({
 
 /** The NotReady message: the condition's word, when the kubelet last spoke (Unknown), the pods at stake and the lifecycle taints. */
 function notReadyMessage(n: NodeRun, ready: NodeCondition, lifecycle: readonly Taint[]): string {
-  const pods = (n.inv.byIndex<Pod>('Pod', 'node.pods', INDEX.node, n.name) ?? []).filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+  const pods = (n.inv.byIndex<Pod>('Pod', 'node.pods', INDEX.node, n.name) ?? []).filter(
+    (p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed',
+  );
   const unknown = ready.status === 'Unknown';
   // One entry per taint key: the controller adds NoSchedule and NoExecute under the same key.
-  const taintKeys = [...new Set(lifecycle.map((t) => t.key))].map((key) => `${key}:${lifecycle.filter((t) => t.key === key).map((t) => t.effect).join('+')}`);
+  const taintKeys = [...new Set(lifecycle.map((t) => t.key))].map(
+    (key) =>
+      `${key}:${lifecycle
+        .filter((t) => t.key === key)
+        .map((t) => t.effect)
+        .join('+')}`,
+  );
   const evicting = lifecycle.some((t) => t.effect === 'NoExecute');
   return [
     `Node ${n.name} is NotReady (Ready=${ready.status ?? '?'}: ${ready.message?.trim() || ready.reason || 'no reason given'})${since(ready.lastTransitionTime)}`,
@@ -156,7 +208,10 @@ const notReadyRule = defineRule<NodeRun>({
     const lifecycle = n.taints.filter((t) => NOT_READY_TAINTS.has(t.key));
     const unknown = ready.status === 'Unknown';
     inv.report({
-      code: 'NodeNotReady', severity: 'Critical', object: ref, confidence: 1,
+      code: 'NodeNotReady',
+      severity: 'Critical',
+      object: ref,
+      confidence: 1,
       message: notReadyMessage(n, ready, lifecycle),
       anchors: [
         inv.anchorField('Node', n.node, 'status.conditions[type=Ready].message'),
@@ -167,7 +222,11 @@ const notReadyRule = defineRule<NodeRun>({
       nextActions: [
         n.describe,
         unknown
-          ? { description: `Check whether ${name} is reachable and its kubelet runs (on the node: systemctl status kubelet; journalctl -u kubelet)`, command: `kubectl get node ${name} -o wide`, safety: 'ReadOnly' }
+          ? {
+              description: `Check whether ${name} is reachable and its kubelet runs (on the node: systemctl status kubelet; journalctl -u kubelet)`,
+              command: `kubectl get node ${name} -o wide`,
+              safety: 'ReadOnly',
+            }
           : n.podsOnNode,
       ],
     });
@@ -188,7 +247,11 @@ const problemDetectedRule = defineRule<NodeRun>({
       if (severity === undefined || condition.status !== 'True') continue;
       detected = true;
       inv.report({
-        code: 'NodeProblemDetected', severity, object: ref, confidence: 0.9, ...(severity === 'Info' ? { benign: true } : {}),
+        code: 'NodeProblemDetected',
+        severity,
+        object: ref,
+        confidence: 0.9,
+        ...(severity === 'Info' ? { benign: true } : {}),
         message: `Node ${name} has node-problem-detector condition ${condition.type}=True${said(condition) === '' ? '' : ` (${said(condition)})`}${since(condition.lastTransitionTime)}`,
         anchors: [inv.anchorField('Node', n.node, `status.conditions[type=${condition.type}].message`)],
         chain: n.path,
@@ -211,7 +274,10 @@ function pressureRule(pressure: (typeof PRESSURE)[number]): Rule<NodeRun> {
       if (condition?.status !== 'True') return false;
       const tainted = n.taints.some((t) => t.key === pressure.taint);
       inv.report({
-        code: pressure.type, severity: pressure.severity, object: ref, confidence: 1,
+        code: pressure.type,
+        severity: pressure.severity,
+        object: ref,
+        confidence: 1,
         message: `Node ${name} ${pressure.what} (${pressure.type}=True${said(condition) === '' ? '' : `, ${said(condition)}`})${since(condition.lastTransitionTime)}`,
         anchors: [
           inv.anchorField('Node', n.node, `status.conditions[type=${pressure.type}].status`),
@@ -222,7 +288,11 @@ function pressureRule(pressure: (typeof PRESSURE)[number]): Rule<NodeRun> {
         nextActions: [
           n.describe,
           pressure.type === 'NetworkUnavailable'
-            ? { description: `List the network plugin's pods on ${name} (kube-system)`, command: `kubectl get pods -n kube-system -o wide --field-selector spec.nodeName=${name}`, safety: 'ReadOnly' }
+            ? {
+                description: `List the network plugin's pods on ${name} (kube-system)`,
+                command: `kubectl get pods -n kube-system -o wide --field-selector spec.nodeName=${name}`,
+                safety: 'ReadOnly',
+              }
             : n.podsOnNode,
         ],
       });
@@ -239,13 +309,23 @@ const cordonedRule = defineRule<NodeRun>({
     const { inv, ref, name } = n;
     if (n.node.spec?.unschedulable !== true) return false;
     inv.report({
-      code: 'NodeCordoned', severity: 'Warning', object: ref, confidence: 1,
+      code: 'NodeCordoned',
+      severity: 'Warning',
+      object: ref,
+      confidence: 1,
       message: `Node ${name} is cordoned (spec.unschedulable): no new pods are scheduled there; this is often deliberate maintenance`,
-      anchors: [inv.anchorField('Node', n.node, 'spec.unschedulable'), ...(n.taints.some((t) => t.key === 'node.kubernetes.io/unschedulable') ? [inv.anchorField('Node', n.node, 'spec.taints')] : [])],
+      anchors: [
+        inv.anchorField('Node', n.node, 'spec.unschedulable'),
+        ...(n.taints.some((t) => t.key === 'node.kubernetes.io/unschedulable') ? [inv.anchorField('Node', n.node, 'spec.taints')] : []),
+      ],
       chain: n.path,
       nextActions: [
         n.podsOnNode,
-        { description: `Uncordon ${name} if its maintenance is over (new pods may be scheduled there again)`, command: `kubectl uncordon ${name}`, safety: 'Mutating' },
+        {
+          description: `Uncordon ${name} if its maintenance is over (new pods may be scheduled there again)`,
+          command: `kubectl uncordon ${name}`,
+          safety: 'Mutating',
+        },
       ],
     });
     return true;

@@ -17,8 +17,19 @@ function pending(message: string, spec: Record<string, unknown> = {}): KubeObjec
   } as KubeObject;
 }
 
-function node(name: string, spec: Record<string, unknown> = {}, labels: Record<string, string> = {}, allocatable: Record<string, string> = { cpu: '1', memory: '4Gi', pods: '110' }): KubeObject {
-  return { apiVersion: 'v1', kind: 'Node', metadata: { name, uid: `uid-node-${name}`, resourceVersion: '1', labels }, spec, status: { allocatable } } as KubeObject;
+function node(
+  name: string,
+  spec: Record<string, unknown> = {},
+  labels: Record<string, string> = {},
+  allocatable: Record<string, string> = { cpu: '1', memory: '4Gi', pods: '110' },
+): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, uid: `uid-node-${name}`, resourceVersion: '1', labels },
+    spec,
+    status: { allocatable },
+  } as KubeObject;
 }
 
 function running(name: string, nodeName: string, cpu: string, volumes: readonly unknown[] = []): KubeObject {
@@ -50,9 +61,22 @@ describe('pod.scheduling', () => {
   test('codes: every rule code, and only catalogued ones', () => {
     expect([...podScheduling.codes].sort()).toEqual(
       [
-        'SchedulingGated', 'InsufficientResources', 'TooManyPods', 'UntoleratedTaint', 'NodeAffinityMismatch', 'PodAffinityUnsatisfied',
-        'PodAntiAffinityConflict', 'TopologySpreadUnsatisfiable', 'HostPortConflict', 'NodesUnschedulable', 'NoNodes',
-        'UnboundPersistentVolumeClaim', 'PersistentVolumeClaimNotFound', 'VolumeNodeAffinityConflict', 'NodeNameMismatch', 'Unschedulable',
+        'SchedulingGated',
+        'InsufficientResources',
+        'TooManyPods',
+        'UntoleratedTaint',
+        'NodeAffinityMismatch',
+        'PodAffinityUnsatisfied',
+        'PodAntiAffinityConflict',
+        'TopologySpreadUnsatisfiable',
+        'HostPortConflict',
+        'NodesUnschedulable',
+        'NoNodes',
+        'UnboundPersistentVolumeClaim',
+        'PersistentVolumeClaimNotFound',
+        'VolumeNodeAffinityConflict',
+        'NodeNameMismatch',
+        'Unschedulable',
       ].sort(),
     );
     for (const code of podScheduling.codes) expect(Object.keys(CATALOGUE)).toContain(code);
@@ -69,7 +93,12 @@ describe('pod.scheduling', () => {
 
   test('only the primary cause carries the chain and the confidence', () => {
     const message = "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) didn't match Pod's node affinity/selector.";
-    const outcome = run([pending(message, { nodeSelector: { pool: 'web' } }), node('node-a', {}, { pool: 'web' }), node('node-b'), running('busy', 'node-a', '900m')]);
+    const outcome = run([
+      pending(message, { nodeSelector: { pool: 'web' } }),
+      node('node-a', {}, { pool: 'web' }),
+      node('node-b'),
+      running('busy', 'node-a', '900m'),
+    ]);
     expect(codes(outcome)).toEqual(['InsufficientResources', 'NodeAffinityMismatch']);
     expect(outcome.findings.map((f) => f.chain !== undefined)).toEqual([true, false]);
   });
@@ -142,7 +171,11 @@ describe('untoleratedTaint rule', () => {
 
   test('taints only on nodes the selector rules out: context, Info', () => {
     const both = "0/2 nodes are available: 1 node(s) had untolerated taint(s), 1 node(s) didn't match Pod's node affinity/selector.";
-    const outcome = run([pending(both, { nodeSelector: { pool: 'web' } }), node('node-a', {}, { pool: 'web' }), node('node-b', { taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] })]);
+    const outcome = run([
+      pending(both, { nodeSelector: { pool: 'web' } }),
+      node('node-a', {}, { pool: 'web' }),
+      node('node-b', { taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] }),
+    ]);
     const taint = outcome.findings.find((f) => f.code === 'UntoleratedTaint');
     expect(taint?.severity).toBe('Info');
     expect(taint?.message).toContain("but the pod's node selector/affinity rules them out anyway");
@@ -219,7 +252,9 @@ describe('persistentVolumeClaimNotFound rule', () => {
     const holder = running('old', 'node-a', '100m', [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }]);
     const deletedMessage = `0/1 nodes are available: persistentvolumeclaim "data" is being deleted. ${NOT_HELPFUL}`;
     const finding = only(run([pending(deletedMessage, withClaim('data')), node('node-a'), deleting, holder]));
-    expect(finding.message).toContain('which is being deleted, so the scheduler will not place the pod; the kubernetes.io/pvc-protection finalizer holds the claim while scheduled pods use it (old on node-a)');
+    expect(finding.message).toContain(
+      'which is being deleted, so the scheduler will not place the pod; the kubernetes.io/pvc-protection finalizer holds the claim while scheduled pods use it (old on node-a)',
+    );
   });
 
   test('another cause: not this rule', () => {

@@ -104,8 +104,12 @@ interface CauseRun extends VerdictRun {
 function reportCause(c: CauseRun, explained: Explained): void {
   const isPrimary = c.cause === c.primary;
   c.inv.report({
-    code: explained.code, severity: explained.severity, object: c.ref, message: explained.message,
-    anchors: [...c.anchors, ...explained.anchors], nextActions: explained.nextActions,
+    code: explained.code,
+    severity: explained.severity,
+    object: c.ref,
+    message: explained.message,
+    anchors: [...c.anchors, ...explained.anchors],
+    nextActions: explained.nextActions,
     ...(isPrimary ? { chain: [...c.chain, c.ref, ...explained.chainTail], confidence: explained.confidence } : {}),
   });
 }
@@ -136,9 +140,12 @@ function shortfallMessage(c: CauseRun, s: Shortfall): string {
   const askedOne = quantity(s.resource, podRequest(pod, s.resource));
   const excluded = c.parsed.causes.filter((other) => other !== cause && EXCLUDING.has(other.code));
   // Which nodes those rules exclude is not known here: give the scheduler's counts, not a node that may be excluded.
-  if (excluded.length > 0) return `Pod ${ns}/${name} requests ${askedOne}, which ${cause.nodeCount ?? '?'} node(s) lack; the others are excluded (${excluded.map((x) => `${x.nodeCount ?? '?'} ${x.text}`).join(', ')})`;
-  if (c.readable === undefined) return `Pod ${ns}/${name} requests ${askedOne}, which ${cause.nodeCount ?? '?'} node(s) lack, by the scheduler's count (${NODES_UNREADABLE}, so free capacity is unknown)`;
-  if (s.best !== undefined) return `Pod ${ns}/${name} requests ${askedOne}; the most free on a node that fits its other requests is ${formatQuantity(s.resource, Math.max(0, freeOn(inv, s.best, s.resource)))} (${s.best.metadata?.name ?? ''})`;
+  if (excluded.length > 0)
+    return `Pod ${ns}/${name} requests ${askedOne}, which ${cause.nodeCount ?? '?'} node(s) lack; the others are excluded (${excluded.map((x) => `${x.nodeCount ?? '?'} ${x.text}`).join(', ')})`;
+  if (c.readable === undefined)
+    return `Pod ${ns}/${name} requests ${askedOne}, which ${cause.nodeCount ?? '?'} node(s) lack, by the scheduler's count (${NODES_UNREADABLE}, so free capacity is unknown)`;
+  if (s.best !== undefined)
+    return `Pod ${ns}/${name} requests ${askedOne}; the most free on a node that fits its other requests is ${formatQuantity(s.resource, Math.max(0, freeOn(inv, s.best, s.resource)))} (${s.best.metadata?.name ?? ''})`;
   const asks = s.resources.map((r) => quantity(r, podRequest(pod, r))).join(' and ');
   if (c.usable.length === 0) return `Pod ${ns}/${name} requests ${asks}; no node it may run on has room`;
   const room = (node: Node) => `${node.metadata?.name ?? ''} has ${s.resources.map((r) => quantity(r, Math.max(0, freeOn(inv, node, r)))).join(', ')} free`;
@@ -151,11 +158,15 @@ function explainInsufficient(c: CauseRun): Explained {
   const resources = [...new Set([resource, 'cpu', 'memory', 'ephemeral-storage'])].filter((r) => r === resource || podRequest(pod, r) > 0);
   // Only nodes where everything else the pod asks for fits say how short this resource is.
   const fitsOthers = c.usable.filter((node) => resources.every((r) => r === resource || freeOn(inv, node, r) >= podRequest(pod, r)));
-  const best = fitsOthers.reduce<Node | undefined>((top, node) => (top === undefined || freeOn(inv, node, resource) > freeOn(inv, top, resource) ? node : top), undefined);
+  const best = fitsOthers.reduce<Node | undefined>(
+    (top, node) => (top === undefined || freeOn(inv, node, resource) > freeOn(inv, top, resource) ? node : top),
+    undefined,
+  );
   // Sidecars and init containers count toward the request: show their requests beside the containers'.
-  const requestsCommand = (pod.spec?.initContainers ?? []).length > 0
-    ? `kubectl get pod ${name} -n ${ns} -o jsonpath='{.spec.initContainers[*].resources.requests}{"\\n"}{.spec.containers[*].resources.requests}'`
-    : `kubectl get pod ${name} -n ${ns} -o jsonpath='{.spec.containers[*].resources}'`;
+  const requestsCommand =
+    (pod.spec?.initContainers ?? []).length > 0
+      ? `kubectl get pod ${name} -n ${ns} -o jsonpath='{.spec.initContainers[*].resources.requests}{"\\n"}{.spec.containers[*].resources.requests}'`
+      : `kubectl get pod ${name} -n ${ns} -o jsonpath='{.spec.containers[*].resources}'`;
   return {
     ...BASE,
     code: 'InsufficientResources',
@@ -168,7 +179,9 @@ function explainTooManyPods(c: CauseRun): Explained {
   const { inv, ns, name } = c;
   const full = c.usable.filter((node) => {
     const capacity = parseQuantity(node.status?.allocatable?.pods) ?? 0;
-    const running = (inv.byIndex<Pod>('Pod', 'nodes.pods', INDEX.node, node.metadata?.name ?? '') ?? []).filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+    const running = (inv.byIndex<Pod>('Pod', 'nodes.pods', INDEX.node, node.metadata?.name ?? '') ?? []).filter(
+      (p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed',
+    );
     return running.length >= capacity;
   });
   const first = full[0];
@@ -195,11 +208,11 @@ function blockingTaints(c: CauseRun): TaintOnNode[] {
   const cordonedNode = (node: Node) => node.spec?.unschedulable === true;
   const hard = (taint: Taint) => keepsOff(c.tolerations, taint);
   const onlyCordon = c.wanted.some(cordonedNode) && c.wanted.every((node) => cordonedNode(node) || !(node.spec?.taints ?? []).some(hard));
-  return c.wanted.filter((node) => onlyCordon || !cordonedNode(node)).flatMap((node) =>
-    (node.spec?.taints ?? [])
-      .filter((taint) => hard(taint) && (onlyCordon || taint.key !== CORDON_TAINT))
-      .map((taint) => ({ node, taint })),
-  );
+  return c.wanted
+    .filter((node) => onlyCordon || !cordonedNode(node))
+    .flatMap((node) =>
+      (node.spec?.taints ?? []).filter((taint) => hard(taint) && (onlyCordon || taint.key !== CORDON_TAINT)).map((taint) => ({ node, taint })),
+    );
 }
 
 /** An untolerated taint on a node the pod's selector/affinity rules out anyway, when no wanted node has one. */
@@ -217,7 +230,10 @@ function cordonedExplained(c: CauseRun, node: Node): Explained {
     message: `The node(s) Pod ${c.ns}/${c.name} can run on are cordoned (e.g. ${nodeName})`,
     chainTail: [refOf('Node', node)],
     anchors: [c.inv.anchorField('Node', node, 'spec.unschedulable')],
-    nextActions: [c.nodesAction, { description: `Uncordon ${nodeName} if its maintenance is over`, command: `kubectl uncordon ${nodeName}`, safety: 'Mutating' }],
+    nextActions: [
+      c.nodesAction,
+      { description: `Uncordon ${nodeName} if its maintenance is over`, command: `kubectl uncordon ${nodeName}`, safety: 'Mutating' },
+    ],
   };
 }
 
@@ -233,11 +249,17 @@ function untoleratedExplained(c: CauseRun, blocking: readonly TaintOnNode[]): Ex
     anchors: first === undefined ? [] : [c.inv.anchorField('Node', first.node, 'spec.taints')],
     nextActions: [
       c.describePod,
-      { description: 'Show node taints', command: "kubectl get nodes -o custom-columns=NAME:.metadata.name,TAINTS:.spec.taints", safety: 'ReadOnly' },
+      { description: 'Show node taints', command: 'kubectl get nodes -o custom-columns=NAME:.metadata.name,TAINTS:.spec.taints', safety: 'ReadOnly' },
       // Removing a well-known system taint (control-plane, node.kubernetes.io/*) is never a safe suggestion.
       ...(first === undefined || SYSTEM_TAINT.test(first.taint.key)
         ? []
-        : [{ description: `Remove taint ${describeTaint(first.taint)} from ${nodeName ?? ''} if it is no longer wanted (otherwise add a toleration to the pod template)`, command: `kubectl taint nodes ${nodeName ?? ''} ${describeTaint(first.taint)}-`, safety: 'Mutating' as const }]),
+        : [
+            {
+              description: `Remove taint ${describeTaint(first.taint)} from ${nodeName ?? ''} if it is no longer wanted (otherwise add a toleration to the pod template)`,
+              command: `kubectl taint nodes ${nodeName ?? ''} ${describeTaint(first.taint)}-`,
+              safety: 'Mutating' as const,
+            },
+          ]),
     ],
   };
 }
@@ -268,9 +290,10 @@ function explainAffinity(c: CauseRun): Explained {
       code: 'NodeAffinityMismatch',
       severity: 'Info',
       // Both numbers from one source: the scheduler counts a node only under the first filter it fails.
-      message: readable === undefined
-        ? `${cause.nodeCount ?? '?'} of ${parsed.totalNodes ?? '?'} node(s) do not match the node selector/affinity of Pod ${ns}/${name} by the scheduler's count (${NODES_UNREADABLE})`
-        : `${c.nodes.length - wanted.length} node(s) do not match the node selector/affinity of Pod ${ns}/${name}; ${wanted.length} do`,
+      message:
+        readable === undefined
+          ? `${cause.nodeCount ?? '?'} of ${parsed.totalNodes ?? '?'} node(s) do not match the node selector/affinity of Pod ${ns}/${name} by the scheduler's count (${NODES_UNREADABLE})`
+          : `${c.nodes.length - wanted.length} node(s) do not match the node selector/affinity of Pod ${ns}/${name}; ${wanted.length} do`,
       nextActions: [c.describePod],
     };
   }
@@ -278,25 +301,52 @@ function explainAffinity(c: CauseRun): Explained {
   return {
     ...BASE,
     code: 'NodeAffinityMismatch',
-    message: readable === undefined
-      ? `No node matches the node selector/affinity of Pod ${ns}/${name} (${describeNodeConstraints(pod)}): the scheduler rejected ${cause.nodeCount === undefined ? 'every node' : `all ${cause.nodeCount} nodes`} for it (${NODES_UNREADABLE})`
-      : `No node matches the node selector/affinity of Pod ${ns}/${name} (${describeNodeConstraints(pod)})`,
+    message:
+      readable === undefined
+        ? `No node matches the node selector/affinity of Pod ${ns}/${name} (${describeNodeConstraints(pod)}): the scheduler rejected ${cause.nodeCount === undefined ? 'every node' : `all ${cause.nodeCount} nodes`} for it (${NODES_UNREADABLE})`
+        : `No node matches the node selector/affinity of Pod ${ns}/${name} (${describeNodeConstraints(pod)})`,
     anchors: nodeConstraintFields(pod, readable).map((field) => c.inv.anchorField(KIND, pod, field)),
-    nextActions: [c.describePod, { description: 'Show the node labels the pod selects on', command: labelKeys.length > 0 ? `kubectl get nodes -L ${labelKeys.join(',')}` : 'kubectl get nodes --show-labels', safety: 'ReadOnly' }],
+    nextActions: [
+      c.describePod,
+      {
+        description: 'Show the node labels the pod selects on',
+        command: labelKeys.length > 0 ? `kubectl get nodes -L ${labelKeys.join(',')}` : 'kubectl get nodes --show-labels',
+        safety: 'ReadOnly',
+      },
+    ],
   };
 }
 
 function explainCordoned(c: CauseRun): Explained {
   const cordoned = c.nodes.filter((n) => n.spec?.unschedulable === true);
   const first = cordoned[0];
-  const names = c.readable === undefined ? ` (${NODES_UNREADABLE})` : first === undefined ? '' : `: ${cordoned.map((n) => n.metadata?.name ?? '').slice(0, 5).join(', ')}`;
+  const names =
+    c.readable === undefined
+      ? ` (${NODES_UNREADABLE})`
+      : first === undefined
+        ? ''
+        : `: ${cordoned
+            .map((n) => n.metadata?.name ?? '')
+            .slice(0, 5)
+            .join(', ')}`;
   return {
     ...BASE,
     code: 'NodesUnschedulable',
     message: `${c.cause.nodeCount ?? cordoned.length} node(s) are cordoned (unschedulable)${names}`,
     chainTail: first === undefined ? [] : [refOf('Node', first)],
     anchors: first === undefined ? [] : [c.inv.anchorField('Node', first, 'spec.unschedulable')],
-    nextActions: [c.nodesAction, ...(first === undefined ? [] : [{ description: `Uncordon ${first.metadata?.name ?? ''} if its maintenance is over`, command: `kubectl uncordon ${first.metadata?.name ?? ''}`, safety: 'Mutating' as const }])],
+    nextActions: [
+      c.nodesAction,
+      ...(first === undefined
+        ? []
+        : [
+            {
+              description: `Uncordon ${first.metadata?.name ?? ''} if its maintenance is over`,
+              command: `kubectl uncordon ${first.metadata?.name ?? ''}`,
+              safety: 'Mutating' as const,
+            },
+          ]),
+    ],
   };
 }
 
@@ -317,8 +367,17 @@ function claimBeingDeleted(c: CauseRun, named: NamedClaim, found: FinalizedClaim
   const holders = (c.inv.byIndex<Pod>('Pod', 'claim.consumers', INDEX.claim, `${ns}/${claimName}`) ?? []).filter((p) => (p.spec?.nodeName ?? '') !== '');
   const finalizers = found.metadata?.finalizers ?? [];
   const protectedBy = finalizers.includes(PVC_PROTECTION)
-    ? `the ${PVC_PROTECTION} finalizer holds the claim while scheduled pods use it${holders.length === 0 ? '' : ` (${holders.slice(0, 3).map((p) => `${p.metadata?.name ?? ''} on ${p.spec?.nodeName ?? ''}`).join(', ')})`}`
-    : finalizers.length > 0 ? `finalizer(s) ${finalizers.join(', ')} hold the claim` : 'no finalizer holds the claim, so it should be gone shortly';
+    ? `the ${PVC_PROTECTION} finalizer holds the claim while scheduled pods use it${
+        holders.length === 0
+          ? ''
+          : ` (${holders
+              .slice(0, 3)
+              .map((p) => `${p.metadata?.name ?? ''} on ${p.spec?.nodeName ?? ''}`)
+              .join(', ')})`
+      }`
+    : finalizers.length > 0
+      ? `finalizer(s) ${finalizers.join(', ')} hold the claim`
+      : 'no finalizer holds the claim, so it should be gone shortly';
   return {
     ...BASE,
     code: 'PersistentVolumeClaimNotFound',
@@ -328,7 +387,11 @@ function claimBeingDeleted(c: CauseRun, named: NamedClaim, found: FinalizedClaim
     confidence: 1,
     nextActions: [
       c.describePod,
-      { description: `Show claim ${claimName} and the pods that use it (Used By); once it is gone, recreate it or point the pod at another claim`, command: `kubectl describe pvc ${claimName} -n ${ns}`, safety: 'ReadOnly' },
+      {
+        description: `Show claim ${claimName} and the pods that use it (Used By); once it is gone, recreate it or point the pod at another claim`,
+        command: `kubectl describe pvc ${claimName} -n ${ns}`,
+        safety: 'ReadOnly',
+      },
     ],
   };
 }
@@ -443,7 +506,14 @@ const unparsedReasonRule = defineRule<CauseRun>({
   proves: ['Unschedulable'],
   run(c) {
     if (c.cause.code !== 'Unknown') return false;
-    reportCause(c, { ...BASE, code: 'Unschedulable', severity: 'Warning', confidence: 0.3, message: `Pod ${c.ns}/${c.name} cannot be scheduled: ${c.cause.text}`, nextActions: [c.describePod, c.nodesAction] });
+    reportCause(c, {
+      ...BASE,
+      code: 'Unschedulable',
+      severity: 'Warning',
+      confidence: 0.3,
+      message: `Pod ${c.ns}/${c.name} cannot be scheduled: ${c.cause.text}`,
+      nextActions: [c.describePod, c.nodesAction],
+    });
     return true;
   },
 });
@@ -451,19 +521,40 @@ const unparsedReasonRule = defineRule<CauseRun>({
 // Rules the engine does not evaluate itself (pod (anti-)affinity, spread, ports, volume zones, nodeName): the scheduler's word is quoted.
 const quotedReasonRule = defineRule<CauseRun>({
   name: 'quotedReason',
-  proves: ['PodAffinityUnsatisfied', 'PodAntiAffinityConflict', 'TopologySpreadUnsatisfiable', 'HostPortConflict', 'VolumeNodeAffinityConflict', 'NodeNameMismatch'],
+  proves: [
+    'PodAffinityUnsatisfied',
+    'PodAntiAffinityConflict',
+    'TopologySpreadUnsatisfiable',
+    'HostPortConflict',
+    'VolumeNodeAffinityConflict',
+    'NodeNameMismatch',
+  ],
   run(c) {
     const code = c.cause.code;
     if (code === 'Unknown') return false;
-    reportCause(c, { ...BASE, code, confidence: 0.85, message: `Pod ${c.ns}/${c.name} cannot be scheduled: ${c.cause.text}`, nextActions: [c.describePod, c.nodesAction] });
+    reportCause(c, {
+      ...BASE,
+      code,
+      confidence: 0.85,
+      message: `Pod ${c.ns}/${c.name} cannot be scheduled: ${c.cause.text}`,
+      nextActions: [c.describePod, c.nodesAction],
+    });
     return true;
   },
 });
 
 /** One rule per scheduler reason; the quoted rule last, for every known reason the ones before it do not explain. */
 const CAUSE_RULES: readonly Rule<CauseRun>[] = [
-  insufficientResourcesRule, tooManyPodsRule, untoleratedTaintRule, nodeAffinityRule, nodesUnschedulableRule, noNodesRule,
-  missingClaimRule, unboundClaimRule, unparsedReasonRule, quotedReasonRule,
+  insufficientResourcesRule,
+  tooManyPodsRule,
+  untoleratedTaintRule,
+  nodeAffinityRule,
+  nodesUnschedulableRule,
+  noNodesRule,
+  missingClaimRule,
+  unboundClaimRule,
+  unparsedReasonRule,
+  quotedReasonRule,
 ];
 
 /**
@@ -502,7 +593,16 @@ function verdictRun(p: PodRun, scheduled: Condition, events: readonly EventRecor
   const tolerations = pod.spec?.tolerations ?? [];
   const usable = wanted.filter((node) => node.spec?.unschedulable !== true && !(node.spec?.taints ?? []).some((t) => keepsOff(tolerations, t)));
   return {
-    ...p, ns, name, parsed, readable, nodes, wanted, usable, tolerations, anchors,
+    ...p,
+    ns,
+    name,
+    parsed,
+    readable,
+    nodes,
+    wanted,
+    usable,
+    tolerations,
+    anchors,
     primary: primaryCause(parsed, readable === undefined ? undefined : wanted, tolerations),
     describePod: { description: 'Show the pod and its scheduling events', command: `kubectl describe pod ${name} -n ${ns}`, safety: 'ReadOnly' },
     nodesAction: { description: 'List nodes with their taints and capacity', command: 'kubectl describe nodes', safety: 'ReadOnly' },
@@ -518,11 +618,20 @@ const schedulingGatedRule = defineRule<PodRun>({
     const gates = pod.spec?.schedulingGates ?? [];
     if (gates.length === 0 && p.scheduled?.reason !== 'SchedulingGated') return false;
     inv.report({
-      code: 'SchedulingGated', severity: 'Warning', object: ref, confidence: 1,
+      code: 'SchedulingGated',
+      severity: 'Warning',
+      object: ref,
+      confidence: 1,
       message: `Pod ${ref.namespace ?? ''}/${ref.name} is held by scheduling gate(s) ${gates.map((g) => g.name).join(', ')}; the scheduler will not consider it until they are removed`,
       anchors: [inv.anchorField(KIND, pod, 'spec.schedulingGates')],
       chain: [...p.chain, ref],
-      nextActions: [{ description: 'Show the gates; the controller that added them removes them', command: `kubectl get pod ${ref.name} -n ${ref.namespace ?? ''} -o jsonpath='{.spec.schedulingGates}'`, safety: 'ReadOnly' }],
+      nextActions: [
+        {
+          description: 'Show the gates; the controller that added them removes them',
+          command: `kubectl get pod ${ref.name} -n ${ref.namespace ?? ''} -o jsonpath='{.spec.schedulingGates}'`,
+          safety: 'ReadOnly',
+        },
+      ],
     });
     return true;
   },

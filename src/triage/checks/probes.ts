@@ -9,13 +9,23 @@ import { escapeName, type ContainerPod, type ContainerSpec, type ContainerView, 
 export function probeSummary(probe: unknown): string {
   if (typeof probe !== 'object' || probe === null) return '';
   const p = probe as {
-    httpGet?: { path?: string; port?: number | string }; tcpSocket?: { port?: number | string }; grpc?: { port?: number }; exec?: unknown;
-    timeoutSeconds?: number; periodSeconds?: number; failureThreshold?: number;
+    httpGet?: { path?: string; port?: number | string };
+    tcpSocket?: { port?: number | string };
+    grpc?: { port?: number };
+    exec?: unknown;
+    timeoutSeconds?: number;
+    periodSeconds?: number;
+    failureThreshold?: number;
   };
   // An exec probe's command is not quoted: it may carry credentials on its command line.
-  const what = p.httpGet !== undefined
-    ? `HTTP GET :${String(p.httpGet.port ?? '')}${p.httpGet.path ?? '/'}`
-    : p.tcpSocket !== undefined ? `TCP :${String(p.tcpSocket.port ?? '')}` : p.grpc !== undefined ? `gRPC :${String(p.grpc.port ?? '')}` : 'exec';
+  const what =
+    p.httpGet !== undefined
+      ? `HTTP GET :${String(p.httpGet.port ?? '')}${p.httpGet.path ?? '/'}`
+      : p.tcpSocket !== undefined
+        ? `TCP :${String(p.tcpSocket.port ?? '')}`
+        : p.grpc !== undefined
+          ? `gRPC :${String(p.grpc.port ?? '')}`
+          : 'exec';
   return `${what}, timeout ${p.timeoutSeconds ?? 1}s, period ${p.periodSeconds ?? 10}s, failureThreshold ${p.failureThreshold ?? 3}`;
 }
 
@@ -55,18 +65,23 @@ export interface ProbeKills {
  * the message names the probe.
  */
 export function probeKills(pod: ContainerPod, events: readonly EventRecord[], view: ContainerView): ProbeKills | undefined {
-  const killing = events.find((e) => e.reason === 'Killing' && new RegExp(`^(?:Init container|Container) ${escapeName(view.name)} failed (liveness|startup) probe`).test(e.message));
+  const killing = events.find(
+    (e) => e.reason === 'Killing' && new RegExp(`^(?:Init container|Container) ${escapeName(view.name)} failed (liveness|startup) probe`).test(e.message),
+  );
   // An Unhealthy Event's text does not name the container; the kubelet's fieldPath (spec.containers{web}) does.
   // Without one, it is this container's only when no other container has such a probe.
   const probed = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
   const ownField = `spec.${view.init ? 'initContainers' : 'containers'}{${view.name}}`;
   const isMine = (e: EventRecord, probe: 'livenessProbe' | 'startupProbe') =>
-    e.fieldPath !== undefined && e.fieldPath !== '' ? e.fieldPath === ownField : probed.filter((s) => s[probe] !== undefined).length === 1 && view.spec?.[probe] !== undefined;
+    e.fieldPath !== undefined && e.fieldPath !== ''
+      ? e.fieldPath === ownField
+      : probed.filter((s) => s[probe] !== undefined).length === 1 && view.spec?.[probe] !== undefined;
   const startupKill = killing !== undefined && /failed startup probe/.test(killing.message);
   const unhealthy = events.find(
     (e) =>
       e.reason === 'Unhealthy' &&
-      ((!startupKill && e.message.startsWith('Liveness probe failed') && isMine(e, 'livenessProbe')) || (e.message.startsWith('Startup probe failed') && isMine(e, 'startupProbe'))),
+      ((!startupKill && e.message.startsWith('Liveness probe failed') && isMine(e, 'livenessProbe')) ||
+        (e.message.startsWith('Startup probe failed') && isMine(e, 'startupProbe'))),
   );
   if (killing === undefined && unhealthy === undefined) return undefined;
   const probe = startupKill || (killing === undefined && unhealthy?.message.startsWith('Startup') === true) ? 'startup' : 'liveness';

@@ -8,7 +8,11 @@ describe('the root-cause catalogue and the built-in checks', () => {
   const declared = new Set([...[...CHECKS.values()].flatMap((check) => check.codes), ...ENGINE_CODES]);
 
   test('every catalogued code is declared by some check', () => {
-    expect(Object.keys(CATALOGUE).filter((code) => !declared.has(code as keyof typeof CATALOGUE)).sort()).toEqual([]);
+    expect(
+      Object.keys(CATALOGUE)
+        .filter((code) => !declared.has(code as keyof typeof CATALOGUE))
+        .sort(),
+    ).toEqual([]);
   });
 
   test('every declared code is catalogued', () => {

@@ -16,7 +16,23 @@ import { workloadChecks } from './workload';
 
 /** Every built-in check, by name: registered once; templates refer to them by name. */
 export const CHECKS: ReadonlyMap<string, Check> = new Map(
-  [claimBinding, podScheduling, ingressRouting, serviceEndpoints, podCrashloop, podImagePull, nodeHealth, ...rolloutChecks, ...workloadChecks, hpaScaling, ...autoscalerFollowers, jobStatus, cronJobStatus, ...webhookChecks, nodeDrain, budgetBlocking, ...gatewayChecks].map(
-    (check) => [check.name, check],
-  ),
+  [
+    claimBinding,
+    podScheduling,
+    ingressRouting,
+    serviceEndpoints,
+    podCrashloop,
+    podImagePull,
+    nodeHealth,
+    ...rolloutChecks,
+    ...workloadChecks,
+    hpaScaling,
+    ...autoscalerFollowers,
+    jobStatus,
+    cronJobStatus,
+    ...webhookChecks,
+    nodeDrain,
+    budgetBlocking,
+    ...gatewayChecks,
+  ].map((check) => [check.name, check]),
 );

@@ -13,34 +13,72 @@ const NOW = new Date('2026-11-21T12:00:00.000Z');
 
 function daemonSet(status: Record<string, unknown>): KubeObject {
   return {
-    apiVersion: 'apps/v1', kind: 'DaemonSet',
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
     metadata: { name: 'agent', namespace: 'ops', uid: 'uid-agent', generation: 1, resourceVersion: '1' },
-    status: { observedGeneration: 1, desiredNumberScheduled: 2, currentNumberScheduled: 2, updatedNumberScheduled: 2, numberReady: 1, numberUnavailable: 1, ...status },
+    status: {
+      observedGeneration: 1,
+      desiredNumberScheduled: 2,
+      currentNumberScheduled: 2,
+      updatedNumberScheduled: 2,
+      numberReady: 1,
+      numberUnavailable: 1,
+      ...status,
+    },
   } as KubeObject;
 }
 
 /** A pod of the DaemonSet on `node`, not Ready since `since`. */
 function notReadyPod(node: string, since: string): KubeObject {
   return {
-    apiVersion: 'v1', kind: 'Pod',
-    metadata: { name: `agent-${node}`, namespace: 'ops', uid: `uid-agent-${node}`, resourceVersion: '1', creationTimestamp: since, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent', uid: 'uid-agent', controller: true }] },
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: `agent-${node}`,
+      namespace: 'ops',
+      uid: `uid-agent-${node}`,
+      resourceVersion: '1',
+      creationTimestamp: since,
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent', uid: 'uid-agent', controller: true }],
+    },
     spec: { nodeName: node, containers: [{ name: 'agent', image: 'agent:1' }] },
-    status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [agent]', lastTransitionTime: since }] },
+    status: {
+      phase: 'Running',
+      conditions: [
+        { type: 'Ready', status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [agent]', lastTransitionTime: since },
+      ],
+    },
   } as KubeObject;
 }
 
 function node(name: string, ready: string): KubeObject {
   return {
-    apiVersion: 'v1', kind: 'Node', metadata: { name, uid: `uid-${name}`, resourceVersion: '1' },
-    status: { conditions: [{ type: 'Ready', status: ready, reason: ready === 'True' ? 'KubeletReady' : 'NodeStatusUnknown', message: ready === 'True' ? 'kubelet is posting ready status' : 'Kubelet stopped posting node status.', lastTransitionTime: '2026-11-21T11:40:00Z' }] },
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, uid: `uid-${name}`, resourceVersion: '1' },
+    status: {
+      conditions: [
+        {
+          type: 'Ready',
+          status: ready,
+          reason: ready === 'True' ? 'KubeletReady' : 'NodeStatusUnknown',
+          message: ready === 'True' ? 'kubelet is posting ready status' : 'Kubelet stopped posting node status.',
+          lastTransitionTime: '2026-11-21T11:40:00Z',
+        },
+      ],
+    },
   } as KubeObject;
 }
 
 const refusal = {
-  apiVersion: 'v1', kind: 'Event',
+  apiVersion: 'v1',
+  kind: 'Event',
   metadata: { name: 'agent.failedcreate', namespace: 'ops', uid: 'uid-ev', resourceVersion: '1' },
   involvedObject: { apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: 'ops', name: 'agent', uid: 'uid-agent' },
-  reason: 'FailedCreate', type: 'Warning', count: 2, lastTimestamp: '2026-11-21T11:59:00Z',
+  reason: 'FailedCreate',
+  type: 'Warning',
+  count: 2,
+  lastTimestamp: '2026-11-21T11:59:00Z',
   message: 'Error creating: pods "agent-x" is forbidden: error looking up service account ops/agent: serviceaccount "agent" not found',
 } as KubeObject;
 
@@ -75,8 +113,17 @@ describe('setCreateFailure', () => {
   });
 
   test('a StatefulSet short of pods the same way', () => {
-    const set = { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'agent', namespace: 'ops', uid: 'uid-agent', resourceVersion: '1' }, spec: { replicas: 2 }, status: { replicas: 1 } } as KubeObject;
-    const event = { ...refusal, involvedObject: { apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: 'ops', name: 'agent', uid: 'uid-agent' } } as KubeObject;
+    const set = {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'agent', namespace: 'ops', uid: 'uid-agent', resourceVersion: '1' },
+      spec: { replicas: 2 },
+      status: { replicas: 1 },
+    } as KubeObject;
+    const event = {
+      ...refusal,
+      involvedObject: { apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: 'ops', name: 'agent', uid: 'uid-agent' },
+    } as KubeObject;
     expect(run(statefulSetRollout, [set, event]).candidates.map((c) => c.code)).toEqual(['PodCreationFailed']);
   });
 });
@@ -86,7 +133,9 @@ describe('nodeNotReady', () => {
     const { candidates, followed } = run(daemonSetRollout, [daemonSet({}), notReadyPod('node-b', RECENT), node('node-b', 'Unknown')]);
     const finding = candidates.find((c) => c.code === 'NodeNotReady');
     expect(finding?.chain?.map((r) => `${r.kind}/${r.name}`)).toEqual(['DaemonSet/agent', 'Pod/agent-node-b', 'Node/node-b']);
-    expect(finding?.message).toBe('Pod ops/agent-node-b cannot be Ready: it runs on node node-b, which is NotReady (Ready=Unknown, NodeStatusUnknown: Kubelet stopped posting node status.) since 2026-11-21T11:40:00Z');
+    expect(finding?.message).toBe(
+      'Pod ops/agent-node-b cannot be Ready: it runs on node node-b, which is NotReady (Ready=Unknown, NodeStatusUnknown: Kubelet stopped posting node status.) since 2026-11-21T11:40:00Z',
+    );
     expect(followed).toEqual(['Pod/agent-node-b']);
   });
 

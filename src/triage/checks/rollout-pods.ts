@@ -51,7 +51,14 @@ export function setRun(ctx: CheckContext, kind: SetRun['kind'], set: KubeObject,
   const ns = ref.namespace ?? '';
   const lower = kind.toLowerCase();
   return {
-    ctx, inv: ctx.inv, kind, set, ref, ns, chain, short,
+    ctx,
+    inv: ctx.inv,
+    kind,
+    set,
+    ref,
+    ns,
+    chain,
+    short,
     statusAction: { description: 'Show the rollout state', command: `kubectl rollout status ${lower}/${ref.name} -n ${ns}`, safety: 'ReadOnly' },
     describe: { description: `Show the ${kind} and its events`, command: `kubectl describe ${lower} ${ref.name} -n ${ns}`, safety: 'ReadOnly' },
   };
@@ -65,7 +72,14 @@ export const setCreateFailureRule = defineRule<SetRun>({
     if (!s.short) return false;
     const event = failedCreate(s.inv, s.kind, s.set);
     if (event === undefined) return false;
-    reportCreateFailure(s.inv, { creatorKind: s.kind, creator: s.set, chain: [...s.chain, s.ref], message: event.message, anchors: [s.inv.anchorEvent(event)], actions: [s.describe, s.statusAction] });
+    reportCreateFailure(s.inv, {
+      creatorKind: s.kind,
+      creator: s.set,
+      chain: [...s.chain, s.ref],
+      message: event.message,
+      anchors: [s.inv.anchorEvent(event)],
+      actions: [s.describe, s.statusAction],
+    });
     return true;
   },
 });
@@ -85,11 +99,23 @@ export const nodeNotReadyRule = defineRule<SetRun & { readonly pod: Pod }>({
     if (nodeReady === undefined || nodeReady.status === 'True') return false;
     const podRef = refOf('Pod', pod);
     inv.report({
-      code: 'NodeNotReady', severity: 'Critical', object: refOf('Node', node.object), confidence: 0.9,
+      code: 'NodeNotReady',
+      severity: 'Critical',
+      object: refOf('Node', node.object),
+      confidence: 0.9,
       message: `Pod ${podRef.namespace ?? ''}/${podRef.name} cannot be Ready: it runs on node ${nodeName}, which is NotReady (Ready=${nodeReady.status ?? '?'}${said(nodeReady) === '' ? '' : `, ${said(nodeReady)}`})${nodeReady.lastTransitionTime === undefined ? '' : ` since ${nodeReady.lastTransitionTime}`}`,
-      anchors: [inv.anchorField('Node', node.object, 'status.conditions[type=Ready].status'), inv.anchorField('Node', node.object, 'status.conditions[type=Ready].message')],
+      anchors: [
+        inv.anchorField('Node', node.object, 'status.conditions[type=Ready].status'),
+        inv.anchorField('Node', node.object, 'status.conditions[type=Ready].message'),
+      ],
       chain: [...chain, ref, podRef, refOf('Node', node.object)],
-      nextActions: [{ description: `Show node ${nodeName}'s conditions and taints (the node-pressure intent diagnoses it)`, command: `kubectl describe node ${nodeName}`, safety: 'ReadOnly' }],
+      nextActions: [
+        {
+          description: `Show node ${nodeName}'s conditions and taints (the node-pressure intent diagnoses it)`,
+          command: `kubectl describe node ${nodeName}`,
+          safety: 'ReadOnly',
+        },
+      ],
     });
     return true;
   },
@@ -146,10 +172,18 @@ const stalledRule = defineRule<SetProgress>({
     const podName = longest.metadata?.name ?? '';
     const ready = conditionOf(longest.status?.conditions, 'Ready');
     inv.report({
-      code: 'RolloutStalled', severity: 'Warning', object: ref, confidence: 0.5,
+      code: 'RolloutStalled',
+      severity: 'Warning',
+      object: ref,
+      confidence: 0.5,
       message: `${kind} ${ref.namespace ?? ''}/${ref.name} is not progressing: ${text}; pod ${podName} has not been Ready since ${ready?.lastTransitionTime ?? longest.metadata?.creationTimestamp ?? '?'}${ready?.reason === undefined ? '' : ` (${said(ready)})`}`,
-      anchors: [anchor], chain: [...chain, ref],
-      nextActions: [statusAction, describe, { description: `Show pod ${podName} and its events`, command: `kubectl describe pod ${podName} -n ${ref.namespace ?? ''}`, safety: 'ReadOnly' }],
+      anchors: [anchor],
+      chain: [...chain, ref],
+      nextActions: [
+        statusAction,
+        describe,
+        { description: `Show pod ${podName} and its events`, command: `kubectl describe pod ${podName} -n ${ref.namespace ?? ''}`, safety: 'ReadOnly' },
+      ],
     });
     return true;
   },
@@ -163,9 +197,15 @@ const setInProgressRule = defineRule<SetProgress>({
     // A creation failure already reported is why the rollout waits: no "in progress" beside it.
     if (explained) return false;
     inv.report({
-      code: 'RolloutInProgress', severity: 'Info', object: ref, confidence: 0.6, benign: true,
+      code: 'RolloutInProgress',
+      severity: 'Info',
+      object: ref,
+      confidence: 0.6,
+      benign: true,
       message: `${kind} ${ref.namespace ?? ''}/${ref.name} is rolling out: ${text}`,
-      anchors: [anchor], chain: [...chain, ref], nextActions: [statusAction, describe],
+      anchors: [anchor],
+      chain: [...chain, ref],
+      nextActions: [statusAction, describe],
       ...(waited === undefined ? {} : { recheckAfterSeconds: Math.ceil(STALL_SECONDS - waited) + 1 }),
     });
     return true;

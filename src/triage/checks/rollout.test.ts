@@ -29,11 +29,24 @@ describe('rollout checks', () => {
       kind: 'Deployment',
       metadata: { name: 'web', namespace: 'shop', uid: 'd1', generation: 3 },
       spec: { replicas: 2, paused: true },
-      status: { observedGeneration: 3, replicas: 3, updatedReplicas: 1, readyReplicas: 2, availableReplicas: 2, conditions: [{ type: 'Progressing', status: 'Unknown', reason: 'DeploymentPaused' }] },
+      status: {
+        observedGeneration: 3,
+        replicas: 3,
+        updatedReplicas: 1,
+        readyReplicas: 2,
+        availableReplicas: 2,
+        conditions: [{ type: 'Progressing', status: 'Unknown', reason: 'DeploymentPaused' }],
+      },
     };
     const rs = (name: string, revision: string) => ({
       kind: 'ReplicaSet',
-      metadata: { name, namespace: 'shop', uid: name, annotations: { 'deployment.kubernetes.io/revision': revision }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'd1' }] },
+      metadata: {
+        name,
+        namespace: 'shop',
+        uid: name,
+        annotations: { 'deployment.kubernetes.io/revision': revision },
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'd1' }],
+      },
       spec: { replicas: 1 },
       status: { replicas: 1 },
     });
@@ -53,7 +66,13 @@ describe('rollout checks', () => {
     };
     const pod = {
       kind: 'Pod',
-      metadata: { name: 'db-1', namespace: 'shop', uid: 'p1', creationTimestamp: '2026-11-21T11:58:00Z', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: 's1' }] },
+      metadata: {
+        name: 'db-1',
+        namespace: 'shop',
+        uid: 'p1',
+        creationTimestamp: '2026-11-21T11:58:00Z',
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: 's1' }],
+      },
       status: { phase: 'Pending' },
     };
     const { candidates, followed } = run('statefulset.rollout', set, [pod]);

@@ -9,7 +9,10 @@ function selectorMatches(selector: Readonly<Record<string, string>>, pod: Pod): 
   return Object.entries(selector).every(([key, value]) => pod.metadata?.labels?.[key] === value);
 }
 
-const selectorText = (selector: Readonly<Record<string, string>>) => Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',');
+const selectorText = (selector: Readonly<Record<string, string>>) =>
+  Object.entries(selector)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
 
 /** What the Service rules share: the Service, how it was reached, and its EndpointSlices. */
 interface ServiceRun {
@@ -46,7 +49,17 @@ function serviceRun(ctx: CheckContext, service: Service, chain: readonly ObjectR
   const slices = inv.byIndex<EndpointSlice>('EndpointSlice', 'endpointSlices', INDEX.service, `${ns}/${ref.name}`);
   if (slices === undefined) return undefined;
   return {
-    ctx, inv, service, ref, ns, chain, selector, selectorless, viaIngress, slices, declaresPorts: (service.spec?.ports ?? []).length > 0,
+    ctx,
+    inv,
+    service,
+    ref,
+    ns,
+    chain,
+    selector,
+    selectorless,
+    viaIngress,
+    slices,
+    declaresPorts: (service.spec?.ports ?? []).length > 0,
     describe: { description: 'Show the Service and its endpoints', command: `kubectl describe svc ${ref.name} -n ${ns}`, safety: 'ReadOnly' },
   };
 }
@@ -77,7 +90,10 @@ const undeclaredTargetPortRule = defineRule<ServiceRun>({
     if (numeric.length === 0) return false;
     const pods = selectedPods(s);
     // Native sidecars (restartable init containers) serve ports too.
-    const serving = (pod: Pod) => [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? []).filter((c) => (c as { restartPolicy?: string }).restartPolicy === 'Always')];
+    const serving = (pod: Pod) => [
+      ...(pod.spec?.containers ?? []),
+      ...(pod.spec?.initContainers ?? []).filter((c) => (c as { restartPolicy?: string }).restartPolicy === 'Always'),
+    ];
     const declared = pods.map((pod) => serving(pod).flatMap((c) => (c.ports ?? []).map((port) => `${port.containerPort}/${port.protocol ?? 'TCP'}`)));
     // containerPort is informational: only when every selected pod declares its ports does a missing one say anything.
     if (pods.length === 0 || declared.some((ports) => ports.length === 0)) return false;
@@ -89,7 +105,10 @@ const undeclaredTargetPortRule = defineRule<ServiceRun>({
     const podPorts = [...new Set(declared.flat())].sort().join(', ');
     inv.report({
       // containerPort is informational (an app may serve a port it does not declare): a Warning, not Critical.
-      code: 'TargetPortMismatch', severity: 'Warning', object: ref, confidence: 0.7,
+      code: 'TargetPortMismatch',
+      severity: 'Warning',
+      object: ref,
+      confidence: 0.7,
       message: `Service ${ns}/${ref.name} sends traffic to targetPort ${missing.map((p) => String(p.targetPort ?? p.port)).join(', ')}, which none of its ${pods.length} pod(s) declares (they declare ${podPorts}): connections most likely reach a closed port`,
       anchors: [inv.anchorField('Service', service, 'spec.ports'), ...(pods[0] === undefined ? [] : [inv.anchorField('Pod', pods[0], 'spec.containers')])],
       chain: [...s.chain, ref],
@@ -102,8 +121,16 @@ const undeclaredTargetPortRule = defineRule<ServiceRun>({
 /** What a reader does about a targetPort no pod serves: compare the two lists of ports. */
 function portActions(ref: ObjectRef, ns: string): NextAction[] {
   return [
-    { description: 'Compare the Service targetPort with the container ports', command: `kubectl get svc ${ref.name} -n ${ns} -o jsonpath='{.spec.ports}'`, safety: 'ReadOnly' },
-    { description: 'List the pods and their declared ports', command: `kubectl get pods -n ${ns} -o custom-columns=NAME:.metadata.name,PORTS:.spec.containers[*].ports`, safety: 'ReadOnly' },
+    {
+      description: 'Compare the Service targetPort with the container ports',
+      command: `kubectl get svc ${ref.name} -n ${ns} -o jsonpath='{.spec.ports}'`,
+      safety: 'ReadOnly',
+    },
+    {
+      description: 'List the pods and their declared ports',
+      command: `kubectl get pods -n ${ns} -o custom-columns=NAME:.metadata.name,PORTS:.spec.containers[*].ports`,
+      safety: 'ReadOnly',
+    },
   ];
 }
 
@@ -134,11 +161,16 @@ const trafficDeniedByNetworkPolicyRule = defineRule<ServiceRun>({
     const names = [...new Set(selecting.flat().map((p) => p.metadata?.name ?? ''))].sort();
     const first = selecting[0]?.[0];
     inv.report({
-      code: 'TrafficDeniedByNetworkPolicy', severity: 'Warning', object: ref, confidence: 0.8,
+      code: 'TrafficDeniedByNetworkPolicy',
+      severity: 'Warning',
+      object: ref,
+      confidence: 0.8,
       message: `Service ${ns}/${ref.name} has ready endpoints, but NetworkPolicy ${names.join(', ')} isolates all ${pods.length} of its pod(s) for ingress with no rule that allows any source: connections are dropped wherever the network plugin enforces NetworkPolicy`,
       anchors: [...(first === undefined ? [] : [inv.anchorField('NetworkPolicy', first, 'spec')]), inv.anchorField('Service', service, 'spec.selector')],
       chain: [...s.chain, ref, ...(first === undefined ? [] : [refOf('NetworkPolicy', first)])],
-      nextActions: [{ description: `Show the NetworkPolicies of ${ns} and which pods they select`, command: `kubectl describe networkpolicy -n ${ns}`, safety: 'ReadOnly' }],
+      nextActions: [
+        { description: `Show the NetworkPolicies of ${ns} and which pods they select`, command: `kubectl describe networkpolicy -n ${ns}`, safety: 'ReadOnly' },
+      ],
     });
     return true;
   },
@@ -159,7 +191,10 @@ const portlessSliceRule = defineRule<ServiceRun>({
     if (portless === undefined || !s.declaresPorts) return false;
     const targets = (service.spec?.ports ?? []).map((p) => String(p.targetPort ?? p.port));
     inv.report({
-      code: 'TargetPortMismatch', severity: 'Critical', object: ref, confidence: 0.95,
+      code: 'TargetPortMismatch',
+      severity: 'Critical',
+      object: ref,
+      confidence: 0.95,
       message: `Service ${ns}/${ref.name} selects ready pods, but targetPort ${targets.join(', ')} matches no port they declare, so its EndpointSlice has no ports`,
       anchors: [inv.anchorField('Service', service, 'spec.ports'), inv.anchorField('EndpointSlice', portless, 'ports')],
       chain: [...s.chain, ref],
@@ -182,10 +217,21 @@ const noReadyEndpointsRule = defineRule<EmptyServiceRun>({
     const { inv, ref, ns, chain } = s;
     if (!s.viaIngress) return false;
     inv.report({
-      code: 'NoReadyEndpoints', severity: 'Critical', object: ref, confidence: 0.7,
+      code: 'NoReadyEndpoints',
+      severity: 'Critical',
+      object: ref,
+      confidence: 0.7,
       message: `Service ${ns}/${ref.name} behind the ${chain.some((c) => c.kind === 'Ingress') ? 'ingress' : 'route'} has no ready endpoints`,
-      anchors: [s.endpointsAnchor], chain: [...chain, ref],
-      nextActions: [s.describe, { description: 'List its EndpointSlices', command: `kubectl get endpointslices -n ${ns} -l kubernetes.io/service-name=${ref.name}`, safety: 'ReadOnly' }],
+      anchors: [s.endpointsAnchor],
+      chain: [...chain, ref],
+      nextActions: [
+        s.describe,
+        {
+          description: 'List its EndpointSlices',
+          command: `kubectl get endpointslices -n ${ns} -l kubernetes.io/service-name=${ref.name}`,
+          safety: 'ReadOnly',
+        },
+      ],
     });
     return false;
   },
@@ -199,9 +245,14 @@ const noSelectorRule = defineRule<EmptyServiceRun>({
     const { inv, ref, ns } = s;
     if (!s.selectorless) return false;
     inv.report({
-      code: 'NoSelector', severity: 'Warning', object: ref, confidence: 0.8,
+      code: 'NoSelector',
+      severity: 'Warning',
+      object: ref,
+      confidence: 0.8,
       message: `Service ${ns}/${ref.name} has no selector, so its endpoints are managed by hand, and none are ready`,
-      anchors: [s.endpointsAnchor], chain: [...s.chain, ref], nextActions: [s.describe],
+      anchors: [s.endpointsAnchor],
+      chain: [...s.chain, ref],
+      nextActions: [s.describe],
     });
     return true;
   },
@@ -222,10 +273,17 @@ const selectorMatchesNoPodsRule = defineRule<SelectingServiceRun>({
     const { inv, ref, ns } = s;
     if (s.pods.length > 0) return false;
     inv.report({
-      code: 'SelectorMatchesNoPods', severity: 'Critical', object: ref, confidence: 0.95,
+      code: 'SelectorMatchesNoPods',
+      severity: 'Critical',
+      object: ref,
+      confidence: 0.95,
       message: `Service ${ns}/${ref.name} selects ${selectorText(s.selector)}, which matches no pod`,
-      anchors: [s.selectorAnchor, s.endpointsAnchor], chain: [...s.chain, ref],
-      nextActions: [{ description: 'Compare the selector with pod labels', command: `kubectl get pods -n ${ns} --show-labels`, safety: 'ReadOnly' }, s.describe],
+      anchors: [s.selectorAnchor, s.endpointsAnchor],
+      chain: [...s.chain, ref],
+      nextActions: [
+        { description: 'Compare the selector with pod labels', command: `kubectl get pods -n ${ns} --show-labels`, safety: 'ReadOnly' },
+        s.describe,
+      ],
     });
     return true;
   },
@@ -240,7 +298,10 @@ const podsNotReadyRule = defineRule<SelectingServiceRun>({
     const first = notReady[0];
     if (first === undefined) return false;
     inv.report({
-      code: 'PodsNotReady', severity: 'Critical', object: ref, confidence: 0.75,
+      code: 'PodsNotReady',
+      severity: 'Critical',
+      object: ref,
+      confidence: 0.75,
       message: `${notReady.length} of ${s.pods.length} pod(s) selected by Service ${ns}/${ref.name} are not Ready`,
       anchors: [s.selectorAnchor, inv.anchorField('Pod', first, 'status.conditions[type=Ready]')],
       chain: [...s.chain, ref, refOf('Pod', first)],
@@ -258,13 +319,19 @@ const namedTargetPortRule = defineRule<SelectingServiceRun>({
   run(s) {
     const { inv, ref, ns, service } = s;
     const namedTargetPorts = (service.spec?.ports ?? []).flatMap((p) => (typeof p.targetPort === 'string' ? [p.targetPort] : []));
-    const portNames = new Set(s.pods.flatMap((p) => (p.spec?.containers ?? []).flatMap((c) => (c.ports ?? []).flatMap((port) => (port.name === undefined ? [] : [port.name])))));
+    const portNames = new Set(
+      s.pods.flatMap((p) => (p.spec?.containers ?? []).flatMap((c) => (c.ports ?? []).flatMap((port) => (port.name === undefined ? [] : [port.name])))),
+    );
     const unmatched = namedTargetPorts.filter((name) => !portNames.has(name));
     if (unmatched.length === 0) return false;
     inv.report({
-      code: 'TargetPortMismatch', severity: 'Critical', object: ref, confidence: 0.8,
+      code: 'TargetPortMismatch',
+      severity: 'Critical',
+      object: ref,
+      confidence: 0.8,
       message: `Service ${ns}/${ref.name} targets port ${unmatched.join(', ')}, which its pods do not expose`,
-      anchors: [inv.anchorField('Service', service, 'spec.ports')], chain: [...s.chain, ref],
+      anchors: [inv.anchorField('Service', service, 'spec.ports')],
+      chain: [...s.chain, ref],
       nextActions: [s.describe],
     });
     return true;
@@ -296,7 +363,15 @@ function explainNoReadyEndpoints(s: ServiceRun): void {
 export const serviceEndpoints: Check = {
   name: 'service.endpoints',
   subject: 'Service',
-  codes: codesOf([noReadyEndpointsRule, noSelectorRule, selectorMatchesNoPodsRule, portlessSliceRule, namedTargetPortRule, podsNotReadyRule, ...readyEndpointRules]),
+  codes: codesOf([
+    noReadyEndpointsRule,
+    noSelectorRule,
+    selectorMatchesNoPodsRule,
+    portlessSliceRule,
+    namedTargetPortRule,
+    podsNotReadyRule,
+    ...readyEndpointRules,
+  ]),
   evidence: ['service', 'endpointSlices'],
   run(ctx, subject, chain) {
     const s = serviceRun(ctx, subject, chain);

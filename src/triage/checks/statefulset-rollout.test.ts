@@ -11,7 +11,8 @@ const NOW = new Date('2026-11-21T12:00:00.000Z');
 
 function statefulSet(status: Record<string, unknown>): KubeObject {
   return {
-    apiVersion: 'apps/v1', kind: 'StatefulSet',
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
     metadata: { name: 'db', namespace: 'shop', uid: 'uid-db', generation: 1, resourceVersion: '1' },
     spec: { replicas: 2, serviceName: 'db-headless' },
     status: { observedGeneration: 1, ...status },
@@ -19,18 +20,36 @@ function statefulSet(status: Record<string, unknown>): KubeObject {
 }
 
 const complete = { replicas: 2, readyReplicas: 2, updatedReplicas: 2 };
-const headless = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'db-headless', namespace: 'shop', uid: 'uid-svc', resourceVersion: '1' }, spec: { clusterIP: 'None' } } as KubeObject;
+const headless = {
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name: 'db-headless', namespace: 'shop', uid: 'uid-svc', resourceVersion: '1' },
+  spec: { clusterIP: 'None' },
+} as KubeObject;
 const waitingPod = {
-  apiVersion: 'v1', kind: 'Pod',
-  metadata: { name: 'db-1', namespace: 'shop', uid: 'uid-db-1', resourceVersion: '1', creationTimestamp: '2026-11-21T11:58:00Z', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: 'uid-db', controller: true }] },
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: {
+    name: 'db-1',
+    namespace: 'shop',
+    uid: 'uid-db-1',
+    resourceVersion: '1',
+    creationTimestamp: '2026-11-21T11:58:00Z',
+    ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: 'uid-db', controller: true }],
+  },
   status: { phase: 'Pending' },
 } as KubeObject;
 const refusal = {
-  apiVersion: 'v1', kind: 'Event',
+  apiVersion: 'v1',
+  kind: 'Event',
   metadata: { name: 'db.failedcreate', namespace: 'shop', uid: 'uid-ev', resourceVersion: '1' },
   involvedObject: { apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: 'shop', name: 'db', uid: 'uid-db' },
-  reason: 'FailedCreate', type: 'Warning', count: 2, lastTimestamp: '2026-11-21T11:59:00Z',
-  message: 'create Pod db-1 in StatefulSet db failed error: pods "db-1" is forbidden: exceeded quota: pod-count, requested: pods=1, used: pods=3, limited: pods=3',
+  reason: 'FailedCreate',
+  type: 'Warning',
+  count: 2,
+  lastTimestamp: '2026-11-21T11:59:00Z',
+  message:
+    'create Pod db-1 in StatefulSet db failed error: pods "db-1" is forbidden: exceeded quota: pod-count, requested: pods=1, used: pods=3, limited: pods=3',
 } as KubeObject;
 
 function run(objects: readonly KubeObject[]): Candidate[] {

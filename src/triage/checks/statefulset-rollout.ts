@@ -35,7 +35,11 @@ const GOVERNING_SERVICE_NOTE: Readonly<Record<GoverningServiceRole, string>> = {
 };
 
 /** The candidate's chain and confidence for its role: Context has no chain, so it is never the root cause. */
-function governingServiceChain(role: GoverningServiceRole, toSet: readonly ObjectRef[], service: ObjectRef): { chain?: readonly ObjectRef[]; confidence?: number } {
+function governingServiceChain(
+  role: GoverningServiceRole,
+  toSet: readonly ObjectRef[],
+  service: ObjectRef,
+): { chain?: readonly ObjectRef[]; confidence?: number } {
   switch (role) {
     case 'Only':
       return { chain: [...toSet, service], confidence: 1 };
@@ -62,12 +66,18 @@ const governingServiceRule = defineRule<StatefulSetRun & { readonly role: Govern
     if (!serviceMissing) return false;
     const serviceRef = refOf('Service', undefined, { name: serviceName, namespace: ns });
     inv.report({
-      code: 'StatefulSetServiceMissing', severity: 'Warning', object: ref,
+      code: 'StatefulSetServiceMissing',
+      severity: 'Warning',
+      object: ref,
       message: `StatefulSet ${ns}/${ref.name} names governing Service "${serviceName}" (spec.serviceName), which does not exist: its pods get no stable DNS names (<pod>.${serviceName}.${ns}.svc)${GOVERNING_SERVICE_NOTE[role]}`,
       anchors: [inv.anchorField('StatefulSet', set, 'spec.serviceName')],
       ...governingServiceChain(role, [...chain, ref], serviceRef),
       nextActions: [
-        { description: 'List the Services in the namespace; create the headless Service (clusterIP: None) the StatefulSet names', command: `kubectl get services -n ${ns}`, safety: 'ReadOnly' },
+        {
+          description: 'List the Services in the namespace; create the headless Service (clusterIP: None) the StatefulSet names',
+          command: `kubectl get services -n ${ns}`,
+          safety: 'ReadOnly',
+        },
         describe,
       ],
     });

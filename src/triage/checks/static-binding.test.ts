@@ -27,7 +27,11 @@ describe('misfitsOf: one reason test each, in the PV controller order', () => {
 
   test.each([
     ['bound to another claim', pv('pv-1', { claimRef: { namespace: 'shop', name: 'other' } }, 'Bound'), 'volume spec.claimRef: is bound to shop/other'],
-    ['released, still claimed', pv('pv-1', { claimRef: { namespace: 'shop', name: 'old' } }, 'Released'), 'volume spec.claimRef: is Released, still claimed by shop/old'],
+    [
+      'released, still claimed',
+      pv('pv-1', { claimRef: { namespace: 'shop', name: 'old' } }, 'Released'),
+      'volume spec.claimRef: is Released, still claimed by shop/old',
+    ],
     ['reserved for another', pv('pv-1', { claimRef: { namespace: 'shop', name: 'next' } }), 'volume spec.claimRef: is reserved for shop/next by its claimRef'],
     ['lacking an access mode', pv('pv-1', { accessModes: ['ReadOnlyMany'] }), 'volume spec.accessModes: offers ReadOnlyMany, not ReadWriteOnce'],
     ['too small', pv('pv-1', { capacity: { storage: '5Gi' } }), 'volume spec.capacity.storage: is too small (5Gi < 10Gi)'],
@@ -48,18 +52,28 @@ describe('misfitsOf: one reason test each, in the PV controller order', () => {
   });
 
   test('a PV pre-bound to the claim skips phase, selector and class, not size', () => {
-    const preBound = pv('pv-1', { storageClassName: 'fast', capacity: { storage: '5Gi' }, claimRef: { namespace: 'shop', name: 'data', uid: 'uid-data' } }, 'Pending');
+    const preBound = pv(
+      'pv-1',
+      { storageClassName: 'fast', capacity: { storage: '5Gi' }, claimRef: { namespace: 'shop', name: 'data', uid: 'uid-data' } },
+      'Pending',
+    );
     expect(reasons(preBound, claim({ selector: { matchLabels: { tier: 'gold' } } }))).toEqual(['volume spec.capacity.storage: is too small (5Gi < 10Gi)']);
   });
 
   test('a claimRef with another uid is an earlier claim of the same name, not this one', () => {
-    expect(reasons(pv('pv-1', { claimRef: { namespace: 'shop', name: 'data', uid: 'uid-earlier' } }, 'Released'))).toEqual(['volume spec.claimRef: is Released, still claimed by shop/data']);
+    expect(reasons(pv('pv-1', { claimRef: { namespace: 'shop', name: 'data', uid: 'uid-earlier' } }, 'Released'))).toEqual([
+      'volume spec.claimRef: is Released, still claimed by shop/data',
+    ]);
   });
 });
 
 describe('staticCandidates and how they are described', () => {
   test('only PVs of the class, or reserved for the claim, by name', () => {
-    const volumes = [pv('pv-b', { capacity: { storage: '1Gi' } }), pv('pv-other', { storageClassName: 'fast' }), pv('pv-a', { storageClassName: 'fast', claimRef: { namespace: 'shop', name: 'data' } })];
+    const volumes = [
+      pv('pv-b', { capacity: { storage: '1Gi' } }),
+      pv('pv-other', { storageClassName: 'fast' }),
+      pv('pv-a', { storageClassName: 'fast', claimRef: { namespace: 'shop', name: 'data' } }),
+    ];
     expect(staticCandidates(volumes, claim(), 'manual').map((c) => c.volume.metadata?.name)).toEqual(['pv-a', 'pv-b']);
   });
 

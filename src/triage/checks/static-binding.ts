@@ -38,7 +38,12 @@ const heldByAnother: MisfitTest = (pv, claim) => {
   if (claimRef === undefined || reservedFor(pv, claim)) return undefined;
   const holder = `${claimRef.namespace ?? ''}/${claimRef.name ?? ''}`;
   const phase = pv.status?.phase;
-  const reason = phase === 'Bound' ? `is bound to ${holder}` : phase === 'Released' ? `is Released, still claimed by ${holder}` : `is reserved for ${holder} by its claimRef`;
+  const reason =
+    phase === 'Bound'
+      ? `is bound to ${holder}`
+      : phase === 'Released'
+        ? `is Released, still claimed by ${holder}`
+        : `is reserved for ${holder} by its claimRef`;
   return { reason, on: 'volume', field: 'spec.claimRef' };
 };
 
@@ -46,7 +51,9 @@ const heldByAnother: MisfitTest = (pv, claim) => {
 const lacksAccessModes: MisfitTest = (pv, claim) => {
   const modes = pv.spec?.accessModes ?? [];
   const lacking = (claim.spec?.accessModes ?? []).filter((mode) => !modes.includes(mode));
-  return lacking.length === 0 ? undefined : { reason: `offers ${modes.join(',') || 'no access mode'}, not ${lacking.join(',')}`, on: 'volume', field: 'spec.accessModes' };
+  return lacking.length === 0
+    ? undefined
+    : { reason: `offers ${modes.join(',') || 'no access mode'}, not ${lacking.join(',')}`, on: 'volume', field: 'spec.accessModes' };
 };
 
 /** A PV smaller than the request never fits; a larger one does (the claim gets the whole volume). */
@@ -62,15 +69,21 @@ const otherVolumeMode: MisfitTest = (pv, claim) => {
   const claimMode = claim.spec?.volumeMode ?? 'Filesystem';
   if (volumeMode === claimMode) return undefined;
   // When the PV leaves it unset, the claim's Block is what differs from the default.
-  return { reason: `is a ${volumeMode} volume, not ${claimMode}`, ...(pv.spec?.volumeMode === undefined ? { on: 'claim', field: 'spec.volumeMode' } : { on: 'volume', field: 'spec.volumeMode' }) };
+  return {
+    reason: `is a ${volumeMode} volume, not ${claimMode}`,
+    ...(pv.spec?.volumeMode === undefined ? { on: 'claim', field: 'spec.volumeMode' } : { on: 'volume', field: 'spec.volumeMode' }),
+  };
 };
 
 /** A PV being deleted is never offered to a claim. */
-const beingDeleted: MisfitTest = (pv) => (pv.metadata?.deletionTimestamp === undefined ? undefined : { reason: 'is being deleted', on: 'volume', field: 'metadata.deletionTimestamp' });
+const beingDeleted: MisfitTest = (pv) =>
+  pv.metadata?.deletionTimestamp === undefined ? undefined : { reason: 'is being deleted', on: 'volume', field: 'metadata.deletionTimestamp' };
 
 /** Without a claimRef only an Available PV is free to bind. */
 const notAvailable: MisfitTest = (pv) =>
-  pv.spec?.claimRef !== undefined || pv.status?.phase === 'Available' ? undefined : { reason: `is in phase ${pv.status?.phase ?? 'unset'}`, on: 'volume', field: 'status.phase' };
+  pv.spec?.claimRef !== undefined || pv.status?.phase === 'Available'
+    ? undefined
+    : { reason: `is in phase ${pv.status?.phase ?? 'unset'}`, on: 'volume', field: 'status.phase' };
 
 /** The claim's label selector limits static binding to the PVs it matches. */
 const outsideSelector: MisfitTest = (pv, claim) => {
@@ -81,7 +94,9 @@ const outsideSelector: MisfitTest = (pv, claim) => {
 
 /** Static binding matches class names exactly: "" binds only to a class-less PV. */
 const otherClass: MisfitTest = (pv, claim) =>
-  (pv.spec?.storageClassName ?? '') === (claim.spec?.storageClassName ?? '') ? undefined : { reason: `has class "${pv.spec?.storageClassName ?? ''}"`, on: 'volume', field: 'spec.storageClassName' };
+  (pv.spec?.storageClassName ?? '') === (claim.spec?.storageClassName ?? '')
+    ? undefined
+    : { reason: `has class "${pv.spec?.storageClassName ?? ''}"`, on: 'volume', field: 'spec.storageClassName' };
 
 /** Tests every PV must pass, in the PV controller's order (pvIndex.findByClaim then FindMatchingVolume). */
 const MISFITS_OF_ANY: readonly MisfitTest[] = [heldByAnother, lacksAccessModes, tooSmall, otherVolumeMode, beingDeleted];

@@ -16,7 +16,8 @@ const failed = (tail: string, host = 'policy-svc.policy.svc') =>
 
 function config(kind: string, name: string, failurePolicy: string, clientConfig: Record<string, unknown>): KubeObject {
   return {
-    apiVersion: 'admissionregistration.k8s.io/v1', kind,
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind,
     metadata: { name, uid: `uid-${name}`, resourceVersion: '1' },
     webhooks: [{ name: WEBHOOK, failurePolicy, sideEffects: 'None', admissionReviewVersions: ['v1'], clientConfig }],
   } as KubeObject;
@@ -26,12 +27,23 @@ const toService = { service: { namespace: 'policy', name: 'policy-svc', port: 44
 /** A ReplicaSet of `namespace` short of its pods (or not), with its FailedCreate Event. */
 function refusedReplicaSet(name: string, namespace = 'shop', message = failed('service "policy-svc" not found'), replicas = 0): KubeObject[] {
   return [
-    { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name, namespace, uid: `uid-rs-${namespace}-${name}`, resourceVersion: '1' }, spec: { replicas: 2 }, status: { replicas } } as KubeObject,
     {
-      apiVersion: 'v1', kind: 'Event',
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name, namespace, uid: `uid-rs-${namespace}-${name}`, resourceVersion: '1' },
+      spec: { replicas: 2 },
+      status: { replicas },
+    } as KubeObject,
+    {
+      apiVersion: 'v1',
+      kind: 'Event',
       metadata: { name: `${name}.failedcreate`, namespace, uid: `ev-${namespace}-${name}`, resourceVersion: '1' },
       involvedObject: { apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace, name, uid: `uid-rs-${namespace}-${name}` },
-      reason: 'FailedCreate', type: 'Warning', message, count: 3, lastTimestamp: '2026-11-21T11:59:00Z',
+      reason: 'FailedCreate',
+      type: 'Warning',
+      message,
+      count: 3,
+      lastTimestamp: '2026-11-21T11:59:00Z',
     } as KubeObject,
   ];
 }
@@ -41,14 +53,28 @@ function run(intent: string, target: { kind: 'Namespace' | 'ReplicaSet'; name: s
   const template = builtInTemplate(intent);
   if (template === undefined) throw new Error(`no template ${intent}`);
   return diagnose({
-    intent, template, templateSource: 'BuiltIn', target, maxSteps: 3, timeoutMs: 15_000, minCompleteness: 0.8,
-    snapshot: new MemorySnapshot(objects), now: () => NOW, ...(fence === undefined ? {} : { fence }),
+    intent,
+    template,
+    templateSource: 'BuiltIn',
+    target,
+    maxSteps: 3,
+    timeoutMs: 15_000,
+    minCompleteness: 0.8,
+    snapshot: new MemorySnapshot(objects),
+    now: () => NOW,
+    ...(fence === undefined ? {} : { fence }),
   });
 }
 
-const policyService = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'policy-svc', namespace: 'policy', uid: 'uid-svc', resourceVersion: '1' }, spec: { ports: [{ port: 443 }] } } as KubeObject;
+const policyService = {
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name: 'policy-svc', namespace: 'policy', uid: 'uid-svc', resourceVersion: '1' },
+  spec: { ports: [{ port: 443 }] },
+} as KubeObject;
 const readySlice = {
-  apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+  apiVersion: 'discovery.k8s.io/v1',
+  kind: 'EndpointSlice',
   metadata: { name: 'policy-svc-1', namespace: 'policy', uid: 'uid-slice', resourceVersion: '1', labels: { 'kubernetes.io/service-name': 'policy-svc' } },
   endpoints: [{ addresses: ['10.0.0.9'], conditions: { ready: true } }],
 } as KubeObject;
@@ -71,7 +97,11 @@ describe('WebhookFailing on the refused workload', () => {
     ];
     const { envelope } = await run('scheduling-failures', target, objects);
     expect(envelope.rootCause?.code).toBe('WebhookFailing');
-    expect(envelope.rootCause?.chain.map((r) => `${r.kind}/${r.name}`)).toEqual(['ReplicaSet/api-1', 'MutatingWebhookConfiguration/z-enforce', 'Service/policy-svc']);
+    expect(envelope.rootCause?.chain.map((r) => `${r.kind}/${r.name}`)).toEqual([
+      'ReplicaSet/api-1',
+      'MutatingWebhookConfiguration/z-enforce',
+      'Service/policy-svc',
+    ]);
   });
 
   test('a url clientConfig: the chain ends at the configuration, the reason comes from the Event', async () => {
@@ -108,28 +138,48 @@ describe('WebhookFailing on the refused workload', () => {
   test('the Service has ready endpoints but the call fails for another reason (TLS): still the cause', async () => {
     const objects = [
       ...refusedReplicaSet('api-1', 'shop', failed('tls: failed to verify certificate: x509: certificate signed by unknown authority')),
-      config('ValidatingWebhookConfiguration', 'pod-policy', 'Fail', toService), policyService, readySlice,
+      config('ValidatingWebhookConfiguration', 'pod-policy', 'Fail', toService),
+      policyService,
+      readySlice,
     ];
     const { verdict, envelope } = await run('crashloop', target, objects);
     expect(verdict).toBe('RootCauseFound');
     expect(envelope.rootCause).toMatchObject({ code: 'WebhookFailing', confidence: 0.85 });
   });
 
-  test.each(['crashloop', 'image-pull', 'scheduling-failures'])('%s on the Deployment: its ReplicaSet has no pod to follow, the refused create is the cause', async (intent) => {
-    const [rs, event] = refusedReplicaSet('api-1');
-    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api', namespace: 'shop', uid: 'uid-deploy-api', resourceVersion: '1' }, spec: { replicas: 2 } } as KubeObject;
-    const owned = { ...rs, metadata: { ...rs?.metadata, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', uid: 'uid-deploy-api', controller: true }] } } as KubeObject;
-    const objects = [deployment, owned, ...(event === undefined ? [] : [event]), config('ValidatingWebhookConfiguration', 'pod-policy', 'Fail', toService)];
-    const template = builtInTemplate(intent);
-    if (template === undefined) throw new Error(`no template ${intent}`);
-    const { verdict, envelope } = await diagnose({
-      intent, template, templateSource: 'BuiltIn', target: { kind: 'Deployment', name: 'api', namespace: 'shop' }, maxSteps: 3, timeoutMs: 15_000, minCompleteness: 0.8,
-      snapshot: new MemorySnapshot(objects), now: () => NOW,
-    });
-    expect(verdict).toBe('RootCauseFound');
-    expect(envelope.rootCause?.code).toBe('WebhookFailing');
-    expect(envelope.rootCause?.chain.map((r) => r.kind)).toEqual(['Deployment', 'ReplicaSet', 'ValidatingWebhookConfiguration', 'Service']);
-  });
+  test.each(['crashloop', 'image-pull', 'scheduling-failures'])(
+    '%s on the Deployment: its ReplicaSet has no pod to follow, the refused create is the cause',
+    async (intent) => {
+      const [rs, event] = refusedReplicaSet('api-1');
+      const deployment = {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'api', namespace: 'shop', uid: 'uid-deploy-api', resourceVersion: '1' },
+        spec: { replicas: 2 },
+      } as KubeObject;
+      const owned = {
+        ...rs,
+        metadata: { ...rs?.metadata, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', uid: 'uid-deploy-api', controller: true }] },
+      } as KubeObject;
+      const objects = [deployment, owned, ...(event === undefined ? [] : [event]), config('ValidatingWebhookConfiguration', 'pod-policy', 'Fail', toService)];
+      const template = builtInTemplate(intent);
+      if (template === undefined) throw new Error(`no template ${intent}`);
+      const { verdict, envelope } = await diagnose({
+        intent,
+        template,
+        templateSource: 'BuiltIn',
+        target: { kind: 'Deployment', name: 'api', namespace: 'shop' },
+        maxSteps: 3,
+        timeoutMs: 15_000,
+        minCompleteness: 0.8,
+        snapshot: new MemorySnapshot(objects),
+        now: () => NOW,
+      });
+      expect(verdict).toBe('RootCauseFound');
+      expect(envelope.rootCause?.code).toBe('WebhookFailing');
+      expect(envelope.rootCause?.chain.map((r) => r.kind)).toEqual(['Deployment', 'ReplicaSet', 'ValidatingWebhookConfiguration', 'Service']);
+    },
+  );
 
   test('from an untrusted namespace: the Event alone, the configuration Forbidden, nothing of namespace policy read', async () => {
     const objects = [...refusedReplicaSet('api-1'), config('ValidatingWebhookConfiguration', 'pod-policy', 'Fail', toService), policyService, readySlice];
@@ -150,10 +200,23 @@ describe('WebhookFailing on the refused workload', () => {
   test('a pod elsewhere naming the ReplicaSet as its owner is not followed (owner references are namespace-local)', async () => {
     const [rs] = refusedReplicaSet('api-1', 'shop', undefined, 2);
     const intruder = {
-      apiVersion: 'v1', kind: 'Pod',
-      metadata: { name: 'api-1-x', namespace: 'evil', uid: 'uid-intruder', resourceVersion: '1', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'api-1', uid: 'uid-rs-shop-api-1', controller: true }] },
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'api-1-x',
+        namespace: 'evil',
+        uid: 'uid-intruder',
+        resourceVersion: '1',
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'api-1', uid: 'uid-rs-shop-api-1', controller: true }],
+      },
       spec: { containers: [{ name: 'app', image: 'x' }] },
-      status: { phase: 'Pending', conditions: [{ type: 'Ready', status: 'False' }], containerStatuses: [{ name: 'app', ready: false, restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "x"' } } }] },
+      status: {
+        phase: 'Pending',
+        conditions: [{ type: 'Ready', status: 'False' }],
+        containerStatuses: [
+          { name: 'app', ready: false, restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "x"' } } },
+        ],
+      },
     } as KubeObject;
     for (const fence of [undefined, 'shop']) {
       const { envelope } = await run('image-pull', target, [rs as KubeObject, intruder], fence);
@@ -162,7 +225,11 @@ describe('WebhookFailing on the refused workload', () => {
   });
 
   test('a FailedCreate for another reason is not WebhookFailing', async () => {
-    const objects = refusedReplicaSet('api-1', 'shop', 'Error creating: pods "api-1-x" is forbidden: exceeded quota: compute, requested: pods=1, used: pods=3, limited: pods=3');
+    const objects = refusedReplicaSet(
+      'api-1',
+      'shop',
+      'Error creating: pods "api-1-x" is forbidden: exceeded quota: compute, requested: pods=1, used: pods=3, limited: pods=3',
+    );
     expect((await run('crashloop', target, objects)).envelope.findings.map((f) => f.code)).not.toContain('WebhookFailing');
   });
 });
@@ -170,7 +237,11 @@ describe('WebhookFailing on the refused workload', () => {
 describe('admission-webhooks: what a webhook blocks', () => {
   const target = { kind: 'Namespace', name: 'ops', namespace: 'ops' } as const;
   const blocked = ['api', 'batch', 'cart', 'db', 'edge', 'feed', 'gate'].flatMap((name, i) => refusedReplicaSet(`${name}-1`, `team-${i % 3}`));
-  const objects = [config('ValidatingWebhookConfiguration', 'pod-policy', 'Fail', toService), ...blocked, ...refusedReplicaSet('full-1', 'team-0', undefined, 2)];
+  const objects = [
+    config('ValidatingWebhookConfiguration', 'pod-policy', 'Fail', toService),
+    ...blocked,
+    ...refusedReplicaSet('full-1', 'team-0', undefined, 2),
+  ];
 
   test('bounded: five named in a stable order, the rest counted; a creator with all its pods is not listed', async () => {
     const { envelope } = await run('admission-webhooks', target, objects);
@@ -178,7 +249,11 @@ describe('admission-webhooks: what a webhook blocks', () => {
     expect(envelope.rootCause?.message).toContain(
       'it blocks pod creation for 7 workloads: ReplicaSet team-0/api-1, ReplicaSet team-0/db-1, ReplicaSet team-0/gate-1, ReplicaSet team-1/batch-1, ReplicaSet team-1/edge-1 and 2 more',
     );
-    expect(envelope.rootCause?.chain.map((r) => `${r.kind}/${r.name}`)).toEqual(['ReplicaSet/api-1', 'ValidatingWebhookConfiguration/pod-policy', 'Service/policy-svc']);
+    expect(envelope.rootCause?.chain.map((r) => `${r.kind}/${r.name}`)).toEqual([
+      'ReplicaSet/api-1',
+      'ValidatingWebhookConfiguration/pod-policy',
+      'Service/policy-svc',
+    ]);
   });
 
   test('a new FailedCreate naming the webhook wakes a Continuous request that read what it blocks', async () => {
@@ -239,23 +314,34 @@ describe('admission-webhooks: a backend that looks sound, and FailedCreate Event
     const { verdict, envelope } = await run('admission-webhooks', target, objects);
     expect(verdict).toBe('RootCauseFound');
     expect(envelope.rootCause).toMatchObject({ code: 'WebhookFailing', confidence: 0.85 });
-    expect(envelope.rootCause?.chain.map((r) => `${r.kind}/${r.namespace ?? ''}/${r.name}`)).toEqual(['ReplicaSet/shop/api-1', 'ValidatingWebhookConfiguration//pod-policy', 'Service/policy/policy-svc']);
+    expect(envelope.rootCause?.chain.map((r) => `${r.kind}/${r.namespace ?? ''}/${r.name}`)).toEqual([
+      'ReplicaSet/shop/api-1',
+      'ValidatingWebhookConfiguration//pod-policy',
+      'Service/policy/policy-svc',
+    ]);
     const cited = envelope.anchors.filter((a) => envelope.rootCause?.anchors.includes(a.id)).map((a) => a.fieldPath ?? a.event?.reason);
     expect(cited).toContain('status.conditions[type=ReplicaFailure].message');
     // The tenant's own Event is named after what the controller confirms, never as the headline.
-    expect(envelope.rootCause?.message).toMatch(/blocks pod creation for ReplicaSet shop\/api-1: .*; FailedCreate Events alone also name ReplicaSet tenant\/mine-1$/);
+    expect(envelope.rootCause?.message).toMatch(
+      /blocks pod creation for ReplicaSet shop\/api-1: .*; FailedCreate Events alone also name ReplicaSet tenant\/mine-1$/,
+    );
   });
 
   test('a ReplicaFailure naming another webhook does not corroborate', async () => {
     const [rs, event] = refusedReplicaSet('api-1', 'shop', tls);
-    const other = 'Internal error occurred: failed calling webhook "other.example.com": failed to call webhook: Post "https://o.policy.svc:443/": context deadline exceeded';
+    const other =
+      'Internal error occurred: failed calling webhook "other.example.com": failed to call webhook: Post "https://o.policy.svc:443/": context deadline exceeded';
     const { envelope } = await run('admission-webhooks', target, [...sound, withReplicaFailure(rs, other), event as KubeObject]);
     expect(envelope.rootCause).toMatchObject({ code: 'WebhookFailing', confidence: 0.5 });
   });
 
   test('what the Events blame is fixed (the Service has ready endpoints now): Info, Inconclusive until the retries', async () => {
     const [rs, event] = refusedReplicaSet('api-1', 'shop');
-    const { verdict, envelope, recheckAfterMs } = await run('admission-webhooks', target, [...sound, withReplicaFailure(rs, failed('service "policy-svc" not found')), event as KubeObject]);
+    const { verdict, envelope, recheckAfterMs } = await run('admission-webhooks', target, [
+      ...sound,
+      withReplicaFailure(rs, failed('service "policy-svc" not found')),
+      event as KubeObject,
+    ]);
     expect(verdict).toBe('Inconclusive');
     expect(envelope.findings.find((f) => f.code === 'WebhookFailing')).toMatchObject({ severity: 'Info' });
     expect(recheckAfterMs).toBe(60_000);
@@ -284,7 +370,9 @@ describe('webhook backend rules', () => {
       const [finding, ...rest] = check([config('ValidatingWebhookConfiguration', 'pod-policy', 'Fail', toService), ...refusedReplicaSet('api-1')]);
       expect(rest).toEqual([]);
       expect(finding).toMatchObject({ code: 'WebhookServiceNotFound', severity: 'Critical', confidence: 0.95 });
-      expect(finding?.message).toBe(`Webhook ${WEBHOOK} of ValidatingWebhookConfiguration pod-policy calls Service policy/policy-svc, which does not exist; failing closed, it blocks pod creation for ReplicaSet shop/api-1`);
+      expect(finding?.message).toBe(
+        `Webhook ${WEBHOOK} of ValidatingWebhookConfiguration pod-policy calls Service policy/policy-svc, which does not exist; failing closed, it blocks pod creation for ReplicaSet shop/api-1`,
+      );
       expect(chainOf(finding)).toEqual(['ReplicaSet/api-1', 'ValidatingWebhookConfiguration/pod-policy', 'Service/policy-svc']);
     });
 
@@ -324,7 +412,14 @@ describe('webhook backend rules', () => {
     });
 
     test('a webhook that fails open is never named by a FailedCreate: nothing reported', () => {
-      expect(check([config('ValidatingWebhookConfiguration', 'pod-policy', 'Ignore', toService), policyService, readySlice, ...refusedReplicaSet('api-1', 'shop', tls)])).toEqual([]);
+      expect(
+        check([
+          config('ValidatingWebhookConfiguration', 'pod-policy', 'Ignore', toService),
+          policyService,
+          readySlice,
+          ...refusedReplicaSet('api-1', 'shop', tls),
+        ]),
+      ).toEqual([]);
     });
   });
 });

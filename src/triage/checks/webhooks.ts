@@ -52,7 +52,11 @@ function configAction(kind: WebhookKind, name: string): NextAction {
 }
 
 function serviceAction(service: ObjectRef): NextAction {
-  return { description: `Show the webhook's Service and its endpoints`, command: `kubectl describe svc ${service.name} -n ${service.namespace ?? ''}`, safety: 'ReadOnly' };
+  return {
+    description: `Show the webhook's Service and its endpoints`,
+    command: `kubectl describe svc ${service.name} -n ${service.namespace ?? ''}`,
+    safety: 'ReadOnly',
+  };
 }
 
 function configAnchor(inv: Investigation, kind: WebhookKind, config: WebhookConfiguration, webhook: Webhook): string {
@@ -91,13 +95,15 @@ function webhookBackend(inv: Investigation, webhook: Webhook): Backend {
   const slices = inv.byIndex<EndpointSlice>('EndpointSlice', 'webhook.endpoints', INDEX.service, `${service.namespace}/${service.name}`);
   if (slices === undefined) return { state: 'Unreadable', service: found };
   if (slices.flatMap((s) => s.endpoints ?? []).some((e) => e.conditions?.ready === true)) return { state: 'Sound', service: found };
-  const anchor = slices[0] === undefined ? inv.anchorField('Service', lookup.object, 'spec.selector') : inv.anchorField('EndpointSlice', slices[0], 'endpoints');
+  const anchor =
+    slices[0] === undefined ? inv.anchorField('Service', lookup.object, 'spec.selector') : inv.anchorField('EndpointSlice', slices[0], 'endpoints');
   return { state: 'Broken', code: 'WebhookNoReadyEndpoints', service: found, fault: 'has no ready endpoint', anchors: [anchor] };
 }
 
 /** What the apiserver's error says went wrong, in a few words. */
 function callText(call: WebhookCallFailure): string {
-  const service = call.service === undefined ? 'its Service' : `its Service ${call.service.namespace === undefined ? '' : `${call.service.namespace}/`}${call.service.name}`;
+  const service =
+    call.service === undefined ? 'its Service' : `its Service ${call.service.namespace === undefined ? '' : `${call.service.namespace}/`}${call.service.name}`;
   switch (call.problem) {
     case 'ServiceNotFound':
       return `${service} does not exist`;
@@ -181,7 +187,8 @@ function findWebhook(inv: Investigation, name: string): WebhookLookup {
 
 /** "pods.policy.example.com, at Service policy/policy-svc": the webhook, and where the apiserver's error says it sent the call. */
 function calledText(call: WebhookCallFailure): string {
-  const service = call.service === undefined ? '' : `, at Service ${call.service.namespace === undefined ? '' : `${call.service.namespace}/`}${call.service.name}`;
+  const service =
+    call.service === undefined ? '' : `, at Service ${call.service.namespace === undefined ? '' : `${call.service.namespace}/`}${call.service.name}`;
   return `${call.webhook}${service}`;
 }
 
@@ -195,18 +202,27 @@ function calledText(call: WebhookCallFailure): string {
 export function reportWebhookFailing(inv: Investigation, evidence: CreateEvidence, call: WebhookCallFailure): void {
   const creatorRef = refOf(evidence.creatorKind, evidence.creator);
   const who = `${evidence.creatorKind} ${creatorRef.namespace ?? ''}/${creatorRef.name}`;
-  const [first, ...rest] = evidence.anchors;
   const lookup = findWebhook(inv, call.webhook);
-  const listConfigs: NextAction = { description: 'List the admission webhook configurations', command: 'kubectl get validatingwebhookconfigurations,mutatingwebhookconfigurations', safety: 'ReadOnly' };
+  const listConfigs: NextAction = {
+    description: 'List the admission webhook configurations',
+    command: 'kubectl get validatingwebhookconfigurations,mutatingwebhookconfigurations',
+    safety: 'ReadOnly',
+  };
   if (lookup.state === 'Unavailable') {
     // Forbidden (RBAC, or beyond an untrusted request's boundary) or not synced: only the Event's own words are left.
     inv.report({
-      code: 'WebhookFailing', severity: 'Critical', object: creatorRef, confidence: 0.7, blocksAlone: true,
+      code: 'WebhookFailing',
+      severity: 'Critical',
+      object: creatorRef,
+      confidence: 0.7,
+      blocksAlone: true,
       message: `${who} cannot create pods: the apiserver cannot call webhook ${calledText(call)}: ${call.detail === '' ? 'it gave no reason' : call.detail} (per the FailedCreate; its configuration: ${lookup.reason})`,
       anchors: evidence.anchors.slice(0, 3),
       chain: evidence.chain,
       nextActions: [
-        inv.mayRead('ValidatingWebhookConfiguration') ? listConfigs : { ...listConfigs, description: 'List the admission webhook configurations (cluster-scoped: ask from a trusted namespace, or a cluster admin)' },
+        inv.mayRead('ValidatingWebhookConfiguration')
+          ? listConfigs
+          : { ...listConfigs, description: 'List the admission webhook configurations (cluster-scoped: ask from a trusted namespace, or a cluster admin)' },
         ...evidence.actions,
       ],
     });
@@ -215,7 +231,12 @@ export function reportWebhookFailing(inv: Investigation, evidence: CreateEvidenc
   if (lookup.state === 'Absent') {
     // Deleted since the Event: nothing will call the webhook again, so the controller's next retry should pass.
     inv.report({
-      code: 'WebhookFailing', severity: 'Info', object: creatorRef, confidence: 0.6, benign: true, recheckAfterSeconds: RETRY_RECHECK_SECONDS,
+      code: 'WebhookFailing',
+      severity: 'Info',
+      object: creatorRef,
+      confidence: 0.6,
+      benign: true,
+      recheckAfterSeconds: RETRY_RECHECK_SECONDS,
       // The apiserver's reason is in the cited Event; the summary must keep room for "not decidable yet".
       message: `${who} could not create pods: the apiserver could not call webhook ${call.webhook}; no configuration holds it now, so the controller's next retry should pass`,
       anchors: evidence.anchors.slice(0, 3),
@@ -224,7 +245,14 @@ export function reportWebhookFailing(inv: Investigation, evidence: CreateEvidenc
     });
     return;
   }
-  const { kind, config, webhook } = lookup.location;
+  reportFoundWebhookFailing(inv, evidence, call, lookup.location, who);
+}
+
+/** The webhook's configuration is in the cache: its backend and failurePolicy say whether the refusal still holds. */
+function reportFoundWebhookFailing(inv: Investigation, evidence: CreateEvidence, call: WebhookCallFailure, location: WebhookLocation, who: string): void {
+  const creatorRef = refOf(evidence.creatorKind, evidence.creator);
+  const [first, ...rest] = evidence.anchors;
+  const { kind, config, webhook } = location;
   const configRef = refOf(kind, config);
   const anchor = configAnchor(inv, kind, config, webhook);
   const backend = webhookBackend(inv, webhook);
@@ -234,7 +262,8 @@ export function reportWebhookFailing(inv: Investigation, evidence: CreateEvidenc
   const ignored = !failsClosed(webhook);
   const passes = settled || ignored;
   inv.report({
-    code: 'WebhookFailing', object: creatorRef,
+    code: 'WebhookFailing',
+    object: creatorRef,
     ...(passes
       ? { severity: 'Info', confidence: 0.6, benign: true, recheckAfterSeconds: RETRY_RECHECK_SECONDS }
       : { severity: 'Critical', confidence: backend.state === 'Broken' ? 0.95 : 0.85, blocksAlone: true }),
@@ -329,7 +358,14 @@ interface WebhookRun {
   readonly blocked: readonly Blocked[];
 }
 
-function webhookRun(inv: Investigation, kind: WebhookKind, config: WebhookConfiguration, chain: readonly ObjectRef[], webhook: Webhook, index: number): WebhookRun {
+function webhookRun(
+  inv: Investigation,
+  kind: WebhookKind,
+  config: WebhookConfiguration,
+  chain: readonly ObjectRef[],
+  webhook: Webhook,
+  index: number,
+): WebhookRun {
   const ref = refOf(kind, config);
   const blocking = failsClosed(webhook);
   const isService = webhook.clientConfig?.service?.name !== undefined && webhook.clientConfig.service.namespace !== undefined;
@@ -355,7 +391,10 @@ const backendRule = defineRule<WebhookRun>({
     const blockedAnchor = firstBlocked === undefined ? [] : [inv.anchorEvent(firstBlocked.event)];
     const actions = [configAction(kind, ref.name), serviceAction(backend.service)];
     inv.report({
-      code: backend.code, severity: blocking ? 'Critical' : 'Warning', object: ref, confidence: backend.code === 'WebhookServiceNotFound' ? 0.95 : 0.9,
+      code: backend.code,
+      severity: blocking ? 'Critical' : 'Warning',
+      object: ref,
+      confidence: backend.code === 'WebhookServiceNotFound' ? 0.95 : 0.9,
       // What it blocks says more than what it would reject: it replaces the general effect.
       message: `${who} calls Service ${backend.service.namespace ?? ''}/${backend.service.name}, which ${backend.fault}${firstBlocked === undefined ? `: ${effect}` : `; failing closed, it blocks pod creation for ${blockedText(blocked)}`}`,
       anchors: [...(anchor === undefined ? [] : [anchor]), ...backend.anchors, ...blockedAnchor],
@@ -367,20 +406,34 @@ const backendRule = defineRule<WebhookRun>({
 });
 
 /** How sure the refused creates make WebhookFailing, and what the finding says. */
-function refusedCreatesVerdict(w: WebhookRun, witness: Blocked | undefined, text: string, settled: boolean): Pick<Candidate, 'severity' | 'confidence' | 'benign' | 'recheckAfterSeconds' | 'message'> {
+function refusedCreatesVerdict(
+  w: WebhookRun,
+  witness: Blocked | undefined,
+  text: string,
+  settled: boolean,
+): Pick<Candidate, 'severity' | 'confidence' | 'benign' | 'recheckAfterSeconds' | 'message'> {
   const { who, blocked } = w;
   // What the Events blame is fixed now: the controllers' next retries should pass.
-  if (settled) return { severity: 'Info', confidence: 0.6, benign: true, recheckAfterSeconds: RETRY_RECHECK_SECONDS, message: `${who}: pod creation for ${blockedText(blocked)} was refused because the apiserver could not call it: ${text}` };
+  if (settled)
+    return {
+      severity: 'Info',
+      confidence: 0.6,
+      benign: true,
+      recheckAfterSeconds: RETRY_RECHECK_SECONDS,
+      message: `${who}: pod creation for ${blockedText(blocked)} was refused because the apiserver could not call it: ${text}`,
+    };
   if (witness !== undefined) {
     // Named first what a controller confirms; what only Events name comes after, so a tenant's Event cannot headline it.
     const unconfirmed = blocked.filter((b) => !b.corroborated);
     return {
-      severity: 'Critical', confidence: 0.85,
+      severity: 'Critical',
+      confidence: 0.85,
       message: `${who} blocks pod creation for ${blockedText(blocked.filter((b) => b.corroborated))}: the apiserver cannot call it: ${text}${unconfirmed.length === 0 ? '' : `; FailedCreate Events alone also name ${blockedText(unconfirmed)}`}`,
     };
   }
   return {
-    severity: 'Warning', confidence: 0.5,
+    severity: 'Warning',
+    confidence: 0.5,
     message: `${who} blocks pod creation for ${blockedText(blocked)}: the apiserver cannot call it: ${text} (per FailedCreate Events only: no controller's status confirms it, and anyone may file Events in their namespace)`,
   };
 }
@@ -399,7 +452,8 @@ const refusedCreatesRule = defineRule<WebhookRun>({
     const { text, settled } = failureText(backend, shown.call);
     const serviceRef = backend.state === 'NoService' ? undefined : backend.service;
     inv.report({
-      code: 'WebhookFailing', object: ref,
+      code: 'WebhookFailing',
+      object: ref,
       anchors: [
         inv.anchorEvent(shown.event),
         ...(witness === undefined ? [] : [inv.anchorField(witness.kind, witness.creator, 'status.conditions[type=ReplicaFailure].message')]),

@@ -49,7 +49,11 @@ export function crashWindowLeft(status: RestartedStatus, ageSeconds: (timestamp:
 const RECENT_EVICTION_SECONDS = 3600;
 
 interface EvictablePod {
-  readonly status?: { readonly phase?: string; readonly reason?: string; readonly conditions?: readonly { readonly type?: string; readonly lastTransitionTime?: string }[] };
+  readonly status?: {
+    readonly phase?: string;
+    readonly reason?: string;
+    readonly conditions?: readonly { readonly type?: string; readonly lastTransitionTime?: string }[];
+  };
 }
 
 /** An eviction older than an hour: workloads have replaced the pod, and the object only awaits garbage collection. */

@@ -19,7 +19,11 @@ function reusableKubeconfig(): string | undefined {
 function installCrds(kubeconfig: string, binDir: string): void {
   const kubectl = path.join(binDir, 'kubectl');
   execFileSync(kubectl, ['--kubeconfig', kubeconfig, 'apply', '-k', path.join(repoRoot, 'config/crd')], { stdio: 'inherit' });
-  execFileSync(kubectl, ['--kubeconfig', kubeconfig, 'wait', '--for=condition=Established', '--timeout=30s', 'crd/triagerequests.triage.dev', 'crd/triagetemplates.triage.dev'], { stdio: 'inherit' });
+  execFileSync(
+    kubectl,
+    ['--kubeconfig', kubeconfig, 'wait', '--for=condition=Established', '--timeout=30s', 'crd/triagerequests.triage.dev', 'crd/triagetemplates.triage.dev'],
+    { stdio: 'inherit' },
+  );
 }
 
 export default async function globalSetup(): Promise<void> {

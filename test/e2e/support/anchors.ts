@@ -3,7 +3,6 @@ import type { KubeClient } from '../../../src/kube/client';
 import { kindInfo } from '../../../src/triage/kinds';
 import { kube } from './kube';
 
-
 function collectionPath(anchor: Anchor): string {
   const { apiVersion = 'v1', kind, namespace } = anchor.object;
   const prefix = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
@@ -80,9 +79,10 @@ export async function verifyAnchors(envelope: Envelope, raw: KubeClient = kube()
     if (anchor.object.uid !== undefined && uid !== anchor.object.uid) problems.push(`${anchor.id}: uid ${String(uid)} != ${anchor.object.uid}`);
     const text = anchor.event !== undefined ? asText(live.message) : asText(walk(live, anchor.fieldPath ?? ''));
     const excerpt = anchor.excerpt.endsWith('…') ? anchor.excerpt.slice(0, -1) : anchor.excerpt;
-    const comparable = excerpt.includes('[REDACTED]') ? excerpt.split('[REDACTED]')[0] ?? '' : excerpt;
+    const comparable = excerpt.includes('[REDACTED]') ? (excerpt.split('[REDACTED]')[0] ?? '') : excerpt;
     if (!text.startsWith(comparable)) problems.push(`${anchor.id}: excerpt "${anchor.excerpt}" does not match ${anchor.fieldPath ?? 'message'} "${text}"`);
-    if (anchor.event !== undefined && anchor.event.reason !== live.reason) problems.push(`${anchor.id}: reason ${String(live.reason)} != ${anchor.event.reason}`);
+    if (anchor.event !== undefined && anchor.event.reason !== live.reason)
+      problems.push(`${anchor.id}: reason ${String(live.reason)} != ${anchor.event.reason}`);
   }
   return problems;
 }

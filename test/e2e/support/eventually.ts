@@ -21,11 +21,7 @@ export class EventuallyTimeoutError extends Error {
  * Retries `probe` until it returns a value other than undefined (or stops throwing), and returns it.
  * The cluster converges asynchronously: tests wait for state, never sleep for a fixed time.
  */
-export async function eventually<T>(
-  description: string,
-  probe: () => Promise<T | undefined>,
-  options: EventuallyOptions = {},
-): Promise<T> {
+export async function eventually<T>(description: string, probe: () => Promise<T | undefined>, options: EventuallyOptions = {}): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const intervalMs = options.intervalMs ?? 500;
   const deadline = Date.now() + timeoutMs;

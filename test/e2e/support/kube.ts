@@ -1,13 +1,4 @@
-import {
-  AppsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  DiscoveryV1Api,
-  EventsV1Api,
-  KubeConfig,
-  NetworkingV1Api,
-  StorageV1Api,
-} from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, EventsV1Api, KubeConfig, NetworkingV1Api, StorageV1Api } from '@kubernetes/client-node';
 import { KubeClient } from '../../../src/kube/client';
 import { readClusterInfo } from './cluster-info';
 

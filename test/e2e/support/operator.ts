@@ -37,7 +37,11 @@ async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+  await new Promise<void>((resolve) =>
+    server.close(() => {
+      resolve();
+    }),
+  );
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
 }
@@ -45,7 +49,10 @@ async function freePort(): Promise<number> {
 function exitOf(child: ChildProcess): Promise<number | string> {
   return new Promise((resolve) => {
     if (child.exitCode !== null) resolve(child.exitCode);
-    else child.once('exit', (code, signal) => { resolve(code ?? signal ?? -1); });
+    else
+      child.once('exit', (code, signal) => {
+        resolve(code ?? signal ?? -1);
+      });
   });
 }
 
@@ -96,11 +103,15 @@ export async function startOperator(options: OperatorOptions = {}): Promise<Oper
   running.add(operator);
   let ended = false;
   void exited.then(() => (ended = true));
-  await eventually(`operator ${identity} ready`, async () => {
-    if (ended) throw new Error(`operator exited during start-up:\n${operator.log()}`);
-    const response = await fetch(`${operator.probesUrl}/readyz`);
-    return response.ok ? true : undefined;
-  }, { timeoutMs: 60_000, intervalMs: 200 });
+  await eventually(
+    `operator ${identity} ready`,
+    async () => {
+      if (ended) throw new Error(`operator exited during start-up:\n${operator.log()}`);
+      const response = await fetch(`${operator.probesUrl}/readyz`);
+      return response.ok ? true : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 200 },
+  );
   return operator;
 }
 

@@ -139,7 +139,9 @@ function unsettledWorkload(live: Live): string | undefined {
     case 'DaemonSet':
       return observed < generation ? 'its controller has not observed the current generation' : undefined;
     case 'Job':
-      return status.startTime !== undefined || (Array.isArray(status.conditions) && status.conditions.length > 0) ? undefined : 'the job controller has not started it';
+      return status.startTime !== undefined || (Array.isArray(status.conditions) && status.conditions.length > 0)
+        ? undefined
+        : 'the job controller has not started it';
     default:
       return undefined;
   }
@@ -169,7 +171,8 @@ async function settle(kubectl: Kubectl, files: readonly SampleFile[], timeoutMs:
         const live = await getList(kubectl, ['get', '-f', file.path], file.file);
         for (const object of live) {
           const why = unsettledWorkload(object);
-          if (why !== undefined) waiting.push(`${file.file}: ${object.kind ?? '?'} ${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? '?'}: ${why}`);
+          if (why !== undefined)
+            waiting.push(`${file.file}: ${object.kind ?? '?'} ${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? '?'}: ${why}`);
         }
       }
       for (const namespace of namespaces) {
@@ -188,10 +191,18 @@ async function settle(kubectl: Kubectl, files: readonly SampleFile[], timeoutMs:
 async function awaitNamespacesUsable(kubectl: Kubectl, samples: Samples, timeoutMs: number): Promise<void> {
   const namespaces = samples.files.flatMap((f) => f.objects.filter((o) => o.kind === 'Namespace' && o.apiVersion === 'v1').map((o) => o.name));
   for (const namespace of namespaces) {
-    await eventually(`namespace ${namespace} to finish terminating`, async () => {
-      const deleting = await kubectlOk(kubectl, ['get', 'namespace', namespace, '--ignore-not-found', '-o', 'jsonpath={.metadata.deletionTimestamp}'], `namespace ${namespace}`);
-      return deleting.trim() === '' ? true : undefined;
-    }, { timeoutMs, intervalMs: 500 });
+    await eventually(
+      `namespace ${namespace} to finish terminating`,
+      async () => {
+        const deleting = await kubectlOk(
+          kubectl,
+          ['get', 'namespace', namespace, '--ignore-not-found', '-o', 'jsonpath={.metadata.deletionTimestamp}'],
+          `namespace ${namespace}`,
+        );
+        return deleting.trim() === '' ? true : undefined;
+      },
+      { timeoutMs, intervalMs: 500 },
+    );
   }
 }
 
@@ -283,7 +294,11 @@ interface LiveRequest {
 interface LiveTemplate {
   readonly metadata: { readonly name: string; readonly generation?: number };
   readonly spec?: { readonly matchers?: readonly { readonly finding?: { readonly code?: string } }[] };
-  readonly status?: { readonly observedGeneration?: number; readonly hash?: string; readonly conditions?: readonly { type: string; status: string; reason: string; message: string }[] };
+  readonly status?: {
+    readonly observedGeneration?: number;
+    readonly hash?: string;
+    readonly conditions?: readonly { type: string; status: string; reason: string; message: string }[];
+  };
 }
 
 function templateCodes(template: SampleObject): string[] {
@@ -296,8 +311,12 @@ async function observe(kubectl: Kubectl, samples: Samples, requireTemplateCode: 
   const objects = samples.files.flatMap((f) => f.objects);
   const requestObjects = objects.filter(isRequest);
   const templateObjects = objects.filter(isTemplate);
-  const liveRequests = requestObjects.length === 0 ? [] : ((await getList(kubectl, ['get', 'triagerequests.triage.dev', '--all-namespaces'], 'TriageRequests')) as unknown as LiveRequest[]);
-  const liveTemplates = templateObjects.length === 0 ? [] : ((await getList(kubectl, ['get', 'triagetemplates.triage.dev'], 'TriageTemplates')) as unknown as LiveTemplate[]);
+  const liveRequests =
+    requestObjects.length === 0
+      ? []
+      : ((await getList(kubectl, ['get', 'triagerequests.triage.dev', '--all-namespaces'], 'TriageRequests')) as unknown as LiveRequest[]);
+  const liveTemplates =
+    templateObjects.length === 0 ? [] : ((await getList(kubectl, ['get', 'triagetemplates.triage.dev'], 'TriageTemplates')) as unknown as LiveTemplate[]);
   const problems: SampleProblem[] = [];
 
   const requests = requestObjects.map((sample): SampleRequestResult => {
@@ -318,8 +337,10 @@ async function observe(kubectl: Kubectl, samples: Samples, requireTemplateCode: 
     };
     const object = `TriageRequest ${namespace}/${sample.name}`;
     if (live === undefined) problems.push({ file: sample.file, object, problem: 'does not exist' });
-    else if (status?.verdict === undefined || status.observedGeneration !== live.metadata.generation) problems.push({ file: sample.file, object, problem: 'no verdict for its generation yet' });
-    else if (!VERDICTS.has(status.verdict)) problems.push({ file: sample.file, object, problem: `verdict ${status.verdict} (${complete?.reason ?? '?'}: ${complete?.message ?? ''})` });
+    else if (status?.verdict === undefined || status.observedGeneration !== live.metadata.generation)
+      problems.push({ file: sample.file, object, problem: 'no verdict for its generation yet' });
+    else if (!VERDICTS.has(status.verdict))
+      problems.push({ file: sample.file, object, problem: `verdict ${status.verdict} (${complete?.reason ?? '?'}: ${complete?.message ?? ''})` });
     return result;
   });
 
@@ -331,7 +352,11 @@ async function observe(kubectl: Kubectl, samples: Samples, requireTemplateCode: 
     const object = `TriageTemplate ${sample.name}`;
     if (live === undefined) problems.push({ file: sample.file, object, problem: 'does not exist' });
     else if (condition?.status !== 'True' || live.status?.observedGeneration !== live.metadata.generation) {
-      problems.push({ file: sample.file, object, problem: `not Accepted for its generation (${condition === undefined ? 'no Accepted condition' : `${condition.status}/${condition.reason}: ${condition.message}`})` });
+      problems.push({
+        file: sample.file,
+        object,
+        problem: `not Accepted for its generation (${condition === undefined ? 'no Accepted condition' : `${condition.status}/${condition.reason}: ${condition.message}`})`,
+      });
     }
     if (users.length === 0) problems.push({ file: sample.file, object, problem: `no sample TriageRequest has intent ${sample.name}` });
     else {
@@ -345,7 +370,12 @@ async function observe(kubectl: Kubectl, samples: Samples, requireTemplateCode: 
         return codes.some((code) => reported.includes(code));
       });
       if (!used) {
-        const seen = users.map((r) => `${r.namespace}/${r.name}: template ${r.envelope?.template.name ?? '-'} ${r.envelope?.template.hash ?? ''}, root cause ${r.rootCause ?? '-'}`).join('; ');
+        const seen = users
+          .map(
+            (r) =>
+              `${r.namespace}/${r.name}: template ${r.envelope?.template.name ?? '-'} ${r.envelope?.template.hash ?? ''}, root cause ${r.rootCause ?? '-'}`,
+          )
+          .join('; ');
         problems.push({
           file: sample.file,
           object,

@@ -41,7 +41,10 @@ export function runHackScript(
   env: NodeJS.ProcessEnv = {},
   options: { echoProgress?: boolean; args?: readonly string[] } = {},
 ): Promise<ScriptResult> {
-  return runProgram(path.join(repoRoot, 'hack', script), options.args ?? [], { env, ...(options.echoProgress === undefined ? {} : { echoProgress: options.echoProgress }) });
+  return runProgram(path.join(repoRoot, 'hack', script), options.args ?? [], {
+    env,
+    ...(options.echoProgress === undefined ? {} : { echoProgress: options.echoProgress }),
+  });
 }
 
 /**
@@ -52,7 +55,10 @@ export function runHackScript(
 export function e2eClusterEnv(): NodeJS.ProcessEnv {
   const explicit = process.env.TRIAGE_CLUSTER_DIR;
   if (explicit !== undefined && explicit !== '') return {};
-  const cache = process.env.TRIAGE_CACHE_DIR !== undefined && process.env.TRIAGE_CACHE_DIR !== '' ? process.env.TRIAGE_CACHE_DIR : path.join(os.homedir(), '.cache', 'triage-operator');
+  const cache =
+    process.env.TRIAGE_CACHE_DIR !== undefined && process.env.TRIAGE_CACHE_DIR !== ''
+      ? process.env.TRIAGE_CACHE_DIR
+      : path.join(os.homedir(), '.cache', 'triage-operator');
   return { TRIAGE_CLUSTER_DIR: path.join(cache, 'e2e-cluster') };
 }
 

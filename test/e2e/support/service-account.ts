@@ -11,7 +11,11 @@ import { eventually } from './eventually';
 export async function operatorKubeconfig(core: CoreV1Api, admin: KubeConfig, prefix: string): Promise<string> {
   // The ServiceAccount may have been applied a moment ago: its token request can race its creation.
   const token = await eventually('a token for the operator ServiceAccount', () =>
-    core.createNamespacedServiceAccountToken({ namespace: 'triage-system', name: 'triage-operator', body: { spec: { expirationSeconds: 3600, audiences: [] } } }),
+    core.createNamespacedServiceAccountToken({
+      namespace: 'triage-system',
+      name: 'triage-operator',
+      body: { spec: { expirationSeconds: 3600, audiences: [] } },
+    }),
   );
   const cluster = admin.getCurrentCluster();
   if (cluster === null) throw new Error('no cluster in the admin kubeconfig');

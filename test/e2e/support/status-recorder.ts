@@ -30,7 +30,12 @@ export class StatusRecorder {
   }
 
   async start(): Promise<void> {
-    const list = (await this.custom.listNamespacedCustomObject({ group: 'triage.dev', version: 'v1alpha1', namespace: this.namespace, plural: 'triagerequests' })) as {
+    const list = (await this.custom.listNamespacedCustomObject({
+      group: 'triage.dev',
+      version: 'v1alpha1',
+      namespace: this.namespace,
+      plural: 'triagerequests',
+    })) as {
       metadata: { resourceVersion: string };
       items: RequestObject[];
     };

@@ -33,19 +33,12 @@ export async function getTriageRequest(namespace: string, name: string, custom: 
 }
 
 /** Waits until the operator has written status for the request's current generation. */
-export function triaged(
-  namespace: string,
-  name: string,
-  timeoutMs = 60_000,
-  custom: CustomObjectsApi = kube().custom,
-): Promise<TriageRequestResource> {
+export function triaged(namespace: string, name: string, timeoutMs = 60_000, custom: CustomObjectsApi = kube().custom): Promise<TriageRequestResource> {
   return eventually(
     `TriageRequest ${namespace}/${name} triaged for its generation`,
     async () => {
       const request = await getTriageRequest(namespace, name, custom);
-      return request.status?.observedGeneration === request.metadata.generation && request.status.verdict !== undefined
-        ? request
-        : undefined;
+      return request.status?.observedGeneration === request.metadata.generation && request.status.verdict !== undefined ? request : undefined;
     },
     { timeoutMs, intervalMs: 100 },
   );
@@ -81,20 +74,27 @@ export async function triagedUntil(
 ): Promise<{ verdict: string | undefined; envelope: Envelope; nextCheckAt: string | undefined }> {
   await createTriageRequest(namespace, name, spec, clients.custom);
   let token = 0;
-  const request = await eventually(`${name} answered with what the cluster shows`, async () => {
-    const current = await getTriageRequest(namespace, name, clients.custom);
-    const status = current.status;
-    const answered = status?.observedGeneration === current.metadata.generation && status.verdict !== undefined && (token === 0 || status.rerunToken === `wait-${token}`);
-    if (!answered || status.envelope === undefined) return undefined;
-    if (wanted(status.envelope)) return current;
-    token += 1;
-    process.stderr.write(`\n[e2e] ${name}: ${status.verdict} without what the cluster shows yet; re-run wait-${token}\n`);
-    await clients.custom.patchNamespacedCustomObject({
-      ...api, namespace, name,
-      body: [{ op: 'add', path: '/metadata/annotations', value: { 'triage.dev/rerun': `wait-${token}` } }],
-    });
-    return undefined;
-  }, { timeoutMs: 90_000, intervalMs: 500 });
+  const request = await eventually(
+    `${name} answered with what the cluster shows`,
+    async () => {
+      const current = await getTriageRequest(namespace, name, clients.custom);
+      const status = current.status;
+      const answered =
+        status?.observedGeneration === current.metadata.generation && status.verdict !== undefined && (token === 0 || status.rerunToken === `wait-${token}`);
+      if (!answered || status.envelope === undefined) return undefined;
+      if (wanted(status.envelope)) return current;
+      token += 1;
+      process.stderr.write(`\n[e2e] ${name}: ${status.verdict} without what the cluster shows yet; re-run wait-${token}\n`);
+      await clients.custom.patchNamespacedCustomObject({
+        ...api,
+        namespace,
+        name,
+        body: [{ op: 'add', path: '/metadata/annotations', value: { 'triage.dev/rerun': `wait-${token}` } }],
+      });
+      return undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 500 },
+  );
   const envelope = request.status?.envelope;
   if (envelope === undefined) throw new Error(`no envelope for ${name}`);
   expect(await verifyAnchors(envelope, clients.raw)).toEqual([]);
