@@ -11,6 +11,7 @@ const REPORTING_CONTROLLER = 'triage.dev/triage-operator';
 export interface EventSubject {
   readonly apiVersion: string;
   readonly kind: string;
+  /** '' for a cluster-scoped object (a Node): its Events go to the default namespace, as the kubelet's do. */
   readonly namespace: string;
   readonly name: string;
   readonly uid: string;
@@ -36,6 +37,12 @@ export function transitionEventName(subject: EventSubject, transition: number): 
   return `${subject.name.slice(0, MAX_NAME_LENGTH - suffix.length).replace(/[.-]+$/, '')}${suffix}`;
 }
 
+/** An ObjectReference; a cluster-scoped object's has no namespace. */
+function referenceTo(subject: EventSubject): Record<string, string> {
+  const { namespace, ...rest } = subject;
+  return namespace === '' ? rest : { ...rest, namespace };
+}
+
 /**
  * Writes events.k8s.io/v1 Events, one per transition, under a name derived from the transition:
  * idempotent, so the reconciler can announce from status (after a restart, an outage or a crash) and
@@ -50,14 +57,15 @@ export class EventRecorder {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Creates the Event; resolves when it exists (now or already). Throws on any other failure. */
-  async announce(subject: EventSubject, event: RecordedEvent, name: string): Promise<'Created' | 'AlreadyExists'> {
+  /** Creates the Event (about `subject`, `related` to another object); resolves when it exists (now or already). Throws on any other failure. */
+  async announce(subject: EventSubject, event: RecordedEvent, name: string, related?: EventSubject): Promise<'Created' | 'AlreadyExists'> {
     const at = this.now();
+    const namespace = subject.namespace === '' ? 'default' : subject.namespace;
     try {
-      await this.client.create(`/apis/events.k8s.io/v1/namespaces/${subject.namespace}/events`, {
+      await this.client.create(`/apis/events.k8s.io/v1/namespaces/${namespace}/events`, {
         apiVersion: 'events.k8s.io/v1',
         kind: 'Event',
-        metadata: { name, namespace: subject.namespace },
+        metadata: { name, namespace },
         eventTime: microTime(at),
         reportingController: REPORTING_CONTROLLER,
         reportingInstance: this.reportingInstance.slice(0, 128),
@@ -65,7 +73,8 @@ export class EventRecorder {
         reason: event.reason,
         note: event.note.slice(0, 1024),
         type: event.type,
-        regarding: { ...subject },
+        regarding: referenceTo(subject),
+        ...(related === undefined ? {} : { related: referenceTo(related) }),
       });
     } catch (error: unknown) {
       if (error instanceof ApiError && error.isConflict) return 'AlreadyExists';

@@ -42,7 +42,8 @@ describe('kubectl apply rejects invalid TriageRequests with a message naming the
     const result = await kubectl(['apply', '-f', '-'], manifest('defaults', '  intent: pvc-binding\n'));
     expect(result.stderr).toBe('');
     const request = await getTriageRequest(ns.name, 'defaults');
-    expect(request.spec).toEqual({ intent: 'pvc-binding', bounds: { maxSteps: 3, timeoutSeconds: 15 }, minCompleteness: 0.8, mode: 'Once' });
+    // Bounds are not defaulted into the spec: unset, they come from the template, then 3 steps / 15 s (resolveBounds).
+    expect(request.spec).toEqual({ intent: 'pvc-binding', minCompleteness: 0.8, mode: 'Once' });
     await kube().custom.deleteNamespacedCustomObject({
       group: 'triage.dev',
       version: 'v1alpha1',
@@ -89,6 +90,35 @@ describe('the operator', () => {
       return list.items.length > 0 ? list.items : undefined;
     });
     expect(events[0]?.metadata?.name?.length).toBeLessThanOrEqual(253);
+  });
+
+  test('the diagnosis is also an Event on the diagnosed object, related to the request', async () => {
+    // No node carries this label: the scheduler says so, and scheduling-failures proves NodeAffinityMismatch.
+    const pod = await kube().core.createNamespacedPod({
+      namespace: ns.name,
+      body: {
+        metadata: { name: 'picky' },
+        spec: { nodeSelector: { 'triage.dev/e2e': 'nowhere' }, containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] },
+      },
+    });
+    await eventually('the scheduler marks picky Unschedulable', async () => {
+      const current = await kube().core.readNamespacedPod({ namespace: ns.name, name: 'picky' });
+      return current.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable') === true ? true : undefined;
+    });
+    await createTriageRequest(ns.name, 'on-target', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'picky' } });
+    const request = await triaged(ns.name, 'on-target');
+    expect(request.status?.envelope?.rootCause?.code).toBe('NodeAffinityMismatch');
+    const onPod = await eventually("the operator's Event on pod picky", async () => {
+      const list = await kube().events.listNamespacedEvent({ namespace: ns.name, fieldSelector: `regarding.uid=${pod.metadata?.uid ?? ''}` });
+      const ours = list.items.filter((e) => e.reportingController === 'triage.dev/triage-operator');
+      return ours.length > 0 ? ours : undefined;
+    });
+    expect(onPod.map((e) => [e.reason, e.type, e.related?.kind, e.related?.name, e.note])).toEqual([
+      ['NodeAffinityMismatch', 'Warning', 'TriageRequest', 'on-target', request.status?.envelope?.summary],
+    ]);
+    // What `kubectl describe pod` and `kubectl events --for` read: the core/v1 view of the same Event.
+    const described = await kubectl(['events', '-n', ns.name, '--for', 'pod/picky']);
+    expect(described.stdout).toContain('NodeAffinityMismatch');
   });
 
   test('a spec change (new generation) re-runs the triage', async () => {

@@ -4,13 +4,14 @@ import { GROUP, RERUN_ANNOTATION, resolveBounds, VERSION, type Condition, type T
 import type { ClusterCache } from '../../kube/cluster-cache';
 import type { KubeClient } from '../../kube/client';
 import { ApiError, isTransientError } from '../../kube/errors';
-import { transitionEventName, type EventRecorder, type EventSubject } from '../../kube/event-recorder';
+import { transitionEventName, type EventRecorder, type EventSubject, type RecordedEvent } from '../../kube/event-recorder';
 import { mergePatch } from '../../kube/merge-patch';
 import type { ReconcileContext } from '../../kube/controller-runner';
 import { outcome, type ReconcileOutcome } from '../../kube/workqueue';
 import type { Logger } from '../../logger';
 import { intentLabel, type Metrics } from '../../metrics';
 import { diagnose, DiagnosisAborted, type Diagnosis } from '../../triage/engine';
+import { apiVersionOf } from '../../triage/kinds';
 import type { ClusterSnapshot } from '../../triage/snapshot';
 import { builtInTemplate, compileTemplate, TemplateError, type CompiledTemplate } from '../../triage/templates';
 import { setCondition } from '../conditions';
@@ -134,7 +135,9 @@ export class TriageRequestReconciler {
     const wait = this.announceBudget.take(subject.uid, this.deps.now().getTime());
     if (wait > 0) return outcome.requeueAfter(wait);
     try {
-      await this.deps.recorder.announce(subject, announcementOf(status), transitionEventName(subject, transition));
+      const announcement = announcementOf(status);
+      await this.deps.recorder.announce(subject, announcement, transitionEventName(subject, transition));
+      await this.announceOnTarget(subject, status, announcement, transition, log);
       // Conditional on the version just read or written: a stale copy must not move the record backwards.
       await this.deps.client.mergePatch(statusPath(subject.namespace, subject.name), {
         metadata: { resourceVersion: request.metadata.resourceVersion },
@@ -145,6 +148,23 @@ export class TriageRequestReconciler {
       if (error instanceof ApiError && error.isNotFound) return outcome.done;
       log.debug('Event not announced yet', { transition, error: error instanceof Error ? error.message : String(error) });
       return isTransientError(error) ? outcome.retry(error) : outcome.terminal(error);
+    }
+  }
+
+  /**
+   * The same transition, on the diagnosed object itself (regarding the target, related to the request),
+   * so `kubectl describe pod` and `kubectl events --for` show it. Named from both uids and the transition:
+   * written again after a crash it is a 409, not a second Event. A target that is gone, or a namespace the
+   * operator may not write Events in, costs only this Event: the request's own was written.
+   */
+  private async announceOnTarget(request: EventSubject, status: TriageRequestStatus, announcement: RecordedEvent, transition: number, log: Logger): Promise<void> {
+    const target = targetSubjectOf(status);
+    if (target === undefined) return;
+    try {
+      await this.deps.recorder.announce(target, announcement, transitionEventName({ ...target, uid: `${request.uid}/${target.uid}` }, transition), request);
+    } catch (error: unknown) {
+      if (!(error instanceof ApiError && (error.isNotFound || error.statusCode === 403))) throw error;
+      log.debug('Event on the diagnosed object not written', { target: `${target.kind}/${target.name}`, error: error.message });
     }
   }
 
@@ -346,6 +366,13 @@ function recurrenceOf(previous: Envelope | undefined, code: string | undefined, 
   if (code === undefined) return seen;
   if (previous?.rootCause?.code === code) return seen?.code === code ? seen : { code, count: 1, firstSeen: now.toISOString() };
   return seen?.code === code ? { ...seen, count: seen.count + 1 } : { code, count: 1, firstSeen: now.toISOString() };
+}
+
+/** The object a status diagnosed, when it was one named object that was read (not a namespace sweep or a selector). */
+function targetSubjectOf(status: TriageRequestStatus): EventSubject | undefined {
+  const target = status.envelope?.target;
+  if (target?.uid === undefined || target.name === undefined || target.kind === 'Namespace') return undefined;
+  return { apiVersion: apiVersionOf(target.kind), kind: target.kind, namespace: target.namespace ?? '', name: target.name, uid: target.uid };
 }
 
 function statusPath(namespace: string, name: string): string {
