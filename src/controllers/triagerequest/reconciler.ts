@@ -157,7 +157,13 @@ export class TriageRequestReconciler {
    * written again after a crash it is a 409, not a second Event. A target that is gone, or a namespace the
    * operator may not write Events in, costs only this Event: the request's own was written.
    */
-  private async announceOnTarget(request: EventSubject, status: TriageRequestStatus, announcement: RecordedEvent, transition: number, log: Logger): Promise<void> {
+  private async announceOnTarget(
+    request: EventSubject,
+    status: TriageRequestStatus,
+    announcement: RecordedEvent,
+    transition: number,
+    log: Logger,
+  ): Promise<void> {
     const target = targetSubjectOf(status);
     if (target === undefined) return;
     try {
