@@ -131,7 +131,7 @@ export const CATALOGUE = {
   // drain-blocked
   DisruptionBudgetBlocking: { intent: 'drain-blocked', severity: 'Critical', meaning: 'A PodDisruptionBudget allowing 0 disruptions protects pods on a cordoned node.', notAFault: 'a budget that allows a disruption; DaemonSet and mirror pods (a drain skips them)' },
   // any sweep
-  BreadthLimitReached: { intent: 'cluster-health', severity: 'Info', meaning: 'More objects of one kind needed examining than one run examines; the rest were left out, so the verdict cannot be Healthy (bounds.truncated).', notAFault: 'pods that are Running and Ready: a sweep never examines them' },
+  BreadthLimitReached: { intent: 'cluster-health', severity: 'Info', meaning: 'More objects of one kind showed a fault than a step examines (500); the rest were left out, so the verdict cannot be Healthy (bounds.truncated).', notAFault: 'objects without a fault: they never count against the limit' },
 } as const satisfies Readonly<Record<string, CodeInfo>>;
 
 export type Code = keyof typeof CATALOGUE;

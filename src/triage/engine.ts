@@ -7,7 +7,7 @@ import type { EvidenceKey } from './evidence';
 import type { CheckContext } from './checks/check';
 import { podSettled } from './checks/workload';
 import { Investigation, refOf, type Candidate } from './investigation';
-import { isClusterScoped, listEvidenceOf } from './kinds';
+import { apiVersionOf, isClusterScoped, listEvidenceOf } from './kinds';
 import { compareStrings, type Pod } from './objects';
 import type { ClusterSnapshot, KubeObject } from './snapshot';
 import { excerpt, redact } from './redact';
@@ -52,7 +52,11 @@ export interface Diagnosis {
 }
 
 const MAX_FINDINGS = 20;
-/** Subjects of one kind one step examines: bounds a sweep of a large cluster (the rest is reported left out). */
+/**
+ * Objects of one kind showing a fault that one step examines: bounds a sweep of a large, broken cluster
+ * (the rest is reported left out). Objects without a fault do not count, so a large healthy cluster is
+ * examined whole (within the deadline) and can read Healthy.
+ */
 export const MAX_SUBJECTS_PER_KIND = 500;
 /** Subjects examined between two turns of the event loop: a few milliseconds of checks at most. */
 const YIELD_EVERY_SUBJECTS = 25;
@@ -115,6 +119,7 @@ function unsettled(inv: Investigation, kind: string, objects: readonly KubeObjec
 
 /** What the first step examines for this target: the object itself, its claims, or every fitting object of the namespace. */
 function resolveSubjects(inv: Investigation, template: CompiledTemplate, target: DiagnosisTarget): Subject[] | string {
+  if (subjectKinds(template).length === 0) return `template ${template.name} has no checks and no matchers: there is nothing to examine`;
   if (target.kind !== 'Namespace') return namedSubjects(inv, template, target);
   const namespace = target.name ?? target.namespace ?? '';
   // A declarative template examines the kinds it names, across the namespace.
@@ -374,7 +379,7 @@ async function walkSteps(input: DiagnosisInput, inv: Investigation, start: reado
       continue;
     }
     walk.stepsUsed += 1;
-    frontier = await runStep(input, inv, step, capBreadth(subjects, walk), deadline, walk);
+    frontier = await runStep(input, inv, step, subjects, deadline, walk);
   }
   return walk;
 }
@@ -402,6 +407,7 @@ async function runStep(
     },
   };
   let timedOut = false;
+  const faulty = new Map<string, number>();
   for (const [index, subject] of subjects.entries()) {
     if (index > 0 && index % YIELD_EVERY_SUBJECTS === 0) await pause(input);
     const checks = step.checks.filter((check) => examines(check, subject.kind));
@@ -411,7 +417,14 @@ async function runStep(
       for (const check of checks) for (const key of check.evidence) walk.missing.add(key);
       continue;
     }
+    if ((faulty.get(subject.kind) ?? 0) >= MAX_SUBJECTS_PER_KIND) {
+      walk.truncated = true;
+      walk.leftOut.set(subject.kind, (walk.leftOut.get(subject.kind) ?? 0) + 1);
+      continue;
+    }
+    const reported = inv.candidates.length;
     for (const check of checks) check.run(ctx, subject.object, subject.chain, subject.kind);
+    if (inv.candidates.length > reported) faulty.set(subject.kind, (faulty.get(subject.kind) ?? 0) + 1);
   }
   if (timedOut) walk.truncated = true;
   walk.steps.push({
@@ -423,34 +436,23 @@ async function runStep(
   return timedOut ? [] : next;
 }
 
-/**
- * At most MAX_SUBJECTS_PER_KIND subjects of each kind per step, in read order (namespace, name): a
- * sweep of a large cluster examines a bounded sample, and says how much it left out.
- */
-function capBreadth(subjects: readonly Subject[], walk: Walk): Subject[] {
-  const perKind = new Map<string, number>();
-  return subjects.filter((subject) => {
-    const seen = (perKind.get(subject.kind) ?? 0) + 1;
-    perKind.set(subject.kind, seen);
-    if (seen <= MAX_SUBJECTS_PER_KIND) return true;
-    walk.truncated = true;
-    walk.leftOut.set(subject.kind, (walk.leftOut.get(subject.kind) ?? 0) + 1);
-    return false;
-  });
-}
-
 /** An Info finding per kind the breadth cap cut, naming how many were left out: a truncated sweep says what it did not see. */
 function reportLeftOut(inv: Investigation, target: DiagnosisTarget, leftOut: ReadonlyMap<string, number>): void {
   const object: ObjectRef =
     target.kind === 'Namespace'
       ? { apiVersion: 'v1', kind: 'Namespace', name: target.name ?? target.namespace ?? '' }
-      : { apiVersion: 'v1', kind: target.kind, ...(target.namespace === undefined ? {} : { namespace: target.namespace }), name: target.name ?? '' };
+      : {
+          apiVersion: apiVersionOf(target.kind),
+          kind: target.kind,
+          ...(target.namespace === undefined ? {} : { namespace: target.namespace }),
+          name: target.name ?? '',
+        };
   for (const [kind, count] of [...leftOut.entries()].sort(([a], [b]) => compareStrings(a, b))) {
     inv.report({
       code: 'BreadthLimitReached',
       severity: 'Info',
       object,
-      message: `${count} more ${kind} objects needed examining than one run examines (${MAX_SUBJECTS_PER_KIND} per kind, in namespace/name order); they were left out`,
+      message: `${count} more ${kind} objects were not examined: ${MAX_SUBJECTS_PER_KIND} already showed a fault (a step examines at most ${MAX_SUBJECTS_PER_KIND} faulty objects of a kind, in namespace/name order)`,
       anchors: [],
       nextActions: [],
     });

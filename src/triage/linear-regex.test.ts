@@ -44,5 +44,7 @@ describe('templates reject what they cannot run', () => {
   test('collectors are refused instead of ignored', () => {
     const spec = { ...base, steps: [{ name: 'pod', collectors: ['events'], checks: ['pod.crashloop'] }] };
     expect(() => compileTemplate('collect.example.com', spec)).toThrow(/spec\.steps\.0\.collectors|spec\.steps\[0\]\.collectors/);
+    // The empty list the old CRD defaulted on every step asks for nothing: still accepted.
+    expect(() => compileTemplate('collect-none.example.com', { ...base, steps: [{ name: 'pod', collectors: [], checks: ['pod.crashloop'] }] })).not.toThrow();
   });
 });

@@ -126,10 +126,13 @@ function matcherCheck(templateName: string, matchers: readonly Matcher[], proble
   };
 }
 
-/** Indexes of steps that still name `collectors` (zod drops unknown fields, so they are looked for in the raw spec). */
+/** Indexes of steps that still name collectors (zod drops unknown fields, so they are looked for in the raw spec). */
 function stepsWithCollectors(spec: unknown): number[] {
   const steps = typeof spec === 'object' && spec !== null && 'steps' in spec && Array.isArray(spec.steps) ? (spec.steps as unknown[]) : [];
-  return steps.flatMap((step, i) => (typeof step === 'object' && step !== null && 'collectors' in step ? [i] : []));
+  // The old CRD defaulted `collectors: []` on every step: an empty list, still stored where the CRD is not yet upgraded, asked for nothing.
+  const names = (step: unknown) =>
+    typeof step === 'object' && step !== null && 'collectors' in step && Array.isArray(step.collectors) ? step.collectors.length : 0;
+  return steps.flatMap((step, i) => (names(step) > 0 ? [i] : []));
 }
 
 /** Validates a template (zod, then every check name against the registry), compiles it once per content hash. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import { diagnose, DiagnosisAborted, MAX_SUBJECTS_PER_KIND } from '../../src/triage/engine';
 import type { KubeObject } from '../../src/triage/snapshot';
-import { builtInTemplate } from '../../src/triage/templates';
+import { builtInTemplate, compileTemplate } from '../../src/triage/templates';
 import { MemorySnapshot } from './memory-snapshot';
 
 // The bounds of a run, on the objects of one golden case: a Pod whose claim names a missing
@@ -61,7 +61,7 @@ describe('engine bounds', () => {
 });
 
 // A sweep of a large namespace: more crashing pods than one run examines per kind.
-function crashingPods(count: number): KubeObject[] {
+function crashingPods(count: number, faultless = 0): KubeObject[] {
   const pods = Array.from({ length: count }, (_, i) => {
     const name = `api-${String(i).padStart(4, '0')}`;
     return {
@@ -87,10 +87,35 @@ function crashingPods(count: number): KubeObject[] {
       },
     } as KubeObject;
   });
-  return [{ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a', uid: 'uid-node', resourceVersion: '1' } }, ...pods];
+  // Running, not Ready, nothing wrong that a check can prove (still starting): examined, no finding.
+  const starting = Array.from({ length: faultless }, (_, i) => {
+    const name = `web-${String(i).padStart(4, '0')}`;
+    return {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: 'shop', uid: `uid-${name}`, resourceVersion: '1', creationTimestamp: '2026-11-21T11:59:50Z' },
+      spec: { nodeName: 'node-a', containers: [{ name: 'web', image: 'registry.example.com/web:1' }] },
+      status: {
+        phase: 'Running',
+        conditions: [{ type: 'Ready', status: 'False' }],
+        containerStatuses: [
+          {
+            name: 'web',
+            image: 'registry.example.com/web:1',
+            imageID: 'sha256:2',
+            restartCount: 0,
+            ready: false,
+            started: true,
+            state: { running: { startedAt: '2026-11-21T11:59:55Z' } },
+          },
+        ],
+      },
+    } as KubeObject;
+  });
+  return [{ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a', uid: 'uid-node', resourceVersion: '1' } }, ...pods, ...starting];
 }
 
-function sweep(pods: number, extra: Partial<Parameters<typeof diagnose>[0]> = {}) {
+function sweep(pods: number, extra: Partial<Parameters<typeof diagnose>[0]> = {}, faultless = 0) {
   const template = builtInTemplate('namespace-health');
   if (template === undefined) throw new Error('no template');
   return diagnose({
@@ -101,25 +126,31 @@ function sweep(pods: number, extra: Partial<Parameters<typeof diagnose>[0]> = {}
     maxSteps: 3,
     timeoutMs: 15_000,
     minCompleteness: 0.8,
-    snapshot: new MemorySnapshot(crashingPods(pods)),
+    snapshot: new MemorySnapshot(crashingPods(pods, faultless)),
     now: () => new Date('2026-11-21T12:00:00Z'),
     ...extra,
   });
 }
 
 describe('engine breadth and the event loop', () => {
-  test(`a sweep examines at most ${MAX_SUBJECTS_PER_KIND} objects of a kind and says how many it left out`, async () => {
+  test(`a sweep examines at most ${MAX_SUBJECTS_PER_KIND} faulty objects of a kind and says how many it left out`, async () => {
     const { envelope } = await sweep(MAX_SUBJECTS_PER_KIND + 37);
     expect(envelope.rootCause?.code).toBe('OOMKilled');
     expect(envelope.bounds.truncated).toBe(true);
     expect(envelope.findings.filter((f) => f.code === 'BreadthLimitReached').map((f) => f.message)).toEqual([
-      `37 more Pod objects needed examining than one run examines (${MAX_SUBJECTS_PER_KIND} per kind, in namespace/name order); they were left out`,
+      `37 more Pod objects were not examined: ${MAX_SUBJECTS_PER_KIND} already showed a fault (a step examines at most ${MAX_SUBJECTS_PER_KIND} faulty objects of a kind, in namespace/name order)`,
     ]);
   });
 
   test('a sweep within the cap reports nothing left out', async () => {
     const { envelope } = await sweep(40);
     expect(envelope.findings.some((f) => f.code === 'BreadthLimitReached')).toBe(false);
+  });
+
+  test(`objects without a fault do not count against the cap: ${MAX_SUBJECTS_PER_KIND + 100} examined, none left out`, async () => {
+    const { envelope } = await sweep(10, {}, MAX_SUBJECTS_PER_KIND + 90);
+    expect(envelope.findings.some((f) => f.code === 'BreadthLimitReached')).toBe(false);
+    expect(envelope.rootCause?.code).toBe('OOMKilled');
   });
 
   test('the engine hands the event loop back between subjects', async () => {
@@ -147,4 +178,21 @@ describe('engine breadth and the event loop', () => {
     await expect(run).rejects.toBeInstanceOf(DiagnosisAborted);
     expect(turns).toBe(2);
   });
+});
+
+test('a template with no checks and no matchers says it has nothing to examine (Inconclusive, not a crash)', async () => {
+  const template = compileTemplate('empty.example.com', { targetKinds: ['Namespace'] });
+  const { verdict, envelope } = await diagnose({
+    intent: 'empty.example.com',
+    template,
+    templateSource: 'Custom',
+    target: { kind: 'Namespace', name: 'shop', namespace: 'shop' },
+    maxSteps: 3,
+    timeoutMs: 15_000,
+    minCompleteness: 0.8,
+    snapshot: new MemorySnapshot([]),
+    now: () => new Date('2026-11-21T12:00:00Z'),
+  });
+  expect(verdict).toBe('Inconclusive');
+  expect(envelope.summary).toBe('Namespace shop: template empty.example.com has no checks and no matchers: there is nothing to examine');
 });

@@ -68,9 +68,11 @@ export class TriageRequestController {
       ...this.options.cache.inputInformers().map((informer) =>
         informer.onChange((type, object) => {
           if (!this.nodeChanged(informer.kind.key, type, object)) return;
-          if (this.options.watchIndex.size() === 0) return;
+          if (!this.options.watchIndex.watching()) return;
           // Cached objects are raw apiserver JSON, which is what the engine's KubeObject describes.
-          for (const key of this.options.watchIndex.requestsFor(changedKeys(informer.kind.key, object as KubeObject))) this.queue.add(key);
+          const keys = changedKeys(informer.kind.key, object as KubeObject);
+          this.options.watchIndex.observe(keys);
+          for (const key of this.options.watchIndex.requestsFor(keys)) this.queue.add(key);
         }),
       ),
       // An API installed or removed (Gateway API CRDs) changes answers with no object event of its own: rare, so everything re-runs.

@@ -70,18 +70,29 @@ export class TriageRequestReconciler {
       return (await this.announce(request, current, log)) ?? (decision.recheckInMs === undefined ? outcome.done : outcome.requeueAfter(decision.recheckInMs));
     }
     const snapshot = this.deps.snapshotFor === undefined ? this.deps.cache : await this.deps.snapshotFor(targetNamespaceOf(request.spec, namespace));
+    const continuous = modeOf(request.spec) === 'Continuous';
+    if (continuous) this.deps.watchIndex.begin(key);
     let result: Outcome;
     try {
       result = await this.evaluate({ namespace, request, generation: request.metadata.generation ?? 0, snapshot, log, signal: context.signal });
     } catch (error: unknown) {
+      this.deps.watchIndex.finish(key, undefined);
       // Leadership lost or shutting down: the next leader runs this request again; nothing is written.
       if (error instanceof DiagnosisAborted) return outcome.done;
       throw error;
     }
-    if (modeOf(request.spec) === 'Continuous' && result.watchKeys !== undefined) this.deps.watchIndex.set(key, result.watchKeys);
+    // Something the run read changed while it ran (the engine yields): its answer may be stale, so run it again.
+    const changedMeanwhile = this.deps.watchIndex.finish(key, result.watchKeys);
+    // A request deleted while its run was in flight must not be put back into the index.
+    const stillThere = this.deps.cache.get('TriageRequest', name, namespace) !== undefined;
+    if (continuous && stillThere && result.watchKeys !== undefined) this.deps.watchIndex.set(key, result.watchKeys);
     else this.deps.watchIndex.remove(key);
     const next = nextStatus(current, result.status, request.metadata.annotations?.[RERUN_ANNOTATION], this.deps.now());
-    const requeue = result.recheckAfterMs === undefined ? outcome.done : outcome.requeueAfter(result.recheckAfterMs);
+    const requeue = changedMeanwhile
+      ? outcome.requeueAfter(0)
+      : result.recheckAfterMs === undefined
+        ? outcome.done
+        : outcome.requeueAfter(result.recheckAfterMs);
     const patch = next === undefined ? undefined : mergePatch(current, next);
     if (next === undefined || patch === undefined) {
       this.deps.metrics.triageSkipped.inc({ reason: 'Unchanged' });

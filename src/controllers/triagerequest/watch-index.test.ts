@@ -38,3 +38,33 @@ describe('WatchIndex', () => {
     expect(index.size()).toBe(1);
   });
 });
+
+describe('changes while a run is in flight', () => {
+  test('a change to something the run read, seen while it ran, runs it again; other changes do not', () => {
+    const index = new WatchIndex();
+    index.begin('shop/r');
+    expect(index.watching()).toBe(true);
+    index.observe(['name:Pod/shop/web-0', 'list:Pod/shop']);
+    expect(index.finish('shop/r', ['name:Pod/shop/web-0'])).toBe(true);
+    index.begin('shop/r');
+    index.observe(['name:Pod/shop/other']);
+    expect(index.finish('shop/r', ['name:Pod/shop/web-0'])).toBe(false);
+    expect(index.watching()).toBe(false);
+  });
+
+  test('changes before the run began, or after it finished, are not kept for it', () => {
+    const index = new WatchIndex();
+    index.observe(['name:Pod/shop/web-0']);
+    index.begin('shop/r');
+    expect(index.finish('shop/r', ['name:Pod/shop/web-0'])).toBe(false);
+    index.observe(['name:Pod/shop/web-0']);
+    expect(index.finish('shop/r', ['name:Pod/shop/web-0'])).toBe(false);
+  });
+
+  test('past 10,000 changed keys a run is simply run again (bounded memory)', () => {
+    const index = new WatchIndex();
+    index.begin('shop/r');
+    for (let i = 0; i <= 10_000; i++) index.observe([`name:Pod/shop/p-${String(i)}`]);
+    expect(index.finish('shop/r', ['name:Pod/shop/unrelated'])).toBe(true);
+  });
+});

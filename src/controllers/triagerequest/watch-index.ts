@@ -21,10 +21,45 @@ export function changedKeys(cacheKey: string, object: KubeObject): string[] {
   return keys;
 }
 
-/** Which Continuous requests read what: watch key → request keys, from each request's last run. */
+/** Changed keys kept for one run in flight; past this many the run is simply run again. */
+const MAX_KEYS_SEEN_IN_FLIGHT = 10_000;
+
+/**
+ * Which Continuous requests read what: watch key → request keys, from each request's last run. A run
+ * yields to the event loop, so changes land while it runs, before its keys are known: changes seen
+ * during a run are kept (begin/observe/finish) and one that touched what the run read runs it again.
+ */
 export class WatchIndex {
   private readonly requestsByKey = new Map<string, Set<string>>();
   private readonly keysByRequest = new Map<string, readonly string[]>();
+  private readonly inFlight = new Map<string, Set<string> | 'Overflow'>();
+
+  /** A run of `request` starts: changes observed until `finish` are kept for it. */
+  begin(request: string): void {
+    this.inFlight.set(request, new Set());
+  }
+
+  /** Keys an object change touched, for the runs in flight. */
+  observe(keys: readonly string[]): void {
+    for (const [request, seen] of this.inFlight) {
+      if (seen === 'Overflow') continue;
+      for (const key of keys) seen.add(key);
+      if (seen.size > MAX_KEYS_SEEN_IN_FLIGHT) this.inFlight.set(request, 'Overflow');
+    }
+  }
+
+  /** The run ended having read `keys` (none when it did not finish): true when one of them changed while it ran. */
+  finish(request: string, keys: readonly string[] | undefined): boolean {
+    const seen = this.inFlight.get(request);
+    this.inFlight.delete(request);
+    if (seen === undefined || keys === undefined) return false;
+    return seen === 'Overflow' || keys.some((key) => seen.has(key));
+  }
+
+  /** Whether any change matters now: a request has keys, or a run is in flight. */
+  watching(): boolean {
+    return this.keysByRequest.size > 0 || this.inFlight.size > 0;
+  }
 
   set(request: string, keys: readonly string[]): void {
     this.remove(request);
