@@ -81,7 +81,7 @@ describe('create-failure rules: exactly one reports each refusal', () => {
     expect(chainOf(finding)).toEqual(['ReplicaSet/api-1', 'Namespace/shop']);
   });
 
-  test('podCreationFailed: any other refusal is quoted', () => {
+  test('podCreationFailed: every other refusal is quoted', () => {
     const [finding] = report(MESSAGES.other);
     expect(finding).toMatchObject({
       code: 'PodCreationFailed',
