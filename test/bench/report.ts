@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { SweepRow } from './bench';
 
 interface Phase {
   latencies: number[];
@@ -12,25 +13,8 @@ interface Phase {
   byIntent?: Record<string, { latencies: number[]; engineMs: number[] }>;
 }
 type GcStats = Record<string, { pauses: number; totalMs: number; over10ms: number; over100ms: number }>;
-interface SweepRun {
-  engineMs: number;
-  verdict: string;
-  findings: number;
-  truncated: boolean;
-  leftOut: string[];
-}
-interface SweepRow {
-  size: number;
-  runs: SweepRun[];
-  lagMaxMs: number;
-  lagP99Ms: number;
-  idleLagMaxMs: number;
-  maxRenewGapMs: number;
-  renewals: number;
-  holderKept: boolean;
-  transitions: number;
-  rssMb: number;
-}
+// The sweep's rows as bench.ts writes them (a type-only import: nothing of bench.ts runs here).
+type SweepRun = SweepRow['runs'][number];
 interface Row {
   size: number;
   mode: 'cache' | 'list';
