@@ -16,6 +16,11 @@ export_line=$("$here/cluster-up.sh" | tail -n 1)
 export KUBECONFIG=${export_line#export KUBECONFIG=}
 state=$(controlplane_state_dir)
 kubectl() { "$bin/kubectl" "$@"; }
+# The plugin as kubectl finds it: an executable named kubectl-triage on PATH (what `npm install -g` links).
+mkdir -p "$state/plugins"
+printf '#!/bin/sh\nexec node "%s/dist/cli/kubectl-triage.js" "$@"\n' "$repo_root" >"$state/plugins/kubectl-triage"
+chmod +x "$state/plugins/kubectl-triage"
+export PATH="$state/plugins:$PATH"
 
 log "building the operator"
 npm run --silent build
@@ -58,21 +63,28 @@ if [ "$REAL_NODES" = 1 ]; then
 fi
 
 echo
+echo "== kubectl triage pod/analytics -n triage-demo     (creates a TriageRequest, waits, prints; exit 1: RootCauseFound)"
+kubectl triage pod/analytics -n triage-demo || echo "(exit $?)"
+echo
 echo "== kubectl get triagerequests -n triage-demo"
 kubectl get tr -n triage-demo
 echo
-echo "== one envelope in full: why-orders-db-pending"
-kubectl get tr why-orders-db-pending -n triage-demo -o json | node dist/cli/show.js
+echo "== kubectl triage list -n triage-demo"
+kubectl triage list -n triage-demo
+echo
+echo "== one envelope in full: kubectl triage show tr/why-orders-db-pending -n triage-demo"
+kubectl triage show tr/why-orders-db-pending -n triage-demo || true
 if [ "$REAL_NODES" = 1 ]; then
   echo
-  echo "== a real kubelet's crash loop: why-checkout-restarts"
-  kubectl get tr why-checkout-restarts -n triage-demo -o json | node dist/cli/show.js
+  echo "== a real kubelet's crash loop: kubectl triage show tr/why-checkout-restarts -n triage-demo"
+  kubectl triage show tr/why-checkout-restarts -n triage-demo || true
 fi
 cat <<EOF
 
 Look further:
   $export_line
-  export PATH=$bin:\$PATH        # kubectl matching the 1.35 apiserver
+  export PATH=$state/plugins:$bin:\$PATH        # kubectl matching the 1.35 apiserver, and kubectl-triage
+  kubectl triage --help
   kubectl describe tr why-storefront-unreachable -n triage-demo
   kubectl get tr -n triage-demo -o yaml
   kubectl get events -n triage-demo --field-selector reason=StorageClassNotFound

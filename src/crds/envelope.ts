@@ -73,7 +73,8 @@ export const RootCause = z
   .describe('The one cause that explains the symptom.');
 export type RootCause = z.infer<typeof RootCause>;
 
-export const UnavailableReason = z.enum(['Forbidden', 'NotFound', 'Timeout', 'NotSynced', 'NotInstalled']);
+// NotCollected: an offline dump (kubectl triage --from-file) holds no objects of the kind; the operator never reports it.
+export const UnavailableReason = z.enum(['Forbidden', 'NotFound', 'Timeout', 'NotSynced', 'NotInstalled', 'NotCollected']);
 export type UnavailableReason = z.infer<typeof UnavailableReason>;
 
 export const Evidence = z
@@ -90,7 +91,9 @@ export const Evidence = z
       .array(
         z.object({
           key: z.string().describe('The evidence key.'),
-          reason: UnavailableReason.describe('Forbidden, NotFound, Timeout, NotSynced or NotInstalled.'),
+          reason: UnavailableReason.describe(
+            'Forbidden, NotFound, Timeout, NotSynced, NotInstalled, or NotCollected (an offline dump holds no objects of the kind).',
+          ),
         }),
       )
       .describe('Evidence that could not be read, and why (Forbidden is never reported as NotFound).'),

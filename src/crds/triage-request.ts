@@ -175,6 +175,11 @@ export type Condition = z.infer<typeof Condition>;
 
 export const TriageRequestStatus = z
   .object({
+    answer: z
+      .array(z.string().max(512))
+      .max(4)
+      .optional()
+      .describe('Read this first: the verdict and root-cause code, what is wrong, the causal chain and the first next action, one line each.'),
     observedGeneration: z.number().int().optional().describe('The metadata.generation this status describes.'),
     verdict: Verdict.optional().describe('Healthy, RootCauseFound, Inconclusive, Failed or Rejected.'),
     target: z.string().optional().describe('What was diagnosed, as Kind/name (shown by kubectl get).'),

@@ -130,6 +130,15 @@ export class KubeClient {
     return JSON.parse(await this.request('PUT', path, {}, body)) as T;
   }
 
+  /** DELETE; a 404 (already gone) is not an error. */
+  async delete(path: string): Promise<void> {
+    try {
+      await this.request('DELETE', path, {});
+    } catch (error: unknown) {
+      if (!(error instanceof ApiError && error.isNotFound)) throw error;
+    }
+  }
+
   async mergePatch<T>(path: string, patch: unknown): Promise<T> {
     return JSON.parse(await this.request('PATCH', path, {}, patch, MERGE_PATCH)) as T;
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Envelope, Finding, NextAction, ObjectRef, Severity, Step } from '../crds/envelope';
+import type { Envelope, Finding, NextAction, ObjectRef, Severity, Step, UnavailableReason } from '../crds/envelope';
 import type { TargetKind } from '../crds/intents';
 import type { LabelSelector } from '../crds/triage-request';
 import type { Code } from './catalogue';
@@ -161,6 +161,13 @@ function symptomSubjects(inv: Investigation, template: CompiledTemplate, namespa
   return unsettled(inv, kind, listSubjects(inv, kind, namespace));
 }
 
+/** Why the target could not be read; NotInstalled and NotCollected say what the reader can do about it. */
+function unreadableTarget(kind: string, reason: UnavailableReason): string {
+  if (reason === 'NotInstalled') return `cannot exist: the ${kind} API is not installed (no CRD serves it)`;
+  if (reason === 'NotCollected') return `could not be read (NotCollected): the dump holds no ${kind} objects`;
+  return `could not be read (${reason})`;
+}
+
 /** The target by name, or the objects its selector picks; a string says why there is nothing to examine. */
 function namedSubjects(inv: Investigation, template: CompiledTemplate, target: DiagnosisTarget): Subject[] | string {
   const { kind, namespace } = target;
@@ -168,8 +175,7 @@ function namedSubjects(inv: Investigation, template: CompiledTemplate, target: D
   if (target.name !== undefined) {
     const found = inv.get(kind, 'target', target.name, namespace);
     if (found.state === 'Absent') return 'was not found';
-    if (found.state === 'Unavailable')
-      return found.reason === 'NotInstalled' ? `cannot exist: the ${kind} API is not installed (no CRD serves it)` : `could not be read (${found.reason})`;
+    if (found.state === 'Unavailable') return unreadableTarget(kind, found.reason);
     objects.push(found.object);
   } else {
     const listed = inv.list(kind, 'target', isClusterScoped(kind) ? undefined : namespace);

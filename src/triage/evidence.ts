@@ -133,8 +133,8 @@ export function matcherEventsKey(kind: string): EvidenceKey | undefined {
   return key;
 }
 
-/** Levenshtein distance, two rows: keys are short, and only a refused template asks. */
-function distance(a: string, b: string): number {
+/** Levenshtein distance, two rows: keys and codes are short, and only a typo asks. */
+export function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
@@ -158,7 +158,7 @@ export function nearbyEvidenceKeys(text: string, count = 3): EvidenceKey[] {
   const scored = (Object.keys(EVIDENCE) as EvidenceKey[]).map((key) => ({
     key,
     same: object(key.toLowerCase()) === object(typed),
-    score: distance(typed, key.toLowerCase()),
+    score: editDistance(typed, key.toLowerCase()),
   }));
   scored.sort((a, b) => Number(b.same) - Number(a.same) || a.score - b.score || compareStrings(a.key, b.key));
   return scored.slice(0, count).map(({ key }) => key);

@@ -1,4 +1,4 @@
-import { MemorySnapshot } from '../../test/golden/memory-snapshot';
+import { MemorySnapshot } from './memory-snapshot';
 import { Investigation } from './investigation';
 import type { KubeObject } from './snapshot';
 

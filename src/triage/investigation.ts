@@ -5,7 +5,7 @@ import { fieldText, resolveField } from './field-path';
 import type { EvidenceKey } from './evidence';
 import { apiVersionOf, isClusterScoped } from './kinds';
 import { excerpt } from './redact';
-import { INDEX, type ClusterSnapshot, type KubeObject } from './snapshot';
+import { INDEX, type CacheAvailability, type ClusterSnapshot, type KubeObject } from './snapshot';
 
 /** Cluster-scoped kinds only a trusted namespace may read (admission-webhooks has scope Cluster for them). */
 const BEYOND_FENCE: ReadonlySet<string> = new Set(['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
@@ -66,6 +66,11 @@ export function refOf(kind: string, object: KubeObject | undefined, fallback?: {
     ...(object?.metadata?.uid === undefined ? {} : { uid: object.metadata.uid }),
     ...(object?.metadata?.resourceVersion === undefined ? {} : { resourceVersion: object.metadata.resourceVersion }),
   };
+}
+
+/** Why a kind that is not Synced cannot be read, as evidence reports it (Syncing and Stale are both NotSynced). */
+export function unavailableReasonOf(state: Exclude<CacheAvailability, 'Synced'>): UnavailableReason {
+  return state === 'Forbidden' || state === 'NotInstalled' || state === 'NotCollected' ? state : 'NotSynced';
 }
 
 /** What a read found: Unavailable means we could not look (Forbidden, not synced) — never "absent". */
@@ -159,7 +164,7 @@ export class Investigation {
   private availability(kind: string, evidenceKey: EvidenceKey): UnavailableReason | undefined {
     const state = this.snapshot.availability(kind);
     if (state === 'Synced') return undefined;
-    const reason: UnavailableReason = state === 'Forbidden' || state === 'NotInstalled' ? state : 'NotSynced';
+    const reason = unavailableReasonOf(state);
     if (!this.present.has(evidenceKey)) this.unavailable.set(evidenceKey, reason);
     return reason;
   }

@@ -1,4 +1,4 @@
-import { MemorySnapshot } from '../../test/golden/memory-snapshot';
+import { MemorySnapshot } from './memory-snapshot';
 import type { Envelope } from '../crds/envelope';
 import type { DiagnosisInput, DiagnosisTarget, diagnose as Diagnose } from './engine';
 import { diagnose } from './engine';

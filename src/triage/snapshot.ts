@@ -30,11 +30,13 @@ export interface KubeObject {
 }
 
 /**
- * Anything but Synced makes evidence `unavailable` (Forbidden, NotInstalled, or NotSynced for Syncing
- * and Stale); never "does not exist". Stale: the cache had synced, then a list or watch failed, so it
- * may miss changes. NotInstalled: the kind's API (CRDs) is not served, so no such object can exist.
+ * Anything but Synced makes evidence `unavailable` (Forbidden, NotInstalled, NotCollected, or NotSynced
+ * for Syncing and Stale); never "does not exist". Stale: the cache had synced, then a list or watch
+ * failed, so it may miss changes. NotInstalled: the kind's API (CRDs) is not served, so no such object
+ * can exist. NotCollected: an offline dump holds no objects of this kind, so whether any exist is
+ * unknown (`kubectl get all` has no Events, claims or Nodes); final, never worth a recheck.
  */
-export type CacheAvailability = 'Synced' | 'Forbidden' | 'Syncing' | 'Stale' | 'NotInstalled';
+export type CacheAvailability = 'Synced' | 'Forbidden' | 'Syncing' | 'Stale' | 'NotInstalled' | 'NotCollected';
 
 /** Secondary indexes every cache keeps; see src/kube/cluster-cache.ts for what each files by. */
 export const INDEX = {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
-import { MemorySnapshot } from '../../test/golden/memory-snapshot';
+import { MemorySnapshot } from './memory-snapshot';
 import { CHECKS } from './checks/registry';
 import { diagnose } from './engine';
 import { isEvidenceKey, matcherEventsKey } from './evidence';

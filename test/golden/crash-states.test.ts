@@ -1,7 +1,7 @@
 import { diagnose, type DiagnosisTarget } from '../../src/triage/engine';
 import type { KubeObject } from '../../src/triage/snapshot';
 import { builtInTemplate } from '../../src/triage/templates';
-import { MemorySnapshot } from './memory-snapshot';
+import { MemorySnapshot } from '../../src/triage/memory-snapshot';
 
 // A crash loop is one fault whatever moment it is sampled at: the container just ended (terminated),
 // is backing off (waiting: CrashLoopBackOff), or runs again between restarts (running, even Ready) with

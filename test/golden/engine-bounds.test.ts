@@ -4,7 +4,7 @@ import yaml from 'js-yaml';
 import { diagnose, DiagnosisAborted, MAX_SUBJECTS_PER_KIND } from '../../src/triage/engine';
 import type { KubeObject } from '../../src/triage/snapshot';
 import { builtInTemplate, compileTemplate } from '../../src/triage/templates';
-import { MemorySnapshot } from './memory-snapshot';
+import { MemorySnapshot } from '../../src/triage/memory-snapshot';
 
 // The bounds of a run, on the objects of one golden case: a Pod whose claim names a missing
 // StorageClass, so the full diagnosis takes two hops (pod, then claim).

@@ -9,7 +9,7 @@ import { CHECKS } from '../../src/triage/checks/registry';
 import { isEvidenceKey } from '../../src/triage/evidence';
 import { builtInTemplate } from '../../src/triage/templates';
 import { envelopeProblems } from '../support/envelope-invariants';
-import { MemorySnapshot } from './memory-snapshot';
+import { MemorySnapshot } from '../../src/triage/memory-snapshot';
 
 // One folder per case: cluster.yaml (the objects, as the apiserver returns them), request.yaml (the
 // TriageRequest), expected.json (the reviewed result, timing left out). UPDATE_GOLDEN=1 rewrites
@@ -74,7 +74,11 @@ async function runCase(dir: string, seed?: number) {
     maxSteps: resolveBounds(admission.spec.bounds, template.bounds).maxSteps,
     timeoutMs: resolveBounds(admission.spec.bounds, template.bounds).timeoutSeconds * 1000,
     minCompleteness: admission.spec.minCompleteness,
-    snapshot: new MemorySnapshot(objects, new Set(settings?.forbidden ?? []), settings?.secretMetadata ?? false, new Set(settings?.notInstalled ?? [])),
+    snapshot: new MemorySnapshot(objects, {
+      forbidden: new Set(settings?.forbidden ?? []),
+      secretMetadata: settings?.secretMetadata ?? false,
+      notInstalled: new Set(settings?.notInstalled ?? []),
+    }),
     now: () => NOW,
     ...((settings?.trustedNamespaces ?? []).includes(request.metadata.namespace) ? {} : { fence: request.metadata.namespace }),
   });

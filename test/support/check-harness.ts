@@ -2,7 +2,7 @@ import type { ObjectRef } from '../../src/crds/envelope';
 import type { Check } from '../../src/triage/checks/check';
 import { Investigation, type Candidate } from '../../src/triage/investigation';
 import type { KubeObject } from '../../src/triage/snapshot';
-import { MemorySnapshot } from '../golden/memory-snapshot';
+import { MemorySnapshot } from '../../src/triage/memory-snapshot';
 
 /** What one check did with one subject: what it reported and where it continued the chain. */
 export interface CheckOutcome {
@@ -17,7 +17,7 @@ export interface CheckOutcome {
  * `check.codes` fails here.
  */
 export function runCheck(check: Check, kind: string, objects: readonly KubeObject[], now: Date, forbidden: readonly string[] = []): CheckOutcome {
-  const inv = new Investigation(new MemorySnapshot(objects, new Set(forbidden)), now);
+  const inv = new Investigation(new MemorySnapshot(objects, { forbidden: new Set(forbidden) }), now);
   const subject = objects[0];
   if (subject === undefined) throw new Error('no subject');
   const followed: string[] = [];

@@ -2,7 +2,7 @@ import type { ObjectRef } from '../../src/crds/envelope';
 import type { Check } from '../../src/triage/checks/check';
 import { Investigation, type Candidate } from '../../src/triage/investigation';
 import type { KubeObject } from '../../src/triage/snapshot';
-import { MemorySnapshot } from '../golden/memory-snapshot';
+import { MemorySnapshot } from '../../src/triage/memory-snapshot';
 
 // Minimal pods and kubelet Events for the container checks' unit tests (crash, image pull, eviction).
 

@@ -1,6 +1,4 @@
-import type { Envelope } from '../../crds/envelope';
-import { isBuiltInIntent } from '../../crds/intents';
-import { GROUP, RERUN_ANNOTATION, resolveBounds, VERSION, type Condition, type TriageRequestObject, type TriageRequestStatus } from '../../crds/triage-request';
+import { GROUP, RERUN_ANNOTATION, VERSION, type TriageRequestObject, type TriageRequestStatus } from '../../crds/triage-request';
 import type { ClusterCache } from '../../kube/cluster-cache';
 import type { KubeClient } from '../../kube/client';
 import { ApiError, isTransientError } from '../../kube/errors';
@@ -10,14 +8,12 @@ import type { ReconcileContext } from '../../kube/controller-runner';
 import { outcome, type ReconcileOutcome } from '../../kube/workqueue';
 import type { Logger } from '../../logger';
 import { intentLabel, type Metrics } from '../../metrics';
-import { diagnose, DiagnosisAborted, type Diagnosis } from '../../triage/engine';
+import { DiagnosisAborted } from '../../triage/engine';
 import { apiVersionOf } from '../../triage/kinds';
 import type { ClusterSnapshot } from '../../triage/snapshot';
-import { builtInTemplate, compileTemplate, TemplateError, type CompiledTemplate } from '../../triage/templates';
-import { setCondition } from '../conditions';
-import { admit, authorize, describeTarget, type Rejection } from './admission';
 import { AnnounceBudget } from './announce-budget';
 import { announcementOf, decideRun, modeOf, nextStatus } from './status';
+import { evaluateRequest, withConditions, type Evaluation, type EvaluationDeps } from './evaluate';
 import type { WatchIndex } from './watch-index';
 
 export const CONTROLLER_NAME = 'triagerequest';
@@ -35,22 +31,24 @@ export interface ReconcilerDeps {
   readonly snapshotFor?: (namespace: string | undefined) => Promise<ClusterSnapshot>;
 }
 
-interface Outcome {
-  readonly status: TriageRequestStatus;
-  /** What the run read, for Continuous requests. */
-  readonly watchKeys?: readonly string[];
-  /** Re-run this soon even though the generation is unchanged (a time rule may change the result). */
-  readonly recheckAfterMs?: number;
-}
-
 /**
  * Reconciles one TriageRequest: validate → namespace boundary → diagnose from the cache → one
  * merge patch of /status when it changed. Reads only from informer caches.
  */
 export class TriageRequestReconciler {
   private readonly announceBudget = new AnnounceBudget();
+  private readonly evaluationDeps: EvaluationDeps;
 
-  constructor(private readonly deps: ReconcilerDeps) {}
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.evaluationDeps = {
+      now: deps.now,
+      trustedNamespaces: deps.trustedNamespaces,
+      templates: deps.cache,
+      onDiagnosed: (intent, mode, verdict) => {
+        deps.metrics.triageRuns.inc({ intent: intentLabel(intent), mode, verdict });
+      },
+    };
+  }
 
   async reconcile(key: string, context: ReconcileContext): Promise<ReconcileOutcome> {
     const { log } = context;
@@ -72,9 +70,12 @@ export class TriageRequestReconciler {
     const snapshot = this.deps.snapshotFor === undefined ? this.deps.cache : await this.deps.snapshotFor(targetNamespaceOf(request.spec, namespace));
     const continuous = modeOf(request.spec) === 'Continuous';
     if (continuous) this.deps.watchIndex.begin(key);
-    let result: Outcome;
+    let result: Evaluation;
     try {
-      result = await this.evaluate({ namespace, request, generation: request.metadata.generation ?? 0, snapshot, log, signal: context.signal });
+      result = await evaluateRequest(
+        { namespace, request, generation: request.metadata.generation ?? 0, snapshot, log, signal: context.signal },
+        this.evaluationDeps,
+      );
     } catch (error: unknown) {
       this.deps.watchIndex.finish(key, undefined);
       // Leadership lost or shutting down: the next leader runs this request again; nothing is written.
@@ -207,143 +208,6 @@ export class TriageRequestReconciler {
       return outcome.terminal(error);
     }
   }
-
-  private async evaluate(run: {
-    namespace: string;
-    request: TriageRequestObject;
-    generation: number;
-    snapshot: ClusterSnapshot;
-    log: Logger;
-    signal: AbortSignal;
-  }): Promise<Outcome> {
-    const { namespace, request, generation, snapshot, log } = run;
-    const now = this.deps.now();
-    const conditions = request.status?.conditions ?? [];
-    const admission = admit(namespace, request.spec);
-    const rejected = (rejection: Rejection): Outcome => ({
-      status: {
-        observedGeneration: generation,
-        verdict: 'Rejected',
-        conditions: withConditions(conditions, generation, now, [
-          { type: 'Complete', status: 'False', reason: rejection.reason, message: rejection.message },
-          { type: 'RootCauseFound', status: 'False', reason: rejection.reason, message: 'The request was rejected; nothing was diagnosed.' },
-        ]),
-      },
-    });
-    if (!admission.admitted) return rejected(admission);
-    const { spec, target } = admission;
-    const targetText = describeTarget(namespace, target);
-    const failed = (reason: string, message: string): Outcome => ({
-      status: {
-        observedGeneration: generation,
-        verdict: 'Failed',
-        target: targetText,
-        conditions: withConditions(conditions, generation, now, [
-          { type: 'Complete', status: 'False', reason, message },
-          { type: 'RootCauseFound', status: 'False', reason, message },
-        ]),
-      },
-    });
-
-    const resolved = this.resolveTemplate(spec.intent);
-    if (resolved.kind === 'NotFound') return failed('TemplateNotFound', `TriageTemplate ${spec.intent} does not exist; the request runs when it is created`);
-    if (resolved.kind === 'Invalid') return failed('InvalidTemplate', resolved.message);
-    // The boundary needs the resolved template: a custom one or an override can reach further than the built-in.
-    const outside = resolved.kind === 'Found' ? authorize(namespace, admission, resolved.template, this.deps.trustedNamespaces) : undefined;
-    if (outside !== undefined) return rejected(outside);
-    if (resolved.kind === 'NotAvailable') {
-      const message = `The ${spec.intent} intent has no checks in this version of the operator; nothing was diagnosed`;
-      return {
-        status: {
-          observedGeneration: generation,
-          verdict: 'Inconclusive',
-          target: targetText,
-          conditions: withConditions(conditions, generation, now, [
-            { type: 'Complete', status: 'True', reason: 'IntentNotAvailable', message },
-            { type: 'RootCauseFound', status: 'False', reason: 'IntentNotAvailable', message },
-          ]),
-        },
-      };
-    }
-
-    const bounds = resolveBounds(spec.bounds, resolved.template.bounds);
-    let diagnosis: Diagnosis;
-    try {
-      diagnosis = await diagnose({
-        intent: spec.intent,
-        template: resolved.template,
-        templateSource: resolved.source,
-        target,
-        maxSteps: bounds.maxSteps,
-        timeoutMs: bounds.timeoutSeconds * 1000,
-        minCompleteness: spec.minCompleteness,
-        snapshot,
-        now: this.deps.now,
-        ...(this.deps.trustedNamespaces.includes(namespace) ? {} : { fence: namespace }),
-        signal: run.signal,
-      });
-    } catch (error: unknown) {
-      if (error instanceof DiagnosisAborted) throw error;
-      // An engine bug must end as a Failed status the admin can see, not a key retried forever in silence.
-      log.error('Diagnosis failed', { intent: spec.intent, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-      const kind = error instanceof Error ? error.name : 'Error';
-      return failed('InternalError', `The ${spec.intent} diagnosis failed with ${kind}; the operator log has the details (search for this request)`);
-    }
-    const mode = modeOf(request.spec);
-    this.deps.metrics.triageRuns.inc({ intent: intentLabel(spec.intent), mode, verdict: diagnosis.verdict });
-    const rootCause = diagnosis.envelope.rootCause;
-    const recurrence = recurrenceOf(request.status?.envelope, rootCause?.code, now);
-    const envelope = recurrence === undefined ? diagnosis.envelope : { ...diagnosis.envelope, recurrence };
-    const recheck = diagnosis.recheckAfterMs;
-    return {
-      ...(recheck === undefined ? {} : { recheckAfterMs: recheck }),
-      watchKeys: diagnosis.watchKeys,
-      status: {
-        observedGeneration: generation,
-        verdict: diagnosis.verdict,
-        target: targetText,
-        ...(recheck === undefined ? {} : { nextCheckAt: new Date(now.getTime() + recheck).toISOString() }),
-        conditions: withConditions(conditions, generation, now, [
-          { type: 'Complete', status: 'True', reason: 'Completed', message: envelope.summary },
-          rootCause === undefined
-            ? { type: 'RootCauseFound', status: 'False', reason: diagnosis.verdict, message: envelope.summary }
-            : { type: 'RootCauseFound', status: 'True', reason: rootCause.code, message: rootCause.message },
-        ]),
-        envelope,
-      },
-    };
-  }
-
-  /** A TriageTemplate named like the intent wins (an override of a built-in); else the built-in. */
-  private resolveTemplate(intent: string): ResolvedTemplate {
-    const custom = this.deps.cache.get('TriageTemplate', intent) as { spec?: unknown } | undefined;
-    if (custom !== undefined) {
-      try {
-        return { kind: 'Found', template: compileTemplate(intent, custom.spec), source: isBuiltInIntent(intent) ? 'Override' : 'Custom' };
-      } catch (error: unknown) {
-        if (error instanceof TemplateError) return { kind: 'Invalid', message: error.message };
-        throw error;
-      }
-    }
-    if (!isBuiltInIntent(intent)) return { kind: 'NotFound' };
-    const builtIn = builtInTemplate(intent);
-    return builtIn === undefined ? { kind: 'NotAvailable' } : { kind: 'Found', template: builtIn, source: 'BuiltIn' };
-  }
-}
-
-type ResolvedTemplate =
-  | { readonly kind: 'Found'; readonly template: CompiledTemplate; readonly source: 'BuiltIn' | 'Custom' | 'Override' }
-  | { readonly kind: 'NotFound' }
-  | { readonly kind: 'NotAvailable' }
-  | { readonly kind: 'Invalid'; readonly message: string };
-
-function withConditions(
-  existing: readonly Condition[],
-  generation: number,
-  now: Date,
-  updates: readonly Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>[],
-): Condition[] {
-  return updates.reduce<Condition[]>((list, update) => setCondition(list, { ...update, observedGeneration: generation }, now), [...existing]);
 }
 
 /** The namespace a listing snapshot needs: the target's, the request's, or all for cluster-wide intents. */
@@ -372,17 +236,6 @@ function subjectOf(request: TriageRequestObject): EventSubject {
     name: request.metadata.name ?? '',
     uid: request.metadata.uid ?? '',
   };
-}
-
-/**
- * Transitions into a root cause: the count rises when the root cause becomes this code, not on every
- * write; kept through healthy periods so a return is counted.
- */
-function recurrenceOf(previous: Envelope | undefined, code: string | undefined, now: Date): Envelope['recurrence'] {
-  const seen = previous?.recurrence;
-  if (code === undefined) return seen;
-  if (previous?.rootCause?.code === code) return seen?.code === code ? seen : { code, count: 1, firstSeen: now.toISOString() };
-  return seen?.code === code ? { ...seen, count: seen.count + 1 } : { code, count: 1, firstSeen: now.toISOString() };
 }
 
 /** The object a status diagnosed, when it was one named object that was read (not a namespace sweep or a selector). */

@@ -4,8 +4,8 @@ import { diagnose } from '../../triage/engine';
 import type { KubeObject } from '../../triage/snapshot';
 import { EVIDENCE, type EvidenceKey } from '../../triage/evidence';
 import { compileTemplate } from '../../triage/templates';
-import { MemorySnapshot } from '../../../test/golden/memory-snapshot';
-import { announcementOf, boundStatus, decideRun, nextStatus, STATUS_BUDGET_BYTES, stableView, transitionKey } from './status';
+import { MemorySnapshot } from '../../triage/memory-snapshot';
+import { announcementOf, answerOf, boundStatus, decideRun, nextStatus, STATUS_BUDGET_BYTES, stableView, transitionKey } from './status';
 
 const NOW = new Date('2026-11-21T12:00:00.000Z');
 
@@ -234,11 +234,17 @@ describe('the status a run writes', () => {
     observedGeneration: 1,
     verdict,
     conditions: [{ type: 'RootCauseFound', status: 'True', reason, message: '', lastTransitionTime: at.toISOString(), observedGeneration: 1 }],
-    envelope: { rootCause: { code: reason }, timing: { startedAt: at.toISOString(), completedAt: at.toISOString(), durationMs } } as Envelope,
+    envelope: {
+      summary: `root cause ${reason}`,
+      rootCause: { code: reason, message: `the ${reason} message`, chain: [], anchors: [] },
+      nextActions: [],
+      timing: { startedAt: at.toISOString(), completedAt: at.toISOString(), durationMs },
+    } as unknown as Envelope,
   });
 
   test('a run that changed nothing a reader sees writes nothing (timing moves)', () => {
-    expect(nextStatus(status('RootCauseFound', 'OOMKilled', 3), status('RootCauseFound', 'OOMKilled', 9), undefined, at)).toBeUndefined();
+    const written = nextStatus({}, status('RootCauseFound', 'OOMKilled', 3), undefined, at) ?? {};
+    expect(nextStatus(written, status('RootCauseFound', 'OOMKilled', 9), undefined, at)).toBeUndefined();
   });
   test('a new root cause is a transition, counted once', () => {
     const next = nextStatus(
@@ -251,5 +257,54 @@ describe('the status a run writes', () => {
   });
   test('the rerun token asked for is recorded', () => {
     expect(nextStatus(status('Healthy', 'None'), status('Healthy', 'None'), 't2', at)?.rerunToken).toBe('t2');
+  });
+});
+
+describe('the answer block kubectl describe shows first', () => {
+  const complete = (verdict: TriageRequestStatus['verdict'], reason: string, message: string): TriageRequestStatus => ({
+    verdict,
+    conditions: [{ type: 'Complete', status: 'False', reason, message, lastTransitionTime: '2026-11-21T12:00:00Z' }],
+  });
+
+  test('a root cause reads code, message, chain and the first next action, in that order', () => {
+    const status: TriageRequestStatus = {
+      verdict: 'RootCauseFound',
+      envelope: {
+        summary: 'Pod orders-db-0 is Pending: StorageClass fast-ssd does not exist',
+        rootCause: {
+          code: 'StorageClassNotFound',
+          message: 'PersistentVolumeClaim data-orders-db-0 names StorageClass fast-ssd, which does not exist',
+          chain: [
+            { kind: 'Pod', namespace: 'shop', name: 'orders-db-0' },
+            { kind: 'StorageClass', name: 'fast-ssd' },
+          ],
+          anchors: [],
+        },
+        nextActions: [
+          { description: 'List the classes', command: 'kubectl get storageclass', safety: 'ReadOnly' },
+          { description: 'second', command: 'kubectl edit pvc', safety: 'Mutating' },
+        ],
+      } as unknown as Envelope,
+    };
+    expect(answerOf(status)).toEqual([
+      'RootCauseFound: StorageClassNotFound',
+      'PersistentVolumeClaim data-orders-db-0 names StorageClass fast-ssd, which does not exist',
+      'Chain: Pod orders-db-0 → StorageClass fast-ssd',
+      'Next (ReadOnly): kubectl get storageclass',
+    ]);
+  });
+
+  test('a rejected request says why from its Complete condition', () => {
+    expect(answerOf(complete('Rejected', 'InvalidTarget', 'target.name: required'))).toEqual(['Rejected: target.name: required']);
+  });
+
+  test('no verdict yet, no answer; a huge message is cut to the budget', () => {
+    expect(answerOf({})).toBeUndefined();
+    expect(answerOf(complete('Failed', 'X', 'x'.repeat(5000)))?.[0]?.length).toBeLessThanOrEqual(400);
+  });
+
+  test('nextStatus writes the answer with the status', () => {
+    const next = nextStatus({}, complete('Rejected', 'InvalidSpec', 'intent: required'), undefined, new Date());
+    expect(next?.answer).toEqual(['Rejected: intent: required']);
   });
 });

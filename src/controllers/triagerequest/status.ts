@@ -10,6 +10,8 @@ import { excerpt } from '../../triage/redact';
 export const STATUS_BUDGET_BYTES = 16 * 1024;
 const MAX_TARGET = 256;
 const MAX_CONDITION_MESSAGE = 1024;
+/** The answer is read in a terminal: a line fits a wide one. */
+const MAX_ANSWER_LINE = 400;
 
 function sizeOf(value: unknown): number {
   return Buffer.byteLength(JSON.stringify(value), 'utf8');
@@ -70,6 +72,28 @@ export function boundStatus(status: TriageRequestStatus): TriageRequestStatus {
       ...(reduced.rootCause === undefined ? {} : { rootCause: { ...reduced.rootCause, anchors: [], chain: [] } }),
     },
   };
+}
+
+const refText = (r: { kind: string; namespace?: string; name: string }) => `${r.kind} ${r.name}`;
+
+/**
+ * What an admin reads first in `kubectl describe tr` (which sorts status fields by name, so `answer`
+ * comes before the conditions and the envelope): verdict and code, what is wrong, the chain, and the
+ * first next action. Lines, not one string: describe indents list items but not a string's own lines.
+ */
+export function answerOf(status: TriageRequestStatus): string[] | undefined {
+  if (status.verdict === undefined) return undefined;
+  const envelope = status.envelope;
+  const root = envelope?.rootCause;
+  const lines =
+    envelope === undefined
+      ? [`${status.verdict}: ${condition(status, 'Complete')?.message ?? ''}`]
+      : root === undefined
+        ? [`${status.verdict}: ${envelope.summary}`]
+        : [`${status.verdict}: ${root.code}`, root.message, ...(root.chain.length === 0 ? [] : [`Chain: ${root.chain.map(refText).join(' → ')}`])];
+  const next = envelope?.nextActions[0];
+  if (next !== undefined) lines.push(`Next (${next.safety}): ${next.command}`);
+  return lines.map((line) => cut(line, MAX_ANSWER_LINE));
 }
 
 function condition(status: TriageRequestStatus, type: string): Condition | undefined {
@@ -158,7 +182,8 @@ export function nextStatus(
   rerunToken: string | undefined,
   now: Date,
 ): TriageRequestStatus | undefined {
-  const computed = boundStatus({ ...computedStatus, ...(rerunToken === undefined ? {} : { rerunToken }) });
+  const answer = answerOf(computedStatus);
+  const computed = boundStatus({ ...computedStatus, ...(answer === undefined ? {} : { answer }), ...(rerunToken === undefined ? {} : { rerunToken }) });
   const recheckLapsed = current.nextCheckAt !== undefined && Date.parse(current.nextCheckAt) <= now.getTime();
   const recheckMoved = (computed.nextCheckAt === undefined) !== (current.nextCheckAt === undefined) || (computed.nextCheckAt !== undefined && recheckLapsed);
   if (stableView(computed) === stableView(current) && !recheckMoved) return undefined;

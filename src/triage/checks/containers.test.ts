@@ -1,4 +1,4 @@
-import { MemorySnapshot } from '../../../test/golden/memory-snapshot';
+import { MemorySnapshot } from '../memory-snapshot';
 import { crashLoop, notReady, NOW, pod, run } from '../../../test/support/pod-fixtures';
 import { diagnose } from '../engine';
 import { Investigation } from '../investigation';

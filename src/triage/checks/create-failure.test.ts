@@ -1,4 +1,4 @@
-import { MemorySnapshot } from '../../../test/golden/memory-snapshot';
+import { MemorySnapshot } from '../memory-snapshot';
 import { Investigation, refOf, type Candidate } from '../investigation';
 import type { KubeObject } from '../snapshot';
 import { CREATE_FAILURE_CODES, reportCreateFailure, reportRefusedCreate } from './create-failure';

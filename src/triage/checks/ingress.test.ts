@@ -1,4 +1,4 @@
-import { MemorySnapshot } from '../../../test/golden/memory-snapshot';
+import { MemorySnapshot } from '../memory-snapshot';
 import type { ObjectRef } from '../../crds/envelope';
 import { Investigation, type Candidate } from '../investigation';
 import type { KubeObject } from '../snapshot';
@@ -16,7 +16,7 @@ interface Cluster {
 
 /** Runs ingress.routing on the first object (an Ingress): what it reported and what it followed. */
 function run({ objects, forbidden = [], secrets = false }: Cluster): { found: Candidate[]; followed: string[] } {
-  const inv = new Investigation(new MemorySnapshot(objects, new Set(forbidden), secrets), NOW);
+  const inv = new Investigation(new MemorySnapshot(objects, { forbidden: new Set(forbidden), secretMetadata: secrets }), NOW);
   const subject = objects[0];
   if (subject === undefined) throw new Error('no subject');
   const followed: string[] = [];

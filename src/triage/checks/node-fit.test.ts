@@ -1,4 +1,4 @@
-import { MemorySnapshot } from '../../../test/golden/memory-snapshot';
+import { MemorySnapshot } from '../memory-snapshot';
 import { Investigation } from '../investigation';
 import type { Node, Pod } from '../objects';
 import { freeOn, keepsOff, podRequest, tolerates } from './node-fit';

@@ -1,4 +1,4 @@
-import { MemorySnapshot } from '../../../test/golden/memory-snapshot';
+import { MemorySnapshot } from '../memory-snapshot';
 import { Investigation, type Candidate } from '../investigation';
 import type { Node } from '../objects';
 import type { ClusterSnapshot, KubeObject } from '../snapshot';

@@ -1,4 +1,4 @@
-import { MemorySnapshot } from '../../../test/golden/memory-snapshot';
+import { MemorySnapshot } from '../memory-snapshot';
 import type { ObjectRef } from '../../crds/envelope';
 import { Investigation, type Candidate } from '../investigation';
 import type { KubeObject } from '../snapshot';

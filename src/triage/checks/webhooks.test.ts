@@ -1,4 +1,4 @@
-import { MemorySnapshot } from '../../../test/golden/memory-snapshot';
+import { MemorySnapshot } from '../memory-snapshot';
 import { changedKeys } from '../../controllers/triagerequest/watch-index';
 import { diagnose } from '../engine';
 import { indexKey, Investigation, type Candidate } from '../investigation';

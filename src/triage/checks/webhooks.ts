@@ -1,5 +1,5 @@
 import type { NextAction, ObjectRef, UnavailableReason } from '../../crds/envelope';
-import { refOf, type Candidate, type Investigation } from '../investigation';
+import { refOf, unavailableReasonOf, type Candidate, type Investigation } from '../investigation';
 import { compareStrings, type EndpointSlice, type EventRecord, type Service } from '../objects';
 import { INDEX, type KubeObject } from '../snapshot';
 import { parseWebhookFailure, type WebhookCallFailure } from '../webhook-message';
@@ -166,7 +166,8 @@ function findWebhook(inv: Investigation, name: string): WebhookLookup {
     const configs = inv.list<WebhookConfiguration>(kind, 'webhook.configurations');
     if (configs === undefined) {
       // Beyond an untrusted request's boundary (cluster-scoped configuration) reads as RBAC's refusal does.
-      unreadable ??= !inv.mayRead(kind) || inv.snapshot.availability(kind) === 'Forbidden' ? 'Forbidden' : 'NotSynced';
+      const state = inv.snapshot.availability(kind);
+      unreadable ??= !inv.mayRead(kind) || state === 'Synced' ? 'Forbidden' : unavailableReasonOf(state);
       continue;
     }
     for (const config of configs) for (const webhook of config.webhooks ?? []) if (webhook.name === name) found.push({ kind, config, webhook });
