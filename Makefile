@@ -51,6 +51,10 @@ tools: ## Build (or reuse) Helm and manifest-check, the offline schema validator
 image: $(NPM_STAMP) ## Build the operator's image without a daemon (OCI layout + docker-archive + SBOM); prints its directory
 	@hack/build-image.sh
 
+.PHONY: plugin
+plugin: $(NPM_STAMP) ## Build the kubectl-triage archive and its krew manifest in dist-plugin/ (or: npm install -g .)
+	@hack/build-plugin.sh
+
 .PHONY: install-yaml
 install-yaml: tools ## Render config/install.yaml from the chart (make test fails when it drifts)
 	@hack/render-install.sh --write

@@ -25,6 +25,11 @@ export const OperatorConfig = z.object({
   trustedNamespaces: commaList.default([]).describe('Comma-separated namespaces whose requests may target other namespaces, nodes or the cluster.'),
   metricsBindAddress: bindAddress.default(':8080').describe('host:port of the Prometheus /metrics endpoint.'),
   healthProbeBindAddress: bindAddress.default(':8081').describe('host:port of the /healthz and /readyz probes.'),
+  mcpBindAddress: z
+    .string()
+    .regex(/^([^:]*:)?\d{1,5}$/, 'must be host:port or a port, e.g. 127.0.0.1:8090 or 8090')
+    .optional()
+    .describe('Serve the MCP tools over streamable HTTP at /mcp on host:port (a port alone: 127.0.0.1); callers send their own Kubernetes bearer token.'),
   concurrency: z.coerce.number().int().min(1).max(64).default(2).describe('Reconciles in parallel (1 to 64).'),
   resyncSeconds: z.coerce.number().int().min(1).max(86_400).default(600).describe('Re-check every request this often; nothing is rewritten unless it changed.'),
   logLevel: z.enum(LOG_LEVELS).default('info').describe('Log verbosity.'),
@@ -66,6 +71,7 @@ export const FLAGS = {
   trustedNamespaces: { flag: 'trusted-namespaces', env: 'TRUSTED_NAMESPACES', value: 'ns1,ns2' },
   metricsBindAddress: { flag: 'metrics-bind-address', env: 'METRICS_BIND_ADDRESS', value: 'host:port' },
   healthProbeBindAddress: { flag: 'health-probe-bind-address', env: 'HEALTH_PROBE_BIND_ADDRESS', value: 'host:port' },
+  mcpBindAddress: { flag: 'mcp-bind-address', env: 'MCP_BIND_ADDRESS', value: 'host:port', defaultText: 'off' },
   concurrency: { flag: 'concurrency', env: 'CONCURRENCY', value: 'n' },
   resyncSeconds: { flag: 'resync-seconds', env: 'RESYNC_SECONDS', value: 'seconds' },
   logLevel: { flag: 'log-level', env: 'LOG_LEVEL', value: 'level' },

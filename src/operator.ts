@@ -52,7 +52,7 @@ export class Operator {
 
   constructor(
     private readonly config: OperatorConfig,
-    kubeConfig: KubeConfig,
+    private readonly kubeConfig: KubeConfig,
     private readonly logger: Logger,
   ) {
     this.client = new KubeClient(kubeConfig, (verb, resource, code) => {
@@ -109,12 +109,17 @@ export class Operator {
 
   /** Runs until `stop` aborts (→ 'Stopped') or leadership is lost (→ 'LostLeadership'). */
   async run(stop: AbortSignal): Promise<OperatorExit> {
+    const mcpAddress = this.config.mcpBindAddress;
     this.servers = await Promise.all([
       startMetricsServer(this.config.metricsBindAddress, this.metrics),
       startProbeServer(this.config.healthProbeBindAddress, {
         healthy: () => this.elector?.healthy() ?? true,
         ready: () => this.cache.synced(),
       }),
+      // Loaded only when enabled: the MCP SDK and its HTTP stack stay out of an operator that does not serve it.
+      ...(mcpAddress === undefined
+        ? []
+        : [import('./mcp-http.js').then((mcp) => mcp.startMcpHttpServer({ bindAddress: mcpAddress, kubeConfig: this.kubeConfig, logger: this.logger }))]),
     ]);
     this.logger.info('Starting', { identity: this.config.identity, leaderElect: this.config.leaderElect });
     // A SIGTERM while caches sync (a missing CRD keeps one syncing) ends the process without campaigning.

@@ -1,3 +1,4 @@
+import type { KubeConfig } from '@kubernetes/client-node';
 import yaml from 'js-yaml';
 import packageJson from '../../package.json';
 import { GROUP, VERSION, type TriageRequestObject } from '../crds/triage-request';
@@ -74,7 +75,7 @@ function explain(code: string, io: Io): number {
 }
 
 /** The built-in intents, and the cluster's TriageTemplates when it can be read (an override replaces a built-in's row). */
-export async function intentRows(options: Pick<CommonOptions, 'kubeconfig' | 'context'>, io: Pick<Io, 'err'>): Promise<IntentRow[]> {
+export async function intentRows(options: Pick<CommonOptions, 'kubeconfig' | 'context'>, io: Pick<Io, 'err'>, config?: KubeConfig): Promise<IntentRow[]> {
   const rows = new Map<string, IntentRow>(
     BUILT_IN_INTENT_NAMES.map((name) => [
       name,
@@ -82,7 +83,7 @@ export async function intentRows(options: Pick<CommonOptions, 'kubeconfig' | 'co
     ]),
   );
   try {
-    const cluster = new PluginCluster(loadKubeConfig(options));
+    const cluster = new PluginCluster(config ?? loadKubeConfig(options));
     const templates = await cluster.call('list TriageTemplates', () =>
       cluster.client.listAll<{ metadata: { name: string }; spec?: { description?: string; targetKinds?: string[] } }>(
         `/apis/${GROUP}/${VERSION}/triagetemplates`,
@@ -172,8 +173,7 @@ function announceChoice(target: { kind: TargetKind; name: string } | undefined, 
 }
 
 /** A triage against the cluster: by the operator (a TriageRequest created, waited for, deleted unless kept) or, with `local`, here. */
-export async function triageCluster(command: TriageCommand, io: Io): Promise<TriageResult> {
-  const config = loadKubeConfig(command);
+export async function triageCluster(command: TriageCommand, io: Io, config: KubeConfig = loadKubeConfig(command)): Promise<TriageResult> {
   const cluster = new PluginCluster(config);
   const namespace = command.target?.kind === 'Namespace' ? command.target.name : (command.namespace ?? contextNamespace(config));
   const intent =

@@ -1,3 +1,4 @@
+import type { KubeConfig } from '@kubernetes/client-node';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -223,14 +224,7 @@ export function createMcpServer(deps: McpDeps): McpServer {
           local: args.local ?? false,
           timeoutSeconds: args.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
         };
-        try {
-          return triageAnswer(await deps.triage(call, extra.signal));
-        } catch (error: unknown) {
-          // A refused create has a way round that needs only read access: say so where the assistant reads it.
-          if (error instanceof PluginError && !call.local && error.message.includes('forbidden'))
-            throw new PluginError(`${error.message} (local: true diagnoses with read access alone, creating nothing)`);
-          throw error;
-        }
+        return triageAnswer(await deps.triage(call, extra.signal));
       }),
   );
 
@@ -314,10 +308,64 @@ export function createMcpServer(deps: McpDeps): McpServer {
   return server;
 }
 
-/** The tools' cluster access through a kubeconfig, as `kubectl triage` has it; progress lines go to stderr. */
-export function kubeconfigDeps(options: CommonOptions, io: Io): McpDeps {
+/** Whose Kubernetes identity the tools use, and how far they may go with it. */
+export interface ClusterAccess {
+  /** The caller's credentials and cluster: the user's kubeconfig over stdio, their bearer token over HTTP. */
+  readonly config: () => KubeConfig;
+  /** The namespace when a tool names none (`kubectl triage mcp -n NS`); else the kubeconfig context's, else `default`. */
+  readonly namespace?: string;
+  /** Whether `local` may diagnose in this process: yes in the plugin, no in the operator (any caller would spend its CPU). */
+  readonly allowLocal: boolean;
+}
+
+/** The tools' cluster calls, all made with `access`'s identity; progress lines go to `io.err`, never to `io.out`. */
+export function clusterDeps(access: ClusterAccess, io: Io): McpDeps {
   const quiet: Io = { ...io, out: io.err, stdoutIsTTY: false, stderrIsTTY: false };
-  const kubeconfig = () => {
+  const namespaceOf = (namespace: string | undefined, config: KubeConfig) => namespace ?? access.namespace ?? contextNamespace(config);
+  return {
+    triage: async (call, signal) => {
+      if (call.local && !access.allowLocal)
+        throw new PluginError('local is not available from the operator: it diagnoses through a TriageRequest (kubectl triage mcp runs local triage)');
+      const config = access.config();
+      const command = {
+        output: 'json',
+        colour: 'never',
+        name: 'triage',
+        ...(call.target === undefined ? {} : { target: call.target }),
+        namespace: namespaceOf(call.namespace, config),
+        ...(call.intent === undefined ? {} : { intent: call.intent }),
+        keep: false,
+        local: call.local,
+        timeoutSeconds: call.timeoutSeconds,
+      } as const;
+      try {
+        return await triageCluster(command, { ...quiet, signal: AbortSignal.any([io.signal, signal]) }, config);
+      } catch (error: unknown) {
+        // A refused create has a way round that needs only read access: say so where the assistant reads it.
+        if (error instanceof PluginError && !call.local && access.allowLocal && error.message.includes('forbidden by RBAC'))
+          throw new PluginError(`${error.message} (local: true diagnoses with read access alone, creating nothing)`);
+        throw error;
+      }
+    },
+    getTriage: async (namespace, name) => {
+      const config = access.config();
+      return resultOfRequest(await new PluginCluster(config).getRequest(namespaceOf(namespace, config), name));
+    },
+    listTriages: (namespace, allNamespaces) => {
+      const config = access.config();
+      return new PluginCluster(config).listRequests(allNamespaces ? undefined : namespaceOf(namespace, config));
+    },
+    intents: () => intentRows({}, quiet, access.config()),
+    now: io.now,
+    log: (line) => {
+      io.err(`${line}\n`);
+    },
+  };
+}
+
+/** The tools' cluster access through a kubeconfig, as `kubectl triage` has it. */
+export function kubeconfigDeps(options: CommonOptions, io: Io): McpDeps {
+  const config = () => {
     try {
       return loadKubeConfig(options);
     } catch (error: unknown) {
@@ -326,37 +374,9 @@ export function kubeconfigDeps(options: CommonOptions, io: Io): McpDeps {
       throw new PluginError(`cannot load the kubeconfig: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
-  return {
-    triage: (call, signal) => {
-      kubeconfig();
-      return triageCluster(
-        {
-          ...options,
-          name: 'triage',
-          ...(call.target === undefined ? {} : { target: call.target }),
-          ...(call.namespace === undefined ? {} : { namespace: call.namespace }),
-          ...(call.intent === undefined ? {} : { intent: call.intent }),
-          keep: false,
-          local: call.local,
-          timeoutSeconds: call.timeoutSeconds,
-        },
-        { ...quiet, signal: AbortSignal.any([io.signal, signal]) },
-      );
-    },
-    getTriage: async (namespace, name) => {
-      const config = kubeconfig();
-      return resultOfRequest(await new PluginCluster(config).getRequest(namespace ?? options.namespace ?? contextNamespace(config), name));
-    },
-    listTriages: (namespace, allNamespaces) => {
-      const config = kubeconfig();
-      return new PluginCluster(config).listRequests(allNamespaces ? undefined : (namespace ?? options.namespace ?? contextNamespace(config)));
-    },
-    intents: () => intentRows(options, quiet),
-    now: io.now,
-    log: (line) => {
-      io.err(`${line}\n`);
-    },
-  };
+  const deps = clusterDeps({ config, ...(options.namespace === undefined ? {} : { namespace: options.namespace }), allowLocal: true }, io);
+  // Without a usable kubeconfig the built-in intents are still an answer (intentRows says why on stderr).
+  return { ...deps, intents: () => intentRows(options, { err: io.err }) };
 }
 
 /** `kubectl triage mcp`: serves the tools over stdio until the client closes the stream; exit status 0. */

@@ -1,8 +1,10 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { TriageResult } from '../../src/cli/result';
 import { readClusterInfo } from './support/cluster-info';
@@ -16,7 +18,8 @@ import { createTriageRequest, triaged } from './support/triage';
 
 // `kubectl triage mcp` as an assistant's MCP client runs it: the SDK's own Client spawning the plugin
 // over stdio with a kubeconfig, against the real cluster and operator; then as a ServiceAccount whose
-// RBAC reads but may not create TriageRequests.
+// RBAC reads but may not create TriageRequests; then the operator's own endpoint (--mcp-bind-address)
+// over streamable HTTP, each call made with the caller's ServiceAccount token.
 const ns = useTestNamespace('e2e-mcp');
 const image = 'registry.k8s.io/pause:3.10';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'triage-mcp-'));
@@ -52,11 +55,43 @@ async function call(session: Session, name: string, args: Record<string, unknown
 
 const textOf = (result: CallToolResult) => result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 
+/** A ServiceAccount of the test namespace bound to a Role with these rules, and a token for it. */
+async function serviceAccountToken(name: string, rules: string): Promise<string> {
+  await kubectlOk(
+    ['apply', '-n', ns.name, '-f', '-'],
+    [
+      `apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: ${name}}`,
+      `apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: ${name}}\nrules:\n${rules}`,
+      `apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: ${name}}\n` +
+        `roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ${name}}\nsubjects: [{kind: ServiceAccount, name: ${name}, namespace: ${ns.name}}]`,
+    ].join('\n---\n'),
+  );
+  const token = await eventually(`a token for the ${name} ServiceAccount`, () =>
+    kube().core.createNamespacedServiceAccountToken({ namespace: ns.name, name, body: { spec: { expirationSeconds: 3600, audiences: [] } } }),
+  );
+  return token.status?.token ?? '';
+}
+
+const READ_PODS = '- {apiGroups: [""], resources: [pods, events], verbs: [get, list, watch]}\n';
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) =>
+    server.close(() => {
+      resolve();
+    }),
+  );
+  return port;
+}
+
 async function triageRequestNames(): Promise<string> {
   return kubectlOk(['get', 'triagerequests', '-n', ns.name, '-o', 'name']);
 }
 
 let admin: Session;
+let mcpPort = 0;
 
 beforeAll(async () => {
   await kubectlOk(
@@ -67,7 +102,9 @@ beforeAll(async () => {
     const pod = await kube().core.readNamespacedPod({ name: 'picky', namespace: ns.name });
     return pod.status?.conditions?.find((c) => c.type === 'PodScheduled')?.status === 'False' ? true : undefined;
   });
-  await startOperator();
+  mcpPort = await freePort();
+  // A port alone: the endpoint listens on 127.0.0.1.
+  await startOperator({ args: [`--mcp-bind-address=${mcpPort}`] });
   admin = await connect(readClusterInfo().kubeconfig);
 });
 
@@ -148,20 +185,7 @@ describe('as a ServiceAccount that may read but not create TriageRequests', () =
   let viewer: Session;
 
   beforeAll(async () => {
-    await kubectlOk(
-      ['apply', '-n', ns.name, '-f', '-'],
-      [
-        'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: viewer}',
-        'apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: viewer}\nrules:\n' +
-          '- {apiGroups: [""], resources: [pods, events], verbs: [get, list, watch]}\n' +
-          '- {apiGroups: [triage.dev], resources: [triagerequests], verbs: [get, list, watch]}',
-        'apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: viewer}\n' +
-          `roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: viewer}\nsubjects: [{kind: ServiceAccount, name: viewer, namespace: ${ns.name}}]`,
-      ].join('\n---\n'),
-    );
-    const token = await eventually('a token for the viewer ServiceAccount', () =>
-      kube().core.createNamespacedServiceAccountToken({ namespace: ns.name, name: 'viewer', body: { spec: { expirationSeconds: 3600, audiences: [] } } }),
-    );
+    const token = await serviceAccountToken('viewer', `${READ_PODS}- {apiGroups: [triage.dev], resources: [triagerequests], verbs: [get, list, watch]}\n`);
     const cluster = kube().config.getCurrentCluster();
     if (cluster === null) throw new Error('no cluster in the admin kubeconfig');
     const file = path.join(tmp, 'viewer.kubeconfig');
@@ -171,7 +195,7 @@ describe('as a ServiceAccount that may read but not create TriageRequests', () =
         apiVersion: 'v1',
         kind: 'Config',
         clusters: [{ name: 'local', cluster: { server: cluster.server, 'certificate-authority': cluster.caFile } }],
-        users: [{ name: 'viewer', user: { token: token.status?.token } }],
+        users: [{ name: 'viewer', user: { token } }],
         contexts: [{ name: 'viewer', context: { cluster: 'local', user: 'viewer', namespace: ns.name } }],
         'current-context': 'viewer',
       }),
@@ -192,5 +216,73 @@ describe('as a ServiceAccount that may read but not create TriageRequests', () =
   test('the server still serves it afterwards, and reads what its RBAC allows', async () => {
     const listed = await call(viewer, 'list_triages');
     expect([listed.isError, listed.structuredContent]).toEqual([undefined, { triages: [] }]);
+  });
+});
+
+describe("the operator's MCP endpoint over streamable HTTP, with the caller's own token", () => {
+  let triager = '';
+  let viewerToken = '';
+
+  beforeAll(async () => {
+    triager = await serviceAccountToken('triager', `${READ_PODS}- {apiGroups: [triage.dev], resources: [triagerequests], verbs: [create, get, delete]}\n`);
+    viewerToken = await serviceAccountToken('viewer', `${READ_PODS}- {apiGroups: [triage.dev], resources: [triagerequests], verbs: [get, list, watch]}\n`);
+  });
+
+  async function httpSession(token: string): Promise<Session> {
+    const transport = new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${mcpPort}/mcp`), {
+      requestInit: { headers: { Authorization: `Bearer ${token}` } },
+    });
+    const client = new Client({ name: 'e2e-http', version: '1.0.0' });
+    await client.connect(transport);
+    clients.push(client);
+    return { client, stderr: () => '' };
+  }
+
+  test('no token: 401, nothing served', async () => {
+    const response = await fetch(`http://127.0.0.1:${mcpPort}/mcp`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
+  });
+
+  test('a ServiceAccount allowed to create TriageRequests: the tools, and a diagnosis made with its identity', async () => {
+    const session = await httpSession(triager);
+    expect((await session.client.listTools()).tools.map((t) => t.name).sort()).toEqual([
+      'explain_code',
+      'get_triage',
+      'list_intents',
+      'list_triages',
+      'triage',
+    ]);
+    const result = await call(session, 'triage', { target: 'pod/picky', namespace: ns.name });
+    expect(result.isError).toBeUndefined();
+    const structured = result.structuredContent as unknown as TriageResult;
+    expect([structured.verdict, structured.envelope?.rootCause?.code]).toEqual(['RootCauseFound', 'NodeAffinityMismatch']);
+    expect(textOf(result)).toContain('Anchors (evidence; cite by id)');
+    expect(await triageRequestNames()).toBe('');
+    // Not the operator's identity: this ServiceAccount may not list, and the apiserver says so.
+    const listed = await call(session, 'list_triages', { namespace: ns.name });
+    expect(listed.isError).toBe(true);
+    expect(textOf(listed)).toContain(`User "system:serviceaccount:${ns.name}:triager" cannot list resource "triagerequests"`);
+  });
+
+  test('a ServiceAccount without create: the refusal names it; local is not run in the operator', async () => {
+    const session = await httpSession(viewerToken);
+    const refused = await call(session, 'triage', { target: 'pod/picky', namespace: ns.name });
+    expect(refused.isError).toBe(true);
+    expect(textOf(refused)).toContain(`User "system:serviceaccount:${ns.name}:viewer" cannot create resource "triagerequests" in API group "triage.dev"`);
+    const local = await call(session, 'triage', { target: 'pod/picky', namespace: ns.name, local: true });
+    expect(local.isError).toBe(true);
+    expect(textOf(local)).toContain('local is not available from the operator');
+  });
+
+  test('a token the apiserver does not accept: every cluster call is refused as Unauthorized', async () => {
+    const session = await httpSession('not-a-real-token');
+    const result = await call(session, 'get_triage', { namespace: ns.name, name: 'anything' });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toMatch(/Unauthorized/i);
   });
 });
