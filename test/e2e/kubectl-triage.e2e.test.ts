@@ -10,6 +10,7 @@ import { kube } from './support/kube';
 import { kubectlOk } from './support/kubectl';
 import { startOperator, stopAllOperators } from './support/operator';
 import { repoRoot, runProgram, type ScriptResult } from './support/scripts';
+import { tokenKubeconfig } from './support/service-account';
 import { useTestNamespace } from './support/test-namespace';
 import { recordTranscript, verifyTranscripts } from './support/transcripts';
 
@@ -252,17 +253,5 @@ async function viewerKubeconfig(): Promise<string> {
     `apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: ${name}}\nrules: [{apiGroups: [triage.dev], resources: [triagerequests], verbs: [get, list]}, {apiGroups: [''], resources: [pods], verbs: [get]}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: ${name}}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ${name}}\nsubjects: [{kind: ServiceAccount, name: ${name}, namespace: ${ns.name}}]\n`,
   );
   const token = await kubectlOk(['create', 'token', name, '-n', ns.name]);
-  const info = readClusterInfo();
-  const admin = yaml.load(fs.readFileSync(info.kubeconfig, 'utf8')) as { clusters: { cluster: Record<string, string> }[] };
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'triage-viewer-')), 'kubeconfig');
-  const config = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'local', cluster: admin.clusters[0]?.cluster }],
-    users: [{ name, user: { token: token.trim() } }],
-    contexts: [{ name, context: { cluster: 'local', user: name, namespace: ns.name } }],
-    'current-context': name,
-  };
-  fs.writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
-  return file;
+  return tokenKubeconfig(kube().config, name, token.trim(), 'plugin-viewer', ns.name);
 }

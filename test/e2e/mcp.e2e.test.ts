@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -13,6 +14,7 @@ import { kube } from './support/kube';
 import { kubectlOk } from './support/kubectl';
 import { startOperator, stopAllOperators } from './support/operator';
 import { repoRoot } from './support/scripts';
+import { tokenKubeconfig } from './support/service-account';
 import { useTestNamespace } from './support/test-namespace';
 import { createTriageRequest, triaged } from './support/triage';
 
@@ -181,26 +183,36 @@ test('get_triage and list_triages read a request applied beside the workload', a
   await kubectlOk(['delete', 'triagerequest', 'why-picky', '-n', ns.name]);
 });
 
+test('the client closing stdin ends the server with exit 0, after it has talked to the apiserver; stdout carries only protocol', async () => {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'dist/cli/kubectl-triage.js'), 'mcp', '--kubeconfig', readClusterInfo().kubeconfig], {
+    cwd: repoRoot,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const messages = [
+    { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } },
+    { jsonrpc: '2.0', method: 'notifications/initialized' },
+    { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'list_triages', arguments: { namespace: ns.name } } },
+  ];
+  child.stdin.write(messages.map((m) => `${JSON.stringify(m)}\n`).join(''));
+  await eventually('the list_triages answer', () => Promise.resolve(stdout.includes('"id":2') ? true : undefined), { timeoutMs: 20_000, intervalMs: 50 });
+  child.stdin.end();
+  // A server that ignored the closed stdin would hang here until the test's timeout.
+  expect(await exited).toBe(0);
+  const lines = stdout.trim().split('\n');
+  expect(lines.map((line) => (JSON.parse(line) as { jsonrpc: string }).jsonrpc)).toEqual(['2.0', '2.0']);
+});
+
 describe('as a ServiceAccount that may read but not create TriageRequests', () => {
   let viewer: Session;
 
   beforeAll(async () => {
     const token = await serviceAccountToken('viewer', `${READ_PODS}- {apiGroups: [triage.dev], resources: [triagerequests], verbs: [get, list, watch]}\n`);
-    const cluster = kube().config.getCurrentCluster();
-    if (cluster === null) throw new Error('no cluster in the admin kubeconfig');
-    const file = path.join(tmp, 'viewer.kubeconfig');
-    fs.writeFileSync(
-      file,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'local', cluster: { server: cluster.server, 'certificate-authority': cluster.caFile } }],
-        users: [{ name: 'viewer', user: { token } }],
-        contexts: [{ name: 'viewer', context: { cluster: 'local', user: 'viewer', namespace: ns.name } }],
-        'current-context': 'viewer',
-      }),
-      { mode: 0o600 },
-    );
+    const file = tokenKubeconfig(kube().config, 'viewer', token, 'mcp-viewer', ns.name);
     viewer = await connect(file);
   });
 

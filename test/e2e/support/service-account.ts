@@ -17,6 +17,11 @@ export async function operatorKubeconfig(core: CoreV1Api, admin: KubeConfig, pre
       body: { spec: { expirationSeconds: 3600, audiences: [] } },
     }),
   );
+  return tokenKubeconfig(admin, 'triage-operator', token.status?.token ?? '', prefix);
+}
+
+/** A kubeconfig file for the admin kubeconfig's cluster that authenticates with `token` (a ServiceAccount's), optionally with a default namespace. */
+export function tokenKubeconfig(admin: KubeConfig, user: string, token: string, prefix: string, namespace?: string): string {
   const cluster = admin.getCurrentCluster();
   if (cluster === null) throw new Error('no cluster in the admin kubeconfig');
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), `triage-${prefix}-`)), 'kubeconfig');
@@ -26,9 +31,9 @@ export async function operatorKubeconfig(core: CoreV1Api, admin: KubeConfig, pre
       apiVersion: 'v1',
       kind: 'Config',
       clusters: [{ name: 'local', cluster: { server: cluster.server, 'certificate-authority': cluster.caFile } }],
-      users: [{ name: 'triage-operator', user: { token: token.status?.token } }],
-      contexts: [{ name: 'operator', context: { cluster: 'local', user: 'triage-operator' } }],
-      'current-context': 'operator',
+      users: [{ name: user, user: { token } }],
+      contexts: [{ name: user, context: { cluster: 'local', user, ...(namespace === undefined ? {} : { namespace }) } }],
+      'current-context': user,
     }),
     { mode: 0o600 },
   );
