@@ -23,7 +23,13 @@ log "installing its production dependencies"
 # krew links `bin` from the archive: a launcher that finds the plugin beside itself, wherever krew put it.
 cat >"$stage/kubectl-triage/kubectl-triage" <<'LAUNCHER'
 #!/bin/sh
-here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
+# Follow the symlinks krew (or a user) made to this file; plain readlink, since readlink -f is not everywhere.
+target=$0
+while [ -L "$target" ]; do
+  link=$(readlink "$target")
+  case $link in /*) target=$link ;; *) target=$(dirname "$target")/$link ;; esac
+done
+here=$(cd "$(dirname "$target")" && pwd)
 exec node "$here/dist/cli/kubectl-triage.js" "$@"
 LAUNCHER
 chmod +x "$stage/kubectl-triage/kubectl-triage"

@@ -16,32 +16,74 @@ const commaList = z.string().transform((value) =>
 const boolString = z.enum(['true', 'false']).transform((value) => value === 'true');
 
 /** Operator settings. Each comes from a flag, else its environment variable, else the default. */
-export const OperatorConfig = z.object({
-  kubeconfig: z.string().optional().describe('Path to a kubeconfig (several, colon-separated, from the environment).'),
-  leaderElect: boolString.default(false).describe('Take a Lease before reconciling (needed with more than one replica).'),
-  leaderElectionNamespace: z.string().min(1).default('triage-system').describe('Namespace of the Lease.'),
-  leaderElectionId: z.string().min(1).default('triage-operator').describe('Name of the Lease.'),
-  identity: z.string().min(1).describe('This process in the Lease and in Events: the pod name in a cluster.'),
-  trustedNamespaces: commaList.default([]).describe('Comma-separated namespaces whose requests may target other namespaces, nodes or the cluster.'),
-  metricsBindAddress: bindAddress.default(':8080').describe('host:port of the Prometheus /metrics endpoint.'),
-  healthProbeBindAddress: bindAddress.default(':8081').describe('host:port of the /healthz and /readyz probes.'),
-  mcpBindAddress: z
-    .string()
-    .regex(/^([^:]*:)?\d{1,5}$/, 'must be host:port or a port, e.g. 127.0.0.1:8090 or 8090')
-    .optional()
-    .describe('Serve the MCP tools over streamable HTTP at /mcp on host:port (a port alone: 127.0.0.1); callers send their own Kubernetes bearer token.'),
-  concurrency: z.coerce.number().int().min(1).max(64).default(2).describe('Reconciles in parallel (1 to 64).'),
-  resyncSeconds: z.coerce.number().int().min(1).max(86_400).default(600).describe('Re-check every request this often; nothing is rewritten unless it changed.'),
-  logLevel: z.enum(LOG_LEVELS).default('info').describe('Log verbosity.'),
-  snapshotSource: z
-    .enum(['cache', 'list'])
-    .default('cache')
-    .describe('cache: informer caches (zero LIST per triage); list: LIST per triage, the benchmark baseline.'),
-  watchSecretMetadata: boolString
-    .default(false)
-    .describe('Cache Secret metadata (never content) to prove TLSSecretNotFound; needs config/rbac/secret-metadata.'),
-});
+export const OperatorConfig = z
+  .object({
+    kubeconfig: z.string().optional().describe('Path to a kubeconfig (several, colon-separated, from the environment).'),
+    leaderElect: boolString.default(false).describe('Take a Lease before reconciling (needed with more than one replica).'),
+    leaderElectionNamespace: z.string().min(1).default('triage-system').describe('Namespace of the Lease.'),
+    leaderElectionId: z.string().min(1).default('triage-operator').describe('Name of the Lease.'),
+    identity: z.string().min(1).describe('This process in the Lease and in Events: the pod name in a cluster.'),
+    trustedNamespaces: commaList.default([]).describe('Comma-separated namespaces whose requests may target other namespaces, nodes or the cluster.'),
+    metricsBindAddress: bindAddress.default(':8080').describe('host:port of the Prometheus /metrics endpoint.'),
+    healthProbeBindAddress: bindAddress.default(':8081').describe('host:port of the /healthz and /readyz probes.'),
+    mcpBindAddress: z
+      .string()
+      .regex(/^([^:]*:)?\d{1,5}$/, 'must be host:port or a port, e.g. 127.0.0.1:8090 or 8090')
+      .refine((address) => isPort(portOf(address)), 'the port must be 1 to 65535')
+      .optional()
+      .describe(
+        'Serve the MCP tools over streamable HTTP at /mcp on host:port (a port alone: 127.0.0.1); callers send their own Kubernetes bearer token. Loopback only unless --mcp-allow-remote.',
+      ),
+    mcpAllowRemote: boolString
+      .default(false)
+      .describe('Let --mcp-bind-address be a non-loopback host: callers send bearer tokens over plain HTTP, so put TLS in front (an ingress or mesh).'),
+    concurrency: z.coerce.number().int().min(1).max(64).default(2).describe('Reconciles in parallel (1 to 64).'),
+    resyncSeconds: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(86_400)
+      .default(600)
+      .describe('Re-check every request this often; nothing is rewritten unless it changed.'),
+    logLevel: z.enum(LOG_LEVELS).default('info').describe('Log verbosity.'),
+    snapshotSource: z
+      .enum(['cache', 'list'])
+      .default('cache')
+      .describe('cache: informer caches (zero LIST per triage); list: LIST per triage, the benchmark baseline.'),
+    watchSecretMetadata: boolString
+      .default(false)
+      .describe('Cache Secret metadata (never content) to prove TLSSecretNotFound; needs config/rbac/secret-metadata.'),
+  })
+  .superRefine((config, context) => {
+    // Callers send their Kubernetes tokens in clear text: off this machine only when TLS is put in front, on purpose.
+    const host = config.mcpBindAddress === undefined ? '' : hostOf(config.mcpBindAddress);
+    if (!config.mcpAllowRemote && !isLoopbackHost(host))
+      context.addIssue({
+        code: 'custom',
+        path: ['mcpBindAddress'],
+        message: `${host} is not a loopback address: callers' bearer tokens would cross the network in clear text; bind 127.0.0.1 (kubectl port-forward reaches it), or put TLS in front and set --mcp-allow-remote`,
+      });
+  });
 export type OperatorConfig = z.infer<typeof OperatorConfig>;
+
+/** The host of a bind address ('' for a port alone, which binds loopback). */
+export function hostOf(bindAddress: string): string {
+  const colon = bindAddress.lastIndexOf(':');
+  return colon < 0 ? '' : bindAddress.slice(0, colon);
+}
+
+function portOf(bindAddress: string): number {
+  return Number(bindAddress.slice(bindAddress.lastIndexOf(':') + 1));
+}
+
+function isPort(port: number): boolean {
+  return Number.isInteger(port) && port >= 1 && port <= 65_535;
+}
+
+/** Whether a bind host is this machine alone: empty (a port alone), localhost or 127.0.0.0/8. */
+export function isLoopbackHost(host: string): boolean {
+  return host === '' || host === 'localhost' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -72,6 +114,7 @@ export const FLAGS = {
   metricsBindAddress: { flag: 'metrics-bind-address', env: 'METRICS_BIND_ADDRESS', value: 'host:port' },
   healthProbeBindAddress: { flag: 'health-probe-bind-address', env: 'HEALTH_PROBE_BIND_ADDRESS', value: 'host:port' },
   mcpBindAddress: { flag: 'mcp-bind-address', env: 'MCP_BIND_ADDRESS', value: 'host:port', defaultText: 'off' },
+  mcpAllowRemote: { flag: 'mcp-allow-remote', env: 'MCP_ALLOW_REMOTE', value: 'bool' },
   concurrency: { flag: 'concurrency', env: 'CONCURRENCY', value: 'n' },
   resyncSeconds: { flag: 'resync-seconds', env: 'RESYNC_SECONDS', value: 'seconds' },
   logLevel: { flag: 'log-level', env: 'LOG_LEVEL', value: 'level' },

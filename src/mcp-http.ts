@@ -1,7 +1,9 @@
 import http from 'node:http';
+import type https from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { clusterDeps, createMcpServer } from './cli/mcp';
+import { clusterDeps, createMcpServer, type McpDeps } from './cli/mcp';
+import { hostOf, isLoopbackHost } from './config';
 import type { Logger } from './logger';
 
 // The operator's optional MCP endpoint (--mcp-bind-address): the same tools as `kubectl triage mcp`,
@@ -15,6 +17,8 @@ export const MCP_PATH = '/mcp';
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** Requests served at once; more get 503 (a triage waits up to 120 s for its verdict). */
 export const MAX_IN_FLIGHT = 32;
+/** How long a request body may take to arrive; a slower upload gets 408 (it never holds a slot: that is taken once the body is read). */
+export const BODY_TIMEOUT_MS = 10_000;
 
 export interface McpHttpOptions {
   /** host:port, or a port alone (then 127.0.0.1: the endpoint is private unless a host is configured). */
@@ -24,20 +28,29 @@ export interface McpHttpOptions {
   readonly logger: Logger;
   readonly maxBodyBytes?: number;
   readonly maxInFlight?: number;
+  readonly bodyTimeoutMs?: number;
 }
 
 /** Where to listen: a port alone, or an empty host, means loopback. */
 export function mcpListenAddress(bindAddress: string): { readonly host: string; readonly port: number } {
-  const colon = bindAddress.lastIndexOf(':');
-  const host = colon < 0 ? '' : bindAddress.slice(0, colon);
-  return { host: host === '' ? '127.0.0.1' : host, port: Number(bindAddress.slice(colon + 1)) };
+  const host = hostOf(bindAddress);
+  return { host: host === '' ? '127.0.0.1' : host, port: Number(bindAddress.slice(bindAddress.lastIndexOf(':') + 1)) };
+}
+
+/** A caller's credentials without a connection pool of their own: every caller shares one to the operator's apiserver. */
+class CallerKubeConfig extends KubeConfig {
+  override async applyToHTTPSOptions(options: https.RequestOptions): Promise<void> {
+    await super.applyToHTTPSOptions(options);
+    // An agent per client left a TLS connection open per call; without one, the CA (the same for every caller) keys https.globalAgent's pool.
+    delete options.agent;
+  }
 }
 
 /** A kubeconfig for one caller: the operator's apiserver and CA, the caller's token as the only credential. */
 export function callerKubeConfig(operator: KubeConfig, token: string): KubeConfig {
   const cluster = operator.getCurrentCluster();
   if (cluster === null) throw new Error('the operator kubeconfig has no current cluster');
-  const config = new KubeConfig();
+  const config = new CallerKubeConfig();
   config.loadFromOptions({
     clusters: [cluster],
     users: [{ name: 'mcp-caller', token }],
@@ -53,23 +66,79 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-class BodyTooLarge extends Error {}
+/** Hostnames that are this machine, whatever the port (kubectl port-forward picks its own local port). */
+function isLoopbackName(hostname: string): boolean {
+  return hostname === '[::1]' || isLoopbackHost(hostname);
+}
 
-function readBody(request: http.IncomingMessage, limit: number): Promise<string> {
+/** Why a loopback endpoint refuses a request as DNS rebinding, or undefined: its Host, and an Origin if sent, must name this machine. */
+export function rebindingRefusal(headers: http.IncomingHttpHeaders): string | undefined {
+  const hostname = (value: string) => {
+    try {
+      return new URL(value).hostname;
+    } catch {
+      return undefined;
+    }
+  };
+  const host = headers.host ?? '';
+  const hostName = hostname(`http://${host}`);
+  if (hostName === undefined || !isLoopbackName(hostName)) return `forbidden: Host "${host}" is not this machine (this endpoint listens on loopback)`;
+  const origin = headers.origin;
+  if (origin !== undefined) {
+    const originName = hostname(origin);
+    if (originName === undefined || !isLoopbackName(originName)) return `forbidden: Origin "${origin}" is not this machine`;
+  }
+  return undefined;
+}
+
+class BodyTooLarge extends Error {}
+class BodyTimeout extends Error {}
+
+function readBody(request: http.IncomingMessage, limit: number, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const timer = setTimeout(() => {
+      reject(new BodyTimeout());
+    }, timeoutMs);
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
       // Over the limit: stop keeping it; the 413 goes out with Connection: close, which ends the upload.
-      if (size > limit) reject(new BodyTooLarge());
-      else chunks.push(chunk);
+      if (size > limit) {
+        clearTimeout(timer);
+        reject(new BodyTooLarge());
+      } else chunks.push(chunk);
     });
     request.on('end', () => {
+      clearTimeout(timer);
       resolve(Buffer.concat(chunks).toString('utf8'));
     });
-    request.on('error', reject);
+    request.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
   });
+}
+
+/** The tools' cluster calls, each kept in `work` until it settles; none starts once the caller is gone. */
+function tracked(deps: McpDeps, work: Set<Promise<unknown>>, gone: AbortSignal): McpDeps {
+  const track = <T>(start: () => Promise<T>): Promise<T> => {
+    if (gone.aborted) return Promise.reject(new Error('the caller has gone'));
+    const promise = start();
+    const settled = () => {
+      work.delete(promise);
+    };
+    work.add(promise);
+    promise.then(settled, settled);
+    return promise;
+  };
+  return {
+    ...deps,
+    triage: (call, signal) => track(() => deps.triage(call, signal)),
+    getTriage: (namespace, name) => track(() => deps.getTriage(namespace, name)),
+    listTriages: (namespace, allNamespaces) => track(() => deps.listTriages(namespace, allNamespaces)),
+    intents: () => track(() => deps.intents()),
+  };
 }
 
 /** A JSON-RPC error as an HTTP answer (no id: the request was not read as one). */
@@ -82,22 +151,21 @@ function refuse(response: http.ServerResponse, status: number, code: number, mes
 export function startMcpHttpServer(options: McpHttpOptions): Promise<http.Server> {
   const maxBody = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const maxInFlight = options.maxInFlight ?? MAX_IN_FLIGHT;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? BODY_TIMEOUT_MS;
   const { logger } = options;
+  const { host, port } = mcpListenAddress(options.bindAddress);
+  const loopback = isLoopbackHost(host);
   let inFlight = 0;
 
-  const serve = async (request: http.IncomingMessage, response: http.ServerResponse, token: string): Promise<void> => {
-    const declared = Number(request.headers['content-length'] ?? '0');
-    let body: unknown;
-    try {
-      if (declared > maxBody) throw new BodyTooLarge();
-      body = JSON.parse(await readBody(request, maxBody));
-    } catch (error: unknown) {
-      if (error instanceof BodyTooLarge) refuse(response, 413, -32600, `request body over ${maxBody} bytes`, { Connection: 'close' });
-      else refuse(response, 400, -32700, 'parse error: the body is not JSON');
-      return;
-    }
-    // Aborted when the caller goes away: a triage it started stops waiting and deletes its request.
-    const gone = new AbortController();
+  /** One request's MCP server and transport; both let go of it when `gone` aborts, and its tool calls' signals abort with them. */
+  const serve = async (
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+    token: string,
+    body: unknown,
+    gone: AbortSignal,
+    work: Set<Promise<unknown>>,
+  ) => {
     const deps = clusterDeps(
       { config: () => callerKubeConfig(options.kubeConfig, token), allowLocal: false },
       {
@@ -108,26 +176,73 @@ export function startMcpHttpServer(options: McpHttpOptions): Promise<http.Server
         stdoutIsTTY: false,
         stderrIsTTY: false,
         now: () => new Date(),
-        signal: gone.signal,
+        signal: gone,
       },
     );
     const server = createMcpServer({
-      ...deps,
+      ...tracked(deps, work, gone),
       log: (line) => {
         logger.info('MCP tool call failed', { detail: line.split('\n')[0] });
       },
     });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-    response.on('close', () => {
-      gone.abort();
-      void transport.close();
-      void server.close();
-    });
+    gone.addEventListener(
+      'abort',
+      () => {
+        void transport.close();
+        void server.close();
+      },
+      { once: true },
+    );
     await server.connect(transport);
+    // Never settles when the caller goes mid-call (close() drops the pending answer): the slot is released on close, not here.
     await transport.handleRequest(request, response, body);
   };
 
+  /** Reads the body (holding no slot), then serves it in a slot held until the response closes and the work it started has stopped. */
+  const admit = async (request: http.IncomingMessage, response: http.ServerResponse, token: string, gone: AbortSignal): Promise<void> => {
+    const declared = Number(request.headers['content-length'] ?? '0');
+    let body: unknown;
+    try {
+      if (declared > maxBody) throw new BodyTooLarge();
+      body = JSON.parse(await readBody(request, maxBody, bodyTimeoutMs));
+    } catch (error: unknown) {
+      if (gone.aborted) return;
+      if (error instanceof BodyTooLarge) refuse(response, 413, -32600, `request body over ${maxBody} bytes`, { Connection: 'close' });
+      else if (error instanceof BodyTimeout) refuse(response, 408, -32600, `request body not received within ${bodyTimeoutMs} ms`, { Connection: 'close' });
+      else refuse(response, 400, -32700, 'parse error: the body is not JSON');
+      return;
+    }
+    if (gone.aborted) return;
+    if (inFlight >= maxInFlight) {
+      refuse(response, 503, -32000, `busy: ${maxInFlight} requests in flight, retry shortly`, { 'Retry-After': '1' });
+      return;
+    }
+    inFlight++;
+    const work = new Set<Promise<unknown>>();
+    // Exactly once, on close: the answer sent, or the caller gone (its triage then aborts and deletes its request before the slot frees).
+    gone.addEventListener(
+      'abort',
+      () => {
+        void Promise.allSettled([...work]).then(() => {
+          inFlight--;
+        });
+      },
+      { once: true },
+    );
+    await serve(request, response, token, body, gone, work).catch((error: unknown) => {
+      logger.error('MCP request failed', { error: error instanceof Error ? error.message : String(error) });
+      if (!response.headersSent) refuse(response, 500, -32603, 'internal error');
+      else response.end();
+    });
+  };
+
   const httpServer = http.createServer((request, response) => {
+    // Aborts when the response closes: answered, or the caller gone before it was.
+    const closed = new AbortController();
+    response.once('close', () => {
+      closed.abort();
+    });
     if ((request.url ?? '/').split('?')[0] !== MCP_PATH) {
       refuse(response, 404, -32601, `not found: the MCP endpoint is ${MCP_PATH}`);
       return;
@@ -137,6 +252,11 @@ export function startMcpHttpServer(options: McpHttpOptions): Promise<http.Server
       refuse(response, 405, -32000, 'method not allowed: this MCP server is stateless, POST only', { Allow: 'POST' });
       return;
     }
+    const rebinding = loopback ? rebindingRefusal(request.headers) : undefined;
+    if (rebinding !== undefined) {
+      refuse(response, 403, -32000, rebinding);
+      return;
+    }
     const token = bearerToken(request.headers.authorization);
     if (token === undefined) {
       refuse(response, 401, -32001, 'unauthorized: send Authorization: Bearer <your Kubernetes token>; every call is made with it', {
@@ -144,28 +264,18 @@ export function startMcpHttpServer(options: McpHttpOptions): Promise<http.Server
       });
       return;
     }
-    if (inFlight >= maxInFlight) {
-      refuse(response, 503, -32000, `busy: ${maxInFlight} requests in flight, retry shortly`, { 'Retry-After': '1' });
-      return;
-    }
-    inFlight++;
-    serve(request, response, token)
-      .catch((error: unknown) => {
-        logger.error('MCP request failed', { error: error instanceof Error ? error.message : String(error) });
-        if (!response.headersSent) refuse(response, 500, -32603, 'internal error');
-        else response.end();
-      })
-      .finally(() => {
-        inFlight--;
-      });
+    admit(request, response, token, closed.signal).catch((error: unknown) => {
+      logger.error('MCP request failed', { error: error instanceof Error ? error.message : String(error) });
+    });
   });
 
-  const { host, port } = mcpListenAddress(options.bindAddress);
   return new Promise((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(port, host, () => {
       httpServer.off('error', reject);
       logger.info('Serving MCP', { address: `${host}:${port}`, path: MCP_PATH });
+      // Config refuses this without --mcp-allow-remote; with it, the network between callers and here must be TLS.
+      if (!loopback) logger.warn('MCP endpoint on a non-loopback address: callers send bearer tokens over plain HTTP, so TLS must be in front of it', { host });
       resolve(httpServer);
     });
   });

@@ -13,6 +13,18 @@ describe('kubectl triage command line', () => {
     expect(parseTarget(text)).toEqual({ kind, name });
   });
 
+  test.each(['pod/x/../../events?watch=true', 'pod/Web', `pod/${'a'.repeat(254)}`])(
+    '%s is not an object name: refused before it reaches a request path',
+    (text) => {
+      expect(() => parseTarget(text)).toThrow(/is not a Kubernetes object name/);
+    },
+  );
+
+  test('a namespace and a TriageRequest name are checked the same way', () => {
+    expect(() => parseCommandLine(['pod/x', '-n', '../kube-system'])).toThrow(/--namespace \.\.\/kube-system: not a namespace name/);
+    expect(() => parseCommandLine(['show', 'tr/a?b'])).toThrow(/not a TriageRequest name/);
+  });
+
   test.each(['web-0', 'configmap/x', 'pod/'])('%s is refused with the kinds listed', (text) => {
     expect(() => parseTarget(text)).toThrow(/is not KIND\/NAME of a kind triage reads \(Pod, PersistentVolumeClaim/);
   });

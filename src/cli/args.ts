@@ -81,6 +81,11 @@ Common options:
 Exit status: 0 Healthy, 1 RootCauseFound, 2 Inconclusive or any error.
 `;
 
+/** A Kubernetes object name (DNS subdomain): a name goes into a request path, so nothing else may pass. */
+export function isObjectName(name: string): boolean {
+  return name.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name);
+}
+
 /** `kind/name` as kubectl spells it: short names, plurals and any case. */
 export function parseTarget(text: string): { kind: TargetKind; name: string } {
   const slash = text.indexOf('/');
@@ -89,6 +94,7 @@ export function parseTarget(text: string): { kind: TargetKind; name: string } {
   const kind = kindText === undefined ? undefined : KIND_ALIASES[kindText];
   if (slash < 0 || kind === undefined || name === '')
     throw new PluginError(`"${text}" is not KIND/NAME of a kind triage reads (${TARGET_KINDS.join(', ')}; short names such as po, pvc, deploy work)`);
+  if (!isObjectName(name)) throw new PluginError(`"${name}" is not a Kubernetes object name (lowercase letters, digits, '-' and '.', at most 253)`);
   return { kind, name };
 }
 
@@ -98,6 +104,9 @@ function common(values: Record<string, string | boolean | undefined>): CommonOpt
   const colour = (values.color as string | undefined) ?? 'auto';
   if (colour !== 'auto' && colour !== 'always' && colour !== 'never') throw new PluginError(`--color ${colour}: must be auto, always or never`);
   const text = (key: string) => (typeof values[key] === 'string' ? values[key] : undefined);
+  const namespace = text('namespace');
+  // A namespace goes into request paths too: a DNS label, as the apiserver requires.
+  if (namespace !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace)) throw new PluginError(`--namespace ${namespace}: not a namespace name`);
   return {
     output: output as Output,
     colour,
@@ -145,8 +154,11 @@ export function parseCommandLine(argv: readonly string[]): Command {
     if (rest.length > 0) throw new PluginError(`${first ?? ''} takes no argument (got ${rest.join(' ')})`);
   };
   switch (first) {
-    case 'show':
-      return { ...options, name: 'show', request: one('the TriageRequest, tr/NAME').replace(/^(tr|triagerequests?(\.triage\.dev)?)\//i, '') };
+    case 'show': {
+      const request = one('the TriageRequest, tr/NAME').replace(/^(tr|triagerequests?(\.triage\.dev)?)\//i, '');
+      if (!isObjectName(request)) throw new PluginError(`"${request}" is not a TriageRequest name`);
+      return { ...options, name: 'show', request };
+    }
     case 'list':
       none();
       return { ...options, name: 'list', allNamespaces: values['all-namespaces'] === true };

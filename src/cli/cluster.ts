@@ -21,8 +21,12 @@ export interface ConnectionOptions {
 /** The user's kubeconfig, as kubectl reads it: --kubeconfig, else KUBECONFIG (a:b merged), else ~/.kube/config. */
 export function loadKubeConfig(options: ConnectionOptions): KubeConfig {
   const config = new KubeConfig();
-  if (options.kubeconfig === undefined) config.loadFromDefault();
-  else config.loadFromFile(options.kubeconfig);
+  try {
+    if (options.kubeconfig === undefined) config.loadFromDefault();
+    else config.loadFromFile(options.kubeconfig);
+  } catch (error: unknown) {
+    throw new PluginError(`cannot load the kubeconfig: ${messageOf(error)}`);
+  }
   if (options.context !== undefined) {
     if (config.getContextObject(options.context) === null) throw new PluginError(`context "${options.context}" is not in the kubeconfig`);
     config.setCurrentContext(options.context);
@@ -40,7 +44,8 @@ export function contextNamespace(config: KubeConfig): string {
   return context?.namespace ?? 'default';
 }
 
-const requestsPath = (namespace: string) => `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/triagerequests`;
+// Names are validated where they come in; encoding them too means no caller-chosen text can change a path's shape.
+const requestsPath = (namespace: string) => `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/triagerequests`;
 
 /** The plugin's view of the cluster: TriageRequests through the user's own credentials and RBAC. */
 export class PluginCluster {
@@ -50,18 +55,20 @@ export class PluginCluster {
     this.client = new KubeClient(config);
   }
 
-  async createRequest(namespace: string, generateName: string, spec: TriageRequestSpec | Record<string, unknown>): Promise<TriageRequestObject> {
+  async createRequest(namespace: string, name: string, spec: TriageRequestSpec | Record<string, unknown>): Promise<TriageRequestObject> {
     const body = {
       apiVersion: `${GROUP}/${VERSION}`,
       kind: 'TriageRequest',
-      metadata: { generateName, labels: { 'app.kubernetes.io/created-by': 'kubectl-triage' } },
+      metadata: { name, labels: { 'app.kubernetes.io/created-by': 'kubectl-triage' } },
       spec,
     };
     return this.call(`create a TriageRequest in namespace ${namespace}`, () => this.client.create<TriageRequestObject>(requestsPath(namespace), body));
   }
 
   async getRequest(namespace: string, name: string): Promise<TriageRequestObject> {
-    return this.call(`read TriageRequest ${namespace}/${name}`, () => this.client.get<TriageRequestObject>(`${requestsPath(namespace)}/${name}`));
+    return this.call(`read TriageRequest ${namespace}/${name}`, () =>
+      this.client.get<TriageRequestObject>(`${requestsPath(namespace)}/${encodeURIComponent(name)}`),
+    );
   }
 
   /** Every TriageRequest of a namespace, or of all namespaces when `namespace` is undefined. */
@@ -73,7 +80,7 @@ export class PluginCluster {
   }
 
   async deleteRequest(namespace: string, name: string): Promise<void> {
-    await this.call(`delete TriageRequest ${namespace}/${name}`, () => this.client.delete(`${requestsPath(namespace)}/${name}`));
+    await this.call(`delete TriageRequest ${namespace}/${name}`, () => this.client.delete(`${requestsPath(namespace)}/${encodeURIComponent(name)}`));
   }
 
   /** The target object, or undefined when it does not exist or may not be read (the intent is then chosen by kind alone). */
@@ -81,12 +88,23 @@ export class PluginCluster {
     const info = kindInfo(kind);
     if (info === undefined) return undefined;
     const prefix = info.group === '' ? `/api/${info.version}` : `/apis/${info.group}/${info.version}`;
-    const path = info.namespaced ? `${prefix}/namespaces/${namespace}/${info.plural}/${name}` : `${prefix}/${info.plural}/${name}`;
+    const [ns, object] = [encodeURIComponent(namespace), encodeURIComponent(name)];
+    const path = info.namespaced ? `${prefix}/namespaces/${ns}/${info.plural}/${object}` : `${prefix}/${info.plural}/${object}`;
     try {
       return await this.client.get<KubeObject>(path);
     } catch (error: unknown) {
       if (error instanceof ApiError && (error.isNotFound || error.isForbidden)) return undefined;
       throw new PluginError(`cannot read ${kind} ${name}: ${messageOf(error)}`);
+    }
+  }
+
+  /** The TriageTemplate named like the intent, when there is one and it may be read (else the built-in runs, as without the CRD). */
+  async readTemplate(intent: string): Promise<KubeObject | undefined> {
+    try {
+      return await this.client.get<KubeObject>(`/apis/${GROUP}/${VERSION}/triagetemplates/${encodeURIComponent(intent)}`);
+    } catch (error: unknown) {
+      if (error instanceof ApiError && (error.isNotFound || error.isForbidden)) return undefined;
+      throw new PluginError(`cannot read TriageTemplate ${intent}: ${explain(error)}`);
     }
   }
 

@@ -1,4 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
 import yaml from 'js-yaml';
 import packageJson from '../../package.json';
 import { GROUP, VERSION, type TriageRequestObject } from '../crds/triage-request';
@@ -6,6 +7,7 @@ import { BUILT_IN_INTENTS, BUILT_IN_INTENT_NAMES, isBuiltInIntent, type TargetKi
 import { ListingSnapshot } from '../kube/listing-snapshot';
 import { WATCHED_KINDS } from '../kube/kinds';
 import { chooseIntent } from '../triage/choose-intent';
+import { isClusterScoped } from '../triage/kinds';
 import type { ClusterSnapshot } from '../triage/snapshot';
 import { USAGE, type Command, type CommonOptions, type Output } from './args';
 import { contextNamespace, loadKubeConfig, PluginCluster, PluginError } from './cluster';
@@ -150,9 +152,10 @@ async function triageFile(command: TriageCommand, file: string, io: Io): Promise
     command.target?.kind === 'Namespace'
       ? command.target.name
       : (command.namespace ?? (summary.namespaces.length === 1 ? summary.namespaces[0] : undefined) ?? 'default');
-  const intent =
-    command.intent ??
-    announceChoice(command.target, command.target === undefined ? undefined : dump.get(command.target.kind, command.target.name, namespace), io);
+  const target = command.target;
+  // Cluster-scoped objects (nodes) are filed without a namespace.
+  const object = target === undefined ? undefined : dump.get(target.kind, target.name, isClusterScoped(target.kind) ? undefined : namespace);
+  const intent = command.intent ?? announceChoice(target, object, io);
   const asOf = command.asOf ?? dumpTakenAt(dump) ?? io.now();
   io.err(`Diagnosed as of ${asOf.toISOString()} (${command.asOf === undefined ? "the dump's newest timestamp" : '--as-of'})\n`);
   return diagnoseLocally({
@@ -188,26 +191,28 @@ export async function triageCluster(command: TriageCommand, io: Io, config: Kube
   return triageByOperator(cluster, namespace, spec, command, io);
 }
 
-/** Kinds the plugin lists for a local run: what the operator caches, less its own requests; Secrets never (even metadata would need list on secrets). */
-const LOCAL_KINDS = WATCHED_KINDS.filter((kind) => kind.key !== 'TriageRequest');
+/** Kinds the plugin lists for a local run: what the operator caches, less requests and templates (the one template needed is read by name). */
+const LOCAL_KINDS = WATCHED_KINDS.filter((kind) => kind.key !== 'TriageRequest' && kind.key !== 'TriageTemplate');
 
 async function triageLocally(cluster: PluginCluster, namespace: string, spec: ReturnType<typeof specOf>, io: Io): Promise<TriageResult> {
-  let listed: ListingSnapshot | undefined;
+  // The template decides how far the run reaches (and so what is listed): read it first, as the operator would find it.
+  const template = await cluster.readTemplate(spec.intent);
+  const templates = { get: (kind: string, name: string) => (kind === 'TriageTemplate' && name === spec.intent ? template : undefined) };
   const snapshotFor = async (scope: string | undefined): Promise<ClusterSnapshot> => {
     const started = Date.now();
-    listed = await ListingSnapshot.fetch(cluster.client, LOCAL_KINDS, scope);
+    const listed = await ListingSnapshot.fetch(cluster.client, LOCAL_KINDS, scope);
     io.err(`Listed ${LOCAL_KINDS.length} kinds ${scope === undefined ? 'across all namespaces' : `in namespace ${scope}`} in ${Date.now() - started} ms\n`);
     return listed;
   };
-  // Custom templates are read by name, through the same listing once it exists (a template is cluster-scoped).
-  const templates = { get: (kind: string, name: string) => listed?.get(kind, name) };
   return diagnoseLocally({ namespace, spec, snapshotFor, templates, source: 'local', now: io.now, signal: io.signal });
 }
 
-/** A DNS-label-safe generateName prefix from the target: `pod-orders-db-0-`. */
-function generateNameOf(spec: ReturnType<typeof specOf>): string {
+/** A DNS-label-safe name from the target and a random suffix: `pod-orders-db-0-x7k2q`, known before the create so a create that times out can still be cleaned up. */
+function requestNameOf(spec: ReturnType<typeof specOf>): string {
   const base = `${spec.target.kind}-${spec.target.name}`.toLowerCase().replace(/[^a-z0-9-]+/g, '-');
-  return `${base.slice(0, 50).replace(/-+$/, '')}-`;
+  // The apiserver's generateName alphabet: no vowels, no look-alike digits.
+  const suffix = Array.from(randomBytes(5), (byte) => 'bcdfghjklmnpqrstvwxz2456789'[byte % 27]).join('');
+  return `${base.slice(0, 50).replace(/-+$/, '')}-${suffix}`;
 }
 
 async function triageByOperator(
@@ -217,17 +222,40 @@ async function triageByOperator(
   command: TriageCommand,
   io: Io,
 ): Promise<TriageResult> {
-  const created = await cluster.createRequest(namespace, generateNameOf(spec), spec);
-  const name = created.metadata.name ?? '';
+  const name = requestNameOf(spec);
+  const cleanUp = async () => {
+    await cluster.deleteRequest(namespace, name).catch((error: unknown) => {
+      io.err(`kubectl-triage: ${error instanceof Error ? error.message : String(error)}\n`);
+    });
+  };
+  try {
+    await cluster.createRequest(namespace, name, spec);
+  } catch (error: unknown) {
+    // The apiserver may have committed a create whose answer was lost: delete by name (absent is fine).
+    if (!command.keep) await cleanUp();
+    throw error;
+  }
   io.err(`Created TriageRequest ${namespace}/${name}\n`);
   try {
-    return resultOfRequest(await waitForVerdict(cluster, namespace, name, command.timeoutSeconds * 1000, io));
+    const answered = await waitForVerdict(cluster, namespace, name, command.timeoutSeconds * 1000, io);
+    if (!command.keep) await waitForAnnouncement(cluster, answered, io);
+    return resultOfRequest(answered);
   } finally {
     if (command.keep) io.err(`Kept TriageRequest ${namespace}/${name} (kubectl triage show tr/${name} -n ${namespace})\n`);
-    else
-      await cluster.deleteRequest(namespace, name).catch((error: unknown) => {
-        io.err(`kubectl-triage: ${error instanceof Error ? error.message : String(error)}\n`);
-      });
+    else await cleanUp();
+  }
+}
+
+/**
+ * The operator writes the transition's Events (on the request and on the diagnosed object) just after
+ * the status: deleting the request at once could cut that short, so wait briefly for announcedTransitions.
+ */
+async function waitForAnnouncement(cluster: PluginCluster, answered: TriageRequestObject, io: Io): Promise<void> {
+  const deadline = Date.now() + 3000;
+  let request = answered;
+  while ((request.status?.announcedTransitions ?? 0) < (request.status?.transitions ?? 0) && Date.now() < deadline && !io.signal.aborted) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    request = await cluster.getRequest(request.metadata.namespace ?? '', request.metadata.name ?? '');
   }
 }
 

@@ -8,8 +8,8 @@ import type { CacheAvailability, ClusterSnapshot, KubeObject } from '../triage/s
 // An offline dump as the engine's read port, for `kubectl triage --from-file`: a `kubectl get -o yaml`
 // output, a JSON file or a must-gather directory. Everything is read up front (sync), bounded in bytes.
 
-/** What is read at most, in bytes, unless the caller says otherwise: a large must-gather fits, a runaway directory does not. */
-export const DEFAULT_MAX_DUMP_BYTES = 512 * 1024 * 1024;
+/** What is read at most, in bytes: parsed YAML costs about ten times its size in memory, so this keeps a run near 1-2 GiB. */
+export const DEFAULT_MAX_DUMP_BYTES = 128 * 1024 * 1024;
 
 const READ_EXTENSIONS: ReadonlySet<string> = new Set(['.yaml', '.yml', '.json']);
 
@@ -84,7 +84,10 @@ export function loadDump(dumpPath: string, options: LoadDumpOptions = {}): DumpS
   const collector = new Collector();
   let bytesRead = 0;
   for (const file of filesOf(dumpPath)) {
-    const size = statOf(file).size;
+    const stat = statOf(file);
+    // A pipe or device reports size 0 and may never end: only regular files are read.
+    if (!stat.isFile()) throw new DumpError('Unreadable', file, `${file}: not a regular file (save the dump to a file first)`);
+    const size = stat.size;
     // Checked before reading: an oversized file is refused without being loaded into memory.
     if (bytesRead + size > maxBytes) throw tooLarge(dumpPath, file, maxBytes);
     const text = readText(file);

@@ -8,15 +8,19 @@ import { parseCommandLine } from './args';
 import { PluginError } from './cluster';
 import { runCommand } from './commands';
 import { DumpError } from './dump';
+import { DiagnosisAborted } from '../triage/engine';
 import { enableLinearRegExp } from '../triage/linear-regex';
 
 async function main(argv: readonly string[]): Promise<number> {
   // Regexes in templates are user input: the same linear-time fallback as the operator's.
   enableLinearRegExp();
   const interrupted = new AbortController();
-  process.once('SIGINT', () => {
-    interrupted.abort();
-  });
+  // The first signal stops the wait and deletes the request it created; a second one quits at once.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+    process.on(signal, () => {
+      if (interrupted.signal.aborted) process.exit(130);
+      interrupted.abort();
+    });
   try {
     return await runCommand(parseCommandLine(argv), {
       out: (text) => process.stdout.write(text),
@@ -28,6 +32,10 @@ async function main(argv: readonly string[]): Promise<number> {
     });
   } catch (error: unknown) {
     // Expected failures are a sentence on stderr; anything else is a bug, printed with its stack below.
+    if (error instanceof DiagnosisAborted) {
+      process.stderr.write('kubectl-triage: interrupted\n');
+      return 130;
+    }
     if (!(error instanceof PluginError || error instanceof DumpError)) throw error;
     process.stderr.write(`kubectl-triage: ${error.message}\n`);
     return 2;

@@ -4,7 +4,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Envelope } from '../crds/envelope';
 import type { TriageRequestObject } from '../crds/triage-request';
 import { PluginError } from './cluster';
-import { createMcpServer, DEFAULT_TIMEOUT_SECONDS, type McpDeps, type TriageCall } from './mcp';
+import { createMcpServer, DEFAULT_TIMEOUT_SECONDS, MAX_LISTED_TRIAGES, type McpDeps, type TriageCall } from './mcp';
 import type { TriageResult } from './result';
 
 // The MCP tools over the SDK's in-memory transport, with a fake cluster: what an assistant sees.
@@ -178,6 +178,11 @@ describe('the MCP server', () => {
     [{ target: 'po/x', namespace: 'my_ns' }, /at namespace/],
     [{ target: 'po/x', timeoutSeconds: 0 }, /at timeoutSeconds/],
     [{ target: 'po/x', nmespace: 'shop' }, /Unrecognized key: "nmespace"/],
+    // A name is a path segment of the request: anything but a Kubernetes name could make it another request.
+    [{ target: 'pod/x/../../events?watch=true' }, /is not a Kubernetes object name .* at target/],
+    [{ target: 'po/Web_0' }, /is not a Kubernetes object name .* at target/],
+    [{ target: { kind: 'Pod', name: 'x/../../events?watch=true' } }, /must be a Kubernetes object name.* at target\.name/],
+    [{ target: { kind: 'Pod', name: 'a'.repeat(254) } }, /Too big: expected string to have <=253 characters at target\.name/],
   ])('triage %j: a validation error naming the argument, nothing run', async (args, message) => {
     const result = await call(client, 'triage', args);
     expect(result.isError).toBe(true);
@@ -209,8 +214,34 @@ describe('the MCP server', () => {
           createdAt: '2026-12-01T09:58:00.000Z',
         },
       ],
+      total: 1,
+      truncated: false,
     });
     expect(textOf(listed)).toMatch(/^NAME\s+INTENT.*\nwhy-web\s+scheduling-failures\s+Pod\/web-0\s+RootCauseFound\s+NodeAffinityMismatch\s+1\s+0\s+0\s+2m$/);
+  });
+});
+
+describe('list_triages of many requests', () => {
+  test(`the newest ${MAX_LISTED_TRIAGES} rows, by namespace and name, with the total and truncated: true`, async () => {
+    const many: TriageRequestObject[] = Array.from({ length: 250 }, (_, i) => ({
+      metadata: {
+        name: `r-${String(i).padStart(3, '0')}`,
+        namespace: i % 2 === 0 ? 'a' : 'b',
+        creationTimestamp: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
+      },
+      spec: { intent: 'scheduling-failures' },
+    }));
+    const client = await connect(fakeDeps({ listTriages: () => Promise.resolve(many) }));
+    const result = await call(client, 'list_triages', { allNamespaces: true });
+    const structured = result.structuredContent as { triages: { namespace: string; name: string }[]; total: number; truncated: boolean };
+    expect([structured.triages.length, structured.total, structured.truncated]).toEqual([MAX_LISTED_TRIAGES, 250, true]);
+    // r-050 to r-249 are the newest; a's before b's, each by name.
+    const names = structured.triages.map((row) => `${row.namespace}/${row.name}`);
+    expect([names[0], names[99], names[100], names.at(-1)]).toEqual(['a/r-050', 'a/r-248', 'b/r-051', 'b/r-249']);
+    const lines = textOf(result).split('\n');
+    expect(lines).toHaveLength(1 + MAX_LISTED_TRIAGES + 1);
+    expect(lines.at(-1)).toBe('(the newest 200 of 250 TriageRequests; list one namespace, or get_triage one by name)');
+    await client.close();
   });
 });
 

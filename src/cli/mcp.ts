@@ -7,7 +7,7 @@ import packageJson from '../../package.json';
 import { Envelope } from '../crds/envelope';
 import { TARGET_KINDS, type TargetKind } from '../crds/intents';
 import { Condition, Target, TriageRequestSpec, Verdict, type TriageRequestObject } from '../crds/triage-request';
-import { parseTarget, type CommonOptions } from './args';
+import { isObjectName, parseTarget, type CommonOptions } from './args';
 import { contextNamespace, loadKubeConfig, PluginCluster, PluginError } from './cluster';
 import { intentRows, triageCluster, type Io } from './commands';
 import { explainCode, refText, renderList, renderResult, resultOfRequest, type IntentRow } from './render';
@@ -43,9 +43,18 @@ export interface McpDeps {
 /** Default wait for the operator's verdict: below the MCP clients' usual 60 s request timeout. */
 export const DEFAULT_TIMEOUT_SECONDS = 30;
 
+/** Rows list_triages returns at most: a whole cluster's requests would flood an assistant's context (and the server's memory). */
+export const MAX_LISTED_TRIAGES = 200;
+
 const TargetObject = z.strictObject({
   kind: z.enum(TARGET_KINDS).describe('Kind of the object to diagnose.'),
-  name: z.string().min(1).max(253).describe('Name of the object.'),
+  // The name goes into a request path: a Kubernetes name or nothing ("x/../../events" would be another request).
+  name: z
+    .string()
+    .min(1)
+    .max(253)
+    .refine(isObjectName, "must be a Kubernetes object name: lowercase letters, digits, '-' and '.'")
+    .describe('Name of the object.'),
 });
 
 /** Why a target argument is neither form, said for the field: the union's own message would be "Invalid input". */
@@ -189,6 +198,17 @@ function rowOf(request: TriageRequestObject): z.infer<typeof TriageRow> {
   };
 }
 
+/** The `limit` newest requests, in the table's order (namespace, then name). */
+function newest(requests: readonly TriageRequestObject[], limit: number): TriageRequestObject[] {
+  const key = (request: TriageRequestObject) => `${request.metadata.namespace ?? ''}/${request.metadata.name ?? ''}`;
+  const created = (request: TriageRequestObject) => {
+    const time = new Date(request.metadata.creationTimestamp ?? 0).getTime();
+    return Number.isNaN(time) ? 0 : time;
+  };
+  const kept = [...requests].sort((a, b) => created(b) - created(a) || key(a).localeCompare(key(b))).slice(0, limit);
+  return kept.sort((a, b) => key(a).localeCompare(key(b)));
+}
+
 /** A failure as a tool result the assistant can read (and the server survives): the apiserver's refusal names the user, verb and resource. */
 async function answer(tool: string, deps: McpDeps, action: () => Promise<CallToolResult>): Promise<CallToolResult> {
   try {
@@ -253,14 +273,21 @@ export function createMcpServer(deps: McpDeps): McpServer {
         namespace: NamespaceArgument.describe("Namespace to list. Omitted: the kubeconfig context's namespace."),
         allNamespaces: z.boolean().optional().describe('true: every namespace you may list (namespace is then ignored).'),
       }),
-      outputSchema: z.object({ triages: z.array(TriageRow) }),
+      outputSchema: z.object({
+        triages: z.array(TriageRow).describe(`The newest ${MAX_LISTED_TRIAGES} at most, by namespace and name.`),
+        total: z.number().int().describe('How many TriageRequests there are in all.'),
+        truncated: z.boolean().describe(`true: more than ${MAX_LISTED_TRIAGES}; list one namespace, or read one by name with get_triage.`),
+      }),
       annotations: READ_ONLY,
     },
     (args) =>
       answer('list_triages', deps, async () => {
         const all = args.allNamespaces ?? false;
         const requests = await deps.listTriages(all ? undefined : args.namespace, all);
-        return ok({ triages: requests.map(rowOf) }, renderList(requests, all, deps.now()));
+        const shown = newest(requests, MAX_LISTED_TRIAGES);
+        const truncated = shown.length < requests.length;
+        const note = truncated ? `\n(the newest ${shown.length} of ${requests.length} TriageRequests; list one namespace, or get_triage one by name)` : '';
+        return ok({ triages: shown.map(rowOf), total: requests.length, truncated }, renderList(shown, all, deps.now()) + note);
       }),
   );
 

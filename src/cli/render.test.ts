@@ -59,4 +59,17 @@ describe('what the plugin prints', () => {
     ]);
     expect([age('2026-12-01T11:59:30Z', now), age('2026-12-01T09:00:00Z', now), age('2026-11-28T12:00:00Z', now)]).toEqual(['30s', '3h', '3d']);
   });
+
+  test('terminal escapes written into the cluster are shown, not executed', () => {
+    const hostile = {
+      source: 'operator' as const,
+      intent: 'crashloop',
+      target: 'Pod/x',
+      verdict: 'Healthy' as const,
+      request: 'shop/\u001b]52;c;cHduZWQ=\u0007x\r',
+    };
+    const text = renderResult(hostile, { colour: false });
+    for (const control of ['\u0007', '\u001b', '\r']) expect(text.includes(control)).toBe(false);
+    expect(text).toContain('shop/\\u001b]52;c;cHduZWQ=\\u0007x\\u000d');
+  });
 });

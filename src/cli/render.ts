@@ -22,6 +22,19 @@ function painter(style: Style): (paint: Paint, text: string) => string {
 const VERDICT_PAINT: Readonly<Record<string, Paint>> = { Healthy: 'green', RootCauseFound: 'red', Inconclusive: 'yellow', Failed: 'red', Rejected: 'red' };
 const SEVERITY_PAINT: Readonly<Record<Severity, Paint>> = { Critical: 'red', Warning: 'yellow', Info: 'cyan' };
 
+/** C0 and C1 controls but tab and newline: a terminal would act on them (move the cursor, set the clipboard). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * Text from the cluster (Event and termination messages, template descriptions) is anyone's to write:
+ * control characters are shown as \uXXXX, never sent to the terminal as they are.
+ */
+export function printable<T>(value: T): T {
+  const escape = (text: string) => text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.parse(JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'string' ? escape(inner) : inner))) as T;
+}
+
 export const refText = (r: Pick<ObjectRef, 'kind' | 'name'> & { namespace?: string }) =>
   `${r.kind} ${r.namespace === undefined ? '' : `${r.namespace}/`}${r.name}`;
 
@@ -31,7 +44,8 @@ function anchorPlace(anchor: Anchor): string {
 }
 
 /** One triage for a terminal, most important first. */
-export function renderResult(result: TriageResult, style: Style): string {
+export function renderResult(untrusted: TriageResult, style: Style): string {
+  const result = printable(untrusted);
   const paint = painter(style);
   const verdict = result.verdict ?? 'not triaged yet';
   const origin = result.request === undefined ? `${result.source} run` : `TriageRequest ${result.request}`;
@@ -127,7 +141,8 @@ function severitiesOf(result: TriageResult): Severity[] {
 }
 
 /** `kubectl triage list`: one row per request, with its findings counted by severity. */
-export function renderList(requests: readonly TriageRequestObject[], allNamespaces: boolean, now: Date): string {
+export function renderList(untrusted: readonly TriageRequestObject[], allNamespaces: boolean, now: Date): string {
+  const requests = printable(untrusted);
   if (requests.length === 0) return allNamespaces ? 'No TriageRequests found.' : 'No TriageRequests found in this namespace.';
   const header = [...(allNamespaces ? ['NAMESPACE'] : []), 'NAME', 'INTENT', 'TARGET', 'VERDICT', 'ROOT-CAUSE', 'CRITICAL', 'WARNING', 'INFO', 'AGE'];
   const rows = [...requests]
@@ -158,7 +173,8 @@ export interface IntentRow {
   readonly description: string;
 }
 
-export function renderIntents(intents: readonly IntentRow[]): string {
+export function renderIntents(untrusted: readonly IntentRow[]): string {
+  const intents = printable(untrusted);
   return table([['INTENT', 'SOURCE', 'TARGETS', 'DESCRIPTION'], ...intents.map((i) => [i.name, i.source, i.targetKinds.join(','), i.description])]);
 }
 

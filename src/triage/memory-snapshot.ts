@@ -15,6 +15,8 @@ export interface MemorySnapshotOptions {
   readonly secretMetadata?: boolean;
   /** Only these kinds were collected (an offline dump): any other reads as NotCollected, never as empty. */
   readonly collected?: ReadonlySet<string>;
+  /** Kinds whose read failed (a LIST that errored): NotSynced, never empty. */
+  readonly failed?: ReadonlySet<string>;
 }
 
 /**
@@ -39,10 +41,18 @@ export class MemorySnapshot implements ClusterSnapshot {
     }
   }
 
+  /** Objects already filed by cache key, e.g. LIST responses, whose items carry no kind of their own. */
+  static ofKinds(byKind: ReadonlyMap<string, readonly KubeObject[]>, options: MemorySnapshotOptions = {}): MemorySnapshot {
+    const snapshot = new MemorySnapshot([], options);
+    for (const [key, objects] of byKind) snapshot.byKind.set(key, [...objects]);
+    return snapshot;
+  }
+
   availability(kind: string): CacheAvailability {
     // Secrets are cached only when opted in (the operator's --watch-secret-metadata).
     if (this.options.forbidden?.has(kind) === true || (kind === 'Secret' && this.options.secretMetadata !== true)) return 'Forbidden';
     if (this.options.notInstalled?.has(kind) === true) return 'NotInstalled';
+    if (this.options.failed?.has(kind) === true) return 'Syncing';
     if (this.options.collected !== undefined && !this.options.collected.has(kind)) return 'NotCollected';
     return 'Synced';
   }

@@ -194,10 +194,16 @@ describe('against the operator', () => {
     expect(result.code).toBe(0);
   });
 
-  test('--keep, then show and list: the request stays, list counts findings by severity', async () => {
+  test('--keep, then describe, show and list: the request stays, describe reads the answer first, list counts by severity', async () => {
     const kept = await kubectlTriage(['pvc/scratch', '-n', ns.name, '--keep']);
     const name = /Kept TriageRequest \S+\/(\S+)/.exec(kept.stderr)?.[1] ?? '';
     expect(name).toMatch(/^persistentvolumeclaim-scratch-/);
+    // kubectl describe sorts status fields by name: the answer comes before the conditions and the envelope's anchors.
+    const described = await kubectlOk(['describe', 'tr', name, '-n', ns.name]);
+    const at = (text: string) => described.indexOf(text);
+    expect(at('  Answer:\n    RootCauseFound: StorageClassNotFound\n')).toBeGreaterThan(0);
+    expect(at('Answer:')).toBeLessThan(at('Conditions:'));
+    expect(at('Conditions:')).toBeLessThan(at('Anchors:'));
     const shown = await kubectlTriage(['show', `tr/${name}`, '-n', ns.name]);
     expect(shown.stdout).toContain('StorageClassNotFound');
     expect(shown.code).toBe(1);

@@ -227,7 +227,7 @@ describe('as a ServiceAccount that may read but not create TriageRequests', () =
 
   test('the server still serves it afterwards, and reads what its RBAC allows', async () => {
     const listed = await call(viewer, 'list_triages');
-    expect([listed.isError, listed.structuredContent]).toEqual([undefined, { triages: [] }]);
+    expect([listed.isError, listed.structuredContent]).toEqual([undefined, { triages: [], total: 0, truncated: false }]);
   });
 });
 

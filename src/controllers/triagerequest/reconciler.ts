@@ -12,7 +12,7 @@ import { DiagnosisAborted } from '../../triage/engine';
 import { apiVersionOf } from '../../triage/kinds';
 import type { ClusterSnapshot } from '../../triage/snapshot';
 import { AnnounceBudget } from './announce-budget';
-import { announcementOf, decideRun, modeOf, nextStatus } from './status';
+import { announcementOf, answerOf, decideRun, modeOf, nextStatus } from './status';
 import { evaluateRequest, withConditions, type Evaluation, type EvaluationDeps } from './evaluate';
 import type { WatchIndex } from './watch-index';
 
@@ -200,7 +200,9 @@ export class TriageRequestReconciler {
       ]),
     };
     try {
-      await this.deps.client.mergePatch(statusPath(request.metadata.namespace ?? '', request.metadata.name ?? ''), { status: { ...status, envelope: null } });
+      await this.deps.client.mergePatch(statusPath(request.metadata.namespace ?? '', request.metadata.name ?? ''), {
+        status: { ...status, answer: answerOf(status) ?? null, target: null, nextCheckAt: null, envelope: null },
+      });
       log.info('Status too large, wrote a Failed status instead', { generation });
       return outcome.done;
     } catch (error: unknown) {
