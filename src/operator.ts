@@ -4,6 +4,7 @@ import type { OperatorConfig } from './config';
 import { TriageRequestController } from './controllers/triagerequest/controller';
 import { TriageRequestReconciler } from './controllers/triagerequest/reconciler';
 import { WatchIndex } from './controllers/triagerequest/watch-index';
+import { TriagePolicyReconciler } from './controllers/triagepolicy/reconciler';
 import { TriageTemplateReconciler } from './controllers/triagetemplate/reconciler';
 import { KubeClient } from './kube/client';
 import { ClusterCache } from './kube/cluster-cache';
@@ -63,10 +64,10 @@ export class Operator {
       client: this.client,
       logger,
       metrics: this.metrics,
-      // The listing baseline caches only the operator's own resources: triage reads list the rest.
+      // The listing baseline caches only the operator's own resources (and namespaces, which policies select): triage reads list the rest.
       kinds:
         config.snapshotSource === 'list'
-          ? WATCHED_KINDS.filter((k) => k.group === 'triage.dev')
+          ? WATCHED_KINDS.filter((k) => k.group === 'triage.dev' || k.key === 'Namespace')
           : config.watchSecretMetadata
             ? [...WATCHED_KINDS, SECRET_METADATA_KIND]
             : WATCHED_KINDS,
@@ -91,6 +92,7 @@ export class Operator {
       watchIndex,
       reconciler,
       templates: new TriageTemplateReconciler({ cache: this.cache, client: this.client, now: () => new Date() }),
+      policies: new TriagePolicyReconciler({ cache: this.cache, client: this.client, now: () => new Date() }),
       metrics: this.metrics,
       logger,
       concurrency: config.concurrency,

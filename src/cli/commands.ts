@@ -191,8 +191,8 @@ export async function triageCluster(command: TriageCommand, io: Io, config: Kube
   return triageByOperator(cluster, namespace, spec, command, io);
 }
 
-/** Kinds the plugin lists for a local run: what the operator caches, less requests and templates (the one template needed is read by name). */
-const LOCAL_KINDS = WATCHED_KINDS.filter((kind) => kind.key !== 'TriageRequest' && kind.key !== 'TriageTemplate');
+/** Kinds the plugin lists for a local run: what the operator caches, less its own kinds (the one template needed is read by name). */
+const LOCAL_KINDS = WATCHED_KINDS.filter((kind) => kind.group !== 'triage.dev');
 
 async function triageLocally(cluster: PluginCluster, namespace: string, spec: ReturnType<typeof specOf>, io: Io): Promise<TriageResult> {
   // The template decides how far the run reaches (and so what is listed): read it first, as the operator would find it.

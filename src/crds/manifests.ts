@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { WATCHED_KINDS } from '../kube/kinds';
 import { CUSTOM_INTENT_RULE, GROUP, TriageRequestSpec, TriageRequestStatus, VERSION } from './triage-request';
+import { TriagePolicySpec, TriagePolicyStatus } from './triage-policy';
 import { TriageTemplateSpec, TriageTemplateStatus } from './triage-template';
 
 // Builds the generated manifests (CRDs, ClusterRole) from the zod schemas and the watched-kinds list.
@@ -165,9 +166,33 @@ export function triageTemplateCrd() {
   });
 }
 
+export function triagePolicyCrd() {
+  return crd({
+    kind: 'TriagePolicy',
+    plural: 'triagepolicies',
+    singular: 'triagepolicy',
+    shortNames: ['tpol'],
+    scope: 'Cluster',
+    description:
+      'TriagePolicy keeps standing triage on the namespaces it selects: one owned TriageRequest per namespace and intent, and the namespaces counted by verdict in status.',
+    spec: TriagePolicySpec,
+    status: TriagePolicyStatus,
+    columns: [
+      { name: 'Namespaces', type: 'integer', jsonPath: '.status.selectedNamespaces' },
+      { name: 'Healthy', type: 'integer', jsonPath: '.status.healthy' },
+      { name: 'Root-Cause', type: 'integer', jsonPath: '.status.rootCauseFound' },
+      { name: 'Inconclusive', type: 'integer', jsonPath: '.status.inconclusive' },
+      { name: 'Pending', type: 'integer', jsonPath: '.status.pending' },
+      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+      { name: 'Failed', type: 'integer', jsonPath: '.status.failed', priority: 1 },
+    ],
+  });
+}
+
 /**
  * The operator's ClusterRole: read-only on every watched kind, and writes only where it must: its
- * requests' and templates' status, and Events. No Secret access at all.
+ * requests', templates' and policies' status, Events, and the TriageRequests its TriagePolicies own.
+ * No Secret access at all.
  */
 function managerRules() {
   const readByGroup = new Map<string, Set<string>>();
@@ -182,7 +207,9 @@ function managerRules() {
     .map(([group, plurals]) => ({ apiGroups: [group], resources: [...plurals].sort(), verbs: ['get', 'list', 'watch'] }));
   return [
     ...readRules,
-    { apiGroups: [GROUP], resources: ['triagerequests/status', 'triagetemplates/status'], verbs: ['patch'] },
+    { apiGroups: [GROUP], resources: ['triagepolicies/status', 'triagerequests/status', 'triagetemplates/status'], verbs: ['patch'] },
+    // A TriagePolicy's requests: created, kept to its spec and removed by the operator (its own kind only).
+    { apiGroups: [GROUP], resources: ['triagerequests'], verbs: ['create', 'delete', 'patch'] },
     // One Event per transition under a name derived from it: create is all the recorder needs.
     { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
   ];

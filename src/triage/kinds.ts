@@ -64,6 +64,7 @@ export const KINDS = [
   { key: 'HTTPRoute', kind: 'HTTPRoute', group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes', namespaced: true, optional: true, evidence: 'httproutes' },
   { key: 'TriageRequest', kind: 'TriageRequest', group: 'triage.dev', version: 'v1alpha1', plural: 'triagerequests', namespaced: true },
   { key: 'TriageTemplate', kind: 'TriageTemplate', group: 'triage.dev', version: 'v1alpha1', plural: 'triagetemplates', namespaced: false },
+  { key: 'TriagePolicy', kind: 'TriagePolicy', group: 'triage.dev', version: 'v1alpha1', plural: 'triagepolicies', namespaced: false },
 ] as const satisfies readonly KindInfo[];
 
 export type KindKey = (typeof KINDS)[number]['key'];

@@ -35,6 +35,10 @@ describe('least-privilege RBAC from config/rbac', () => {
     expect(await can('get', 'secrets', '--all-namespaces')).toBe('no');
     expect(await can('list', 'secrets', '-n', ns.name)).toBe('no');
     expect(await can('update', 'triagerequests.triage.dev', '-n', ns.name)).toBe('no');
+    // TriagePolicies own requests: create, patch back and delete them; the policies themselves are read-only but for status.
+    expect(await can('create', 'triagerequests.triage.dev', '-n', ns.name)).toBe('yes');
+    expect(await can('patch', 'triagepolicies.triage.dev', '--subresource=status')).toBe('yes');
+    expect(await can('patch', 'triagepolicies.triage.dev')).toBe('no');
     expect(await can('delete', 'pods', '-n', ns.name)).toBe('no');
     expect(await can('update', 'leases.coordination.k8s.io', '-n', ns.name)).toBe('no');
     expect(await can('update', 'leases.coordination.k8s.io/triage-operator', '-n', 'triage-system')).toBe('yes');

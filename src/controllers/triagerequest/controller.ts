@@ -8,6 +8,7 @@ import { ApiError } from '../../kube/errors';
 import { ControllerRunner } from '../../kube/controller-runner';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../metrics';
+import type { TriagePolicyReconciler } from '../triagepolicy/reconciler';
 import type { TriageTemplateReconciler } from '../triagetemplate/reconciler';
 import { CONTROLLER_NAME, type TriageRequestReconciler } from './reconciler';
 import { changedKeys, type WatchIndex } from './watch-index';
@@ -16,6 +17,8 @@ export interface ControllerOptions {
   readonly cache: ClusterCache;
   /** Validates TriageTemplates and writes their Accepted condition. */
   readonly templates: TriageTemplateReconciler;
+  /** Keeps each TriagePolicy's requests and counts its namespaces by verdict. */
+  readonly policies: TriagePolicyReconciler;
   /** What each Continuous request read on its last run. */
   readonly watchIndex: WatchIndex;
   readonly reconciler: TriageRequestReconciler;
@@ -34,6 +37,7 @@ export interface ControllerOptions {
 export class TriageRequestController {
   private readonly queue: ControllerRunner;
   private readonly templateQueue: ControllerRunner;
+  private readonly policyQueue: ControllerRunner;
   private readonly unsubscribe: (() => void)[] = [];
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly nodeDigests = new Map<string, string>();
@@ -48,6 +52,9 @@ export class TriageRequestController {
     this.templateQueue = new ControllerRunner({ name: 'triagetemplate', metrics, logger, concurrency: 1, expected: isConflict }, (name, context) =>
       options.templates.reconcile(name, context),
     );
+    this.policyQueue = new ControllerRunner({ name: 'triagepolicy', metrics, logger, concurrency: 1, expected: isConflict }, (name, context) =>
+      options.policies.reconcile(name, context),
+    );
   }
 
   /** Call after the caches synced, on the leader only. */
@@ -60,6 +67,16 @@ export class TriageRequestController {
         // A deleted request is never reconciled again: forget what it watched here.
         if (type === 'delete') this.options.watchIndex.remove(objectKey(object));
         else this.queue.add(objectKey(object));
+        // A policy's request answered, changed or went away: its counts (or the request itself) need the policy.
+        for (const owner of object.metadata?.ownerReferences ?? [])
+          if (owner.kind === 'TriagePolicy' && owner.controller === true) this.policyQueue.add(owner.name);
+      }),
+      this.options.cache.informer('TriagePolicy').onChange((type, policy) => {
+        if (type !== 'delete') this.policyQueue.add(policy.metadata?.name ?? '');
+      }),
+      // A namespace created, relabelled or deleted may enter or leave any policy's selection.
+      this.options.cache.informer('Namespace').onChange(() => {
+        this.enqueuePolicies();
       }),
       this.options.cache.informer('TriageTemplate').onChange((type, template) => {
         if (type !== 'delete') this.templateQueue.add(template.metadata?.name ?? '');
@@ -93,7 +110,7 @@ export class TriageRequestController {
     this.options.metrics.exportRequests(undefined);
     if (this.resyncTimer !== undefined) clearInterval(this.resyncTimer);
     for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
-    await Promise.all([this.queue.stop(), this.templateQueue.stop()]);
+    await Promise.all([this.queue.stop(), this.templateQueue.stop(), this.policyQueue.stop()]);
   }
 
   /**
@@ -122,6 +139,11 @@ export class TriageRequestController {
   private enqueueAll(): void {
     for (const request of this.options.cache.informer('TriageRequest').list()) this.queue.add(objectKey(request));
     for (const template of this.options.cache.informer('TriageTemplate').list()) this.templateQueue.add(template.metadata?.name ?? '');
+    this.enqueuePolicies();
+  }
+
+  private enqueuePolicies(): void {
+    for (const policy of this.options.cache.informer('TriagePolicy').list()) this.policyQueue.add(policy.metadata?.name ?? '');
   }
 
   private enqueueUsersOf(template: KubernetesObject): void {

@@ -21,7 +21,16 @@ function installCrds(kubeconfig: string, binDir: string): void {
   execFileSync(kubectl, ['--kubeconfig', kubeconfig, 'apply', '-k', path.join(repoRoot, 'config/crd')], { stdio: 'inherit' });
   execFileSync(
     kubectl,
-    ['--kubeconfig', kubeconfig, 'wait', '--for=condition=Established', '--timeout=30s', 'crd/triagerequests.triage.dev', 'crd/triagetemplates.triage.dev'],
+    [
+      '--kubeconfig',
+      kubeconfig,
+      'wait',
+      '--for=condition=Established',
+      '--timeout=30s',
+      'crd/triagerequests.triage.dev',
+      'crd/triagetemplates.triage.dev',
+      'crd/triagepolicies.triage.dev',
+    ],
     { stdio: 'inherit' },
   );
 }

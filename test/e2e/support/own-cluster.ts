@@ -43,7 +43,11 @@ export function useOwnCluster(prefix: string, nodes: number, options: OwnCluster
     kubeconfig = kubeconfigFromClusterUp(up.stdout);
     if (options.installCrds === false) return;
     await kubectlOk(['apply', '-k', 'config/crd'], undefined, kubeconfig);
-    await kubectlOk(['wait', '--for=condition=Established', 'crd/triagerequests.triage.dev', 'crd/triagetemplates.triage.dev'], undefined, kubeconfig);
+    await kubectlOk(
+      ['wait', '--for=condition=Established', 'crd/triagerequests.triage.dev', 'crd/triagetemplates.triage.dev', 'crd/triagepolicies.triage.dev'],
+      undefined,
+      kubeconfig,
+    );
   });
 
   afterAll(async () => {
