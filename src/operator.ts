@@ -5,6 +5,7 @@ import { TriageRequestController } from './controllers/triagerequest/controller'
 import { TriageRequestReconciler } from './controllers/triagerequest/reconciler';
 import { WatchIndex } from './controllers/triagerequest/watch-index';
 import { TriagePolicyReconciler } from './controllers/triagepolicy/reconciler';
+import type { TransitionListener } from './controllers/triagerequest/transitions';
 import { TriageTemplateReconciler } from './controllers/triagetemplate/reconciler';
 import { KubeClient } from './kube/client';
 import { ClusterCache } from './kube/cluster-cache';
@@ -76,8 +77,11 @@ export class Operator {
     const listKinds = inputKinds.filter((k) => k.group !== 'triage.dev');
     this.recorder = new EventRecorder(this.client, config.identity, logger, this.metrics);
     const watchIndex = new WatchIndex();
+    // Told of each announced transition: where results leave the cluster (sinks, reports).
+    const transitionListeners: TransitionListener[] = [];
     const reconciler = new TriageRequestReconciler({
       watchIndex,
+      transitionListeners,
       ...(config.snapshotSource === 'list' ? { snapshotFor: (namespace: string | undefined) => ListingSnapshot.fetch(this.client, listKinds, namespace) } : {}),
       cache: this.cache,
       client: this.client,

@@ -14,6 +14,7 @@ import type { ClusterSnapshot } from '../../triage/snapshot';
 import { AnnounceBudget } from './announce-budget';
 import { announcementOf, answerOf, decideRun, modeOf, nextStatus } from './status';
 import { evaluateRequest, withConditions, type Evaluation, type EvaluationDeps } from './evaluate';
+import type { TransitionListener } from './transitions';
 import type { WatchIndex } from './watch-index';
 
 export const CONTROLLER_NAME = 'triagerequest';
@@ -27,6 +28,8 @@ export interface ReconcilerDeps {
   readonly trustedNamespaces: readonly string[];
   readonly now: () => Date;
   readonly watchIndex: WatchIndex;
+  /** Told of each announced transition (sinks, reports). */
+  readonly transitionListeners?: readonly TransitionListener[];
   /** Where a triage reads the cluster: the cache itself, or (benchmark baseline) a fresh listing. */
   readonly snapshotFor?: (namespace: string | undefined) => Promise<ClusterSnapshot>;
 }
@@ -155,6 +158,8 @@ export class TriageRequestReconciler {
         metadata: { resourceVersion: request.metadata.resourceVersion },
         status: { announcedTransitions: transition },
       });
+      const announced = { request: { namespace: subject.namespace, name: subject.name, uid: subject.uid }, status, number: transition };
+      for (const listener of this.deps.transitionListeners ?? []) listener.notify(announced);
       return undefined;
     } catch (error: unknown) {
       if (error instanceof ApiError && error.isNotFound) return outcome.done;
