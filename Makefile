@@ -90,7 +90,7 @@ install: controlplane ## Install the CRDs, namespace and RBAC into the current c
 	$(KUBECTL) apply -k config/crd
 	$(KUBECTL) apply -f config/manager/namespace.yaml
 	$(KUBECTL) apply -k config/rbac
-	$(KUBECTL) wait --for=condition=Established --timeout=30s crd/triagerequests.triage.dev crd/triagetemplates.triage.dev crd/triagepolicies.triage.dev
+	$(KUBECTL) wait --for=condition=Established --timeout=30s crd/triagerequests.triage.dev crd/triagetemplates.triage.dev crd/triagepolicies.triage.dev crd/triagesinks.triage.dev
 
 .PHONY: run
 run: build ## Run the operator in the foreground against the current KUBECONFIG (ARGS=... for more flags)

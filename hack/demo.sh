@@ -26,7 +26,7 @@ log "building the operator"
 npm run --silent build
 log "installing the CRDs"
 kubectl apply -k config/crd >/dev/null
-kubectl wait --for=condition=Established --timeout=30s crd/triagerequests.triage.dev crd/triagetemplates.triage.dev crd/triagepolicies.triage.dev >/dev/null
+kubectl wait --for=condition=Established --timeout=30s crd/triagerequests.triage.dev crd/triagetemplates.triage.dev crd/triagepolicies.triage.dev crd/triagesinks.triage.dev >/dev/null
 
 if pid_alive "$(cat "$state/pids/operator.pid" 2>/dev/null || true)"; then
   log "the operator is already running"

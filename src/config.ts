@@ -37,6 +37,49 @@ export const OperatorConfig = z
     mcpAllowRemote: boolString
       .default(false)
       .describe('Let --mcp-bind-address be a non-loopback host: callers send bearer tokens over plain HTTP, so put TLS in front (an ingress or mesh).'),
+    alertReceiverBindAddress: z
+      .string()
+      .regex(/^([^:]*:)?\d{1,5}$/, 'must be host:port or a port, e.g. 127.0.0.1:9094 or 9094')
+      .refine((address) => isPort(portOf(address)), 'the port must be 1 to 65535')
+      .optional()
+      .describe(
+        'Receive Alertmanager webhooks at /alerts on host:port (a port alone: 127.0.0.1): each firing alert it can map becomes a TriageRequest. Needs --alert-receiver-token-file.',
+      ),
+    alertReceiverTokenFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('File holding the bearer token Alertmanager sends to the receiver (never logged); needed unless --alert-receiver-client-ca-file.'),
+    alertReceiverTlsCertFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('PEM certificate (chain) of the receiver: it serves HTTPS; with --alert-receiver-tls-key-file.'),
+    alertReceiverTlsKeyFile: z.string().min(1).optional().describe('PEM private key of --alert-receiver-tls-cert-file.'),
+    alertReceiverClientCaFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('PEM CA bundle: every caller must present a client certificate it signed (needs the TLS certificate and key).'),
+    alertMappingFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'YAML or JSON file of alert mappings ({mappings: [{alertname, kind, nameLabel, namespaceLabel, intent}]}) added to the kube-prometheus defaults.',
+      ),
+    alertClusterNamespace: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a namespace name')
+      .default('triage-system')
+      .describe('Namespace of the requests for alerts on cluster-scoped targets (Nodes); it must be one of --trusted-namespaces.'),
+    alertResolvedDelaySeconds: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(604_800)
+      .default(600)
+      .describe("Remove an alert's TriageRequest this long after the alert resolves."),
     concurrency: z.coerce.number().int().min(1).max(64).default(2).describe('Reconciles in parallel (1 to 64).'),
     resyncSeconds: z.coerce
       .number()
@@ -53,8 +96,28 @@ export const OperatorConfig = z
     watchSecretMetadata: boolString
       .default(false)
       .describe('Cache Secret metadata (never content) to prove TLSSecretNotFound; needs config/rbac/secret-metadata.'),
+    policyReports: boolString
+      .default(false)
+      .describe(
+        "Publish each namespace's TriageRequests as a wgpolicyk8s.io PolicyReport named triage-operator; needs its CRD and config/rbac/policy-reports.",
+      ),
   })
   .superRefine((config, context) => {
+    // The receiver creates requests for whoever can reach it: never without a token or a client certificate.
+    if (config.alertReceiverBindAddress !== undefined && config.alertReceiverTokenFile === undefined && config.alertReceiverClientCaFile === undefined)
+      context.addIssue({
+        code: 'custom',
+        path: ['alertReceiverTokenFile'],
+        message: 'required with --alert-receiver-bind-address (unless --alert-receiver-client-ca-file): the receiver never runs without authentication',
+      });
+    if ((config.alertReceiverTlsCertFile === undefined) !== (config.alertReceiverTlsKeyFile === undefined))
+      context.addIssue({ code: 'custom', path: ['alertReceiverTlsKeyFile'], message: 'the TLS certificate and key go together: set both or neither' });
+    if (config.alertReceiverClientCaFile !== undefined && config.alertReceiverTlsCertFile === undefined)
+      context.addIssue({
+        code: 'custom',
+        path: ['alertReceiverClientCaFile'],
+        message: 'client certificates need TLS: set --alert-receiver-tls-cert-file and --alert-receiver-tls-key-file',
+      });
     // Callers send their Kubernetes tokens in clear text: off this machine only when TLS is put in front, on purpose.
     const host = config.mcpBindAddress === undefined ? '' : hostOf(config.mcpBindAddress);
     if (!config.mcpAllowRemote && !isLoopbackHost(host))
@@ -115,11 +178,20 @@ export const FLAGS = {
   healthProbeBindAddress: { flag: 'health-probe-bind-address', env: 'HEALTH_PROBE_BIND_ADDRESS', value: 'host:port' },
   mcpBindAddress: { flag: 'mcp-bind-address', env: 'MCP_BIND_ADDRESS', value: 'host:port', defaultText: 'off' },
   mcpAllowRemote: { flag: 'mcp-allow-remote', env: 'MCP_ALLOW_REMOTE', value: 'bool' },
+  alertReceiverBindAddress: { flag: 'alert-receiver-bind-address', env: 'ALERT_RECEIVER_BIND_ADDRESS', value: 'host:port', defaultText: 'off' },
+  alertReceiverTokenFile: { flag: 'alert-receiver-token-file', env: 'ALERT_RECEIVER_TOKEN_FILE', value: 'path' },
+  alertReceiverTlsCertFile: { flag: 'alert-receiver-tls-cert-file', env: 'ALERT_RECEIVER_TLS_CERT_FILE', value: 'path' },
+  alertReceiverTlsKeyFile: { flag: 'alert-receiver-tls-key-file', env: 'ALERT_RECEIVER_TLS_KEY_FILE', value: 'path' },
+  alertReceiverClientCaFile: { flag: 'alert-receiver-client-ca-file', env: 'ALERT_RECEIVER_CLIENT_CA_FILE', value: 'path' },
+  alertMappingFile: { flag: 'alert-mapping-file', env: 'ALERT_MAPPING_FILE', value: 'path' },
+  alertClusterNamespace: { flag: 'alert-cluster-namespace', env: 'ALERT_CLUSTER_NAMESPACE', value: 'namespace' },
+  alertResolvedDelaySeconds: { flag: 'alert-resolved-delay-seconds', env: 'ALERT_RESOLVED_DELAY_SECONDS', value: 'seconds' },
   concurrency: { flag: 'concurrency', env: 'CONCURRENCY', value: 'n' },
   resyncSeconds: { flag: 'resync-seconds', env: 'RESYNC_SECONDS', value: 'seconds' },
   logLevel: { flag: 'log-level', env: 'LOG_LEVEL', value: 'level' },
   snapshotSource: { flag: 'snapshot-source', env: 'SNAPSHOT_SOURCE', value: 'source' },
   watchSecretMetadata: { flag: 'watch-secret-metadata', env: 'WATCH_SECRET_METADATA', value: 'bool' },
+  policyReports: { flag: 'policy-reports', env: 'POLICY_REPORTS', value: 'bool' },
 } as const satisfies Record<keyof OperatorConfig, SettingFlag>;
 
 /** Flags that do something else instead of running the operator; they have no environment variable. */

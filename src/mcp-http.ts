@@ -5,6 +5,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { clusterDeps, createMcpServer, type McpDeps } from './cli/mcp';
 import { hostOf, isLoopbackHost } from './config';
 import type { Logger } from './logger';
+import { BodyTimeout, BodyTooLarge, readBody } from './http-body';
 
 // The operator's optional MCP endpoint (--mcp-bind-address): the same tools as `kubectl triage mcp`,
 // over streamable HTTP, stateless. Each request carries the caller's own Kubernetes bearer token and
@@ -89,35 +90,6 @@ export function rebindingRefusal(headers: http.IncomingHttpHeaders): string | un
     if (originName === undefined || !isLoopbackName(originName)) return `forbidden: Origin "${origin}" is not this machine`;
   }
   return undefined;
-}
-
-class BodyTooLarge extends Error {}
-class BodyTimeout extends Error {}
-
-function readBody(request: http.IncomingMessage, limit: number, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const timer = setTimeout(() => {
-      reject(new BodyTimeout());
-    }, timeoutMs);
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      // Over the limit: stop keeping it; the 413 goes out with Connection: close, which ends the upload.
-      if (size > limit) {
-        clearTimeout(timer);
-        reject(new BodyTooLarge());
-      } else chunks.push(chunk);
-    });
-    request.on('end', () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(chunks).toString('utf8'));
-    });
-    request.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
 }
 
 /** The tools' cluster calls, each kept in `work` until it settles; none starts once the caller is gone. */

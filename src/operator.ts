@@ -6,6 +6,7 @@ import { TriageRequestReconciler } from './controllers/triagerequest/reconciler'
 import { WatchIndex } from './controllers/triagerequest/watch-index';
 import { TriagePolicyReconciler } from './controllers/triagepolicy/reconciler';
 import type { TransitionListener } from './controllers/triagerequest/transitions';
+import { PolicyReportWriter } from './reports/writer';
 import { TriageTemplateReconciler } from './controllers/triagetemplate/reconciler';
 import { KubeClient } from './kube/client';
 import { ClusterCache } from './kube/cluster-cache';
@@ -16,6 +17,8 @@ import { EventRecorder } from './kube/event-recorder';
 import { LeaderElector, LeaseConflictError, type LeaseClient } from './kube/leader-election';
 import type { Logger } from './logger';
 import { Metrics } from './metrics';
+import { kubeSinkCluster } from './sinks/cluster';
+import { SinkDispatcher } from './sinks/dispatcher';
 import { closeServer, startMetricsServer, startProbeServer } from './server';
 
 /** Exit codes main() passes on: 1 after lost leadership (restart as a follower), 0 after SIGTERM. */
@@ -50,7 +53,9 @@ export class Operator {
   private readonly recorder: EventRecorder;
   private readonly controller: TriageRequestController;
   private readonly elector: LeaderElector | undefined;
+  private readonly sinks: SinkDispatcher;
   private servers: http.Server[] = [];
+  private readonly reports: PolicyReportWriter | undefined;
 
   constructor(
     private readonly config: OperatorConfig,
@@ -79,6 +84,16 @@ export class Operator {
     const watchIndex = new WatchIndex();
     // Told of each announced transition: where results leave the cluster (sinks, reports).
     const transitionListeners: TransitionListener[] = [];
+    const reports = config.policyReports ? new PolicyReportWriter({ cache: this.cache, client: this.client, logger }) : undefined;
+    this.reports = reports;
+    if (reports !== undefined) transitionListeners.push(reports);
+    // TriageSinks: idle until an admin creates one; their Secrets are read in the operator's own namespace.
+    this.sinks = new SinkDispatcher(kubeSinkCluster(this.cache, this.client, config.leaderElectionNamespace), {
+      registry: this.metrics.registry,
+      log: (level, message, fields) => logger[level](message, fields),
+      now: () => new Date(),
+    });
+    transitionListeners.push(this.sinks);
     const reconciler = new TriageRequestReconciler({
       watchIndex,
       transitionListeners,
@@ -101,6 +116,13 @@ export class Operator {
       logger,
       concurrency: config.concurrency,
       resyncMs: config.resyncSeconds * 1000,
+      ...(reports === undefined
+        ? {}
+        : {
+            onResync: () => {
+              reports.resync();
+            },
+          }),
     });
     this.elector = config.leaderElect
       ? new LeaderElector(
@@ -126,6 +148,14 @@ export class Operator {
       ...(mcpAddress === undefined
         ? []
         : [import('./mcp-http.js').then((mcp) => mcp.startMcpHttpServer({ bindAddress: mcpAddress, kubeConfig: this.kubeConfig, logger: this.logger }))]),
+      // Loaded only when enabled, like MCP: a bad token or mapping file stops the start with the reason.
+      ...(this.config.alertReceiverBindAddress === undefined
+        ? []
+        : [
+            import('./alerts/start.js').then((alerts) =>
+              alerts.startConfiguredReceiver(this.config, { client: this.client, cache: this.cache, logger: this.logger, registry: this.metrics.registry }),
+            ),
+          ]),
     ]);
     this.logger.info('Starting', { identity: this.config.identity, leaderElect: this.config.leaderElect });
     // A SIGTERM while caches sync (a missing CRD keeps one syncing) ends the process without campaigning.
@@ -191,6 +221,9 @@ export class Operator {
   private async drain(): Promise<void> {
     // Events are written inside reconciles (announced from status): draining the queue drains them too.
     await this.controller.stop();
+    // Transitions the drained reconciles announced get their in-flight attempt aborted, not awaited past shutdown.
+    await this.sinks.stop();
+    this.reports?.stop();
   }
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { WATCHED_KINDS } from '../kube/kinds';
 import { CUSTOM_INTENT_RULE, GROUP, TriageRequestSpec, TriageRequestStatus, VERSION } from './triage-request';
 import { TriagePolicySpec, TriagePolicyStatus } from './triage-policy';
+import { TriageSinkSpec, TriageSinkStatus } from './triage-sink';
 import { TriageTemplateSpec, TriageTemplateStatus } from './triage-template';
 
 // Builds the generated manifests (CRDs, ClusterRole) from the zod schemas and the watched-kinds list.
@@ -189,6 +190,28 @@ export function triagePolicyCrd() {
   });
 }
 
+export function triageSinkCrd() {
+  return crd({
+    kind: 'TriageSink',
+    plural: 'triagesinks',
+    singular: 'triagesink',
+    shortNames: ['tsink'],
+    scope: 'Cluster',
+    description:
+      'TriageSink names a webhook that receives one versioned JSON payload (TriageTransition) per verdict or root-cause transition of a TriageRequest, never for an unchanged re-run.',
+    spec: TriageSinkSpec,
+    status: TriageSinkStatus,
+    columns: [
+      { name: 'Format', type: 'string', jsonPath: '.spec.format' },
+      { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+      { name: 'Last-Delivery', type: 'string', jsonPath: '.status.lastDelivery.result' },
+      { name: 'Failures', type: 'integer', jsonPath: '.status.consecutiveFailures' },
+      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+      { name: 'URL', type: 'string', jsonPath: '.spec.url', priority: 1 },
+    ],
+  });
+}
+
 /**
  * The operator's ClusterRole: read-only on every watched kind, and writes only where it must: its
  * requests', templates' and policies' status, Events, and the TriageRequests its TriagePolicies own.
@@ -207,7 +230,7 @@ function managerRules() {
     .map(([group, plurals]) => ({ apiGroups: [group], resources: [...plurals].sort(), verbs: ['get', 'list', 'watch'] }));
   return [
     ...readRules,
-    { apiGroups: [GROUP], resources: ['triagepolicies/status', 'triagerequests/status', 'triagetemplates/status'], verbs: ['patch'] },
+    { apiGroups: [GROUP], resources: ['triagepolicies/status', 'triagerequests/status', 'triagesinks/status', 'triagetemplates/status'], verbs: ['patch'] },
     // A TriagePolicy's requests: created, kept to its spec and removed by the operator (its own kind only).
     { apiGroups: [GROUP], resources: ['triagerequests'], verbs: ['create', 'delete', 'patch'] },
     // One Event per transition under a name derived from it: create is all the recorder needs.

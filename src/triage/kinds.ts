@@ -65,6 +65,7 @@ export const KINDS = [
   { key: 'TriageRequest', kind: 'TriageRequest', group: 'triage.dev', version: 'v1alpha1', plural: 'triagerequests', namespaced: true },
   { key: 'TriageTemplate', kind: 'TriageTemplate', group: 'triage.dev', version: 'v1alpha1', plural: 'triagetemplates', namespaced: false },
   { key: 'TriagePolicy', kind: 'TriagePolicy', group: 'triage.dev', version: 'v1alpha1', plural: 'triagepolicies', namespaced: false },
+  { key: 'TriageSink', kind: 'TriageSink', group: 'triage.dev', version: 'v1alpha1', plural: 'triagesinks', namespaced: false },
 ] as const satisfies readonly KindInfo[];
 
 export type KindKey = (typeof KINDS)[number]['key'];

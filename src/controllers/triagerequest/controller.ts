@@ -26,6 +26,8 @@ export interface ControllerOptions {
   readonly logger: Logger;
   readonly concurrency: number;
   readonly resyncMs: number;
+  /** Called when the leader starts and on every resync (reports rebuilt from the cache). */
+  readonly onResync?: () => void;
 }
 
 /**
@@ -137,6 +139,7 @@ export class TriageRequestController {
   }
 
   private enqueueAll(): void {
+    this.options.onResync?.();
     for (const request of this.options.cache.informer('TriageRequest').list()) this.queue.add(objectKey(request));
     for (const template of this.options.cache.informer('TriageTemplate').list()) this.templateQueue.add(template.metadata?.name ?? '');
     this.enqueuePolicies();

@@ -30,6 +30,7 @@ function installCrds(kubeconfig: string, binDir: string): void {
       'crd/triagerequests.triage.dev',
       'crd/triagetemplates.triage.dev',
       'crd/triagepolicies.triage.dev',
+      'crd/triagesinks.triage.dev',
     ],
     { stdio: 'inherit' },
   );

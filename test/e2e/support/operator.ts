@@ -33,7 +33,8 @@ export interface OperatorProcess {
 const running = new Set<OperatorProcess>();
 const logDir = path.join(repoRoot, '.test-results', 'operator-logs');
 
-async function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();

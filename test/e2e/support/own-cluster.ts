@@ -44,7 +44,14 @@ export function useOwnCluster(prefix: string, nodes: number, options: OwnCluster
     if (options.installCrds === false) return;
     await kubectlOk(['apply', '-k', 'config/crd'], undefined, kubeconfig);
     await kubectlOk(
-      ['wait', '--for=condition=Established', 'crd/triagerequests.triage.dev', 'crd/triagetemplates.triage.dev', 'crd/triagepolicies.triage.dev'],
+      [
+        'wait',
+        '--for=condition=Established',
+        'crd/triagerequests.triage.dev',
+        'crd/triagetemplates.triage.dev',
+        'crd/triagepolicies.triage.dev',
+        'crd/triagesinks.triage.dev',
+      ],
       undefined,
       kubeconfig,
     );
