@@ -5,7 +5,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** JSON with object keys sorted: the apiserver re-orders keys, which must not count as a change. */
-function canonical(value: unknown): string {
+export function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     isObject(v)
       ? Object.fromEntries(

@@ -3,9 +3,13 @@ import type { Transition, TransitionListener } from '../controllers/triagereques
 import type { ClusterCache } from '../kube/cluster-cache';
 import type { KubeClient } from '../kube/client';
 import { ApiError } from '../kube/errors';
+import { PARTIAL_METADATA_LIST } from '../kube/kinds';
+import { mergePatch } from '../kube/merge-patch';
 import type { Logger } from '../logger';
 import { buildReport, REPORT_API_VERSION, REPORT_NAME, type PolicyReportBody } from './policy-report';
 
+const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+const MANAGED_BY = `${MANAGED_BY_LABEL}=triage-operator`;
 const reportsPath = (namespace: string) => `/apis/${REPORT_API_VERSION}/namespaces/${encodeURIComponent(namespace)}/policyreports`;
 /** A burst of transitions in one namespace (a namespace-wide outage) is one write. */
 const COALESCE_MS = 500;
@@ -25,6 +29,8 @@ export class PolicyReportWriter implements TransitionListener {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private notInstalledLogged = false;
+  // Set when leadership is lost or the operator stops: nothing is written after it.
+  private stopped = false;
 
   constructor(private readonly deps: { readonly cache: ClusterCache; readonly client: KubeClient; readonly logger: Logger }) {}
 
@@ -41,11 +47,13 @@ export class PolicyReportWriter implements TransitionListener {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.dirty.clear();
   }
 
   private markDirty(namespace: string): void {
+    if (this.stopped) return;
     this.dirty.add(namespace);
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
@@ -57,7 +65,7 @@ export class PolicyReportWriter implements TransitionListener {
     if (this.running) return;
     this.running = true;
     try {
-      for (let next = this.dirty.values().next(); !next.done; next = this.dirty.values().next()) {
+      for (let next = this.dirty.values().next(); !next.done && !this.stopped; next = this.dirty.values().next()) {
         this.dirty.delete(next.value);
         await this.write(next.value);
       }
@@ -78,14 +86,15 @@ export class PolicyReportWriter implements TransitionListener {
         return;
       }
       const body = buildReport(requests);
-      if (current !== undefined && JSON.stringify({ r: current.results, s: current.summary }) === JSON.stringify({ r: body.results, s: body.summary })) return;
+      // The apiserver returns a custom resource's keys sorted: compare as values, or every resync rewrites every report.
+      if (current !== undefined && mergePatch({ results: current.results, summary: current.summary }, body) === undefined) return;
       const report = {
         apiVersion: REPORT_API_VERSION,
         kind: 'PolicyReport',
         metadata: {
           name: REPORT_NAME,
           namespace,
-          labels: { 'app.kubernetes.io/managed-by': 'triage-operator' },
+          labels: { [MANAGED_BY_LABEL]: 'triage-operator' },
           ...(current?.metadata.resourceVersion === undefined ? {} : { resourceVersion: current.metadata.resourceVersion }),
         },
         ...body,
@@ -111,8 +120,13 @@ export class PolicyReportWriter implements TransitionListener {
 
   private async ownReportNamespaces(): Promise<string[]> {
     try {
-      const list = await this.deps.client.listAll<{ metadata: { namespace?: string; name?: string } }>(`/apis/${REPORT_API_VERSION}/policyreports`, 500);
-      return list.items.filter((r) => r.metadata.name === REPORT_NAME).map((r) => r.metadata.namespace ?? '');
+      // Only ours, metadata only: a policy engine may keep tens of thousands of reports with all their results.
+      const list = await this.deps.client.listAll<{ metadata: { namespace?: string; name?: string } }>(
+        `/apis/${REPORT_API_VERSION}/policyreports?labelSelector=${encodeURIComponent(MANAGED_BY)}&fieldSelector=${encodeURIComponent(`metadata.name=${REPORT_NAME}`)}`,
+        500,
+        PARTIAL_METADATA_LIST,
+      );
+      return list.items.map((r) => r.metadata.namespace ?? '');
     } catch {
       // Not installed or not permitted: nothing of ours to clean up that could be found.
       return [];

@@ -215,7 +215,17 @@ export class SinkDispatcher implements TransitionListener {
 
   private async drain(name: string, lane: SinkLane): Promise<void> {
     for (let job = lane.jobs[0]; job !== undefined && !this.stopping.signal.aborted; job = lane.jobs[0]) {
-      await this.deliver(name, lane, job);
+      try {
+        await this.deliver(name, lane, job);
+      } catch (error: unknown) {
+        // A job that cannot even be built (a status from another version) must not block the sink's later payloads.
+        this.deliveries.inc({ sink: name, result: 'Failed' });
+        this.deps.log('warn', 'Sink payload not delivered', {
+          sink: name,
+          key: idempotencyKey(job.transition),
+          error: error instanceof Error ? error.name : 'Error',
+        });
+      }
       // Stopped mid-delivery: the job stays queued, and stop() counts it as dropped.
       if (this.stopped) break;
       lane.jobs.shift();

@@ -64,8 +64,9 @@ export const KINDS = [
   { key: 'HTTPRoute', kind: 'HTTPRoute', group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes', namespaced: true, optional: true, evidence: 'httproutes' },
   { key: 'TriageRequest', kind: 'TriageRequest', group: 'triage.dev', version: 'v1alpha1', plural: 'triagerequests', namespaced: true },
   { key: 'TriageTemplate', kind: 'TriageTemplate', group: 'triage.dev', version: 'v1alpha1', plural: 'triagetemplates', namespaced: false },
-  { key: 'TriagePolicy', kind: 'TriagePolicy', group: 'triage.dev', version: 'v1alpha1', plural: 'triagepolicies', namespaced: false },
-  { key: 'TriageSink', kind: 'TriageSink', group: 'triage.dev', version: 'v1alpha1', plural: 'triagesinks', namespaced: false },
+  // Added after the first release: a cluster upgraded without its new CRDs (helm upgrade skips crds/) still serves requests.
+  { key: 'TriagePolicy', kind: 'TriagePolicy', group: 'triage.dev', version: 'v1alpha1', plural: 'triagepolicies', namespaced: false, optional: true },
+  { key: 'TriageSink', kind: 'TriageSink', group: 'triage.dev', version: 'v1alpha1', plural: 'triagesinks', namespaced: false, optional: true },
 ] as const satisfies readonly KindInfo[];
 
 export type KindKey = (typeof KINDS)[number]['key'];

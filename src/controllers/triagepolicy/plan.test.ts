@@ -11,7 +11,13 @@ const owned = (namespace: string, name: string, spec: object, verdict?: Verdict,
   spec,
   ...(verdict === undefined ? {} : { status: { verdict, observedGeneration: 1 } }),
 });
-const wantedSpec = (namespace: string) => ({ intent: 'namespace-health', target: { kind: 'Namespace', name: namespace }, mode: 'Continuous' });
+const wantedSpec = (namespace: string) => ({
+  intent: 'namespace-health',
+  target: { kind: 'Namespace', name: namespace },
+  mode: 'Continuous',
+  bounds: null,
+  minCompleteness: 0.8,
+});
 
 describe('a TriagePolicy plan', () => {
   const spec = { namespaceSelector: { matchLabels: { team: 'shop' } } };
@@ -27,8 +33,10 @@ describe('a TriagePolicy plan', () => {
   });
 
   test('what it owns and no longer selects is removed; a drifted spec is patched back; apiserver defaults are not drift', () => {
+    // As the apiserver returns it: no bounds key at all, minCompleteness defaulted, keys in its own order.
+    const { bounds: _unset, mode, ...stored } = wantedSpec('a');
     const requests = [
-      owned('a', name, { ...wantedSpec('a'), minCompleteness: 0.8 }),
+      owned('a', name, { ...stored, mode }),
       owned('b', name, { ...wantedSpec('b'), mode: 'Once' }),
       owned('c', name, wantedSpec('c')),
       // Another policy's request in a selected namespace is not this one's to touch.
@@ -36,6 +44,21 @@ describe('a TriagePolicy plan', () => {
     ];
     const plan = planPolicy(policy(spec), [ns('a', { team: 'shop' }), ns('b', { team: 'shop' }), ns('c')], requests);
     expect(plan.kind === 'Plan' && [plan.create, plan.update.map((u) => u.namespace), plan.remove]).toEqual([[], ['b'], [{ namespace: 'c', name }]]);
+  });
+
+  test('fields the policy dropped or a tenant added are drift, removed by nulls in the patch', () => {
+    const withBounds = { ...spec, bounds: { maxSteps: 5 } };
+    const requests = [
+      owned('a', name, { ...wantedSpec('a'), bounds: { maxSteps: 5, timeoutSeconds: 30 } }),
+      owned('b', name, { ...wantedSpec('b'), minCompleteness: 0 }),
+    ];
+    const plan = planPolicy(policy(withBounds), [ns('a', { team: 'shop' }), ns('b', { team: 'shop' })], requests);
+    expect(plan.kind === 'Plan' && plan.update.map((u) => [u.namespace, u.spec.bounds, u.spec.minCompleteness])).toEqual([
+      ['a', { maxSteps: 5 }, 0.8],
+      ['b', { maxSteps: 5 }, 0.8],
+    ]);
+    const dropped = planPolicy(policy(spec), [ns('a', { team: 'shop' })], [owned('a', name, { ...wantedSpec('a'), bounds: { maxSteps: 5 } })]);
+    expect(dropped.kind === 'Plan' && dropped.update.map((u) => u.spec.bounds)).toEqual([null]);
   });
 
   test('an invalid spec is said, field named', () => {

@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
 import { TriagePolicySpec, type TriagePolicyStatus } from '../../crds/triage-policy';
 import { GROUP, VERSION, type TriageRequestObject, type Verdict } from '../../crds/triage-request';
+import { canonical } from '../../kube/merge-patch';
 import { selectorMatches } from '../../triage/label-selector';
+
+/** A request's minCompleteness when its spec sets none (the CRD's default). */
+const DEFAULT_MIN_COMPLETENESS = 0.8;
 
 // Pure rules of a TriagePolicy: which requests it should own, how the ones it owns differ, and how its
 // namespaces read. The reconciler applies them with the apiserver.
@@ -78,8 +82,9 @@ export function planPolicy(policy: PolicyObject, namespaces: readonly NamespaceO
         intent,
         target: { kind: 'Namespace', name: namespace },
         mode: spec.mode,
-        ...(spec.bounds === undefined ? {} : { bounds: spec.bounds }),
-        ...(spec.minCompleteness === undefined ? {} : { minCompleteness: spec.minCompleteness }),
+        // Every field the policy controls, unset ones as null: a merge patch removes them, and drift of any kind is seen.
+        bounds: spec.bounds ?? null,
+        minCompleteness: spec.minCompleteness ?? DEFAULT_MIN_COMPLETENESS,
       },
     })),
   );
@@ -102,10 +107,15 @@ export function planPolicy(policy: PolicyObject, namespaces: readonly NamespaceO
   };
 }
 
-/** Whether a request's spec has every field the policy sets, with the policy's value (the apiserver adds defaults of its own). */
+/** Whether a request's spec has every field the policy controls with the policy's value (null: absent), compared as values. */
 function specHolds(actual: unknown, wanted: Readonly<Record<string, unknown>>): boolean {
   const current = (actual ?? {}) as Record<string, unknown>;
-  return Object.entries(wanted).every(([key, value]) => JSON.stringify(current[key]) === JSON.stringify(value));
+  return Object.entries(wanted).every(([key, value]) => canonical(current[key] ?? null) === canonical(value));
+}
+
+/** The spec to create: the same fields without the nulls that only a patch needs. */
+export function creatableSpec(spec: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(spec).filter(([, value]) => value !== null));
 }
 
 /** A namespace's verdict across its requests: the worst one, where "not answered yet" outranks Healthy. */

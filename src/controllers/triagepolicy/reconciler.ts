@@ -7,8 +7,20 @@ import { mergePatch } from '../../kube/merge-patch';
 import type { ReconcileContext } from '../../kube/controller-runner';
 import { outcome, type ReconcileOutcome } from '../../kube/workqueue';
 import { setCondition } from '../conditions';
-import { countVerdicts, isOwnedBy, ownerReferenceOf, planPolicy, POLICY_LABEL, type DesiredRequest, type NamespaceObject, type PolicyObject } from './plan';
+import {
+  countVerdicts,
+  creatableSpec,
+  isOwnedBy,
+  ownerReferenceOf,
+  planPolicy,
+  POLICY_LABEL,
+  type DesiredRequest,
+  type NamespaceObject,
+  type PolicyObject,
+} from './plan';
 
+/** How soon refused writes are tried again (a quota or webhook fixed by hand). */
+const REFUSED_RETRY_MS = 60_000;
 const requestsPath = (namespace: string) => `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/triagerequests`;
 /** A label value is at most 63 characters: a longer policy name is found through the owner reference alone. */
 const labelsOf = (policy: string): Record<string, string> => (policy.length <= 63 ? { [POLICY_LABEL]: policy } : {});
@@ -31,29 +43,43 @@ export class TriagePolicyReconciler {
     const generation = policy.metadata.generation ?? 0;
     if (plan.kind === 'Invalid')
       return this.writeStatus(policy, { observedGeneration: generation }, { status: 'False', reason: 'InvalidSpec', message: plan.message }, log);
-    try {
-      for (const wanted of plan.create) await this.create(policy, wanted);
-      for (const wanted of plan.update)
-        await this.deps.client.mergePatch(`${requestsPath(wanted.namespace)}/${encodeURIComponent(wanted.name)}`, { spec: wanted.spec });
-      for (const gone of plan.remove) await this.deps.client.delete(`${requestsPath(gone.namespace)}/${encodeURIComponent(gone.name)}`);
-    } catch (error: unknown) {
-      log.info('Policy requests not all written', { policy: name, error: error instanceof Error ? error.message : String(error) });
-      return isTransientError(error) ? outcome.retry(error) : this.refused(policy, error, log);
+    // Each write on its own: one namespace's refusal (its quota, a webhook) must not stop the others.
+    const writes = [
+      ...plan.create.map((wanted) => ({ what: `create ${wanted.namespace}/${wanted.name}`, run: () => this.create(policy, wanted) })),
+      ...plan.update.map((wanted) => ({
+        what: `update ${wanted.namespace}/${wanted.name}`,
+        run: () => this.deps.client.mergePatch(`${requestsPath(wanted.namespace)}/${encodeURIComponent(wanted.name)}`, { spec: wanted.spec }),
+      })),
+      ...plan.remove.map((gone) => ({
+        what: `delete ${gone.namespace}/${gone.name}`,
+        run: () => this.deps.client.delete(`${requestsPath(gone.namespace)}/${encodeURIComponent(gone.name)}`),
+      })),
+    ];
+    const failures: string[] = [];
+    let transient = false;
+    for (const write of writes) {
+      try {
+        await write.run();
+      } catch (error: unknown) {
+        transient ||= isTransientError(error);
+        failures.push(`${write.what}: ${error instanceof Error ? error.message : String(error)}`);
+      }
     }
-    if (plan.create.length + plan.update.length + plan.remove.length > 0)
+    if (writes.length > failures.length)
       log.info('Policy requests kept', { policy: name, created: plan.create.length, updated: plan.update.length, removed: plan.remove.length });
+    if (failures.length > 0) log.info('Policy requests not all written', { policy: name, failures: failures.length, first: failures[0] });
     const owned = requests.filter((r) => isOwnedBy(r, policy.metadata.uid ?? ''));
     const intents = (policy.spec as { intents?: readonly string[] } | undefined)?.intents?.length ?? 1;
     const counts = countVerdicts(plan.selected, owned, intents);
-    const settled = plan.create.length + plan.update.length + plan.remove.length === 0;
-    return this.writeStatus(
-      policy,
-      { observedGeneration: generation, ...counts },
-      settled
-        ? { status: 'True', reason: 'RequestsInPlace', message: `${plan.selected.length} namespace(s) selected, each with its request(s)` }
-        : { status: 'False', reason: 'Reconciling', message: 'requests were just created, updated or removed' },
-      log,
-    );
+    const ready: Pick<Condition, 'status' | 'reason' | 'message'> =
+      failures.length > 0
+        ? { status: 'False', reason: 'RequestRefused', message: `${failures.length} write(s) refused; ${failures.slice(0, 3).join('; ')}`.slice(0, 1024) }
+        : writes.length > 0
+          ? { status: 'False', reason: 'Reconciling', message: 'requests were just created, updated or removed' }
+          : { status: 'True', reason: 'RequestsInPlace', message: `${plan.selected.length} namespace(s) selected, each with its request(s)` };
+    const written = await this.writeStatus(policy, { observedGeneration: generation, ...counts }, ready, log);
+    // Refused writes are tried again: a quota freed or a webhook fixed is picked up without an event of its own.
+    return failures.length === 0 ? written : transient ? outcome.retry(new Error(failures[0])) : outcome.requeueAfter(REFUSED_RETRY_MS);
   }
 
   private async create(policy: PolicyObject, wanted: DesiredRequest): Promise<void> {
@@ -61,20 +87,19 @@ export class TriagePolicyReconciler {
       apiVersion: `${GROUP}/${VERSION}`,
       kind: 'TriageRequest',
       metadata: { name: wanted.name, labels: labelsOf(policy.metadata.name ?? ''), ownerReferences: [ownerReferenceOf(policy)] },
-      spec: wanted.spec,
+      spec: creatableSpec(wanted.spec),
     };
     try {
       await this.deps.client.create(requestsPath(wanted.namespace), body);
     } catch (error: unknown) {
-      // Created by an earlier pass whose cache had not caught up: the next pass sees it.
       if (!(error instanceof ApiError && error.isConflict)) throw error;
+      // Ours, created by an earlier pass whose cache had not caught up, is fine; someone else's of that name is a conflict to name.
+      const existing = await this.deps.client.getOptional<TriageRequestObject>(`${requestsPath(wanted.namespace)}/${encodeURIComponent(wanted.name)}`);
+      if (existing !== undefined && !isOwnedBy(existing, policy.metadata.uid ?? ''))
+        throw new Error(`a TriageRequest named ${wanted.name} that this policy does not own is in the way; delete it and the policy creates its own`, {
+          cause: error,
+        });
     }
-  }
-
-  /** The apiserver refused a write for good (a namespace's quota on TriageRequests, a webhook): say so on the policy. */
-  private refused(policy: PolicyObject, error: unknown, log: ReconcileContext['log']): Promise<ReconcileOutcome> {
-    const message = (error instanceof Error ? error.message : String(error)).slice(0, 1024);
-    return this.writeStatus(policy, { observedGeneration: policy.metadata.generation ?? 0 }, { status: 'False', reason: 'RequestRefused', message }, log);
   }
 
   private async writeStatus(

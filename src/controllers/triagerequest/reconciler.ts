@@ -159,7 +159,14 @@ export class TriageRequestReconciler {
         status: { announcedTransitions: transition },
       });
       const announced = { request: { namespace: subject.namespace, name: subject.name, uid: subject.uid }, status, number: transition };
-      for (const listener of this.deps.transitionListeners ?? []) listener.notify(announced);
+      for (const listener of this.deps.transitionListeners ?? []) {
+        // One listener's bug must neither skip the others nor fail a reconcile whose work is done.
+        try {
+          listener.notify(announced);
+        } catch (error: unknown) {
+          log.error('Transition listener failed', { listener: listener.name, error: error instanceof Error ? error.message : String(error) });
+        }
+      }
       return undefined;
     } catch (error: unknown) {
       if (error instanceof ApiError && error.isNotFound) return outcome.done;
