@@ -13,7 +13,7 @@ export interface MemorySnapshotOptions {
   readonly notInstalled?: ReadonlySet<string>;
   /** Secrets are cached (metadata only), as with the operator's --watch-secret-metadata; otherwise Secret is Forbidden. */
   readonly secretMetadata?: boolean;
-  /** Only these kinds were collected (an offline dump): any other reads as NotCollected, never as empty. */
+  /** Only these kinds were collected (an offline dump); every other kind reads as NotCollected, never as empty. */
   readonly collected?: ReadonlySet<string>;
   /** Kinds whose read failed (a LIST that errored): NotSynced, never empty. */
   readonly failed?: ReadonlySet<string>;
