@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -8,38 +7,19 @@ import { Registry } from 'prom-client';
 import { createLogger } from '../logger';
 import { MappingTable } from './mapping';
 import { startAlertReceiver, type AlertReceiver } from './receiver';
+import { issueCertificate, makeCa as makeTestCa } from '../../test/support/test-certificates';
 
 // Client-certificate authentication over real TLS (certificates made with openssl): a certificate the
 // configured CA signed is let in, none or another CA's gets a 401 with the reason.
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'triage-alert-tls-'));
 const pem = (name: string) => fs.readFileSync(path.join(dir, name), 'utf8');
-const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-
-function makeCa(name: string): void {
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '1', '-subj', `/CN=${name}`);
-}
-function issue(name: string, ca: string, extension: string): void {
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-  fs.writeFileSync(path.join(dir, `${name}.ext`), extension);
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    `${ca}.crt`,
-    '-CAkey',
-    `${ca}.key`,
-    '-CAcreateserial',
-    '-out',
-    `${name}.crt`,
-    '-days',
-    '1',
-    '-extfile',
-    `${name}.ext`,
-  );
-}
+const makeCa = (name: string) => {
+  makeTestCa(dir, name);
+};
+const issue = (name: string, ca: string, extension: string) => {
+  issueCertificate(dir, name, ca, extension);
+};
 
 let receiver: AlertReceiver;
 let port: number;

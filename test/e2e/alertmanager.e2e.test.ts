@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
@@ -9,6 +9,7 @@ import { kube } from './support/kube';
 import { freePort, metricSum, startOperator, stopAllOperators, type OperatorProcess } from './support/operator';
 import { runHackScript } from './support/scripts';
 import { useTestNamespace } from './support/test-namespace';
+import { issueCertificate, makeCa } from '../support/test-certificates';
 import { triaged, type TriageRequestResource } from './support/triage';
 
 // A real Alertmanager (built from Go modules by hack/build-alertmanager.sh, cached like the control
@@ -29,35 +30,11 @@ let receiverUrl = '';
 
 const alertLog = () => fs.readFileSync(path.join(work, 'alertmanager.log'), 'utf8');
 const file = (name: string) => path.join(work, name);
-const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
-
 /** A CA, the receiver's serving certificate and Alertmanager's client certificate, made with openssl. */
 function makeCertificates(): void {
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=e2e-alerts-ca');
-  for (const [name, extension] of [
-    ['receiver', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n'],
-    ['alertmanager', 'extendedKeyUsage=clientAuth\n'],
-  ] as const) {
-    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    fs.writeFileSync(file(`${name}.ext`), extension);
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      `${name}.crt`,
-      '-days',
-      '1',
-      '-extfile',
-      `${name}.ext`,
-    );
-  }
+  makeCa(work, 'ca');
+  issueCertificate(work, 'receiver', 'ca', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  issueCertificate(work, 'alertmanager', 'ca', 'extendedKeyUsage=clientAuth\n');
 }
 
 /** Posts straight to the receiver over HTTPS, with or without the token and Alertmanager's client certificate. */
