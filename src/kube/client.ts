@@ -204,8 +204,10 @@ function send(url: URL, options: https.RequestOptions, payload: string | undefin
 
 function toApiError(status: number, text: string, method: string, path: string): ApiError {
   try {
-    const parsed = JSON.parse(text) as { reason?: string; message?: string };
-    return new ApiError(status, parsed.reason ?? 'Unknown', parsed.message ?? text, method, path);
+    const parsed = JSON.parse(text) as { reason?: string; message?: string; details?: { causes?: { reason?: unknown }[] } };
+    // StatusCause's type travels as `reason` in JSON.
+    const causes = (parsed.details?.causes ?? []).flatMap((cause) => (typeof cause.reason === 'string' ? [cause.reason] : []));
+    return new ApiError(status, parsed.reason ?? 'Unknown', parsed.message ?? text, method, path, causes);
   } catch {
     return new ApiError(status, 'Unknown', text.slice(0, 200), method, path);
   }

@@ -6,6 +6,8 @@ export class ApiError extends Error {
     message: string,
     readonly method: string,
     readonly path: string,
+    /** Why, per the Status's details.causes (their `reason`), e.g. NamespaceTerminating. */
+    readonly causes: readonly string[] = [],
   ) {
     super(`${method} ${path}: ${statusCode} ${reason}: ${message}`);
     this.name = 'ApiError';
@@ -21,6 +23,11 @@ export class ApiError extends Error {
 
   get isForbidden(): boolean {
     return this.statusCode === 403;
+  }
+
+  /** NamespaceLifecycle admission refused a create: the namespace, and everything in it, is going away. */
+  get isNamespaceTerminating(): boolean {
+    return this.statusCode === 403 && this.causes.includes('NamespaceTerminating');
   }
 
   get isGone(): boolean {

@@ -1,4 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
+import { ApiError } from '../../src/kube/errors';
 import { eventAbout } from './support/events';
 import { eventually } from './support/eventually';
 import { kube } from './support/kube';
@@ -150,5 +151,27 @@ describe('the local control plane', () => {
     });
     expect(readyAddresses).toHaveLength(2);
     for (const address of readyAddresses) expect(address).toMatch(/^10\.244\.\d+\.\d+$/);
+  });
+
+  test('a namespace being deleted refuses new objects with the NamespaceTerminating cause the client exposes', async () => {
+    // A finalizer nobody removes holds the namespace in Terminating long enough to try a create.
+    const name = `${ns.name}-closing`;
+    await kube().core.createNamespace({ body: { metadata: { name } } });
+    await kube().core.createNamespacedConfigMap({ namespace: name, body: { metadata: { name: 'held', finalizers: ['triage.dev/e2e-hold'] } } });
+    try {
+      await kube().core.deleteNamespace({ name });
+      const refusal = await eventually('a create refused as NamespaceTerminating', async () => {
+        try {
+          await kube().raw.create(`/api/v1/namespaces/${name}/configmaps`, { metadata: { name: 'late' } });
+          return undefined;
+        } catch (error: unknown) {
+          return error instanceof ApiError && error.isNamespaceTerminating ? error : undefined;
+        }
+      });
+      expect(refusal.statusCode).toBe(403);
+      expect(refusal.message).toContain('because it is being terminated');
+    } finally {
+      await kube().raw.mergePatch(`/api/v1/namespaces/${name}/configmaps/held`, { metadata: { finalizers: null } });
+    }
   });
 });

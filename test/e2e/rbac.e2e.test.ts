@@ -63,7 +63,8 @@ describe('least-privilege RBAC from config/rbac', () => {
     const events = await kube().events.listNamespacedEvent({ namespace: ns.name, fieldSelector: `regarding.uid=${request.metadata.uid}` });
     expect(events.items).toHaveLength(1);
     const log = operator.log();
-    expect(log).not.toMatch(/forbidden/i);
+    // An RBAC denial names the user; other tests' namespaces being deleted also answer 403, and are not ours to judge here.
+    expect(log).not.toMatch(/forbidden: User "/);
     expect(log).toContain('Became leader');
     expect(readClusterInfo().kubeconfig).not.toBe(kubeconfigFile);
   });

@@ -170,6 +170,8 @@ export class TriageRequestReconciler {
       return undefined;
     } catch (error: unknown) {
       if (error instanceof ApiError && error.isNotFound) return outcome.done;
+      // The request is deleted with its namespace: no one is left to read the Event.
+      if (error instanceof ApiError && error.isNamespaceTerminating) return outcome.done;
       log.debug('Event not announced yet', { transition, error: error instanceof Error ? error.message : String(error) });
       return isTransientError(error) ? outcome.retry(error) : outcome.terminal(error);
     }
