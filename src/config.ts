@@ -93,6 +93,7 @@ export const OperatorConfig = z
       .enum(['cache', 'list'])
       .default('cache')
       .describe('cache: informer caches (zero LIST per triage); list: LIST per triage, the benchmark baseline.'),
+    trimCaches: boolString.default(true).describe('Cache only the fields the checks and anchors read (ADR 0011); false caches whole objects, for comparison.'),
     watchSecretMetadata: boolString
       .default(false)
       .describe('Cache Secret metadata (never content) to prove TLSSecretNotFound; needs config/rbac/secret-metadata.'),
@@ -190,6 +191,7 @@ export const FLAGS = {
   resyncSeconds: { flag: 'resync-seconds', env: 'RESYNC_SECONDS', value: 'seconds' },
   logLevel: { flag: 'log-level', env: 'LOG_LEVEL', value: 'level' },
   snapshotSource: { flag: 'snapshot-source', env: 'SNAPSHOT_SOURCE', value: 'source' },
+  trimCaches: { flag: 'trim-caches', env: 'TRIM_CACHES', value: 'bool' },
   watchSecretMetadata: { flag: 'watch-secret-metadata', env: 'WATCH_SECRET_METADATA', value: 'bool' },
   policyReports: { flag: 'policy-reports', env: 'POLICY_REPORTS', value: 'bool' },
 } as const satisfies Record<keyof OperatorConfig, SettingFlag>;

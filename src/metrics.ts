@@ -209,6 +209,12 @@ export class Metrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+  readonly informerCacheBytes = new Gauge({
+    name: 'informer_cache_bytes',
+    help: 'Estimated bytes held by the informer cache per kind (the kept fields of each object, by a size model of V8 objects; not a heap measurement).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly informerRestarts = new Counter({
     name: 'informer_restarts_total',
     help: 'Informer restarts after a watch or list error, per kind.',

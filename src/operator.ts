@@ -70,6 +70,7 @@ export class Operator {
       client: this.client,
       logger,
       metrics: this.metrics,
+      trim: config.trimCaches,
       // The listing baseline caches only the operator's own resources (and namespaces, which policies select): triage reads list the rest.
       kinds:
         config.snapshotSource === 'list'
@@ -143,6 +144,13 @@ export class Operator {
       startProbeServer(this.config.healthProbeBindAddress, {
         healthy: () => this.elector?.healthy() ?? true,
         ready: () => this.cache.synced(),
+        readiness: () =>
+          this.cache
+            .progress()
+            .map(
+              (c) =>
+                `[${c.state === 'Syncing' ? '-' : '+'}]informer ${c.kind} ${c.state}: ${c.objects} objects${c.state === 'Syncing' ? `, ${c.listed} listed so far` : ''}`,
+            ),
       }),
       // Loaded only when enabled: the MCP SDK and its HTTP stack stay out of an operator that does not serve it.
       ...(mcpAddress === undefined

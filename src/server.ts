@@ -6,6 +6,8 @@ export interface Probes {
   healthy(): boolean;
   /** Readiness: every informer cache has synced once, and the one holding the requests is in sync now. */
   ready(): boolean;
+  /** One line per cache (state, objects, listed so far), shown when not ready or asked for with ?verbose. */
+  readiness?(): readonly string[];
 }
 
 function parseBindAddress(address: string): { host: string | undefined; port: number } {
@@ -30,12 +32,20 @@ function answer(response: http.ServerResponse, ok: boolean, what: string): void 
   response.end(ok ? 'ok\n' : `${what} failed\n`);
 }
 
+/** Like kube-apiserver's /readyz?verbose: the per-cache lines say what a slow start is still waiting for. */
+function answerReady(response: http.ServerResponse, probes: Probes, verbose: boolean): void {
+  const ready = probes.ready();
+  const lines = !ready || verbose ? (probes.readiness?.() ?? []) : [];
+  response.writeHead(ready ? 200 : 503, { 'Content-Type': 'text/plain' });
+  response.end([...lines, ready ? 'ok' : 'readyz: caches not synced; failed'].join('\n') + '\n');
+}
+
 /** /healthz and /readyz on the probe address, as kubebuilder scaffolds do. */
 export function startProbeServer(address: string, probes: Probes): Promise<http.Server> {
   const server = http.createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (path === '/healthz' || path === '/livez') answer(response, probes.healthy(), 'healthz');
-    else if (path === '/readyz') answer(response, probes.ready(), 'readyz: caches not synced;');
+    else if (path === '/readyz') answerReady(response, probes, new URLSearchParams((request.url ?? '').split('?')[1] ?? '').has('verbose'));
     else {
       response.writeHead(404);
       response.end();

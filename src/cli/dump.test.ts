@@ -72,7 +72,7 @@ spec: {replicas: 1}
     expect(loadDump(file).get('Pod', 'web-0', 'shop')?.metadata?.creationTimestamp).toBe('2026-11-21T11:40:00Z');
   });
 
-  test('a kind: List as `kubectl get pods,events -o yaml` writes it, core and events.k8s.io Events under their own keys', () => {
+  test('a kind: List as `kubectl get pods,events -o yaml` writes it, core and events.k8s.io Events in one cache, each indexed by its subject', () => {
     const file = write(
       'get.yaml',
       `apiVersion: v1
@@ -102,9 +102,9 @@ metadata:
 `,
     );
     const snapshot = loadDump(file);
-    expect(names(snapshot, 'Event')).toEqual(['web-0.187a2b3c4d5e6f70']);
-    expect(names(snapshot, 'Event.events.k8s.io')).toEqual(['web-0.187a2b3c4d5e6f71']);
-    expect(snapshot.byIndex('Event', 'subject', 'Pod/uid-web-0').map((o) => o.metadata?.uid)).toEqual(['ev-1']);
+    // Both APIs' Events share one cache, as in the operator's single events.k8s.io watch.
+    expect(names(snapshot, 'Event').sort()).toEqual(['web-0.187a2b3c4d5e6f70', 'web-0.187a2b3c4d5e6f71']);
+    expect(snapshot.byIndex('Event', 'subject', 'Pod/uid-web-0').map((o) => o.metadata?.uid)).toEqual(['ev-1', 'ev-2']);
     // An untyped List's item without kind cannot be placed: counted, not guessed.
     expect(snapshot.summary()).toMatchObject({ objects: 3, skipped: 1 });
   });
@@ -187,7 +187,7 @@ describe('availability of an offline dump', () => {
   test('a kind with objects is Synced; one without is NotCollected, never an empty cache', () => {
     const snapshot = loadDump(write('pod.yaml', POD_WEB));
     expect(snapshot.availability('Pod')).toBe('Synced');
-    for (const kind of ['Node', 'Event', 'Event.events.k8s.io', 'PersistentVolumeClaim', 'Secret', 'Gateway']) {
+    for (const kind of ['Node', 'Event', 'PersistentVolumeClaim', 'Secret', 'Gateway']) {
       expect(snapshot.availability(kind)).toBe('NotCollected');
       expect(snapshot.list(kind)).toEqual([]);
     }

@@ -195,9 +195,11 @@ function parseYaml(file: string, text: string, json: boolean): unknown[] {
 // --- objects -------------------------------------------------------------------------------------
 
 /** `group/kind` → the cache key the engine reads it under; the Secret metadata cache included. */
-const KEY_BY_GROUP_KIND: ReadonlyMap<string, string> = new Map(
-  ([...KINDS, SECRET_METADATA_KIND] as readonly KindInfo[]).map((k) => [`${k.group}/${k.kind}`, k.key]),
-);
+const KEY_BY_GROUP_KIND: ReadonlyMap<string, string> = new Map([
+  ...([...KINDS, SECRET_METADATA_KIND] as readonly KindInfo[]).map((k): [string, string] => [`${k.group}/${k.kind}`, k.key]),
+  // `kubectl get events` writes core/v1 Events: the same objects the operator watches through events.k8s.io.
+  ['/Event', 'Event'],
+]);
 const NAMESPACED_KEYS: ReadonlySet<string> = new Set(([...KINDS, SECRET_METADATA_KIND] as readonly KindInfo[]).filter((k) => k.namespaced).map((k) => k.key));
 
 /** The cache key of an apiVersion and kind; undefined for a kind the engine does not read. */

@@ -106,8 +106,13 @@ export class KubeClient {
     }
   }
 
-  /** Lists a whole collection in pages, so a 10,000-pod cluster is not one giant response. */
-  async listAll<T>(path: string, pageSize = 500, accept = 'application/json'): Promise<ListResult<T>> {
+  /**
+   * Lists a whole collection in pages, so a 150,000-pod cluster is not one giant response. The first
+   * page asks for no resourceVersion: a consistent read, served from the apiserver's watch cache since
+   * Kubernetes 1.31 (ConsistentListFromCache), and the continue tokens page that same snapshot.
+   * `onPage` sees (and may replace) each page's items before they are kept.
+   */
+  async listAll<T>(path: string, pageSize = 500, accept = 'application/json', onPage?: (items: T[]) => void): Promise<ListResult<T>> {
     const items: T[] = [];
     let continueToken: string | undefined;
     let resourceVersion: string | undefined;
@@ -115,7 +120,10 @@ export class KubeClient {
       const query: Record<string, string> = { limit: String(pageSize) };
       if (continueToken !== undefined) query.continue = continueToken;
       const page = await this.get<{ metadata?: { resourceVersion?: string; continue?: string }; items?: T[] }>(path, query, accept);
-      items.push(...(page.items ?? []));
+      const pageItems = page.items ?? [];
+      onPage?.(pageItems);
+      // One at a time: spreading a 500-item page into push's arguments is fine, but a server may send more.
+      for (const item of pageItems) items.push(item);
       resourceVersion = page.metadata?.resourceVersion;
       continueToken = page.metadata?.continue !== undefined && page.metadata.continue !== '' ? page.metadata.continue : undefined;
     } while (continueToken !== undefined);

@@ -2,6 +2,8 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { indexesFor } from '../triage/indexes';
+import { projectionOf } from '../triage/kinds';
+import { StringInterner } from '../triage/projection';
 import type { CacheAvailability, ClusterSnapshot, KubeObject } from '../triage/snapshot';
 import type { KubeClient } from './client';
 import { Informer, type IndexFunction } from './informer';
@@ -14,6 +16,17 @@ export interface ClusterCacheOptions {
   readonly metrics: Metrics;
   /** @default every kind in WATCHED_KINDS */
   readonly kinds?: readonly WatchedKind[];
+  /** Keep only each kind's projection (src/triage/cache-projections.ts). @default true */
+  readonly trim?: boolean;
+}
+
+/** One kind's line in the readiness report. */
+export interface CacheProgress {
+  readonly kind: string;
+  readonly state: string;
+  readonly objects: number;
+  /** Received so far by the list in progress (paged), while the cache is Syncing. */
+  readonly listed: number;
 }
 
 /**
@@ -24,6 +37,9 @@ export class ClusterCache implements ClusterSnapshot {
   private readonly informers = new Map<string, Informer<KubernetesObject>>();
 
   constructor(private readonly options: ClusterCacheOptions) {
+    const trim = options.trim ?? true;
+    // One table for every cache: a namespace or node name repeats across kinds too.
+    const interner = trim ? new StringInterner() : undefined;
     for (const kind of options.kinds ?? WATCHED_KINDS) {
       this.informers.set(
         kind.key,
@@ -35,6 +51,8 @@ export class ClusterCache implements ClusterSnapshot {
           metrics: options.metrics,
           // Cached objects are raw apiserver JSON (what KubeObject describes), whatever client-node's types say.
           indexes: indexesFor(kind.key) as Record<string, IndexFunction<KubernetesObject>>,
+          ...(trim ? { projection: projectionOf(kind.key) } : {}),
+          ...(interner === undefined ? {} : { interner }),
         }),
       );
     }
@@ -71,6 +89,14 @@ export class ClusterCache implements ClusterSnapshot {
     const requests = this.informers.get('TriageRequest');
     if (requests !== undefined && requests.cacheState() !== 'Synced') return false;
     return [...this.informers.values()].every((informer) => informer.cacheState() !== 'Syncing');
+  }
+
+  /** Each cache's state and object count, for /readyz: which kinds a slow start is still waiting for. */
+  progress(): CacheProgress[] {
+    return [...this.informers.values()].map((informer) => {
+      const { state, objects, listed } = informer.progress();
+      return { kind: informer.kind.key, state, objects, listed };
+    });
   }
 
   informer(key: WatchedKey): Informer<KubernetesObject> {

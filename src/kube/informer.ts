@@ -3,6 +3,7 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { KubeClient } from './client';
 import { ApiError } from './errors';
+import { project, type Projection, type StringInterner } from '../triage/projection';
 import { collectionPath, PARTIAL_METADATA, PARTIAL_METADATA_LIST, type WatchedKind } from './kinds';
 
 interface HeaderList {
@@ -57,6 +58,10 @@ export interface InformerOptions<T> {
   readonly random?: () => number;
   /** How often an optional kind's missing API is looked for again. @default 30 s */
   readonly notInstalledRetryMs?: number;
+  /** The fields kept of each object (src/triage/cache-projections.ts). @default the whole object */
+  readonly projection?: Projection;
+  /** Shares repeated strings between the objects of every cache. */
+  readonly interner?: StringInterner;
 }
 
 const BACKOFF_BASE_MS = 500;
@@ -150,7 +155,8 @@ interface WatchHooks {
   /** The server accepted the watch (status 200): events flow from here. */
   established(): void;
   expired(): void;
-  sanitize(object: unknown): void;
+  /** The object to cache in place of what the server sent. */
+  keep(object: unknown): unknown;
 }
 
 /**
@@ -200,8 +206,7 @@ class TunedWatch extends Watch {
         params,
         (phase, apiObject: unknown, watchObject: unknown) => {
           if (phase === 'ERROR' && isGone(apiObject)) this.hooks.expired();
-          else if (phase !== 'ERROR') this.hooks.sanitize(apiObject);
-          callback(phase, apiObject, watchObject);
+          callback(phase, phase === 'ERROR' ? apiObject : this.hooks.keep(apiObject), watchObject);
         },
         (error: unknown) => {
           request.ended = true;
@@ -247,6 +252,11 @@ export class Informer<T extends KubernetesObject> {
   private restartTimer: NodeJS.Timeout | undefined;
   private count = 0;
   private listedOnce = false;
+  /** Objects received by the list in progress (its pages so far), for readiness progress. */
+  private listing = 0;
+  /** Estimated bytes of each cached object, by key, and their sum. */
+  private readonly bytesByKey = new Map<string, number>();
+  private bytes = 0;
   /** A list landed since the last failure: the watch that follows it makes the cache Synced. */
   private freshList = false;
   private needsRelist = false;
@@ -279,9 +289,7 @@ export class Informer<T extends KubernetesObject> {
         // Events since the resourceVersion are lost: the cache is behind until the relist lands.
         if (this.state === 'Synced') this.setState('Stale');
       },
-      sanitize: (object) => {
-        sanitize(object, metadataOnly);
-      },
+      keep: (object) => this.keep(object),
     });
     this.listWatch = new ListWatch<T>(path, watch, () => this.list_(path), false);
     this.listWatch.on('add', (object) => {
@@ -362,23 +370,50 @@ export class Informer<T extends KubernetesObject> {
       this.options.logger.log(this.failures <= 1 ? 'info' : 'debug', 'Informer relisting', { kind: this.kind.key, reason: this.relistReason });
     }
     const metadataOnly = this.kind.metadataOnly === true;
-    const result = await this.options.client.listAll<T>(path, 500, metadataOnly ? PARTIAL_METADATA_LIST : 'application/json');
-    for (const item of result.items) sanitize(item, metadataOnly);
+    this.listing = 0;
+    // Each page is trimmed as it lands: the whole list is never held untrimmed.
+    const result = await this.options.client.listAll<T>(path, 500, metadataOnly ? PARTIAL_METADATA_LIST : 'application/json', (items) => {
+      for (let i = 0; i < items.length; i++) items[i] = this.keep(items[i]) as T;
+      this.listing += items.length;
+    });
     this.listedOnce = true;
     this.freshList = true;
     return result;
   }
 
+  /** What the cache holds of an object: sanitized, then projected; its estimated size noted for the metrics. */
+  private keep(object: unknown): unknown {
+    sanitize(object, this.kind.metadataOnly === true);
+    if (typeof object !== 'object' || object === null) return object;
+    const { value, bytes } = project(object, this.options.projection ?? true, this.options.interner);
+    this.pendingBytes.set(value, bytes);
+    return value;
+  }
+
+  /** Sizes of objects kept but not yet applied (a list's items before ListWatch hands them over). */
+  private readonly pendingBytes = new WeakMap<object, number>();
+
+  /** Objects held, objects received so far by a list in progress, and their estimated bytes. */
+  progress(): { readonly state: CacheState; readonly objects: number; readonly listed: number; readonly bytes: number } {
+    return { state: this.state, objects: this.count, listed: this.listing, bytes: this.bytes };
+  }
+
   private apply(type: ChangeType, object: T): void {
     const key = objectKey(object);
+    this.bytes -= this.bytesByKey.get(key) ?? 0;
     if (type === 'delete') {
       this.indexer.remove(key);
+      this.bytesByKey.delete(key);
       this.count -= 1;
     } else {
       this.indexer.upsert(key, object);
+      const bytes = this.pendingBytes.get(object) ?? 0;
+      this.bytesByKey.set(key, bytes);
+      this.bytes += bytes;
       if (type === 'add') this.count += 1;
     }
     this.options.metrics.informerObjects.set({ kind: this.kind.key }, this.count);
+    this.options.metrics.informerCacheBytes.set({ kind: this.kind.key }, this.bytes);
     for (const listener of this.listeners) listener(type, object);
   }
 

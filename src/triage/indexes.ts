@@ -56,19 +56,14 @@ const EXTRA_INDEXES: Partial<Record<string, Record<string, IndexFunction>>> = {
       return nodeName === undefined || nodeName === '' ? [] : [nodeName];
     },
   },
+  // One cache holds Events of both APIs' shapes (core/v1 from dumps, events.k8s.io/v1 from the watch).
   Event: {
     [INDEX.subject]: (object) => {
-      const subject = asIndexed(object).involvedObject;
+      const event = asIndexed(object);
+      const subject = event.involvedObject ?? event.regarding;
       return subject?.uid === undefined ? [] : [`${subject.kind ?? ''}/${subject.uid}`];
     },
-    [INDEX.failedWebhook]: failedWebhookIndex((event) => event.message),
-  },
-  'Event.events.k8s.io': {
-    [INDEX.subject]: (object) => {
-      const subject = asIndexed(object).regarding;
-      return subject?.uid === undefined ? [] : [`${subject.kind ?? ''}/${subject.uid}`];
-    },
-    [INDEX.failedWebhook]: failedWebhookIndex((event) => event.note),
+    [INDEX.failedWebhook]: failedWebhookIndex((event) => event.message ?? event.note),
   },
   Ingress: {
     [INDEX.backendService]: (object) => {

@@ -260,22 +260,22 @@ export class Investigation {
    * subject up by uid in the Event's own namespace before trusting it.
    */
   indexedEvents(index: string, value: string, evidenceKey: EvidenceKey): readonly EventRecord[] {
-    for (const cache of ['Event', 'Event.events.k8s.io']) this.looked.add(indexKey(cache, index, value));
+    this.looked.add(indexKey('Event', index, value));
     // Behind the boundary only the request's own namespace's Events count.
     return this.readEvents(index, value, evidenceKey, (raw) => this.fence === undefined || raw.metadata?.namespace === this.fence);
   }
 
-  /** Both Event caches' entries under one index value that `keep` accepts, deduplicated by uid, newest first. */
+  /** The Event cache's entries under one index value that `keep` accepts, deduplicated by uid, newest first. */
   private readEvents(index: string, value: string, evidenceKey: EvidenceKey, keep: (raw: KubeObject) => boolean): readonly EventRecord[] {
-    const byUid = new Map<string, EventRecord>();
-    let readable = false;
-    for (const cache of ['Event', 'Event.events.k8s.io']) {
-      if (this.snapshot.availability(cache) !== 'Synced') continue;
-      readable = true;
-      for (const raw of this.snapshot.byIndex(cache, index, value)) {
+    const byUid = new Map<string, { readonly event: EventRecord; readonly rank: number }>();
+    const readable = this.snapshot.availability('Event') === 'Synced';
+    if (readable) {
+      for (const raw of this.snapshot.byIndex('Event', index, value)) {
         if (!keep(raw)) continue;
         const event = normaliseEvent(raw);
-        byUid.set(event.uid, event);
+        // A dump can hold one Event in both APIs' shapes: the events.k8s.io one wins (it keeps series and MicroTime), whatever the order.
+        const rank = raw.apiVersion?.startsWith('events.k8s.io/') === true ? 1 : 0;
+        if ((byUid.get(event.uid)?.rank ?? -1) < rank) byUid.set(event.uid, { event, rank });
       }
     }
     if (!readable) {
@@ -285,7 +285,7 @@ export class Investigation {
     this.gathered(evidenceKey);
     // As time, not text: "…:30Z" and "…:30.123456Z" (MicroTime) sort wrongly as strings.
     const at = (event: EventRecord) => Date.parse(event.lastSeen ?? '') || 0;
-    const events = [...byUid.values()].sort((a, b) => at(b) - at(a) || compareStrings(a.uid, b.uid));
+    const events = [...byUid.values()].map((kept) => kept.event).sort((a, b) => at(b) - at(a) || compareStrings(a.uid, b.uid));
     for (const event of events) this.inputs.set(event.uid, event.resourceVersion);
     return events;
   }

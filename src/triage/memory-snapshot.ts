@@ -1,9 +1,9 @@
 import { indexesFor } from './indexes';
 import type { CacheAvailability, ClusterSnapshot, KubeObject } from './snapshot';
 
-/** Cache key of an object, as src/triage/kinds.ts names the caches (events.k8s.io Events separately). */
-function cacheKey(object: KubeObject): string {
-  return object.kind === 'Event' && object.apiVersion?.startsWith('events.k8s.io/') === true ? 'Event.events.k8s.io' : (object.kind ?? '');
+/** Cache key of an object, as src/triage/kinds.ts names the caches: its kind (Events of both APIs share one). */
+export function cacheKeyOf(object: KubeObject): string {
+  return object.kind ?? '';
 }
 
 export interface MemorySnapshotOptions {
@@ -34,7 +34,7 @@ export class MemorySnapshot implements ClusterSnapshot {
     private readonly options: MemorySnapshotOptions = {},
   ) {
     for (const object of objects) {
-      const key = cacheKey(object);
+      const key = cacheKeyOf(object);
       const kept = this.byKind.get(key);
       if (kept === undefined) this.byKind.set(key, [object]);
       else kept.push(object);

@@ -15,7 +15,8 @@ const cleanups: (() => Promise<unknown>)[] = [];
 const image = 'registry.k8s.io/pause:3.10';
 
 beforeAll(async () => {
-  await startOperator();
+  // Trimmed caches (the default, said here): every anchor below is followed back to the live object's field.
+  await startOperator({ args: ['--trim-caches=true'] });
 });
 
 afterAll(async () => {
