@@ -3,6 +3,7 @@ import { ApiError } from '../../src/kube/errors';
 import { eventAbout } from './support/events';
 import { eventually } from './support/eventually';
 import { kube } from './support/kube';
+import { startOperator } from './support/operator';
 import { useTestNamespace } from './support/test-namespace';
 
 // These prove the local control plane behaves like a real cluster: the real scheduler, PV controller,
@@ -172,6 +173,27 @@ describe('the local control plane', () => {
       expect(refusal.message).toContain('because it is being terminated');
     } finally {
       await kube().raw.mergePatch(`/api/v1/namespaces/${name}/configmaps/held`, { metadata: { finalizers: null } });
+    }
+  });
+
+  test("the operator's paged LISTs are served from the apiserver's watch cache, never from etcd", async () => {
+    // Pods are the largest kind: at 150,000 a list that reached etcd would cost it gigabytes.
+    const listsOfPods = async () => {
+      const lines = (await kube().raw.getText('/metrics')).split('\n');
+      const sum = (name: string, ...labels: string[]) =>
+        lines
+          .filter((line) => line.startsWith(`${name}{`) && ['group=""', 'resource="pods"', ...labels].every((label) => line.includes(label)))
+          .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+      return { fromCache: sum('apiserver_cache_list_total'), fromEtcd: sum('etcd_requests_total', 'operation="list"') };
+    };
+    const before = await listsOfPods();
+    const operator = await startOperator();
+    try {
+      const after = await listsOfPods();
+      expect(after.fromCache).toBeGreaterThan(before.fromCache);
+      expect(after.fromEtcd).toBe(before.fromEtcd);
+    } finally {
+      await operator.stop();
     }
   });
 });
