@@ -97,7 +97,7 @@ run: build ## Run the operator in the foreground against the current KUBECONFIG 
 	node dist/main.js --trusted-namespaces=triage-system $(ARGS)
 
 .PHONY: bench
-bench: $(NPM_STAMP) controlplane ## Benchmark cache vs LIST-per-triage at 1,000 and 10,000 pods; writes docs/benchmarks.md
+bench: $(NPM_STAMP) controlplane ## Benchmark cache vs LIST-per-triage at 1k, 10k, 50k, 150k pods (5,000 nodes from 50k); writes docs/benchmarks.md (BENCH_* knobs: hack/bench.sh)
 	@hack/bench.sh
 
 .PHONY: demo

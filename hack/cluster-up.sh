@@ -8,6 +8,9 @@
 #   NODE_LABELS="k=v,k2=v2"           extra labels on every node
 #   NODE_TAINTS="k=v:NoSchedule,..."  taints on every node
 #   KUBE_APISERVER_EXTRA_FLAGS        more kube-apiserver flags (feature gates, audit, ...)
+#   KUBE_CONTROLLER_MANAGER_EXTRA_FLAGS  more kube-controller-manager flags (e.g. --node-monitor-grace-period)
+#   KWOK_NODE_LEASE_SECONDS=40        kwok's node Lease duration; it renews every quarter of it
+#   KWOK_CONFIG                       a kwok config file (KwokConfiguration options such as parallelism)
 #   REAL_NODES=0|1                    1: also a real node (containerd + kubelet, `real-node-1`) and two
 #                                     local registries; see hack/real-node.sh
 #   TRIAGE_CLUSTER_DIR                state dir (default ~/.cache/triage-operator/cluster)
@@ -25,6 +28,8 @@ NODE_PODS=${NODE_PODS:-110}
 NODE_LABELS=${NODE_LABELS:-}
 NODE_TAINTS=${NODE_TAINTS:-}
 REAL_NODES=${REAL_NODES:-0}
+KWOK_NODE_LEASE_SECONDS=${KWOK_NODE_LEASE_SECONDS:-40}
+[[ $KWOK_NODE_LEASE_SECONDS =~ ^[0-9]+$ ]] || die "KWOK_NODE_LEASE_SECONDS must be a whole number, got '$KWOK_NODE_LEASE_SECONDS'"
 [[ $NODES =~ ^[0-9]+$ ]] || die "NODES must be a whole number, got '$NODES'"
 [[ $REAL_NODES =~ ^[01]$ ]] || die "REAL_NODES must be 0 or 1, got '$REAL_NODES'"
 
@@ -154,7 +159,8 @@ start_component kube-controller-manager "$bin/kube-controller-manager" \
   --cluster-signing-cert-file="$pki/ca.crt" --cluster-signing-key-file="$pki/ca.key" \
   --controllers='*' \
   --enable-hostpath-provisioner=true \
-  --kube-api-qps=100 --kube-api-burst=200 --v=1
+  --kube-api-qps=100 --kube-api-burst=200 --v=1 \
+  ${KUBE_CONTROLLER_MANAGER_EXTRA_FLAGS:-}
 start_component kube-scheduler "$bin/kube-scheduler" \
   --kubeconfig="$kubeconfig" \
   --authentication-kubeconfig="$kubeconfig" --authorization-kubeconfig="$kubeconfig" \
@@ -178,8 +184,8 @@ done
 
 start_component kwok "$bin/kwok" --kubeconfig="$kubeconfig" \
   --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
-  --node-lease-duration-seconds=40 --cidr=10.244.0.1/16 --node-ip=10.96.0.1 \
-  --server-address="127.0.0.1:$KWOK_PORT"
+  --node-lease-duration-seconds="$KWOK_NODE_LEASE_SECONDS" --cidr=10.244.0.1/16 --node-ip=10.96.0.1 \
+  --server-address="127.0.0.1:$KWOK_PORT" ${KWOK_CONFIG:+--config="$KWOK_CONFIG"}
 if [ "$NODES" -gt 0 ]; then
   wait_for kwok "reporting nodes Ready" 60 kubectl wait --for=condition=Ready node -l type=kwok --timeout=5s
   # The node lifecycle controller lifts node.kubernetes.io/not-ready once it sees Ready.
