@@ -378,6 +378,11 @@ export class Informer<T extends KubernetesObject> {
     });
     this.listedOnce = true;
     this.freshList = true;
+    // A kind with no objects gets its series too (apply never runs for it).
+    if (this.count === 0) {
+      this.options.metrics.informerObjects.set({ kind: this.kind.key }, 0);
+      this.options.metrics.informerCacheBytes.set({ kind: this.kind.key }, 0);
+    }
     return result;
   }
 

@@ -1,7 +1,7 @@
 import type { Projection } from './projection';
 
 // What each cache keeps (ADR 0011). Whole where a kind is small or rare, or read by the operator itself;
-// trimmed where objects are many and carry fields no check reads: pod templates, container env values
+// trimmed where objects are many and carry fields no check reads: most of each pod template, container env values
 // and args, node image lists, webhook CA bundles, kubectl's last-applied annotation. Widen a projection
 // when a rule starts reading a new field: test/golden/projection.test.ts fails until it is kept.
 
@@ -16,7 +16,21 @@ const ANNOTATIONS: Projection = {
   'storageclass.beta.kubernetes.io/is-default-class': true,
 };
 
-// Namespaces, labels, owners and finalizers repeat across thousands of objects: interned.
+/** A reference to another object: its kind, version, namespace repeat; its name and uid mostly do not. */
+const REFERENCE: Projection = {
+  apiVersion: 'intern',
+  kind: 'intern',
+  namespace: 'intern',
+  name: true,
+  uid: true,
+  fieldPath: 'intern',
+  resourceVersion: true,
+  controller: true,
+  blockOwnerDeletion: true,
+};
+
+// Namespaces, label values and finalizers repeat across thousands of objects: interned (label keys are
+// object keys, which V8 already shares). Names, uids and resourceVersions never repeat: kept as they are.
 const METADATA: Projection = {
   name: true,
   namespace: 'intern',
@@ -27,7 +41,7 @@ const METADATA: Projection = {
   deletionTimestamp: true,
   labels: 'intern',
   annotations: ANNOTATIONS,
-  ownerReferences: 'intern',
+  ownerReferences: [REFERENCE],
   finalizers: 'intern',
 };
 
@@ -102,14 +116,14 @@ const POD: Projection = {
   },
 };
 
-/** A pod template as the rollout checks read it: the containers' names, images and resources. */
+/** A pod template as the rollout and autoscaler checks read it: the containers' names, images and resources. */
 const TEMPLATE: Projection = {
   metadata: { labels: 'intern' },
   spec: { containers: [{ name: 'intern', image: 'intern', resources: true }], initContainers: [{ name: 'intern', image: 'intern', resources: true }] },
 };
 
-/** Workload controllers: the spec without its pod template (one per ReplicaSet adds up), and the status. */
-const WORKLOAD = (template: Projection | undefined): Projection => ({
+/** Workload controllers: the spec with a slim pod template (a whole one per ReplicaSet adds up), and the status. */
+const WORKLOAD = (template: Projection): Projection => ({
   ...TYPE,
   metadata: METADATA,
   spec: {
@@ -122,7 +136,7 @@ const WORKLOAD = (template: Projection | undefined): Projection => ({
     strategy: true,
     updateStrategy: true,
     podManagementPolicy: true,
-    ...(template === undefined ? {} : { template }),
+    template,
   },
   status: true,
 });
@@ -153,9 +167,9 @@ const NODE: Projection = {
 const EVENT: Projection = {
   ...TYPE,
   metadata: { name: true, namespace: 'intern', uid: true, resourceVersion: true, creationTimestamp: true },
-  involvedObject: 'intern',
-  regarding: 'intern',
-  related: 'intern',
+  involvedObject: REFERENCE,
+  regarding: REFERENCE,
+  related: REFERENCE,
   reason: 'intern',
   message: true,
   note: true,
@@ -180,7 +194,8 @@ const ENDPOINT_SLICE: Projection = {
   ...TYPE,
   metadata: METADATA,
   addressType: true,
-  endpoints: [{ conditions: true, targetRef: 'intern', nodeName: 'intern', addresses: true }],
+  // Whole: an anchor quotes the endpoints list as the apiserver holds it (zone, hints, hostname included).
+  endpoints: true,
   ports: true,
 };
 
@@ -225,8 +240,7 @@ export const PROJECTION = {
   Event: EVENT,
   StorageClass: STORAGE_CLASS,
   EndpointSlice: ENDPOINT_SLICE,
-  Deployment: WORKLOAD(TEMPLATE),
-  Workload: WORKLOAD(undefined),
+  Workload: WORKLOAD(TEMPLATE),
   Job: JOB,
   CronJob: CRON_JOB,
   Webhooks: WEBHOOKS,

@@ -93,6 +93,8 @@ interface RawEvent extends KubeObject {
   readonly deprecatedLastTimestamp?: string;
   readonly eventTime?: string;
   readonly source?: { readonly component?: string };
+  /** events.k8s.io/v1's name for a core/v1 writer's source. */
+  readonly deprecatedSource?: { readonly component?: string };
   readonly reportingController?: string;
   readonly reportingComponent?: string;
 }
@@ -104,7 +106,9 @@ const lastSeenOf = (raw: RawEvent): string | undefined =>
   raw.series?.lastObservedTime ?? raw.lastTimestamp ?? raw.deprecatedLastTimestamp ?? raw.eventTime ?? raw.metadata?.creationTimestamp ?? undefined;
 const firstSeenOf = (raw: RawEvent): string | undefined =>
   raw.firstTimestamp ?? raw.deprecatedFirstTimestamp ?? raw.eventTime ?? raw.metadata?.creationTimestamp ?? undefined;
-const sourceOf = (raw: RawEvent): string => raw.reportingController ?? raw.reportingComponent ?? raw.source?.component ?? '';
+// An empty reportingController (a core/v1 writer, read through events.k8s.io) says nothing: the source is in deprecatedSource.
+const sourceOf = (raw: RawEvent): string =>
+  [raw.reportingController, raw.reportingComponent, raw.source?.component, raw.deprecatedSource?.component].find((s) => s !== undefined && s !== '') ?? '';
 
 function normaliseEvent(raw: RawEvent): EventRecord {
   const about = raw.involvedObject ?? raw.regarding;

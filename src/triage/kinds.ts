@@ -48,7 +48,7 @@ export const KINDS = [
   { key: 'Ingress', kind: 'Ingress', group: 'networking.k8s.io', version: 'v1', plural: 'ingresses', namespaced: true, evidence: 'ingresses', projection: PROJECTION.WholeButMetadata },
   { key: 'NetworkPolicy', kind: 'NetworkPolicy', group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies', namespaced: true, projection: PROJECTION.WholeButMetadata },
   { key: 'IngressClass', kind: 'IngressClass', group: 'networking.k8s.io', version: 'v1', plural: 'ingressclasses', namespaced: false, projection: PROJECTION.WholeButMetadata },
-  { key: 'Deployment', kind: 'Deployment', group: 'apps', version: 'v1', plural: 'deployments', namespaced: true, evidence: 'deployments', projection: PROJECTION.Deployment },
+  { key: 'Deployment', kind: 'Deployment', group: 'apps', version: 'v1', plural: 'deployments', namespaced: true, evidence: 'deployments', projection: PROJECTION.Workload },
   // Swept by a template targeting ReplicaSets; the key is the kind's name, as envelopes have always reported it.
   { key: 'ReplicaSet', kind: 'ReplicaSet', group: 'apps', version: 'v1', plural: 'replicasets', namespaced: true, evidence: 'ReplicaSet', projection: PROJECTION.Workload },
   { key: 'StatefulSet', kind: 'StatefulSet', group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true, evidence: 'statefulsets', projection: PROJECTION.Workload },

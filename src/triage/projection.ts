@@ -14,16 +14,21 @@
  */
 export type Projection = true | 'intern' | { readonly [field: string]: Projection } | readonly [Projection];
 
-/** Strings seen before, shared so each repeated value is held once. Bounded: past the cap, new strings are kept as they come. */
+/**
+ * Strings seen before, shared so each repeated value is held once. Bounded: at the cap the table starts
+ * over (strings already shared stay shared in the objects holding them), so values that stopped
+ * repeating, e.g. deleted namespaces, are not pinned forever.
+ */
 export class StringInterner {
   private readonly table = new Map<string, string>();
 
-  constructor(private readonly cap = 200_000) {}
+  constructor(private readonly cap = 100_000) {}
 
   intern(value: string): string {
     const known = this.table.get(value);
     if (known !== undefined) return known;
-    if (this.table.size < this.cap) this.table.set(value, value);
+    if (this.table.size >= this.cap) this.table.clear();
+    this.table.set(value, value);
     return value;
   }
 

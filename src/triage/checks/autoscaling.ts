@@ -170,7 +170,11 @@ const missingRequestsRule = defineRule<HpaRun>({
       object: ref,
       confidence: 0.9,
       message: `${who} scales on utilization of ${what}, but ${target.ref.kind} ${target.ref.name}'s pod template sets no request for it: utilization is a share of the request, so it cannot be computed`,
-      anchors: [inv.anchorField('HorizontalPodAutoscaler', hpa, 'spec.metrics'), inv.anchorField(target.ref.kind, object, 'spec.template.spec.containers')],
+      anchors: [
+        inv.anchorField('HorizontalPodAutoscaler', hpa, 'spec.metrics'),
+        // The resources of the first container lacking the request: the field that proves it, not the whole container list.
+        inv.anchorField(target.ref.kind, object, `spec.template.spec.containers[name=${lacking[0]?.containers[0] ?? ''}].resources`),
+      ],
       // Reached from the workload itself, the chain already starts at it: Deployment → HPA, not → Deployment again.
       chain: [...chain, ref, ...(chain.some((c) => c.kind === target.ref.kind && c.name === target.ref.name) ? [] : [target.ref])],
       nextActions: [

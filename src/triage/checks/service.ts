@@ -80,6 +80,14 @@ function selectedPods(s: ServiceRun): Pod[] {
 
 // --- a Service with ready endpoints: do they accept traffic? ---------------------------------------------
 
+/** The ports the pod's first port-declaring container declares: the field itself, not the container around it. */
+function declaredPortsAnchor(inv: Investigation, pod: Pod): string[] {
+  const inList = (list: 'containers' | 'initContainers') =>
+    (pod.spec?.[list] ?? []).filter((c) => (c.ports ?? []).length > 0).map((c) => `spec.${list}[name=${c.name}].ports`);
+  const [path] = [...inList('containers'), ...inList('initContainers')];
+  return path === undefined ? [] : [inv.anchorField('Pod', pod, path)];
+}
+
 // A numeric targetPort is used as is, so endpoints are ready even when no selected pod declares (listens on) the port.
 const undeclaredTargetPortRule = defineRule<ServiceRun>({
   name: 'TargetPortMismatch (undeclared numeric port)',
@@ -110,7 +118,7 @@ const undeclaredTargetPortRule = defineRule<ServiceRun>({
       object: ref,
       confidence: 0.7,
       message: `Service ${ns}/${ref.name} sends traffic to targetPort ${missing.map((p) => String(p.targetPort ?? p.port)).join(', ')}, which none of its ${pods.length} pod(s) declares (they declare ${podPorts}): connections most likely reach a closed port`,
-      anchors: [inv.anchorField('Service', service, 'spec.ports'), ...(pods[0] === undefined ? [] : [inv.anchorField('Pod', pods[0], 'spec.containers')])],
+      anchors: [inv.anchorField('Service', service, 'spec.ports'), ...(pods[0] === undefined ? [] : declaredPortsAnchor(inv, pods[0]))],
       chain: [...s.chain, ref],
       nextActions: portActions(ref, ns),
     });
