@@ -32,6 +32,8 @@ const largeNodes = Number(args.get('large-nodes') ?? '5000');
 const smallNodes = Number(args.get('small-nodes') ?? '20');
 /** Population plus settling of one size must finish within this, or the size is reported as not reached. */
 const populateBudgetMs = Number(args.get('populate-budget-minutes') ?? '45') * 60_000;
+/** The whole run's budget: a size still growing when it runs out is reported as not reached, and the run writes what it measured. */
+const runDeadline = Date.now() + Number(args.get('run-budget-minutes') ?? 'Infinity') * 60_000;
 /** One phase (warm-up, steady, burst) must finish within this, or it is reported with what was triaged. */
 const phaseBudgetMs = Number(args.get('phase-budget-minutes') ?? '15') * 60_000;
 /** At largeFrom and above the baseline runs this fraction of the requests, so the run stays within time. */
@@ -800,9 +802,10 @@ async function reach(size: number, from: number, nodes: number): Promise<SizeRec
   try {
     // Growing the nodes gets a budget of its own: the node lifecycle controller lifts the not-ready taints a few a second.
     const nodesStarted = Date.now();
-    if (nodes > smallNodes) await growNodes(nodes, Math.max(110, Math.ceil((Math.max(...sizes) * 0.9 * 1.5) / nodes)), nodesStarted + populateBudgetMs);
+    if (nodes > smallNodes)
+      await growNodes(nodes, Math.max(110, Math.ceil((Math.max(...sizes) * 0.9 * 1.5) / nodes)), Math.min(runDeadline, nodesStarted + populateBudgetMs));
     record.nodesSeconds = (Date.now() - nodesStarted) / 1000;
-    const deadline = Date.now() + populateBudgetMs;
+    const deadline = Math.min(runDeadline, Date.now() + populateBudgetMs);
     const bodies = populationBodies(from, size);
     record.objects = bodies.length;
     log(`populating to ${size} pods: ${bodies.length} objects`);
