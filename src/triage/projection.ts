@@ -93,14 +93,12 @@ export function project<T>(object: T, projection: Projection, interner?: StringI
 }
 
 /**
- * Whether the projection keeps the field at `path` (segments; '[]' for any element of an array, '*'
- * for "every field below": a read of the whole subtree such as Object.keys).
+ * Whether the projection keeps the field at `path` (segments; '[]' for any element of an array).
  */
 export function keeps(projection: Projection, path: readonly string[]): boolean {
   let at: Projection = projection;
   for (const segment of path) {
     if (at === true || at === 'intern') return true;
-    if (segment === '*') return false;
     if (Array.isArray(at)) {
       if (segment !== '[]') return false;
       at = (at as readonly [Projection])[0];
