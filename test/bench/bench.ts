@@ -133,8 +133,14 @@ async function createAll(bodies: { path: string; body: unknown }[], label: strin
   if (done < bodies.length) throw new BudgetExceeded(`population not finished within the budget: ${done} of ${bodies.length} objects created`);
 }
 
-/** Pods (10% asking for more cpu than any node has), PVCs for 20% of pods (5% of those naming a missing class), Services, Ingresses. */
-function populationBodies(from: number, to: number): { path: string; body: unknown }[] {
+/**
+ * Pods (10% asking for more cpu than any node has), PVCs for 20% of pods (5% of those naming a missing class), Services, Ingresses.
+ * Pods that fit are created bound to one of the `nodes` nodes (spec.nodeName, as a DaemonSet's are): the
+ * scheduler's binding and its Scheduled Event were half the writes per pod, and a real cluster's Scheduled
+ * Events expire within the hour (--event-ttl), not pile up one per pod. The pods that do not fit still go
+ * through the scheduler, which writes their FailedScheduling.
+ */
+function populationBodies(from: number, to: number, nodes: number): { path: string; body: unknown }[] {
   const bodies: { path: string; body: unknown }[] = [];
   for (let i = from; i < to; i++) {
     const namespace = ns(i % NAMESPACES);
@@ -150,12 +156,15 @@ function populationBodies(from: number, to: number): { path: string; body: unkno
         },
       });
     }
+    const fits = i % 10 !== 0;
     bodies.push({
       path: `/api/v1/namespaces/${namespace}/pods`,
       body: {
         metadata: { name, labels: { app: group } },
         spec: {
-          containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: i % 10 === 0 ? '1000' : '10m' } } }],
+          // kwok-node-1..N: the names hack/cluster-up.sh and growNodes give.
+          ...(fits ? { nodeName: `kwok-node-${1 + (i % nodes)}` } : {}),
+          containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: fits ? '10m' : '1000' } } }],
           ...(claim === undefined || i % 100 !== 0 ? {} : { volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim } }] }),
         },
       },
@@ -806,7 +815,7 @@ async function reach(size: number, from: number, nodes: number): Promise<SizeRec
       await growNodes(nodes, Math.max(110, Math.ceil((Math.max(...sizes) * 0.9 * 1.5) / nodes)), Math.min(runDeadline, nodesStarted + populateBudgetMs));
     record.nodesSeconds = (Date.now() - nodesStarted) / 1000;
     const deadline = Math.min(runDeadline, Date.now() + populateBudgetMs);
-    const bodies = populationBodies(from, size);
+    const bodies = populationBodies(from, size, nodes);
     record.objects = bodies.length;
     log(`populating to ${size} pods: ${bodies.length} objects`);
     const populateStarted = Date.now();
