@@ -6,11 +6,13 @@
 #   BENCH_SIZES=1000,10000,50000,150000  BENCH_BURST=1000  BENCH_STEADY=200  BENCH_RATE=10 (steady requests/s)
 #   BENCH_SWEEP=10000 (cluster-health sweep at every size from this one; 0 skips)
 #   BENCH_TRIM_AT=10000 (size also measured with --trim-caches=false; 0 skips)
-#   BENCH_LARGE_FROM=50000  BENCH_LARGE_NODES=5000  BENCH_NODE_LEASE_SECONDS=400 (kwok node Lease; renewed every quarter)
-#   BENCH_POPULATE_BUDGET_MINUTES=45 (population + settling per size, and as long again for adding nodes; past it the size is reported as not reached)
+#   BENCH_LARGE_FROM=50000  BENCH_LARGE_NODES=5000  BENCH_NODE_LEASE_SECONDS=1200 (kwok node Lease; renewed every quarter)
+#   BENCH_POPULATE_BUDGET_MINUTES=90 (population + settling per size, and as long again for adding nodes; past it the size is reported as not reached)
 #   BENCH_RUN_BUDGET_MINUTES (unset: none) a budget for the whole run; a size still growing when it runs out is reported as not reached
 #   BENCH_PHASE_BUDGET_MINUTES=15 (per measuring phase)
 #   BENCH_KEEP=1 (leave the cluster up)
+# To end a run early and still get the page: pkill -TERM -f dist-bench/test/bench/bench.js (the size being grown
+# to is reported as not reached, with how far it got).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,7 +23,7 @@ cd "$repo_root"
 export TRIAGE_CLUSTER_DIR=${TRIAGE_BENCH_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/triage-operator/bench-cluster}
 audit_dir="$TRIAGE_CLUSTER_DIR.audit"
 sizes=${BENCH_SIZES:-1000,10000,50000,150000}
-lease=${BENCH_NODE_LEASE_SECONDS:-400}
+lease=${BENCH_NODE_LEASE_SECONDS:-1200}
 
 "$here/cluster-down.sh" >/dev/null 2>&1 || true
 rm -rf "$audit_dir" && mkdir -p "$audit_dir"
@@ -94,14 +96,14 @@ EOF
 chmod 600 "$operator_kubeconfig"
 
 mkdir -p .test-results && rm -f .test-results/bench.json .test-results/bench-sweep.json
-knobs="BENCH_SIZES=$sizes BENCH_BURST=${BENCH_BURST:-1000} BENCH_STEADY=${BENCH_STEADY:-200} BENCH_RATE=${BENCH_RATE:-10} BENCH_SWEEP=${BENCH_SWEEP:-10000} BENCH_TRIM_AT=${BENCH_TRIM_AT:-10000} BENCH_LARGE_FROM=${BENCH_LARGE_FROM:-50000} BENCH_LARGE_NODES=${BENCH_LARGE_NODES:-5000} BENCH_NODE_LEASE_SECONDS=$lease BENCH_POPULATE_BUDGET_MINUTES=${BENCH_POPULATE_BUDGET_MINUTES:-45}${BENCH_RUN_BUDGET_MINUTES:+ BENCH_RUN_BUDGET_MINUTES=$BENCH_RUN_BUDGET_MINUTES}"
+knobs="BENCH_SIZES=$sizes BENCH_BURST=${BENCH_BURST:-1000} BENCH_STEADY=${BENCH_STEADY:-200} BENCH_RATE=${BENCH_RATE:-10} BENCH_SWEEP=${BENCH_SWEEP:-10000} BENCH_TRIM_AT=${BENCH_TRIM_AT:-10000} BENCH_LARGE_FROM=${BENCH_LARGE_FROM:-50000} BENCH_LARGE_NODES=${BENCH_LARGE_NODES:-5000} BENCH_NODE_LEASE_SECONDS=$lease BENCH_POPULATE_BUDGET_MINUTES=${BENCH_POPULATE_BUDGET_MINUTES:-90}${BENCH_RUN_BUDGET_MINUTES:+ BENCH_RUN_BUDGET_MINUTES=$BENCH_RUN_BUDGET_MINUTES}"
 started=$(date +%s)
 rc=0
 node dist-bench/test/bench/bench.js --kubeconfig="$kubeconfig" --operator-kubeconfig="$operator_kubeconfig" \
   --audit-log="$audit_dir/audit.log" --cluster-dir="$TRIAGE_CLUSTER_DIR" --sizes="$sizes" \
   --burst="${BENCH_BURST:-1000}" --steady="${BENCH_STEADY:-200}" --rate="${BENCH_RATE:-10}" --sweep="${BENCH_SWEEP:-10000}" \
   --trim-at="${BENCH_TRIM_AT:-10000}" --large-from="${BENCH_LARGE_FROM:-50000}" --large-nodes="${BENCH_LARGE_NODES:-5000}" --small-nodes=20 \
-  --populate-budget-minutes="${BENCH_POPULATE_BUDGET_MINUTES:-45}" --run-budget-minutes="${BENCH_RUN_BUDGET_MINUTES:-Infinity}" --phase-budget-minutes="${BENCH_PHASE_BUDGET_MINUTES:-15}" \
+  --populate-budget-minutes="${BENCH_POPULATE_BUDGET_MINUTES:-90}" --run-budget-minutes="${BENCH_RUN_BUDGET_MINUTES:-Infinity}" --phase-budget-minutes="${BENCH_PHASE_BUDGET_MINUTES:-15}" \
   --node-lease-seconds="$lease" || rc=$?
 # The doc is written from whatever was measured: a run that stopped early says so in it.
 [ -f .test-results/bench.json ] || die "bench: nothing measured (exit $rc)"

@@ -31,7 +31,7 @@ const largeFrom = Number(args.get('large-from') ?? '50000');
 const largeNodes = Number(args.get('large-nodes') ?? '5000');
 const smallNodes = Number(args.get('small-nodes') ?? '20');
 /** Population plus settling of one size must finish within this, or the size is reported as not reached. */
-const populateBudgetMs = Number(args.get('populate-budget-minutes') ?? '45') * 60_000;
+const populateBudgetMs = Number(args.get('populate-budget-minutes') ?? '90') * 60_000;
 /** The whole run's budget: a size still growing when it runs out is reported as not reached, and the run writes what it measured. */
 const runDeadline = Date.now() + Number(args.get('run-budget-minutes') ?? 'Infinity') * 60_000;
 /** One phase (warm-up, steady, burst) must finish within this, or it is reported with what was triaged. */
@@ -99,6 +99,9 @@ const ns = (i: number) => `bench-${String(i).padStart(2, '0')}`;
 
 class BudgetExceeded extends Error {}
 
+/** The population in flight, for a run stopped by a signal: where it got to. */
+let populationProgress = '';
+
 /** Creates everything, retrying transient failures; stops at the deadline with BudgetExceeded. */
 async function createAll(bodies: { path: string; body: unknown }[], label: string, deadline: number): Promise<void> {
   const queue = new PQueue({ concurrency: 32 });
@@ -125,6 +128,7 @@ async function createAll(bodies: { path: string; body: unknown }[], label: strin
         }
       }
       done += 1;
+      populationProgress = `${label}: ${done} of ${bodies.length} objects created (${(done / ((Date.now() - started) / 1000)).toFixed(0)} objects/s)`;
       if (done % 1000 === 0) log(`${label}: ${done}/${bodies.length} (${(done / ((Date.now() - started) / 1000)).toFixed(0)} objects/s)`);
     });
   }
@@ -276,6 +280,9 @@ interface Operator {
 
 class OperatorExited extends Error {}
 
+/** Operators started and not yet exited: a signal stops them with the run. */
+const liveOperators = new Set<ChildProcess>();
+
 /** Starts the operator and waits for /readyz; fails with OperatorExited when the process ends first (an unknown flag, a crash). */
 async function startOperator(mode: Mode, tag: string, extraArgs: readonly string[] = []): Promise<Operator> {
   const metricsPort = 19000 + Math.floor(Math.random() * 500);
@@ -299,6 +306,8 @@ async function startOperator(mode: Mode, tag: string, extraArgs: readonly string
     ],
     { stdio: ['ignore', out, out], env: { ...process.env, KUBECONFIG: '' } },
   );
+  liveOperators.add(child);
+  child.once('exit', () => liveOperators.delete(child));
   fs.closeSync(out);
   const operator: Operator = { child, metricsPort, logFile };
   child.once('exit', (code, signal) => {
@@ -806,8 +815,13 @@ async function measure(size: number, nodes: number, mode: Mode): Promise<Row> {
 }
 
 /** Grows the cluster to `size` pods (and the node count it needs); returns the record, reached or not. */
+/** The size being grown to, until reach() returns it: a signal records it as not reached, with how far it got. */
+let growing: SizeRecord | undefined;
+
 async function reach(size: number, from: number, nodes: number): Promise<SizeRecord> {
   const record: SizeRecord = { size, nodes, reached: false, objects: 0, populateSeconds: 0, settleSeconds: 0, running: 0 };
+  growing = record;
+  populationProgress = '';
   try {
     // Growing the nodes gets a budget of its own: the node lifecycle controller lifts the not-ready taints a few a second.
     const nodesStarted = Date.now();
@@ -844,6 +858,7 @@ async function main(): Promise<void> {
   for (const size of sizes) {
     const nodes = size >= largeFrom ? largeNodes : smallNodes;
     const record = await reach(size, populated, nodes);
+    growing = undefined;
     results.sizes.push(record);
     save();
     // A size not reached ends the growth: the larger ones cannot be reached either.
@@ -982,6 +997,21 @@ async function sweepAt(size: number): Promise<SweepRow> {
     transitions: observed.transitions.size,
     rssMb,
   };
+}
+
+// Stopped from outside (a session ending, Ctrl-C): keep what was measured, say how far the growth got, and
+// leave no operator behind; hack/bench.sh then writes the doc from it.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    if (growing !== undefined) {
+      growing.reason = `the run was stopped (${signal}) while growing to this size${populationProgress === '' ? '' : `: ${populationProgress}`}`;
+      results.sizes.push(growing);
+    }
+    results.fatal = `stopped by ${signal}`;
+    save();
+    for (const child of liveOperators) child.kill('SIGTERM');
+    process.exit(3);
+  });
 }
 
 main().catch((error: unknown) => {

@@ -236,11 +236,12 @@ larger sizes are where the node count is part of what is measured (cluster-healt
 baseline lists them). kwok renews each node's Lease every quarter of its duration, so the Lease is
 ${config.nodeLeaseSeconds} s here (${(config.largeNodes / (config.nodeLeaseSeconds / 4)).toFixed(0)} renewals a second at ${config.largeNodes} nodes, against ${(config.largeNodes / 10).toFixed(0)} with the
 default 40 s), and the controller-manager's node-monitor and node-startup grace periods are raised to
-match, so a slow renewal under load does not mark nodes NotReady and evict their pods. Node status is
-patched too: kwok 0.7's default node stages keep its 20-45 s status heartbeat even with a Lease, and its
-32 workers deliver about 43 patches a second at 5,000 nodes (each node every 2 min, measured from
-apiserver_request_total and kwok's log). Together about 95 node writes a second, a fifth of what 5,000
-kubelets send (a Lease renewal every 10 s and a status report at least every 5 min). kwok
+match, so a slow renewal under load does not mark nodes NotReady and evict their pods. Node status comes
+from kwok's node-heartbeat-with-lease Stage, every 10-20 min per node (about 5 PATCHes a second at 5,000
+nodes). kwok 0.7's defaults pick its 20-45 s heartbeat instead when a Lease is set (43 node status PATCHes
+a second at 5,000 nodes, measured), so \`hack/bench.sh\` gives kwok its own node Stages. Either way the run
+writes far less for its nodes than 5,000 kubelets would (a Lease renewal every 10 s, a status report at
+least every 5 min: over 500 writes a second). kwok
 works 32 nodes, Leases and pods at a time (its default is 4, which leaves thousands of new nodes
 NotReady for minutes).
 
