@@ -227,7 +227,9 @@ writes per pod on this machine, and a real cluster does not hold one Scheduled E
 expire after an hour). Nine in ten of the pods that do not fit are pinned to one node each, as a
 DaemonSet's pods are (required node affinity on the node's name), so the scheduler re-tries them against
 one node rather than every node (at 5,000 nodes that retry loop alone held a third of a core); one pod in
-a hundred fits nowhere. Two operator modes run against the same cluster in the same run:
+a hundred fits nowhere. The claims never bind (no provisioner, no volumes), and the PV controller re-syncs
+every claim every 15 s by default (720 syncs a second and half a core of the controller-manager at 50,000
+pods), so the run sets \`--pvclaimbinder-sync-period=10m\`. Two operator modes run against the same cluster in the same run:
 **informer cache** (the product) and **LIST per triage** (\`--snapshot-source=list\`: the same templates
 fed by LIST calls per triage, as the older tool did). Requests are a mix of scheduling-failures (one
 pod), pvc-binding and ingress-pending (one namespace each).
