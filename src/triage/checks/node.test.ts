@@ -74,13 +74,17 @@ function node(conditions: readonly Record<string, unknown>[], spec: Record<strin
   return { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', uid: 'uid-n1', resourceVersion: '1' }, spec, status: { conditions } } as KubeObject;
 }
 
-/** The node's Lease, last renewed `secondsAgo` before the run. */
-function lease(name: string, secondsAgo: number): KubeObject {
+/** The node's Lease, last renewed `secondsAgo` before the run (held for `durationSeconds` when given). */
+function lease(name: string, secondsAgo: number, durationSeconds?: number): KubeObject {
   return {
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
     metadata: { name, namespace: 'kube-node-lease', uid: `uid-lease-${name}`, resourceVersion: '1' },
-    spec: { holderIdentity: name, renewTime: new Date(NOW.getTime() - secondsAgo * 1000).toISOString() },
+    spec: {
+      holderIdentity: name,
+      renewTime: new Date(NOW.getTime() - secondsAgo * 1000).toISOString(),
+      ...(durationSeconds === undefined ? {} : { leaseDurationSeconds: durationSeconds }),
+    },
   } as KubeObject;
 }
 
@@ -109,6 +113,13 @@ describe('node.health rule NodeNotReady (silent kubelet)', () => {
 
   test('does not fire while the Lease is fresh', () => {
     expect(findings([node(healthy), lease('n1', 10)])).toEqual([]);
+  });
+
+  test('a Lease held longer than the grace period (a kubelet with a long nodeLeaseDurationSeconds) is silent only past its own duration', () => {
+    expect(findings([node(healthy), lease('n1', 120, 300)])).toEqual([]);
+    const found = findings([node(healthy), lease('n1', 400, 300)]);
+    expect(found.map((c) => c.code)).toEqual(['NodeNotReady']);
+    expect(found[0]?.message).toContain('(more than 300s)');
   });
 
   test('does not fire when every Lease trails alike (a stalled watch, not a silent kubelet)', () => {

@@ -45,7 +45,7 @@ const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 const NODE_MONITOR_GRACE_SECONDS = 50;
 
 interface Lease extends KubeObject {
-  readonly spec?: { readonly renewTime?: string | null; readonly holderIdentity?: string };
+  readonly spec?: { readonly renewTime?: string | null; readonly holderIdentity?: string; readonly leaseDurationSeconds?: number };
 }
 
 /**
@@ -54,12 +54,21 @@ interface Lease extends KubeObject {
  */
 function leaseLag(inv: Investigation, renewed: string | undefined): number | undefined {
   if (renewed === undefined) return undefined;
-  const renewals = (inv.list<Lease>('Lease', 'node.lease', NODE_LEASE_NAMESPACE) ?? [])
-    .map((l) => Date.parse(l.spec?.renewTime ?? ''))
-    .filter((t) => !Number.isNaN(t));
+  // Once per run, not per node: a sweep over 5,000 nodes read every Lease for each of them.
+  const newest = inv.memo('node-leases:newest', () => {
+    let count = 0;
+    let max = -Infinity;
+    for (const l of inv.list<Lease>('Lease', 'node.lease', NODE_LEASE_NAMESPACE) ?? []) {
+      const t = Date.parse(l.spec?.renewTime ?? '');
+      if (Number.isNaN(t)) continue;
+      count += 1;
+      max = Math.max(max, t);
+    }
+    return count >= 2 ? max : undefined;
+  });
   const at = Date.parse(renewed);
   if (Number.isNaN(at)) return undefined;
-  return renewals.length >= 2 ? Math.max(0, Math.max(...renewals) - at) / 1000 : inv.ageSeconds(renewed);
+  return newest !== undefined ? Math.max(0, newest - at) / 1000 : inv.ageSeconds(renewed);
 }
 
 /** Taints the node lifecycle controller puts on a node that is not Ready. */
@@ -151,14 +160,16 @@ const silentKubeletRule = defineRule<NodeRun>({
   proves: ['NodeNotReady'],
   run(n) {
     const { inv, ref, name, lease, silentFor } = n;
-    const stale = n.ready?.status === 'True' && lease?.state === 'Found' && silentFor !== undefined && silentFor > NODE_MONITOR_GRACE_SECONDS;
+    // A Lease declares how long it holds: a kubelet run with a longer one (nodeLeaseDurationSeconds) renews less often.
+    const grace = Math.max(NODE_MONITOR_GRACE_SECONDS, lease?.state === 'Found' ? (lease.object.spec?.leaseDurationSeconds ?? 0) : 0);
+    const stale = n.ready?.status === 'True' && lease?.state === 'Found' && silentFor !== undefined && silentFor > grace;
     if (!stale) return false;
     inv.report({
       code: 'NodeNotReady',
       severity: 'Critical',
       object: ref,
       confidence: 0.8,
-      message: `Node ${name} still reports Ready, but its kubelet has not renewed its Lease since ${n.renewed ?? '?'} (more than ${NODE_MONITOR_GRACE_SECONDS}s): the kubelet stopped or lost the apiserver, and the node lifecycle controller will mark it Unknown`,
+      message: `Node ${name} still reports Ready, but its kubelet has not renewed its Lease since ${n.renewed ?? '?'} (more than ${grace}s): the kubelet stopped or lost the apiserver, and the node lifecycle controller will mark it Unknown`,
       anchors: [inv.anchorField('Lease', lease.object, 'spec.renewTime'), inv.anchorField('Node', n.node, 'status.conditions[type=Ready].status')],
       chain: n.path,
       nextActions: [
