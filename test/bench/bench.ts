@@ -129,12 +129,21 @@ async function createAll(bodies: { path: string; body: unknown }[], label: strin
       }
       done += 1;
       populationProgress = `${label}: ${done} of ${bodies.length} objects created (${(done / ((Date.now() - started) / 1000)).toFixed(0)} objects/s)`;
-      if (done % 1000 === 0) log(`${label}: ${done}/${bodies.length} (${(done / ((Date.now() - started) / 1000)).toFixed(0)} objects/s)`);
+      if (done % 1000 === 0) log(populationProgress);
     });
   }
   await queue.onIdle();
   if (failure !== undefined) throw new Error(`creating objects failed: ${failure} (${done} of ${bodies.length} created)`);
   if (done < bodies.length) throw new BudgetExceeded(`population not finished within the budget: ${done} of ${bodies.length} objects created`);
+}
+
+/** Required node affinity on the node's name: the scheduler's PreFilter narrows the search to that node. */
+function pinnedTo(node: string): unknown {
+  return {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }] },
+    },
+  };
 }
 
 /**
@@ -148,15 +157,6 @@ async function createAll(bodies: { path: string; body: unknown }[], label: strin
  * alone held a third of a core of this 2-core machine at 50,000 pods (a backlog of 1,600 pods it never
  * cleared). One pod in a hundred (i % 100 === 10) still fits nowhere, so the engine meets that case at scale.
  */
-/** Required node affinity on the node's name: the scheduler's PreFilter narrows the search to that node. */
-function pinnedTo(node: string): unknown {
-  return {
-    nodeAffinity: {
-      requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }] },
-    },
-  };
-}
-
 function populationBodies(from: number, to: number, nodes: number): { path: string; body: unknown }[] {
   const bodies: { path: string; body: unknown }[] = [];
   for (let i = from; i < to; i++) {
@@ -174,14 +174,15 @@ function populationBodies(from: number, to: number, nodes: number): { path: stri
       });
     }
     const fits = i % 10 !== 0;
+    // kwok-node-1..N: the names hack/cluster-up.sh and growNodes give.
+    const node = `kwok-node-${1 + (i % nodes)}`;
     bodies.push({
       path: `/api/v1/namespaces/${namespace}/pods`,
       body: {
         metadata: { name, labels: { app: group } },
         spec: {
-          // kwok-node-1..N: the names hack/cluster-up.sh and growNodes give.
-          ...(fits ? { nodeName: `kwok-node-${1 + (i % nodes)}` } : {}),
-          ...(fits || i % 100 === 10 ? {} : { affinity: pinnedTo(`kwok-node-${1 + (i % nodes)}`) }),
+          ...(fits ? { nodeName: node } : {}),
+          ...(fits || i % 100 === 10 ? {} : { affinity: pinnedTo(node) }),
           containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: fits ? '10m' : '1000' } } }],
           ...(claim === undefined || i % 100 !== 0 ? {} : { volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim } }] }),
         },
@@ -828,10 +829,10 @@ async function measure(size: number, nodes: number, mode: Mode): Promise<Row> {
   return row;
 }
 
-/** Grows the cluster to `size` pods (and the node count it needs); returns the record, reached or not. */
 /** The size being grown to, until reach() returns it: a signal records it as not reached, with how far it got. */
 let growing: SizeRecord | undefined;
 
+/** Grows the cluster to `size` pods (and the node count it needs); returns the record, reached or not. */
 async function reach(size: number, from: number, nodes: number): Promise<SizeRecord> {
   const record: SizeRecord = { size, nodes, reached: false, objects: 0, populateSeconds: 0, settleSeconds: 0, running: 0 };
   growing = record;
