@@ -15,6 +15,21 @@ describe('Investigation reads', () => {
     expect((inv.list('Pod', 'pods') ?? []).map((p) => `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`)).toEqual(['a/y', 'a/z', 'b/x']);
   });
 
+  test('a list asked for again in the same run is the same view, read from the cache once (a sweep reads all nodes per pending pod)', () => {
+    let reads = 0;
+    class CountingSnapshot extends MemorySnapshot {
+      override list(kind: string, namespace?: string): readonly KubeObject[] {
+        reads += 1;
+        return super.list(kind, namespace);
+      }
+    }
+    const inv = new Investigation(new CountingSnapshot([pod('b', 'x'), pod('a', 'z')]), NOW);
+    const first = inv.list('Pod', 'pods');
+    expect(inv.list('Pod', 'pods')).toBe(first);
+    expect(reads).toBe(1);
+    expect(inv.inputEntries().map(([uid]) => uid)).toEqual(['uid-a-z', 'uid-b-x']);
+  });
+
   test('Events come newest first by time, not by text (a MicroTime sorts before "Z" as a string)', () => {
     const subject = pod('shop', 'web');
     const event = (uid: string, lastTimestamp: string): KubeObject =>

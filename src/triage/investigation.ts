@@ -229,17 +229,28 @@ export class Investigation {
     }
     if (this.availability(kind, evidenceKey) !== undefined) return undefined;
     this.gathered(evidenceKey);
-    const objects = byNamespaceAndName(this.snapshot.list(kind, namespace) as readonly T[]);
-    for (const object of objects) this.input(object);
-    return objects;
+    return this.readOnce(listKey(kind, namespace ?? ''), () => this.snapshot.list(kind, namespace) as readonly T[]);
   }
 
   byIndex<T extends KubeObject>(kind: string, evidenceKey: EvidenceKey, index: string, value: string): readonly T[] | undefined {
     this.looked.add(indexKey(kind, index, value));
     if (this.availability(kind, evidenceKey) !== undefined) return undefined;
     this.gathered(evidenceKey);
-    const objects = byNamespaceAndName(this.snapshot.byIndex(kind, index, value) as readonly T[]);
+    return this.readOnce(indexKey(kind, index, value), () => this.snapshot.byIndex(kind, index, value) as readonly T[]);
+  }
+
+  private readonly reads = new Map<string, readonly KubeObject[]>();
+
+  /**
+   * A list or index read sorted and recorded once per run: a sweep asks for the same list once per subject
+   * (every pending pod reads all nodes), and sorting 5,000 nodes per pod held a cluster-health run for seconds.
+   */
+  private readOnce<T extends KubeObject>(key: string, read: () => readonly T[]): readonly T[] {
+    const done = this.reads.get(key);
+    if (done !== undefined) return done as readonly T[];
+    const objects = byNamespaceAndName(read());
     for (const object of objects) this.input(object);
+    this.reads.set(key, objects);
     return objects;
   }
 
