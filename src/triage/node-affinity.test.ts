@@ -1,4 +1,4 @@
-import { constraintLabelKeys, describeNodeConstraints, podWantsNode } from './node-affinity';
+import { constraintLabelKeys, describeNodeConstraints, nodeNamesRequired, nodesPodWants, podWantsNode } from './node-affinity';
 import type { Node, NodeSelectorTerm, Pod } from './objects';
 
 const node = (name: string, labels: Record<string, string>): Node => ({ metadata: { name, labels } });
@@ -95,4 +95,40 @@ test('constraintLabelKeys lists each label key once, without field keys', () => 
     ],
   });
   expect(constraintLabelKeys(p)).toEqual(['disk', 'zone']);
+});
+
+describe('nodesPodWants', () => {
+  const named = (name: string) => ({ key: 'metadata.name', operator: 'In' as const, values: [name] });
+  const nodes = [node('a', { zone: 'a' }), node('b', { zone: 'b' }), node('c', { zone: 'a' })];
+  const byName = new Map(nodes.map((n) => [n.metadata?.name ?? '', n]));
+
+  test.each<[string, NodeSelectorTerm[] | undefined, readonly string[] | undefined]>([
+    ["a DaemonSet pod's pin", [{ matchFields: [named('b')] }], ['b']],
+    ['pins in several terms add up', [{ matchFields: [named('c')] }, { matchFields: [named('a')] }], ['c', 'a']],
+    ['an empty term matches no node and names none', [{}, { matchFields: [named('a')] }], ['a']],
+    [
+      'a term without a pin may match any node',
+      [{ matchFields: [named('a')] }, { matchExpressions: [{ key: 'zone', operator: 'In', values: ['b'] }] }],
+      undefined,
+    ],
+    ['NotIn on the name is no pin', [{ matchFields: [{ key: 'metadata.name', operator: 'NotIn', values: ['a'] }] }], undefined],
+    ['no required affinity', undefined, undefined],
+  ])('%s', (_, terms, names) => {
+    expect(nodeNamesRequired(pod(terms === undefined ? {} : { terms }))).toEqual(names);
+  });
+
+  test.each<[string, { nodeSelector?: Record<string, string>; terms?: NodeSelectorTerm[] }]>([
+    ['pinned', { terms: [{ matchFields: [named('c')] }] }],
+    ['pinned in two terms, in node order', { terms: [{ matchFields: [named('c')] }, { matchFields: [named('a')] }] }],
+    ['pinned to a node that does not exist', { terms: [{ matchFields: [named('z')] }] }],
+    ['pinned, and the nodeSelector excludes the pin', { nodeSelector: { zone: 'b' }, terms: [{ matchFields: [named('c')] }] }],
+    [
+      'pinned and a label requirement in the same term',
+      { terms: [{ matchFields: [named('a')], matchExpressions: [{ key: 'zone', operator: 'In', values: ['b'] }] }] },
+    ],
+    ['a label requirement only', { terms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }] }],
+  ])('%s: the same nodes as testing every node', (_, spec) => {
+    const p = pod(spec);
+    expect(nodesPodWants(p, nodes, (name) => byName.get(name))).toEqual(nodes.filter((n) => podWantsNode(p, n)));
+  });
 });

@@ -1,5 +1,5 @@
 import { requirementHolds } from './label-selector';
-import type { Node, NodeSelectorRequirement, Pod } from './objects';
+import { compareStrings, type Node, type NodeSelectorRequirement, type Pod } from './objects';
 
 // The scheduler's NodeAffinity filter: nodeSelector AND any one required term; a term ANDs its requirements.
 
@@ -19,6 +19,37 @@ export function podWantsNode(pod: Pod, node: Node): boolean {
       fields.every((r) => requirementHolds(r, r.key === 'metadata.name' ? node.metadata?.name : undefined))
     );
   });
+}
+
+/**
+ * The node names the pod's required affinity confines it to, when every term names them (a DaemonSet's
+ * pods: matchFields metadata.name In [node]); undefined when some term may match any node.
+ */
+export function nodeNamesRequired(pod: Pod): readonly string[] | undefined {
+  const terms = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  if (terms === undefined) return undefined;
+  const names = new Set<string>();
+  for (const term of terms) {
+    // A term with no requirement matches no node, so it adds no name.
+    if ((term.matchExpressions ?? []).length === 0 && (term.matchFields ?? []).length === 0) continue;
+    const byName = (term.matchFields ?? []).find((r) => r.key === 'metadata.name' && r.operator === 'In');
+    if (byName === undefined) return undefined;
+    for (const name of byName.values ?? []) names.add(name);
+  }
+  return [...names];
+}
+
+/**
+ * The nodes the pod's nodeSelector and required affinity allow, in the order given. A pod pinned by name
+ * is checked against those nodes only: a DaemonSet pod pending on 5,000 nodes need not test the other 4,999.
+ */
+export function nodesPodWants(pod: Pod, nodes: readonly Node[], nodeNamed: (name: string) => Node | undefined): Node[] {
+  const names = nodeNamesRequired(pod);
+  if (names === undefined) return nodes.filter((node) => podWantsNode(pod, node));
+  return [...names]
+    .sort(compareStrings)
+    .map(nodeNamed)
+    .filter((node): node is Node => node !== undefined && podWantsNode(pod, node));
 }
 
 function describeRequirement(requirement: NodeSelectorRequirement): string {

@@ -2,7 +2,7 @@ import type { Code } from '../catalogue';
 import type { NextAction, ObjectRef, Severity } from '../../crds/envelope';
 import { refOf, type Investigation, type Lookup } from '../investigation';
 import { conditionOf, type Condition, type EventRecord, type Node, type PersistentVolumeClaim, type Pod, type Taint, type Toleration } from '../objects';
-import { constraintLabelKeys, describeNodeConstraints, podWantsNode } from '../node-affinity';
+import { constraintLabelKeys, describeNodeConstraints, nodesPodWants, podWantsNode } from '../node-affinity';
 import { formatQuantity, parseQuantity } from '../quantity';
 import { parseSchedulingMessage, type ClaimState, type ParsedSchedulingMessage, type SchedulingCause, type SchedulingReasonCode } from '../scheduler-message';
 import { INDEX, type ObjectMeta } from '../snapshot';
@@ -589,7 +589,8 @@ function verdictRun(p: PodRun, scheduled: Condition, events: readonly EventRecor
   const readable = inv.list<Node>('Node', 'nodes');
   const parsed = parseSchedulingMessage(message);
   const nodes = readable ?? [];
-  const wanted = nodes.filter((node) => podWantsNode(pod, node));
+  const byName = inv.memo('nodes:byName', () => new Map(nodes.map((node) => [node.metadata?.name ?? '', node])));
+  const wanted = nodesPodWants(pod, nodes, (nodeName) => byName.get(nodeName));
   const tolerations = pod.spec?.tolerations ?? [];
   const usable = wanted.filter((node) => node.spec?.unschedulable !== true && !(node.spec?.taints ?? []).some((t) => keepsOff(tolerations, t)));
   return {
