@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import yaml from 'js-yaml';
+import { loadConfig } from '../../src/config';
 import { repoRoot, runHackScript, runProgram, type ScriptResult } from './support/scripts';
 
 // The chart as a release pipeline checks it, no cluster needed: `helm lint --strict`, every rendered
@@ -39,7 +40,24 @@ const EVERYTHING_ON = [
   'hostAliases=[{"ip":"192.0.2.1","hostnames":["api.internal"]}]',
   '--set',
   'priorityClassName=system-cluster-critical',
+  '--set',
+  'policyReports.enabled=true',
+  '--set',
+  'sinks.secretNames={slack-webhook,pager-token}',
+  '--set',
+  'mcp.enabled=true',
+  '--set',
+  'alertReceiver.enabled=true',
+  '--set',
+  'alertReceiver.tokenSecret=alert-token',
+  '--set',
+  'alertReceiver.tlsSecret=alert-tls',
 ];
+
+interface PodSpecView {
+  containers: { args: string[]; ports?: { name: string }[]; volumeMounts?: { name: string; mountPath: string }[] }[];
+  volumes?: { name: string; secret?: { secretName: string } }[];
+}
 
 async function render(values: readonly string[], extra: readonly string[] = []): Promise<string> {
   const result = await helm(['template', 'triage-operator', CHART, '--namespace', 'triage-system', ...extra, ...values]);
@@ -120,6 +138,46 @@ describe('the Helm chart', () => {
     );
   });
 
+  test('everything on wires the alert receiver, the MCP endpoint, PolicyReports and sink Secrets: flags the operator accepts, mounted Secrets, RBAC, Service and NetworkPolicy', async () => {
+    const docs = yaml.loadAll(await render(EVERYTHING_ON)) as { kind: string; metadata: { name: string }; [key: string]: unknown }[];
+    const named = <T>(kind: string, name: string): T => docs.find((d) => d.kind === kind && d.metadata.name === name) as T;
+    const deployment = named<{ spec: { template: { spec: PodSpecView } } }>('Deployment', 'triage-operator');
+    const pod = deployment.spec.template.spec;
+    const [manager] = pod.containers;
+    // The operator's own parser reads the rendered flags (the env the chart sets stands in for the pod's).
+    const config = loadConfig(manager?.args ?? [], { POD_NAME: 'triage-operator-0', POD_NAMESPACE: 'triage-system' });
+    expect(config).toMatchObject({
+      policyReports: true,
+      mcpBindAddress: '127.0.0.1:8090',
+      alertReceiverBindAddress: ':9094',
+      alertReceiverTokenFile: '/etc/triage/alert-token/token',
+      alertReceiverTlsCertFile: '/etc/triage/alert-tls/tls.crt',
+      alertReceiverTlsKeyFile: '/etc/triage/alert-tls/tls.key',
+      alertClusterNamespace: 'triage-system',
+    });
+    // Each file a flag names is on a mounted volume from the Secret the values name.
+    const mounted = new Map(manager?.volumeMounts?.map((m) => [m.mountPath, pod.volumes?.find((v) => v.name === m.name)?.secret?.secretName]));
+    expect(Object.fromEntries(mounted)).toEqual({ '/etc/triage/alert-token': 'alert-token', '/etc/triage/alert-tls': 'alert-tls' });
+    expect(manager?.ports?.map((p) => p.name)).toContain('alerts');
+
+    const sinkRole = named<{ rules: { resources: string[]; resourceNames: string[]; verbs: string[] }[] }>('Role', 'triage-operator-sink-secrets');
+    expect(sinkRole.rules).toEqual([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['slack-webhook', 'pager-token'], verbs: ['get'] }]);
+    const reports = named<{ rules: { apiGroups: string[]; resources: string[] }[] }>('ClusterRole', 'triage-operator-policy-reports');
+    expect(reports.rules.flatMap((r) => r.resources)).toEqual(['policyreports']);
+    expect(docs.filter((d) => d.kind.endsWith('Binding')).map((d) => d.metadata.name)).toEqual(
+      expect.arrayContaining(['triage-operator-sink-secrets', 'triage-operator-policy-reports']),
+    );
+    const service = named<{ spec: { ports: { port: number; targetPort: string }[] } }>('Service', 'triage-operator-alerts');
+    expect(service.spec.ports).toEqual([expect.objectContaining({ port: 9094, targetPort: 'alerts' })]);
+    const policy = named<{ spec: { ingress: { ports: { port: string }[] }[] } }>('NetworkPolicy', 'triage-operator');
+    expect(policy.spec.ingress.flatMap((rule) => rule.ports.map((p) => p.port))).toEqual(['metrics', 'alerts']);
+  });
+
+  test('default values leave the receiver, MCP, PolicyReports and sink Secrets off', async () => {
+    const manifest = await render([]);
+    expect(manifest).not.toMatch(/--alert-receiver|--mcp-bind-address|--policy-reports|policyreports|sink-secrets|-alerts\b/);
+  });
+
   test.each([
     [['--set', 'replicaCount=-1'], 'replicaCount'],
     [['--set', 'image.pullPolicy=Sometimes'], 'pullPolicy'],
@@ -130,6 +188,10 @@ describe('the Helm chart', () => {
     [['--set', 'leaderElection.enabled=false'], 'leaderElection.enabled'],
     [['--set', 'kubernetesService.host=api.internal'], 'kubernetesService.port'],
     [['--set', 'networkPolicy.egress.enabled=true'], 'networkPolicy.egress.apiServer'],
+    [['--set', 'alertReceiver.enabled=true'], 'alertReceiver.tokenSecret'],
+    [['--set', 'alertReceiver.enabled=true', '--set', 'alertReceiver.tokenSecret=t', '--set', 'trust.releaseNamespace=false'], 'trust.releaseNamespace'],
+    [['--set', 'sinks.secretNames={Not_A_Secret}'], 'secretNames'],
+    [['--set', 'mcp.port=0'], 'port'],
   ])('values.schema.json refuses %j, naming %s', async (values, key) => {
     const result = await helm(['template', 'triage-operator', CHART, ...values]);
     expect(result.code).not.toBe(0);

@@ -71,4 +71,10 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if ne (toString .Values.kubernetesService.host | empty) (toString .Values.kubernetesService.port | empty) }}
 {{- fail "kubernetesService.host and kubernetesService.port go together" }}
 {{- end }}
+{{- if and .Values.alertReceiver.enabled (not .Values.alertReceiver.tokenSecret) }}
+{{- fail "alertReceiver.enabled needs alertReceiver.tokenSecret (a Secret with key token): the receiver never runs without authentication" }}
+{{- end }}
+{{- if and .Values.alertReceiver.enabled (not .Values.trust.releaseNamespace) }}
+{{- fail "alertReceiver.enabled needs trust.releaseNamespace: requests for alerts on Nodes go to the release namespace, which must be trusted for cluster-scoped intents" }}
+{{- end }}
 {{- end }}
