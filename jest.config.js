@@ -2,6 +2,8 @@
 // client-node 1.x, openid-client, oauth4webapi, jose, p-queue and p-timeout are ESM-only: one combined
 // pattern lets swc transform them, since Jest on Node 20 cannot require() ES modules.
 const transform = { '^.+\\.(t|j)s$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }] };
+// Dynamic imports name the compiled file (`import('./cluster.js')`, as Node needs); Jest runs the .ts source.
+const moduleNameMapper = { '^(\\.{1,2}/.*)\\.js$': '$1' };
 const transformIgnorePatterns = [
   '/node_modules/(?!(@kubernetes/client-node|openid-client|oauth4webapi|jose|p-queue|p-timeout)/)',
 ];
@@ -14,6 +16,7 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       transformIgnorePatterns,
+      moduleNameMapper,
       testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/golden/**/*.test.ts'],
     },
     {
@@ -21,6 +24,7 @@ module.exports = {
       testEnvironment: '<rootDir>/test/e2e/setup/environment.ts',
       transform,
       transformIgnorePatterns,
+      moduleNameMapper,
       testMatch: ['<rootDir>/test/e2e/**/*.e2e.test.ts'],
       globalSetup: '<rootDir>/test/e2e/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/e2e/setup/global-teardown.ts',
@@ -32,6 +36,7 @@ module.exports = {
       testEnvironment: '<rootDir>/test/e2e/setup/environment.ts',
       transform,
       transformIgnorePatterns,
+      moduleNameMapper,
       testMatch: ['<rootDir>/test/fault/**/*.fault.test.ts'],
       globalSetup: '<rootDir>/test/e2e/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/e2e/setup/global-teardown.ts',

@@ -1,5 +1,5 @@
 import { parseCommandLine, parseTarget } from './args';
-import { PluginError } from './cluster';
+import { PluginError } from './errors';
 
 describe('kubectl triage command line', () => {
   test.each([

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { TARGET_KINDS, type TargetKind } from '../crds/intents';
-import { PluginError } from './cluster';
+import { PluginError } from './errors';
 
 export const OUTPUTS = ['text', 'json', 'yaml', 'junit'] as const;
 export type Output = (typeof OUTPUTS)[number];

@@ -4,14 +4,7 @@ import { KubeClient } from '../kube/client';
 import { ApiError, ConnectionError } from '../kube/errors';
 import { kindInfo } from '../triage/kinds';
 import type { KubeObject } from '../triage/snapshot';
-
-/** Something the plugin cannot do against the cluster, said so a user knows what to do next. */
-export class PluginError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PluginError';
-  }
-}
+import { PluginError } from './errors';
 
 export interface ConnectionOptions {
   readonly kubeconfig?: string;

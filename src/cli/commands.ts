@@ -4,13 +4,13 @@ import yaml from 'js-yaml';
 import packageJson from '../../package.json';
 import { GROUP, VERSION, type TriageRequestObject } from '../crds/triage-request';
 import { BUILT_IN_INTENTS, BUILT_IN_INTENT_NAMES, isBuiltInIntent, type TargetKind } from '../crds/intents';
-import { ListingSnapshot } from '../kube/listing-snapshot';
 import { WATCHED_KINDS } from '../kube/kinds';
 import { chooseIntent } from '../triage/choose-intent';
 import { isClusterScoped } from '../triage/kinds';
 import type { ClusterSnapshot } from '../triage/snapshot';
 import { USAGE, type Command, type CommonOptions, type Output } from './args';
-import { contextNamespace, loadKubeConfig, PluginCluster, PluginError } from './cluster';
+import type { PluginCluster } from './cluster';
+import { PluginError } from './errors';
 import { dumpTakenAt } from './as-of';
 import { loadDump } from './dump';
 import { renderJUnit } from './junit';
@@ -76,6 +76,9 @@ function explain(code: string, io: Io): number {
   return 2;
 }
 
+// client-node takes over a second to load: only commands that reach a cluster load it (explain and --from-file never do).
+const clusterApi = () => import('./cluster.js');
+
 /** The built-in intents, and the cluster's TriageTemplates when it can be read (an override replaces a built-in's row). */
 export async function intentRows(options: Pick<CommonOptions, 'kubeconfig' | 'context'>, io: Pick<Io, 'err'>, config?: KubeConfig): Promise<IntentRow[]> {
   const rows = new Map<string, IntentRow>(
@@ -85,6 +88,7 @@ export async function intentRows(options: Pick<CommonOptions, 'kubeconfig' | 'co
     ]),
   );
   try {
+    const { loadKubeConfig, PluginCluster } = await clusterApi();
     const cluster = new PluginCluster(config ?? loadKubeConfig(options));
     const templates = await cluster.call('list TriageTemplates', () =>
       cluster.client.listAll<{ metadata: { name: string }; spec?: { description?: string; targetKinds?: string[] } }>(
@@ -113,6 +117,7 @@ async function intents(options: CommonOptions, io: Io): Promise<number> {
 }
 
 async function show(command: CommonOptions & { readonly request: string }, io: Io): Promise<number> {
+  const { contextNamespace, loadKubeConfig, PluginCluster } = await clusterApi();
   const config = loadKubeConfig(command);
   const cluster = new PluginCluster(config);
   const result = resultOfRequest(await cluster.getRequest(command.namespace ?? contextNamespace(config), command.request));
@@ -121,6 +126,7 @@ async function show(command: CommonOptions & { readonly request: string }, io: I
 }
 
 async function list(command: CommonOptions & { readonly allNamespaces: boolean }, io: Io): Promise<number> {
+  const { contextNamespace, loadKubeConfig, PluginCluster } = await clusterApi();
   const config = loadKubeConfig(command);
   const requests = await new PluginCluster(config).listRequests(command.allNamespaces ? undefined : (command.namespace ?? contextNamespace(config)));
   if (command.output === 'text') io.out(`${renderList(requests, command.allNamespaces, io.now())}\n`);
@@ -176,7 +182,9 @@ function announceChoice(target: { kind: TargetKind; name: string } | undefined, 
 }
 
 /** A triage against the cluster: by the operator (a TriageRequest created, waited for, deleted unless kept) or, with `local`, here. */
-export async function triageCluster(command: TriageCommand, io: Io, config: KubeConfig = loadKubeConfig(command)): Promise<TriageResult> {
+export async function triageCluster(command: TriageCommand, io: Io, given?: KubeConfig): Promise<TriageResult> {
+  const { contextNamespace, loadKubeConfig, PluginCluster } = await clusterApi();
+  const config = given ?? loadKubeConfig(command);
   const cluster = new PluginCluster(config);
   const namespace = command.target?.kind === 'Namespace' ? command.target.name : (command.namespace ?? contextNamespace(config));
   const intent =
@@ -200,6 +208,7 @@ async function triageLocally(cluster: PluginCluster, namespace: string, spec: Re
   const templates = { get: (kind: string, name: string) => (kind === 'TriageTemplate' && name === spec.intent ? template : undefined) };
   const snapshotFor = async (scope: string | undefined): Promise<ClusterSnapshot> => {
     const started = Date.now();
+    const { ListingSnapshot } = await import('../kube/listing-snapshot.js');
     const listed = await ListingSnapshot.fetch(cluster.client, LOCAL_KINDS, scope);
     io.err(`Listed ${LOCAL_KINDS.length} kinds ${scope === undefined ? 'across all namespaces' : `in namespace ${scope}`} in ${Date.now() - started} ms\n`);
     return listed;

@@ -5,7 +5,7 @@
  * diagnosis here (--local, --from-file). `kubectl triage --help` lists the commands.
  */
 import { parseCommandLine } from './args';
-import { PluginError } from './cluster';
+import { PluginError } from './errors';
 import { runCommand } from './commands';
 import { DumpError } from './dump';
 import { DiagnosisAborted } from '../triage/engine';

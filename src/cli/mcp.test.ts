@@ -3,7 +3,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Envelope } from '../crds/envelope';
 import type { TriageRequestObject } from '../crds/triage-request';
-import { PluginError } from './cluster';
+import { PluginError } from './errors';
 import { createMcpServer, DEFAULT_TIMEOUT_SECONDS, MAX_LISTED_TRIAGES, type McpDeps, type TriageCall } from './mcp';
 import type { TriageResult } from './result';
 
