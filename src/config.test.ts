@@ -20,6 +20,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig([], { LEADER_ELECT: 'yes' })).toThrow(/--leader-elect \(env LEADER_ELECT\)/);
     expect(() => loadConfig(['--leader-elect=yes'], {})).toThrow(/--leader-elect \(env LEADER_ELECT\)/);
     expect(() => loadConfig(['--metrics-bind-address=8080'], {})).toThrow(/--metrics-bind-address .*must be host:port/);
+    expect(() => loadConfig([], { CLUSTER_NAME: 'prod eu' })).toThrow(/--cluster-name \(env CLUSTER_NAME\): must be 1 to 63/);
   });
 
   test('an unknown flag is an error', () => {

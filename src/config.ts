@@ -97,6 +97,11 @@ export const OperatorConfig = z
     watchSecretMetadata: boolString
       .default(false)
       .describe('Cache Secret metadata (never content) to prove TLSSecretNotFound; needs config/rbac/secret-metadata.'),
+    clusterName: z
+      .string()
+      .regex(/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, 'must be 1 to 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit')
+      .optional()
+      .describe("This cluster's name in what leaves it: the cluster field of sink payloads and the Slack title, so a fleet's collector tells clusters apart."),
     policyReports: boolString
       .default(false)
       .describe(
@@ -194,6 +199,7 @@ export const FLAGS = {
   trimCaches: { flag: 'trim-caches', env: 'TRIM_CACHES', value: 'bool' },
   watchSecretMetadata: { flag: 'watch-secret-metadata', env: 'WATCH_SECRET_METADATA', value: 'bool' },
   policyReports: { flag: 'policy-reports', env: 'POLICY_REPORTS', value: 'bool' },
+  clusterName: { flag: 'cluster-name', env: 'CLUSTER_NAME', value: 'name', defaultText: 'none' },
 } as const satisfies Record<keyof OperatorConfig, SettingFlag>;
 
 /** Flags that do something else instead of running the operator; they have no environment variable. */

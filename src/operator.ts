@@ -93,6 +93,7 @@ export class Operator {
       registry: this.metrics.registry,
       log: (level, message, fields) => logger[level](message, fields),
       now: () => new Date(),
+      ...(config.clusterName === undefined ? {} : { cluster: config.clusterName }),
     });
     transitionListeners.push(this.sinks);
     const reconciler = new TriageRequestReconciler({

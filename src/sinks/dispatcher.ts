@@ -103,6 +103,8 @@ export class SinkDispatcher implements TransitionListener {
       readonly registry: Registry;
       readonly log: (level: 'info' | 'warn', message: string, fields: Record<string, unknown>) => void;
       readonly now: () => Date;
+      /** --cluster-name, carried in every payload. */
+      readonly cluster?: string;
       readonly options?: Partial<DispatcherOptions>;
     },
   ) {
@@ -240,7 +242,7 @@ export class SinkDispatcher implements TransitionListener {
 
   private async deliver(name: string, lane: SinkLane, job: Job): Promise<void> {
     const key = idempotencyKey(job.transition);
-    const payload = buildPayload(job.transition, job.previousVerdict, this.deps.now);
+    const payload = buildPayload(job.transition, job.previousVerdict, this.deps.now, this.deps.cluster);
     let attempts = 0;
     let failure: DeliveryError | undefined;
     for (;;) {

@@ -81,6 +81,14 @@ test('the Slack message has the same content, with mrkdwn control characters esc
   expect(block).not.toContain('<!channel>');
 });
 
+test('a cluster name, when the operator has one, is in the payload and leads the Slack title', () => {
+  const payload = buildPayload(sampleTransition(), 'Healthy', now, 'prod-eu-1');
+  expect(payload.cluster).toBe('prod-eu-1');
+  expect(new Ajv().compile(payloadJsonSchema())(payload)).toBe(true);
+  expect(slackMessage(payload).text).toBe('[prod-eu-1] shop/why-data: Healthy → RootCauseFound (StorageClassNotFound)');
+  expect('cluster' in buildPayload(sampleTransition(), 'Healthy', now)).toBe(false);
+});
+
 test('the idempotency key names the request and the transition', () => {
   expect(idempotencyKey({ request: { namespace: 'a', name: 'b', uid: 'u1' }, number: 4 })).toBe('u1/4');
 });

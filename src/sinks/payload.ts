@@ -13,6 +13,7 @@ export const TriageTransitionPayload = z
     apiVersion: z.literal(`${GROUP}/${VERSION}`).describe('Version of this payload schema.'),
     kind: z.literal(PAYLOAD_KIND).describe('Always TriageTransition.'),
     idempotencyKey: z.string().describe('request.uid/transition: the same for every retry of this payload, so a receiver can dedupe.'),
+    cluster: z.string().optional().describe("The sending operator's --cluster-name, for a collector serving several clusters; absent when unset."),
     request: z.object({ namespace: z.string(), name: z.string(), uid: z.string() }).describe('The TriageRequest that changed.'),
     transition: z.number().int().min(0).describe("status.transitions of the request at this change: with the request's uid, it names the transition."),
     verdict: Verdict.describe('The verdict after the transition.'),
@@ -46,7 +47,7 @@ export function idempotencyKey(transition: Pick<Transition, 'request' | 'number'
 }
 
 /** The payload of a transition, from its envelope (redacted already) and answer; nothing from the spec. */
-export function buildPayload(transition: Transition, previousVerdict: Verdict | undefined, now: () => Date): TriageTransitionPayload {
+export function buildPayload(transition: Transition, previousVerdict: Verdict | undefined, now: () => Date, cluster?: string): TriageTransitionPayload {
   const { status } = transition;
   const envelope = status.envelope;
   const rootCause = envelope?.rootCause;
@@ -56,6 +57,7 @@ export function buildPayload(transition: Transition, previousVerdict: Verdict | 
     apiVersion: `${GROUP}/${VERSION}`,
     kind: PAYLOAD_KIND,
     idempotencyKey: idempotencyKey(transition),
+    ...(cluster === undefined ? {} : { cluster }),
     request: { namespace: transition.request.namespace, name: transition.request.name, uid: transition.request.uid },
     transition: transition.number,
     verdict: status.verdict ?? 'Inconclusive',
@@ -85,7 +87,7 @@ export function buildPayload(transition: Transition, previousVerdict: Verdict | 
 
 /** A Slack-compatible message (incoming webhooks take {text, blocks}) with the same content, kept short. */
 export function slackMessage(payload: TriageTransitionPayload): { text: string; blocks: object[] } {
-  const title = `${payload.request.namespace}/${payload.request.name}: ${payload.previousVerdict === undefined ? '' : `${payload.previousVerdict} → `}${payload.verdict}${payload.rootCause === undefined ? '' : ` (${payload.rootCause.code})`}`;
+  const title = `${payload.cluster === undefined ? '' : `[${payload.cluster}] `}${payload.request.namespace}/${payload.request.name}: ${payload.previousVerdict === undefined ? '' : `${payload.previousVerdict} → `}${payload.verdict}${payload.rootCause === undefined ? '' : ` (${payload.rootCause.code})`}`;
   const lines = [
     `*${escapeSlack(title)}*`,
     escapeSlack(payload.summary),

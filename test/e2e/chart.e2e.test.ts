@@ -41,6 +41,8 @@ const EVERYTHING_ON = [
   '--set',
   'priorityClassName=system-cluster-critical',
   '--set',
+  'clusterName=prod-eu-1',
+  '--set',
   'policyReports.enabled=true',
   '--set',
   'sinks.secretNames={slack-webhook,pager-token}',
@@ -138,7 +140,7 @@ describe('the Helm chart', () => {
     );
   });
 
-  test('everything on wires the alert receiver, the MCP endpoint, PolicyReports and sink Secrets: flags the operator accepts, mounted Secrets, RBAC, Service and NetworkPolicy', async () => {
+  test('everything on wires the cluster name, the alert receiver, the MCP endpoint, PolicyReports and sink Secrets: flags the operator accepts, mounted Secrets, RBAC, Service and NetworkPolicy', async () => {
     const docs = yaml.loadAll(await render(EVERYTHING_ON)) as { kind: string; metadata: { name: string }; [key: string]: unknown }[];
     const named = <T>(kind: string, name: string): T => docs.find((d) => d.kind === kind && d.metadata.name === name) as T;
     const deployment = named<{ spec: { template: { spec: PodSpecView } } }>('Deployment', 'triage-operator');
@@ -147,6 +149,7 @@ describe('the Helm chart', () => {
     // The operator's own parser reads the rendered flags (the env the chart sets stands in for the pod's).
     const config = loadConfig(manager?.args ?? [], { POD_NAME: 'triage-operator-0', POD_NAMESPACE: 'triage-system' });
     expect(config).toMatchObject({
+      clusterName: 'prod-eu-1',
       policyReports: true,
       mcpBindAddress: '127.0.0.1:8090',
       alertReceiverBindAddress: ':9094',
@@ -173,9 +176,9 @@ describe('the Helm chart', () => {
     expect(policy.spec.ingress.flatMap((rule) => rule.ports.map((p) => p.port))).toEqual(['metrics', 'alerts']);
   });
 
-  test('default values leave the receiver, MCP, PolicyReports and sink Secrets off', async () => {
+  test('default values leave the cluster name, the receiver, MCP, PolicyReports and sink Secrets off', async () => {
     const manifest = await render([]);
-    expect(manifest).not.toMatch(/--alert-receiver|--mcp-bind-address|--policy-reports|policyreports|sink-secrets|-alerts\b/);
+    expect(manifest).not.toMatch(/--alert-receiver|--mcp-bind-address|--policy-reports|--cluster-name|policyreports|sink-secrets|-alerts\b/);
   });
 
   test.each([
@@ -192,6 +195,7 @@ describe('the Helm chart', () => {
     [['--set', 'alertReceiver.enabled=true', '--set', 'alertReceiver.tokenSecret=t', '--set', 'trust.releaseNamespace=false'], 'trust.releaseNamespace'],
     [['--set', 'sinks.secretNames={Not_A_Secret}'], 'secretNames'],
     [['--set', 'mcp.port=0'], 'port'],
+    [['--set', 'clusterName=prod eu'], 'clusterName'],
   ])('values.schema.json refuses %j, naming %s', async (values, key) => {
     const result = await helm(['template', 'triage-operator', CHART, ...values]);
     expect(result.code).not.toBe(0);

@@ -66,7 +66,7 @@ beforeAll(async () => {
     metadata: { name: sinkName },
     spec: { url, secretRef: { name: secretName, key: 'token' }, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns.name } } },
   });
-  operator = await startOperator();
+  operator = await startOperator({ args: ['--cluster-name=e2e-local'] });
 });
 
 afterAll(async () => {
@@ -170,6 +170,7 @@ test('one payload per transition (and one retry), none for unchanged re-runs, ea
   expect(accepted[0]?.body).toMatchObject({
     apiVersion: 'triage.dev/v1alpha1',
     kind: 'TriageTransition',
+    cluster: 'e2e-local',
     request: { namespace: ns.name, name: 'watch', uid },
     rootCause: { code: 'StorageClassNotFound' },
   });
