@@ -40,8 +40,8 @@ export function nodeNamesRequired(pod: Pod): readonly string[] | undefined {
 }
 
 /**
- * The nodes the pod's nodeSelector and required affinity allow, in the order given. A pod pinned by name
- * is checked against those nodes only: a DaemonSet pod pending on 5,000 nodes need not test the other 4,999.
+ * The nodes the pod's nodeSelector and required affinity allow, by name (the order lists come in). A pod
+ * pinned by name is checked against those nodes only, found with nodeNamed: a DaemonSet pod pending on 5,000 nodes need not test the other 4,999.
  */
 export function nodesPodWants(pod: Pod, nodes: readonly Node[], nodeNamed: (name: string) => Node | undefined): Node[] {
   const names = nodeNamesRequired(pod);
