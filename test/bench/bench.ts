@@ -716,6 +716,8 @@ export interface Results {
   sizes: SizeRecord[];
   rows: Row[];
   sweeps: SweepRow[];
+  /** RSS and heap of a bare Node process and of one that only loaded the Kubernetes client: the floor under every operator row. */
+  processFloor?: { bare: ProcessMemory; kubernetesClient: ProcessMemory };
   /** Set when the benchmark itself stopped early: what is here is what was measured before. */
   fatal?: string;
 }
@@ -738,6 +740,18 @@ const results: Results = {
   rows: [],
   sweeps: [],
 };
+export interface ProcessMemory {
+  rssMb: number;
+  heapMb: number;
+}
+
+/** Memory of a fresh Node process after running `script` and idling half a second (lazy compilation settled). */
+function processMemory(script: string): ProcessMemory {
+  const report = `setTimeout(() => { const m = process.memoryUsage(); console.log(JSON.stringify({ rssMb: m.rss / 2 ** 20, heapMb: m.heapUsed / 2 ** 20 })); }, 500);`;
+  const out = execFileSync(process.execPath, ['-e', `${script}\n${report}`], { cwd: repoRoot, encoding: 'utf8' });
+  return JSON.parse(out) as ProcessMemory;
+}
+
 const save = () => {
   fs.writeFileSync(RESULTS, JSON.stringify(results, null, 2));
 };
@@ -864,6 +878,7 @@ async function reach(size: number, from: number, nodes: number): Promise<SizeRec
 }
 
 async function main(): Promise<void> {
+  results.processFloor = { bare: processMemory(''), kubernetesClient: processMemory("require('@kubernetes/client-node');") };
   for (let i = 0; i < NAMESPACES; i++) await client.create('/api/v1/namespaces', { metadata: { name: ns(i) } }).catch(() => undefined);
   await client.create('/api/v1/namespaces', { metadata: { name: 'triage-system' } }).catch(() => undefined);
   await client

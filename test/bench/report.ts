@@ -343,6 +343,10 @@ function target(label: string, value: number | undefined, limit: number, unit: s
 }
 
 function biggestKinds(r: Row): string {
+  return `${cacheShare(r)} ${noCacheFloor(r)}`;
+}
+
+function cacheShare(r: Row): string {
   const bytes = Object.entries(r.kindBytes ?? {});
   if (bytes.length > 0) {
     const top = bytes.sort(([, a], [, b]) => b - a).slice(0, 3);
@@ -353,6 +357,20 @@ function biggestKinds(r: Row): string {
     .sort(([, a], [, b]) => b - a)
     .slice(0, 3);
   return `No per-kind byte estimate was exported; the most cached objects are ${top.map(([k, v]) => `${v} ${k}`).join(', ')}; the heap is ${ms(r.heapMb ?? NaN)} MiB of the RSS.`;
+}
+
+/** The same operator with no pod or event caches (the LIST-per-triage row of the same size): what the caches add to it. */
+function noCacheFloor(r: Row): string {
+  const bare = find(r.size, 'list');
+  if (bare?.rssMb === undefined || r.rssMb === undefined) return '';
+  return `The same operator without the caches (LIST per triage, same run and size) is ${ms(bare.rssMb)} MiB RSS and ${ms(bare.heapMb)} MiB heap, so the caches add ${ms(r.rssMb - bare.rssMb)} MiB.${codeFloor()}`;
+}
+
+/** What loading code costs before any object is cached, from the run's own measurement of two bare processes. */
+function codeFloor(): string {
+  const floor = results.processFloor;
+  if (floor === undefined) return '';
+  return ` Under that floor is code: a bare Node process is ${ms(floor.bare.rssMb)} MiB RSS, one that only loads the Kubernetes client (its generated API for every kind) ${ms(floor.kubernetesClient.rssMb)} MiB, ${ms(floor.kubernetesClient.heapMb)} MiB of it heap.`;
 }
 
 function throughputBound(r: Row | undefined, wanted: number): string {

@@ -124,6 +124,27 @@ describe('insufficientResources rule', () => {
     expect(finding.message).toBe('Pod shop/web requests 500m cpu; the most free on a node that fits its other requests is 100m (node-a)');
   });
 
+  test('a request above what every usable node allocates: no node frees enough, and the largest is named', () => {
+    const big = { containers: [{ name: 'app', image: 'app:1', resources: { requests: { cpu: '4' } } }], nodeSelector: { pool: 'web' } };
+    const message = "0/3 nodes are available: 2 Insufficient cpu, 1 node(s) didn't match Pod's node affinity/selector.";
+    const outcome = run([
+      pending(message, big),
+      node('node-a', {}, { pool: 'web' }, { cpu: '1', memory: '4Gi', pods: '110' }),
+      node('node-b', {}, { pool: 'web' }, { cpu: '2', memory: '4Gi', pods: '110' }),
+      // Larger, but the selector keeps the pod off it: not a node it may run on.
+      node('node-c', {}, {}, { cpu: '8', memory: '4Gi', pods: '110' }),
+    ]);
+    const finding = outcome.findings.find((f) => f.code === 'InsufficientResources');
+    expect(finding?.message).toBe('Pod shop/web requests 4 cpu, more than any node it may run on allocates: at most 2 (node-b)');
+    expect(finding?.nextActions.map((a) => a.description)).toContain("Lower the pod's cpu request or add a node that allocates 4 cpu");
+  });
+
+  test('a resource no usable node allocates at all: none', () => {
+    const gpu = { containers: [{ name: 'app', image: 'app:1', resources: { requests: { 'nvidia.com/gpu': '1' } } }] };
+    const finding = only(run([pending('0/1 nodes are available: 1 Insufficient nvidia.com/gpu.', gpu), node('node-a')]));
+    expect(finding.message).toBe('Pod shop/web requests 1 nvidia.com/gpu, more than any node it may run on allocates: none');
+  });
+
   test('nodes unreadable: the scheduler count, and no node named', () => {
     const finding = only(run([pending('0/3 nodes are available: 3 Insufficient cpu.')], ['Node']));
     expect(finding.message).toContain("which 3 node(s) lack, by the scheduler's count (nodes could not be read");
