@@ -181,7 +181,14 @@ describe('the Helm chart', () => {
     expect(manifest).not.toMatch(/--alert-receiver|--mcp-bind-address|--policy-reports|--cluster-name|policyreports|sink-secrets|-alerts\b/);
   });
 
+  test('the heap limit: Node is told it (about half the memory limit otherwise), and 0 leaves it to Node', async () => {
+    expect(await render([])).toMatch(/name: NODE_OPTIONS\n\s+value: "--max-old-space-size=768"/);
+    expect(await render(['--set', 'maxHeapMiB=1152'])).toContain('"--max-old-space-size=1152"');
+    expect(await render(['--set', 'maxHeapMiB=0'])).not.toContain('NODE_OPTIONS');
+  });
+
   test.each([
+    [['--set', 'maxHeapMiB=-1'], 'maxHeapMiB'],
     [['--set', 'replicaCount=-1'], 'replicaCount'],
     [['--set', 'image.pullPolicy=Sometimes'], 'pullPolicy'],
     [['--set', 'logLevel=verbose'], 'logLevel'],
