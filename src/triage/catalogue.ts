@@ -34,7 +34,7 @@ export const CATALOGUE = {
   BindingPending: { intent: 'pvc-binding', severity: 'Warning', meaning: 'An available PersistentVolume matches the Pending claim, yet the PV controller has not bound them.' },
   ProvisioningInProgress: { intent: 'pvc-binding', severity: 'Info', benign: true, meaning: 'An external provisioner was asked less than 30 s ago: not decidable yet.' },
   // scheduling-failures
-  InsufficientResources: { intent: 'scheduling-failures', severity: 'Critical', meaning: 'No node has room: the resource, what the pod requests and the most free on a node.' },
+  InsufficientResources: { intent: 'scheduling-failures', severity: 'Critical', meaning: 'No node has room: the resource, what the pod requests and the most free on a node, or the largest node when none allocates that much.' },
   TooManyPods: { intent: 'scheduling-failures', severity: 'Critical', meaning: 'Every fitting node is at its pod limit.' },
   UntoleratedTaint: { intent: 'scheduling-failures', severity: 'Critical', meaning: 'The nodes carry a taint the pod does not tolerate.' },
   NodeAffinityMismatch: { intent: 'scheduling-failures', severity: 'Critical', meaning: 'No node matches the pod\'s node selector or required node affinity.' },

@@ -196,12 +196,24 @@ describe('pvc-binding on the real PV controller', () => {
 });
 
 describe('scheduling-failures on the real scheduler', () => {
-  test('InsufficientResources names the resource and what is free', async () => {
+  test('InsufficientResources: a request above what any node allocates names the largest node, whatever is free', async () => {
     await pod('too-big', { containers: [{ name: 'app', image, resources: { requests: { cpu: '1000' } } }] });
     await unschedulable('too-big');
     const { envelope } = await triage('sched-too-big', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'too-big' } });
     expect(envelope.rootCause?.code).toBe('InsufficientResources');
-    expect(envelope.rootCause?.message).toMatch(/requests 1000 cpu; the most free on a node that fits its other requests is [\d.]+m? \(kwok-node-\d\)$/);
+    expect(envelope.rootCause?.message).toMatch(/requests 1000 cpu, more than any node it may run on allocates: at most [\d.]+m? \([\w.-]+\)$/);
+  });
+
+  test('InsufficientResources: a request a node could hold names what is free on it', async () => {
+    const node = `small-${ns.name}`;
+    await dedicatedNode(node, {}, { cpu: '2', memory: '8Gi', pods: '110' });
+    // Bound by name, as a DaemonSet's pod: it holds 1.5 of the node's 2 cpu.
+    await pod('filler', { nodeName: node, containers: [{ name: 'app', image, resources: { requests: { cpu: '1500m' } } }] });
+    await pod('wants-one', { nodeSelector: { 'triage.dev/e2e-pool': node }, containers: [{ name: 'app', image, resources: { requests: { cpu: '1' } } }] });
+    await unschedulable('wants-one', /Insufficient cpu/);
+    const { envelope } = await triage('sched-wants-one', { intent: 'scheduling-failures', target: { kind: 'Pod', name: 'wants-one' } });
+    expect(envelope.rootCause?.code).toBe('InsufficientResources');
+    expect(envelope.rootCause?.message).toBe(`Pod ${ns.name}/wants-one requests 1 cpu; the most free on a node that fits its other requests is 500m (${node})`);
   });
 
   test('UntoleratedTaint resolves the taint the 1.35 message no longer names', async () => {
