@@ -381,11 +381,16 @@ function throughputBound(r: Row | undefined, wanted: number): string {
   return `CPU per triage in the burst: apiserver ${cpuPer(r, 'apiserverMs').toFixed(1)} ms, etcd ${cpuPer(r, 'etcdMs').toFixed(1)} ms, operator ${cpuPer(r, 'operatorMs').toFixed(1)} ms, the rest of the control plane ${cpuPer(r, 'otherControlPlaneMs').toFixed(1)} ms; at ${wanted}/s the apiserver alone needs ${need(cpuPer(r, 'apiserverMs'))} cores, etcd ${need(cpuPer(r, 'etcdMs'))}, the operator ${need(cpuPer(r, 'operatorMs'))}, ${need(cpuTotal(r))} in all against the machine's ${cores}: ${((cores * 1000) / cpuTotal(r)).toFixed(0)} triages/s is the ceiling here, and the ${cpuPer(r, 'apiserverMs') >= cpuPer(r, 'operatorMs') ? 'apiserver' : 'operator'} is the larger share.`;
 }
 
-/** The longest engine run in a phase and its intent: one long run holds the event loop and every request behind it waits. */
-function slowestEngine(phase: Phase): { readonly intent: string; readonly ms: number } | undefined {
-  return Object.entries(phase.byIntent)
+/**
+ * The engine run that held the event loop in a phase, if one did: the longest run, when it and the loop's
+ * longest delay both reach ENGINE_EXPLAINS_TAIL_MS (a long run with the loop free was waiting for CPU, not holding it).
+ */
+function loopHolder(phase: Phase): { readonly intent: string; readonly ms: number } | undefined {
+  const slowest = Object.entries(phase.byIntent)
     .map(([intent, { engineMs }]) => ({ intent, ms: Math.max(...engineMs) }))
     .sort((a, b) => b.ms - a.ms)[0];
+  const held = slowest !== undefined && slowest.ms >= ENGINE_EXPLAINS_TAIL_MS && (phase.lagMaxMs ?? 0) >= ENGINE_EXPLAINS_TAIL_MS;
+  return held ? slowest : undefined;
 }
 
 function latencyBound(r: Row | undefined): string {
@@ -397,10 +402,10 @@ function latencyBound(r: Row | undefined): string {
     r.burstCpu === undefined
       ? ''
       : ` At ${r.rate ?? config.rate}/s the control plane and operator use about ${(((r.rate ?? config.rate) * cpuTotal(r)) / 1000).toFixed(2)} of ${cores} cores (CPU per triage × rate).`;
-  const slowest = slowestEngine(r.steady);
+  const holder = loopHolder(r.steady);
   const rest =
-    slowest !== undefined && slowest.ms >= ENGINE_EXPLAINS_TAIL_MS
-      ? `one ${slowest.intent} run took ${ms(slowest.ms)} ms of engine time, and the requests created meanwhile waited behind it (see "The steady tail at ${r.size} pods" below)`
+    holder !== undefined
+      ? `one ${holder.intent} run took ${ms(holder.ms)} ms of engine time, and the requests created meanwhile waited behind it (see "The steady tail at ${r.size} pods" below)`
       : `the rest is the status write through the apiserver and time runnable but not running on ${cores} cores`;
   return `The engine's own time in the same phase: p50 ${ms(pct(engine, 0.5))} ms, p99 ${ms(pct(engine, 0.99))} ms; the operator's event-loop delay p99 ${ms(r.steady.lagP99Ms ?? NaN)} ms, max ${ms(r.steady.lagMaxMs ?? NaN)} ms; ${rest}.${load}`;
 }
@@ -528,11 +533,11 @@ function steadyTail(row: Measured): string[] {
   const warmEngineMax = Math.max(0, ...Object.values(row.warmup?.byIntent ?? {}).map((i) => i.engineMs.at(-1) ?? 0));
   const longPauses = Object.values(row.steadyGc ?? {}).reduce((sum, g) => sum + g.over100ms, 0);
   const gcClause = longPauses === 0 ? 'nor does GC (no pause over 100 ms)' : `though GC paused over 100 ms ${longPauses} time(s)`;
-  const slowest = slowestEngine(row.steady);
+  const holder = loopHolder(row.steady);
   const engineText = `The engine's wall time (it yields to the event loop between objects, so other runs' turns count in it) reached ${ms(engineAll.at(-1) ?? NaN)} ms against a p50 of ${pct(engineAll, 0.5) < 1 ? 'under 1 ms (it is recorded in whole milliseconds)' : `${ms(pct(engineAll, 0.5))} ms`}`;
   const explained =
-    slowest !== undefined && slowest.ms >= ENGINE_EXPLAINS_TAIL_MS
-      ? `${engineText}: one ${slowest.intent} run of ${ms(slowest.ms)} ms held the event loop (delay max ${ms(row.steady.lagMaxMs ?? NaN)} ms), and at ${row.rate ?? config.rate}/s the ${Math.round((slowest.ms / 1000) * (row.rate ?? config.rate))} requests created meanwhile waited behind it (engine time is wall time, so runs that overlapped it count its turns too). ${longPauses === 0 ? 'GC does not explain it (no pause over 100 ms)' : `GC paused over 100 ms ${longPauses} time(s) in the phase as well`}.`
+    holder !== undefined
+      ? `${engineText}: one ${holder.intent} run of ${ms(holder.ms)} ms held the event loop (delay max ${ms(row.steady.lagMaxMs ?? NaN)} ms), and at ${row.rate ?? config.rate}/s the ${Math.round((holder.ms / 1000) * (row.rate ?? config.rate))} requests created meanwhile waited behind it (engine time is wall time, so runs that overlapped it count its turns too). ${longPauses === 0 ? 'GC does not explain it (no pause over 100 ms)' : `GC paused over 100 ms ${longPauses} time(s) in the phase as well`}.`
       : `${engineText}; cold code does not explain it (warm-up engine time at most ${ms(warmEngineMax)} ms), ${gcClause}. What remains is queueing and CPU contention: the operator runnable but not running, on 2 cores shared with etcd, the apiserver, the scheduler, kwok and the benchmark client. When the steady p50 is far above the engine's p50, the operator is at its throughput (compare triages/s in the burst with the steady rate) and requests queue.`;
   lines.push('', `Reading it: the p99 of ${row.steady.triages} requests is decided by its ${Math.ceil(row.steady.triages * 0.01) + 1} slowest. ${explained}`);
   return lines;
